@@ -1,0 +1,1 @@
+"""pricesync core: the sync engine. Knows nothing of any UI."""

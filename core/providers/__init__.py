@@ -1,0 +1,1 @@
+"""Price sources. Each module implements `core.providers.base.Provider`."""

@@ -1,0 +1,262 @@
+"""Selecting the catalog price from AWS EC2 price-list products, and streaming an offer file.
+
+Shared by the public Bulk API source (whole offer files) and the Pricing API source
+(GetProducts items, which carry one product and its terms each).
+
+The selection is on-demand, shared tenancy, no pre-installed software, capacity status
+Used, licence included ("No License required"), the OS's own RunInstances operation,
+market option OnDemand where present, unit Hrs, price > 0. Everything else is skipped with
+a counted reason: $0.00 Capacity Block and reservation SKUs, Dedicated/Host tenancy, BYOL,
+Local Zone / Wavelength locations, products without the attributes needed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+import ijson
+
+from ..errors import SourceError
+from ..models import PriceRecord
+
+# operatingSystem -> (catalog os, the operation of its licence-included on-demand SKU)
+OPERATING_SYSTEMS = {
+    "Linux": ("linux", "RunInstances"),
+    "Windows": ("windows", "RunInstances:0002"),
+    "RHEL": ("rhel", "RunInstances:0010"),
+    "SUSE": ("suse", "RunInstances:000g"),
+}
+_MEMORY_RE = re.compile(r"^([\d,]+(?:\.\d+)?)\s*GiB$")
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    """The catalog-relevant part of a selected product, waiting for its on-demand price."""
+
+    instance_type: str
+    os: str
+    family: str
+    vcpu: int | None
+    memory_gib: float | None
+    gpu: int
+    arch: str
+
+
+def _int(value: str | None) -> int | None:
+    value = (value or "").replace(",", "")
+    return int(value) if value.isdigit() else None
+
+
+def _memory(value: str | None) -> float | None:
+    m = _MEMORY_RE.match(value or "")
+    return float(m.group(1).replace(",", "")) if m else None
+
+
+def _arch(attrs: dict) -> str:
+    cpu = attrs.get("physicalProcessor", "").lower()
+    if "graviton" in cpu or "apple m" in cpu or "arm" in attrs.get("processorArchitecture", "").lower():
+        return "arm64"
+    return "x86_64"
+
+
+def select_product(product: dict, region: str) -> tuple[Product | None, str]:
+    """The product's catalog identity, or None and the reason it is not a catalog price."""
+    if product.get("productFamily") != "Compute Instance":
+        return None, "not_compute"
+    attrs = product.get("attributes")
+    if not isinstance(attrs, dict):
+        return None, "no_attributes"
+    itype = attrs.get("instanceType")
+    os_name = attrs.get("operatingSystem")
+    if not itype or not os_name or "tenancy" not in attrs or "operation" not in attrs:
+        return None, "missing_attributes"
+    if os_name not in OPERATING_SYSTEMS:
+        return None, "other_os"
+    os_, operation = OPERATING_SYSTEMS[os_name]
+    code = attrs.get("regionCode")
+    if code is not None and code != region:
+        return None, "other_location"
+    if code is None and attrs.get("locationType", "AWS Region") != "AWS Region":
+        return None, "other_location"
+    if attrs["tenancy"] != "Shared":
+        return None, "not_shared_tenancy"
+    if attrs.get("preInstalledSw", "NA") != "NA":
+        return None, "preinstalled_software"
+    if attrs.get("licenseModel", "No License required") != "No License required":
+        return None, "byol"
+    if attrs.get("capacitystatus", "Used") != "Used":
+        return None, "capacity_reservation"
+    if attrs.get("marketoption", "OnDemand") != "OnDemand":
+        return None, "not_on_demand_market"
+    if attrs["operation"] != operation:
+        return None, "other_operation"
+    return (
+        Product(
+            instance_type=itype,
+            os=os_,
+            family=itype.split(".", 1)[0],
+            vcpu=_int(attrs.get("vcpu")),
+            memory_gib=_memory(attrs.get("memory")),
+            gpu=_int(attrs.get("gpu")) or 0,
+            arch=_arch(attrs),
+        ),
+        "",
+    )
+
+
+def select_on_demand_price(terms: object) -> tuple[tuple[str, str] | None, str]:
+    """(price, currency) of a SKU's on-demand terms, or None and why not.
+
+    Hand-edited or odd files put reservation terms under OnDemand; those carry a
+    LeaseContractLength and are ignored. Exactly one hourly dimension must remain.
+    """
+    if not isinstance(terms, dict):
+        return None, "bad_terms"
+    found: list[tuple[str, str]] = []
+    for term in terms.values():
+        if not isinstance(term, dict) or (term.get("termAttributes") or {}).get("LeaseContractLength"):
+            continue
+        for dim in (term.get("priceDimensions") or {}).values():
+            if not isinstance(dim, dict) or dim.get("unit") != "Hrs":
+                continue
+            ppu = dim.get("pricePerUnit") or {}
+            if len(ppu) != 1:
+                return None, "bad_price"
+            ((currency, price),) = ppu.items()
+            found.append((str(price), currency))
+    if not found:
+        return None, "no_hourly_price"
+    if len(set(found)) > 1:
+        return None, "ambiguous_price"
+    price, currency = found[0]
+    try:
+        if Decimal(price) <= 0:
+            return None, "zero_price"
+    except InvalidOperation:
+        return None, "bad_price"
+    return (price, currency), ""
+
+
+def make_record(product: Product, region: str, price: str, currency: str) -> PriceRecord:
+    return PriceRecord(
+        instance_type=product.instance_type,
+        region=region,
+        os=product.os,
+        price_per_hour=price,
+        currency=currency,
+        family=product.family,
+        vcpu=product.vcpu,
+        memory_gib=product.memory_gib,
+        gpu=product.gpu,
+        arch=product.arch,
+    )
+
+
+class _Records:
+    """Collects records, keeping the first of any duplicate key (counted)."""
+
+    def __init__(self, skipped: Counter, on_record: Callable[[int], None] | None) -> None:
+        self.by_key: dict = {}
+        self.skipped = skipped
+        self._on_record = on_record
+
+    def add(self, rec: PriceRecord) -> None:
+        if rec.key in self.by_key:
+            self.skipped["duplicate"] += 1
+            return
+        self.by_key[rec.key] = rec
+        if self._on_record is not None and len(self.by_key) % 500 == 0:
+            self._on_record(len(self.by_key))
+
+
+def parse_offer(
+    read: Callable[[int], bytes],
+    region: str,
+    *,
+    on_record: Callable[[int], None] | None = None,
+) -> tuple[list[PriceRecord], Counter]:
+    """Parse one regional offer file in a single streaming pass.
+
+    The main parser is ijson's C `kvitems` over `terms.OnDemand` (it skips the Reserved
+    terms, most of a file's bytes, without building objects). Each chunk it reads is also
+    pushed into a second C parser for `products`, until the first on-demand term shows the
+    products are behind us. Memory holds only the selected products and records.
+    Returns the records and the counts of what was skipped, by reason.
+    """
+    skipped: Counter = Counter()
+    wanted: dict[str, Product] = {}
+    early_prices: dict[str, tuple[str, str]] = {}  # on-demand terms seen before their product
+    products_seen = 0
+    found = ijson.sendable_list()
+    products_parser = ijson.kvitems_coro(found, "products")
+    products_open = True
+
+    def drain_products() -> None:
+        nonlocal products_seen
+        for sku, product in found:
+            products_seen += 1
+            selected, reason = select_product(product if isinstance(product, dict) else {}, region)
+            if selected is None:
+                skipped[reason] += 1
+            else:
+                wanted[sku] = selected
+        del found[:]
+
+    class TeeReader:
+        def read(self, n: int) -> bytes:
+            return tee_read(n)
+
+    def tee_read(n: int) -> bytes:
+        chunk = read(n)
+        if not n:
+            return chunk
+        if products_open:
+            try:
+                if chunk:
+                    products_parser.send(chunk)
+                else:
+                    products_parser.close()
+            except ijson.JSONError as exc:
+                raise SourceError(f"offer file for {region} is not valid JSON: {exc}") from None
+            drain_products()
+        return chunk
+
+    records = _Records(skipped, on_record)
+
+    def take(sku: str, price: tuple[str, str]) -> None:
+        product = wanted.pop(sku, None)
+        if product is not None:
+            records.add(make_record(product, region, *price))
+
+    try:
+        for sku, terms in ijson.kvitems(TeeReader(), "terms.OnDemand", buf_size=1 << 18):
+            if products_open and products_seen:
+                products_open = False  # every product is already parsed
+            if not products_open and sku not in wanted:
+                continue
+            price, reason = select_on_demand_price(terms)
+            if price is None:
+                if sku in wanted:
+                    skipped[reason] += 1
+                    del wanted[sku]
+                continue
+            if products_open:
+                early_prices[sku] = price
+            else:
+                take(sku, price)
+        for sku, price in early_prices.items():
+            take(sku, price)
+    except ijson.IncompleteJSONError as exc:
+        raise SourceError(f"offer file for {region} is cut off or not valid JSON: {exc}") from None
+    except ijson.JSONError as exc:
+        raise SourceError(f"offer file for {region} is not valid JSON: {exc}") from None
+    if not products_seen:
+        raise SourceError(f"offer file for {region} has no 'products' (not an EC2 price list?)")
+    if wanted:
+        skipped["no_on_demand_term"] += len(wanted)
+    return list(records.by_key.values()), skipped
+

@@ -1,0 +1,130 @@
+"""AWS Price List Bulk API: region index, then each wanted region's offer file, streamed.
+
+No credentials. A region whose `currentVersionUrl` names the version the cache already
+holds is not downloaded; when every wanted region is known, the index itself is fetched
+conditionally (ETag / Last-Modified), so an unchanged sync costs one 304.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urljoin
+
+from ..errors import Cancelled, SourceError
+from ..http import HttpSettings, NotModified, get_json, get_stream, make_client
+from .aws_offer import parse_offer
+from .base import FetchRequest, FetchResult, RegionFetch, RegionVersion
+
+log = logging.getLogger("pricesync.aws")
+
+DEFAULT_ENDPOINT = "https://pricing.us-east-1.amazonaws.com"
+INDEX_PATH = "/offers/v1.0/aws/AmazonEC2/current/region_index.json"
+
+
+def _validators(headers) -> dict[str, str]:
+    return {k: headers[k] for k in ("etag", "last-modified") if k in headers}
+
+
+def _conditional(v: RegionVersion | None) -> dict[str, str]:
+    headers = {}
+    if v and v.etag:
+        headers["If-None-Match"] = v.etag
+    if v and v.last_modified:
+        headers["If-Modified-Since"] = v.last_modified
+    return headers
+
+
+def version_of(url: str) -> str:
+    """`/offers/v1.0/aws/AmazonEC2/20250523232744/us-east-1/index.json` -> `20250523232744`."""
+    parts = url.strip("/").split("/")
+    return parts[-3] if len(parts) >= 3 else url
+
+
+class AwsPublicProvider:
+    name = "aws"
+    mode = "public"
+
+    def __init__(self, endpoint: str = DEFAULT_ENDPOINT, http: HttpSettings | None = None) -> None:
+        self.endpoint = endpoint.rstrip("/") + "/"
+        self.http = http or HttpSettings()
+        self.client = make_client(self.http)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _index(self, request: FetchRequest) -> tuple[dict[str, str] | None, RegionVersion | None]:
+        """Region -> currentVersionUrl, or None when a conditional request said 304."""
+        url = urljoin(self.endpoint, INDEX_PATH.lstrip("/"))
+        all_known = request.regions is not None and all(r in request.known for r in request.regions)
+        headers = _conditional(request.index) if all_known else {}
+        try:
+            response, index = get_json(self.client, url, settings=self.http, headers=headers, cancel=request.cancel)
+        except NotModified:
+            return None, request.index
+        regions = index.get("regions") if isinstance(index, dict) else None
+        if not isinstance(regions, dict) or not regions:
+            raise SourceError(f"{url} is not an AWS region index (no 'regions')")
+        urls = {}
+        for code, item in regions.items():
+            if isinstance(item, dict) and isinstance(item.get("currentVersionUrl"), str):
+                urls[code] = item["currentVersionUrl"]
+        v = _validators(response.headers)
+        return urls, RegionVersion(version=index.get("publicationDate"), etag=v.get("etag"), last_modified=v.get("last-modified"))
+
+    def fetch(self, request: FetchRequest) -> FetchResult:
+        urls, index_v = self._index(request)
+        if urls is None:
+            log.info("AWS region index unchanged (304); no offer file downloaded")
+            return FetchResult({r: RegionFetch(r, request.known[r], None) for r in request.regions or []}, index_v)
+        wanted = request.regions if request.regions is not None else sorted(urls)
+        unknown = [r for r in wanted if r not in urls]
+        if unknown:
+            raise SourceError(
+                f"region {', '.join(unknown)} is not in the AWS price list index ({len(urls)} regions listed)"
+            )
+        result = FetchResult({}, index_v)
+        for region in wanted:
+            if request.cancel.is_set():
+                raise Cancelled("sync cancelled")
+            version = version_of(urls[region])
+            known = request.known.get(region)
+            if known is not None and known.version == version:
+                log.info("%s: price list version %s unchanged, skipped", region, version)
+                result.regions[region] = RegionFetch(region, known, None)
+                continue
+            result.regions[region] = self._fetch_region(region, urljoin(self.endpoint, urls[region].lstrip("/")), version, request)
+        return result
+
+    def _fetch_region(self, region: str, url: str, version: str, request: FetchRequest) -> RegionFetch:
+        log.info("%s: downloading price list version %s", region, version)
+        progress = request.progress
+        count = [0]
+
+        def on_bytes(n: int, total: int | None) -> None:
+            if progress is not None:
+                progress(region, n, total, count[0])
+
+        def on_record(n: int) -> None:
+            count[0] = n
+
+        with get_stream(self.client, url, settings=self.http, cancel=request.cancel, on_bytes=on_bytes) as (
+            response,
+            body,
+        ):
+            records, skipped = parse_offer(body.read, region, on_record=on_record)
+            v = _validators(response.headers)
+            if progress is not None:
+                progress(region, body.read_bytes, body.total, len(records))
+        log.info(
+            "%s: %d prices selected from %.1f MB (skipped: %s)",
+            region,
+            len(records),
+            body.read_bytes / 1e6,
+            ", ".join(f"{k} {n}" for k, n in sorted(skipped.items())) or "none",
+        )
+        return RegionFetch(
+            region,
+            RegionVersion(version=version, etag=v.get("etag"), last_modified=v.get("last-modified")),
+            records,
+            skipped=skipped,
+        )

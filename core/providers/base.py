@@ -1,0 +1,70 @@
+"""The one small interface every price source implements."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..models import PriceRecord
+
+
+@dataclass(frozen=True, slots=True)
+class RegionVersion:
+    """What state.json remembers of one region's last successful fetch."""
+
+    version: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def to_json(self) -> dict:
+        return {"version": self.version, "etag": self.etag, "last_modified": self.last_modified}
+
+    @classmethod
+    def from_json(cls, obj: dict) -> RegionVersion:
+        return cls(obj.get("version"), obj.get("etag"), obj.get("last_modified"))
+
+
+@dataclass(slots=True)
+class RegionFetch:
+    """One region's outcome. `records` is None when the source version was unchanged."""
+
+    region: str
+    version: RegionVersion
+    records: list[PriceRecord] | None
+    publication_date: str | None = None
+    skipped: Counter = field(default_factory=Counter)
+
+
+@dataclass(slots=True)
+class FetchResult:
+    regions: dict[str, RegionFetch]
+    index_validators: RegionVersion | None = None
+
+    @property
+    def unchanged(self) -> bool:
+        return all(r.records is None for r in self.regions.values())
+
+
+# region, bytes downloaded so far, total bytes if known, records selected so far
+Progress = Callable[[str, int, int | None, int], None]
+
+
+@dataclass(slots=True)
+class FetchRequest:
+    regions: list[str] | None  # None: every region the source lists
+    known: dict[str, RegionVersion]  # versions the cache holds; empty with --force
+    index: RegionVersion | None = None  # validators of the last region index
+    cancel: threading.Event = field(default_factory=threading.Event)
+    progress: Progress | None = None
+
+
+class Provider(Protocol):
+    name: str
+    mode: str
+
+    def fetch(self, request: FetchRequest) -> FetchResult: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,162 @@
+"""Builders for AWS price-list fixtures in the real shape (see ../shared/realdata).
+
+Real offer files are pretty-printed with " : " separators, list `products` before `terms`,
+carry Reserved terms (most of the bytes) and a top-level `attributesList` after `terms`.
+The traps of the real files are reproduced on purpose by `region_offer`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+SPECS = {  # instance type -> (vcpu, memory, gpu, physicalProcessor)
+    "m5.large": ("2", "8 GiB", None, "Intel Xeon Platinum 8175"),
+    "m5.xlarge": ("4", "16 GiB", None, "Intel Xeon Platinum 8175"),
+    "c6g.large": ("2", "4 GiB", None, "AWS Graviton2 Processor"),
+    "p4d.24xlarge": ("96", "1,152 GiB", "8", "Intel Xeon Platinum 8275L"),
+    "t3.micro": ("2", "1 GiB", None, "Intel Skylake E5 2686 v5"),
+    "x1e.32xlarge": ("128", "3,904 GiB", None, "High Frequency Intel Xeon E7-8880 v3 (Haswell)"),
+}
+OS_OPERATION = {"Linux": "RunInstances", "Windows": "RunInstances:0002", "RHEL": "RunInstances:0010", "SUSE": "RunInstances:000g"}
+
+
+def product(sku: str, itype: str, region: str = "us-east-1", *, os: str = "Linux", drop: Iterable[str] = (), **attrs) -> dict:
+    vcpu, memory, gpu, cpu = SPECS[itype]
+    a = {
+        "servicecode": "AmazonEC2",
+        "location": "US East (N. Virginia)",
+        "locationType": "AWS Region",
+        "instanceType": itype,
+        "currentGeneration": "Yes",
+        "instanceFamily": "General purpose",
+        "vcpu": vcpu,
+        "physicalProcessor": cpu,
+        "memory": memory,
+        "storage": "EBS only",
+        "processorArchitecture": "64-bit",
+        "tenancy": "Shared",
+        "operatingSystem": os,
+        "licenseModel": "No License required",
+        "usagetype": f"BoxUsage:{itype}",
+        "operation": OS_OPERATION[os],
+        "capacitystatus": "Used",
+        "marketoption": "OnDemand",
+        "preInstalledSw": "NA",
+        "regionCode": region,
+        "servicename": "Amazon Elastic Compute Cloud",
+    }
+    if gpu:
+        a["gpu"] = gpu
+    a.update(attrs)
+    for k in drop:
+        a.pop(k, None)
+    return {"sku": sku, "productFamily": "Compute Instance", "attributes": a}
+
+
+def on_demand(sku: str, price: str, currency: str = "USD", unit: str = "Hrs") -> dict:
+    code = f"{sku}.JRTCKXETXF"
+    return {
+        code: {
+            "offerTermCode": "JRTCKXETXF",
+            "sku": sku,
+            "effectiveDate": "2025-05-01T00:00:00Z",
+            "priceDimensions": {
+                f"{code}.6YS6EN2CT7": {
+                    "rateCode": f"{code}.6YS6EN2CT7",
+                    "description": f"{currency} {price} per On Demand Instance Hour",
+                    "beginRange": "0",
+                    "endRange": "Inf",
+                    "unit": unit,
+                    "pricePerUnit": {currency: price},
+                    "appliesTo": [],
+                }
+            },
+            "termAttributes": {},
+        }
+    }
+
+
+def reserved(sku: str, price: str, count: int = 6, currency: str = "USD") -> dict:
+    terms = {}
+    for i in range(count):
+        code = f"{sku}.RI{i:08d}"
+        terms[code] = {
+            "offerTermCode": f"RI{i:08d}",
+            "sku": sku,
+            "effectiveDate": "2025-05-01T00:00:00Z",
+            "priceDimensions": {
+                f"{code}.2TG2D8R56U": {"rateCode": f"{code}.2TG2D8R56U", "description": "Upfront Fee", "unit": "Quantity",
+                                        "pricePerUnit": {currency: "1161"}, "appliesTo": []},
+                f"{code}.6YS6EN2CT7": {"rateCode": f"{code}.6YS6EN2CT7", "description": "reserved instance hour",
+                                        "beginRange": "0", "endRange": "Inf", "unit": "Hrs",
+                                        "pricePerUnit": {currency: price}, "appliesTo": []},
+            },
+            "termAttributes": {"LeaseContractLength": "1yr", "OfferingClass": "standard", "PurchaseOption": "Partial Upfront"},
+        }
+    return terms
+
+
+def offer(products: dict, od: dict, ri: dict, version: str = "20251101000000") -> dict:
+    return {
+        "formatVersion": "v1.0",
+        "disclaimer": "This pricing list is for informational purposes only.",
+        "offerCode": "AmazonEC2",
+        "version": version,
+        "publicationDate": "2025-11-01T00:00:00Z",
+        "products": products,
+        "terms": {"OnDemand": od, "Reserved": ri},
+        "attributesList": {"instanceType": {}},
+    }
+
+
+def dump(obj: object) -> bytes:
+    """AWS's own formatting: two-space indent and " : " separators."""
+    return json.dumps(obj, indent=2, separators=(",", " : ")).encode()
+
+
+def region_offer(region: str, prices: dict[tuple[str, str], str], *, currency: str = "USD", version: str = "20251101000000") -> dict:
+    """A region's offer file with the given catalog prices plus every trap of the real files:
+    a $0.00 Capacity Block twin, Dedicated and Host tenancy, an allocated capacity
+    reservation at $0, BYOL, SQL pre-installed, a Local Zone product, a storage product,
+    Reserved terms, and `attributesList` after `terms`."""
+    products: dict = {}
+    od: dict = {}
+    ri: dict = {}
+    n = 0
+
+    def add(p: dict, price: str, *, terms: bool = True) -> None:
+        nonlocal n
+        sku = f"{region.upper().replace('-', '')}{n:06d}"[-16:].rjust(16, "X")
+        n += 1
+        p["sku"] = sku
+        products[sku] = p
+        if terms:
+            od[sku] = on_demand(sku, price, currency)
+            ri[sku] = reserved(sku, price, currency=currency)
+
+    for (itype, os), price in prices.items():
+        add(product("", itype, region, os=os), price)
+        if os == "Linux":
+            add(product("", itype, region, os=os, operation="RunInstances:CB", marketoption="CapacityBlock"), "0.0000000000")
+            add(product("", itype, region, os=os, tenancy="Dedicated", usagetype=f"DedicatedUsage:{itype}"), "9.9900000000")
+            add(product("", itype, region, os=os, tenancy="Host", usagetype=f"HostUsage:{itype}"), "0.0000000000")
+            add(product("", itype, region, os=os, capacitystatus="AllocatedCapacityReservation"), "0.0000000000")
+            add(product("", itype, region, os=os, licenseModel="Bring your own license"), "0.0100000000")
+            add(product("", itype, region, os=os, preInstalledSw="SQL Web", operation="RunInstances:0200"), "1.0000000000")
+            add(product("", itype, f"{region}-mia-1", os=os, locationType="AWS Local Zone"), "8.8800000000")
+    storage = {"sku": "", "productFamily": "Storage", "attributes": {"servicecode": "AmazonEC2", "regionCode": region, "volumeApiName": "gp3"}}
+    add(storage, "0.0800000000")
+    return offer(products, od, ri, version)
+
+
+def region_index(versions: dict[str, str]) -> dict:
+    return {
+        "formatVersion": "v1.0",
+        "disclaimer": "This pricing list is for informational purposes only.",
+        "publicationDate": "2025-11-01T00:00:00Z",
+        "regions": {
+            r: {"regionCode": r, "currentVersionUrl": f"/offers/v1.0/aws/AmazonEC2/{v}/{r}/index.json"}
+            for r, v in versions.items()
+        },
+    }
