@@ -32,7 +32,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"pricesync: {message}\n")
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def add_common_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", metavar="DIR", help="data directory (default: $PRICESYNC_DATA_DIR or the user data dir)")
     p.add_argument("--config", metavar="FILE", help="config file (default: config.toml in the user config dir)")
 
@@ -42,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     s = sub.add_parser("sync", help="fetch prices into the cache; --write-back updates the catalog")
-    _common(s)
+    add_common_options(s)
+    s.set_defaults(handler=cmd_sync)
     s.add_argument("--provider", choices=PROVIDERS, help="which source (default: [sync] providers)")
     mode = s.add_mutually_exclusive_group()
     mode.add_argument("--public", dest="mode", action="store_const", const="public", help="AWS Price List Bulk API (default; no credentials)")
@@ -56,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print one JSON object")
 
     ls = sub.add_parser("list", help="print the catalog")
-    _common(ls)
+    add_common_options(ls)
+    ls.set_defaults(handler=cmd_list)
     ls.add_argument("--provider", choices=PROVIDERS, default="aws")
     ls.add_argument("--region", help="only this region")
     ls.add_argument("--os", help="only this OS (linux, windows, rhel, suse)")
@@ -68,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     out = ls.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true")
     out.add_argument("--csv", action="store_true")
+    # Further command groups register themselves here: each module's register(sub) adds
+    # subparsers with set_defaults(handler=fn), fn(args, settings) -> exit code.
     return parser
 
 
@@ -232,8 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings(args.config, args.data_dir)
-        handler = {"sync": cmd_sync, "list": cmd_list}[args.command]
-        return handler(args, settings)
+        return args.handler(args, settings)
     except (ConfigError, UsageError) as exc:
         print(f"pricesync: {exc}", file=sys.stderr)
         return EXIT_USAGE

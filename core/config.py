@@ -95,6 +95,11 @@ class Settings:
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
+    def enabled_providers(self) -> list[str]:
+        """[sync] providers plus every [azure]/[gcp] section with enabled = true."""
+        extra = [p for p in ("azure", "gcp") if getattr(self, p).enabled]
+        return list(dict.fromkeys(self.sync.providers + extra))
+
     @property
     def gcp_api_key(self) -> str:
         return os.environ.get("PRICESYNC_GCP_API_KEY") or self.gcp.api_key

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Sequence
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,10 +17,11 @@ from .cache import PriceCache, load_cache, write_cache
 from .catalog import ensure_catalog, load_catalog, write_catalog
 from .config import Settings
 from .diff import diff_catalog, merge, sanity_problems
-from .errors import Cancelled, ConfigError, PriceSyncError, SanityError, SyncBusy
+from .errors import Cancelled, PriceSyncError, SanityError, SyncBusy
 from .fileio import exclusive
 from .models import Catalog, CatalogDiff, PriceRecord, SourceInfo, SyncResult
-from .providers.base import FetchRequest, FetchResult, Progress, Provider, RegionVersion
+from .providers import make_provider
+from .providers.base import FetchRequest, FetchResult, Progress, RegionVersion
 from .state import index_version, provider_state, region_versions, update_provider_state
 
 log = logging.getLogger("pricesync.sync")
@@ -33,23 +35,22 @@ def sync_lock_path(data: Path, provider: str) -> Path:
     return data / f"{provider}.sync.lock"
 
 
-def make_provider(settings: Settings, provider: str, mode: str | None = None, endpoint: str | None = None) -> Provider:
-    """The configured source for `provider`. Raises ConfigError for sources not built yet."""
-    if provider == "aws":
-        mode = mode or settings.aws.mode
-        if mode == "boto3":
-            raise ConfigError("the AWS Pricing API source (--boto3) is not available yet; use --public")
-        from .providers.aws_public import AwsPublicProvider
-
-        return AwsPublicProvider(endpoint or settings.aws.endpoint, settings.http.settings())
-    raise ConfigError(f"the {provider} source is not available yet")
+# Called after every sync attempt with the result, the cache before it and the cache it
+# wrote (None when nothing was written). History and webhooks hang off this.
+SyncListener = Callable[[SyncResult, PriceCache | None, PriceCache | None], None]
 
 
 class SyncEngine:
-    def __init__(self, settings: Settings, provider_factory=make_provider) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        provider_factory=make_provider,
+        listeners: Sequence[SyncListener] = (),
+    ) -> None:
         self.settings = settings
         self.data = settings.data_dir
         self._make_provider = provider_factory
+        self.listeners = list(listeners)
 
     # -- public API -------------------------------------------------------------------------
 
@@ -83,24 +84,34 @@ class SyncEngine:
         started = time.monotonic()
         mode = mode or (self.settings.aws.mode if provider == "aws" else "api")
         fail = dict(provider=provider, mode=mode)
+        caches: list[PriceCache | None] = [None, None]  # before, written
         try:
             with exclusive(
                 sync_lock_path(self.data, provider),
                 wait_s=0,
                 busy_message=f"sync already running for {provider} (another process or thread holds the lock)",
             ):
-                return self._sync_locked(
+                result = self._sync_locked(
                     provider, mode, regions, all_regions, write_back, force, endpoint,
-                    cancel or threading.Event(), progress, started,
+                    cancel or threading.Event(), progress, started, caches,
                 )
         except SyncBusy as exc:
             log.warning("%s", exc)
             return SyncResult(**fail, status="busy", error=str(exc), duration_s=time.monotonic() - started)
         except PriceSyncError as exc:
-            return self._failed(fail, exc, started)
+            result = self._failed(fail, exc, started)
         except Exception as exc:  # a bug must not take the app or the daemon down
             log.exception("%s sync crashed", provider)
-            return self._failed(fail, f"internal error: {exc!r}", started)
+            result = self._failed(fail, f"internal error: {exc!r}", started)
+        self._notify(result, *caches)
+        return result
+
+    def _notify(self, result: SyncResult, before: PriceCache | None, written: PriceCache | None) -> None:
+        for listener in self.listeners:
+            try:
+                listener(result, before, written)
+            except Exception:
+                log.exception("sync listener %r failed", listener)
 
     def write_back(self, provider: str, *, force: bool = False) -> SyncResult:
         """Apply the price cache to the catalog (the TUI's `w`), with the same guard."""
@@ -139,12 +150,12 @@ class SyncEngine:
         return SyncResult(**fail, status="failed", error=message, duration_s=time.monotonic() - started)
 
     def _sync_locked(
-        self, provider, mode, regions, all_regions, write_back, force, endpoint, cancel, progress, started
+        self, provider, mode, regions, all_regions, write_back, force, endpoint, cancel, progress, started, caches
     ) -> SyncResult:
         catalog = self.catalog(provider)
         pstate = provider_state(self.data, provider)
         update_provider_state(self.data, provider, {"last_attempt": utc_now()})
-        cache = load_cache(self.data, provider)
+        cache = caches[0] = load_cache(self.data, provider)
         wanted = None if all_regions else (regions or self._default_regions(provider, catalog))
         known: dict[str, RegionVersion] = {}
         if not force and cache is not None:
@@ -166,6 +177,7 @@ class SyncEngine:
         new_cache = self._new_cache(provider, mode, fetched, cache, records, now)
         if not fetched.unchanged:
             write_cache(self.data, new_cache)
+            caches[1] = new_cache
         update_provider_state(self.data, provider, {
             "last_success": now,
             "last_status": "unchanged" if fetched.unchanged else "updated",
