@@ -45,11 +45,16 @@ class SyncEngine:
         self,
         settings: Settings,
         provider_factory=make_provider,
-        listeners: Sequence[SyncListener] = (),
+        listeners: Sequence[SyncListener] | None = None,
     ) -> None:
+        """`listeners` None means the configured ones (see core.listeners)."""
         self.settings = settings
         self.data = settings.data_dir
         self._make_provider = provider_factory
+        if listeners is None:
+            from .listeners import default_listeners
+
+            listeners = default_listeners(settings)
         self.listeners = list(listeners)
 
     # -- public API -------------------------------------------------------------------------
