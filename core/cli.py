@@ -13,6 +13,7 @@ import logging
 import sys
 from decimal import Decimal
 
+from . import cli_schedule
 from .catalog import ensure_catalog, load_catalog
 from .config import Settings, load_settings
 from .errors import ConfigError, PriceSyncError
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--csv", action="store_true")
     # Further command groups register themselves here: each module's register(sub) adds
     # subparsers with set_defaults(handler=fn), fn(args, settings) -> exit code.
+    cli_schedule.register(sub, add_common_options)
     return parser
 
 
@@ -85,11 +87,12 @@ class _Progress:
         self.bar = None
         self.tasks: dict[str, int] = {}
         if enabled:
+            from rich.console import Console
             from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
             self.bar = Progress(
                 TextColumn("{task.description:<16}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                TextColumn("{task.fields[records]} prices"), transient=True,
+                TextColumn("{task.fields[records]} prices"), transient=True, console=Console(stderr=True),
             )
 
     def __enter__(self):

@@ -60,6 +60,7 @@ class ScheduleSection:
     providers: list[str] = field(default_factory=list)  # empty: [sync] providers
     write_back: bool = False
     catch_up: bool = True
+    catch_up_delay_s: float = 5.0
     misfire_grace_s: int = 3600
 
 

@@ -1,0 +1,262 @@
+"""PriceSyncScheduler: the price sync on a cron schedule, in-process (TUI) or headless (daemon).
+
+Around APScheduler 3.x's BackgroundScheduler, in UTC, with the project's crontab meaning
+(core.cronspec). One run at a time: a run that finds another in flight (this process: the
+run lock; another process: the engine's file lock) logs "sync already running" and skips.
+A run never raises: failures are logged with their traceback and the next run stays
+scheduled. Each sync runs in a daemon thread the job waits on, so `shutdown()` returns
+promptly even while a download blocks; the engine stops at its next cancel check and, since
+every write is atomic and comes after the fetch, leaves no partial file.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.date import DateTrigger
+
+from .config import Settings
+from .cronspec import parse_cron
+from .errors import PriceSyncError
+from .models import SyncResult
+from .state import provider_state, update_provider_state
+from .sync import SyncEngine
+
+log = logging.getLogger("pricesync.scheduler")
+
+JOB_ID = "price-sync"
+CANCEL_GRACE_S = 1.0  # how long a cancelled sync may take to stop before the run gives up on it
+SHUTDOWN_WAIT_S = 2.5
+PROVIDER_NAMES = {"aws": "AWS", "azure": "Azure", "gcp": "GCP"}
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    started_at: datetime
+    finished_at: datetime | None
+    trigger: str  # "schedule" | "manual" | "catch-up"
+    status: str  # "running" | "updated" | "unchanged" | "failed" | "busy" | "cancelled"
+    results: tuple[SyncResult, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class SchedulerEvent:
+    kind: str  # "started" | "finished" | "failed" | "missed"
+    run: RunRecord | None
+    next_run_time: datetime | None
+
+
+def overall_status(results: list[SyncResult], cancelled: bool) -> str:
+    statuses = {r.status for r in results}
+    if cancelled:
+        return "cancelled"
+    for status in ("failed", "busy", "updated"):
+        if status in statuses:
+            return status
+    return "unchanged"
+
+
+class PriceSyncScheduler:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: SyncEngine | None = None,
+        *,
+        enabled: bool | None = None,
+        trigger: BaseTrigger | None = None,
+    ) -> None:
+        """`enabled` overrides [schedule] enabled (the TUI's --no-scheduler); `trigger`
+        replaces the cron trigger (tests, embedding)."""
+        sched = settings.schedule
+        self.settings = settings
+        self.engine = engine or SyncEngine(settings)
+        self.spec = parse_cron(sched.cron, sched.timezone)
+        self.enabled = sched.enabled if enabled is None else enabled
+        self.providers = list(sched.providers or settings.enabled_providers())
+        self.write_back = sched.write_back
+        self._trigger = trigger or self.spec.trigger()
+        self._catch_up_delay = timedelta(seconds=sched.catch_up_delay_s)
+        self._aps = BackgroundScheduler(timezone=UTC)
+        self._aps.add_listener(self._on_missed, EVENT_JOB_MISSED)
+        self._run_lock = threading.Lock()
+        self._cancel = threading.Event()
+        self._listeners: list[Callable[[SchedulerEvent], None]] = []
+        self._last_run: RunRecord | None = None
+
+    # -- API -----------------------------------------------------------------------------------
+
+    def describe(self) -> str:
+        return self.spec.describe()
+
+    def headline(self) -> str:
+        names = " + ".join(PROVIDER_NAMES.get(p, p) for p in self.providers)
+        return f"{names} price sync scheduled {self.describe()}"
+
+    def start(self) -> None:
+        self._aps.start()
+        if not self.enabled:
+            log.info("Scheduler disabled; syncs run only when asked.")
+            return
+        self._aps.add_job(
+            self._job, self._trigger, id=JOB_ID, args=("schedule",), max_instances=1, coalesce=True,
+            misfire_grace_time=self.settings.schedule.misfire_grace_s, replace_existing=True,
+        )
+        log.info("Scheduler started. %s.", self.headline())
+        if self.settings.schedule.catch_up and self._missed_since_last_success():
+            when = datetime.now(UTC) + self._catch_up_delay
+            log.info("A scheduled run was missed while pricesync was not running; catching up at %s", when.isoformat(timespec="seconds"))
+            self._aps.add_job(self._job, DateTrigger(when), args=("catch-up",), misfire_grace_time=None)
+
+    @property
+    def next_run_time(self) -> datetime | None:
+        job = self._aps.get_job(JOB_ID) if self.enabled and self._aps.running else None
+        return job.next_run_time.astimezone(UTC) if job and job.next_run_time else None
+
+    @property
+    def last_run(self) -> RunRecord | None:
+        return self._last_run
+
+    @property
+    def running(self) -> bool:
+        return self._run_lock.locked()
+
+    def run_now(self, providers: list[str] | None = None, write_back: bool | None = None) -> bool:
+        """Start a run now on the same job path as the schedule; False if one is in flight."""
+        if self.running:
+            log.warning("sync already running; not starting another")
+            return False
+        self._aps.add_job(self._job, DateTrigger(datetime.now(UTC)), args=("manual", providers, write_back),
+                          misfire_grace_time=None)
+        return True
+
+    def pause(self) -> None:
+        if self.enabled:
+            self._aps.pause_job(JOB_ID)
+            log.info("Scheduler paused.")
+
+    def resume(self) -> None:
+        if self.enabled:
+            self._aps.resume_job(JOB_ID)
+            log.info("Scheduler resumed. Next run %s.", self.next_run_time)
+
+    def add_listener(self, fn: Callable[[SchedulerEvent], None]) -> None:
+        """`fn` is called from a scheduler thread; a UI must hand the event over, not draw."""
+        self._listeners.append(fn)
+
+    def shutdown(self, wait_s: float = SHUTDOWN_WAIT_S) -> None:
+        """Stop scheduling, signal an in-flight sync to cancel, return within about `wait_s`."""
+        self._cancel.set()
+        if self._aps.running:
+            self._aps.shutdown(wait=False)
+        if self._run_lock.acquire(timeout=wait_s):
+            self._run_lock.release()
+        else:
+            log.warning("a sync was still stopping at shutdown; it writes nothing partial")
+        log.info("Scheduler stopped.")
+
+    # -- the job -------------------------------------------------------------------------------
+
+    def _job(self, trigger: str, providers: list[str] | None = None, write_back: bool | None = None) -> None:
+        if not self._run_lock.acquire(blocking=False):
+            log.warning("sync already running; %s run skipped", trigger)
+            return
+        try:
+            self._run(trigger, providers or self.providers, self.write_back if write_back is None else write_back)
+        except Exception as exc:  # never let a run take the scheduler down
+            log.exception("%s run crashed", trigger)
+            self._finish(RunRecord(datetime.now(UTC), datetime.now(UTC), trigger, "failed", (), repr(exc)))
+        finally:
+            self._run_lock.release()
+
+    def _run(self, trigger: str, providers: list[str], write_back: bool) -> None:
+        run = RunRecord(datetime.now(UTC), None, trigger, "running")
+        self._last_run = run
+        self._emit("started", run)
+        log.info("%s run started: %s%s", trigger, ", ".join(providers), " with write-back" if write_back else "")
+        results: list[SyncResult] = []
+        for provider in providers:  # one failing provider does not stop the others
+            if self._cancel.is_set():
+                break
+            results.append(self._sync_one(provider, write_back))
+        status = overall_status(results, self._cancel.is_set())
+        errors = [f"{r.provider}: {r.error}" for r in results if r.error]
+        self._finish(replace(run, finished_at=datetime.now(UTC), status=status, results=tuple(results),
+                             error="; ".join(errors) or None))
+
+    def _sync_one(self, provider: str, write_back: bool) -> SyncResult:
+        """engine.sync in a daemon thread, so a blocked download cannot hold shutdown up.
+        An exception (a bug) is logged with its traceback and becomes a failed result."""
+        box: list[SyncResult | BaseException] = []
+
+        def work() -> None:
+            try:
+                box.append(self.engine.sync(provider, write_back=write_back, cancel=self._cancel))
+            except BaseException as exc:
+                box.append(exc)
+
+        worker = threading.Thread(target=work, name=f"pricesync-{provider}", daemon=True)
+        worker.start()
+        while worker.is_alive() and not self._cancel.is_set():
+            worker.join(0.1)
+        worker.join(CANCEL_GRACE_S if self._cancel.is_set() else None)
+        if not box:
+            return SyncResult(provider=provider, mode="", status="failed", error="cancelled at shutdown")
+        if isinstance(box[0], BaseException):
+            exc = box[0]
+            log.error("%s sync crashed", provider, exc_info=(type(exc), exc, exc.__traceback__))
+            return SyncResult(provider=provider, mode="", status="failed", error=f"internal error: {exc!r}")
+        return box[0]
+
+    def _finish(self, run: RunRecord) -> None:
+        self._last_run = run
+        for r in run.results:
+            try:
+                update_provider_state(self.settings.data_dir, r.provider, {"last_run": {
+                    "time": run.started_at.isoformat(timespec="seconds"), "trigger": run.trigger,
+                    "status": r.status, "records": r.records, "added": r.added, "changed": r.changed,
+                    "missing": r.missing, "wrote_back": r.wrote_back, "error": r.error,
+                }})
+            except PriceSyncError as exc:
+                log.error("cannot record the run in state.json: %s", exc)
+        log.info("%s run %s%s", run.trigger, run.status, f": {run.error}" if run.error else "")
+        self._emit("failed" if run.status in ("failed", "busy") else "finished", run)
+
+    # -- catch-up and misfires -----------------------------------------------------------------
+
+    def _missed_since_last_success(self) -> bool:
+        """True when a scheduled fire time lies between the oldest last success and now.
+        A provider never synced does not count: a fresh install does not download at start-up."""
+        successes = []
+        for provider in self.providers:
+            try:
+                last = provider_state(self.settings.data_dir, provider).get("last_success")
+            except PriceSyncError:
+                last = None
+            if last:
+                successes.append(datetime.fromisoformat(last.replace("Z", "+00:00")))
+        if not successes:
+            return False
+        after = min(successes) + timedelta(seconds=1)
+        fire = self._trigger.get_next_fire_time(None, after)
+        return fire is not None and fire <= datetime.now(UTC)
+
+    def _on_missed(self, event: JobExecutionEvent) -> None:
+        log.warning("scheduled run due at %s was missed (more than %ss late)", event.scheduled_run_time,
+                    self.settings.schedule.misfire_grace_s)
+        self._emit("missed", None)
+
+    def _emit(self, kind: str, run: RunRecord | None) -> None:
+        event = SchedulerEvent(kind, run, self.next_run_time)
+        for fn in self._listeners:
+            try:
+                fn(event)
+            except Exception:
+                log.exception("scheduler listener failed")
