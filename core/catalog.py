@@ -5,17 +5,15 @@ The schema is documented in README.md ("Catalog format").
 
 from __future__ import annotations
 
-import re
 import shutil
 from importlib import resources
 from pathlib import Path
 
 from .errors import CatalogError
 from .fileio import atomic_write_json, exclusive, lock_path, read_json
-from .models import PROVIDERS, SCHEMA_VERSION, Catalog, CatalogEntry, SourceInfo
+from .models import PROVIDERS, SCHEMA_VERSION, Catalog, CatalogEntry, SourceInfo, is_price_string
 from .paths import catalog_path
 
-DECIMAL_RE = re.compile(r"^\d+(\.\d+)?$")
 WRITE_LOCK_WAIT_S = 10.0
 
 _ENTRY_TYPES: dict[str, tuple[type, ...]] = {
@@ -43,7 +41,7 @@ def _entry(obj: object, where: str) -> CatalogEntry:
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             raise CatalogError(f"{where} '{name}' has the wrong type ({type(value).__name__})")
     price = obj["price_per_hour"]
-    if price is not None and not DECIMAL_RE.match(price):
+    if price is not None and not is_price_string(price):
         raise CatalogError(f"{where} price_per_hour {price!r} is not a decimal string")
     mem = obj["memory_gib"]
     return CatalogEntry(**{name: obj[name] for name in _ENTRY_TYPES} | {"memory_gib": None if mem is None else float(mem)})
@@ -111,4 +109,6 @@ def ensure_catalog(data: Path, provider: str) -> Path:
 def write_catalog(path: Path, catalog: Catalog) -> None:
     """Atomically replace the catalog under its lock, keeping the old one as `.bak`."""
     with exclusive(lock_path(path), wait_s=WRITE_LOCK_WAIT_S, busy_message=f"{path} is being written"):
+        for stale in path.parent.glob(f".{path.name}.*.tmp"):  # left by a writer killed mid-write
+            stale.unlink(missing_ok=True)
         atomic_write_json(path, catalog.to_json(), backup=True)

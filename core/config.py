@@ -65,18 +65,6 @@ class ScheduleSection:
 
 
 @dataclass(frozen=True)
-class HttpSection:
-    timeout_s: float = 60.0
-    retries: int = 4
-    backoff_s: float = 0.5
-    max_download_mb: int = 6000
-    verify_tls: bool = True
-
-    def settings(self) -> HttpSettings:
-        return HttpSettings(**dataclasses.asdict(self))
-
-
-@dataclass(frozen=True)
 class NotifySection:
     webhook: list[dict] = field(default_factory=list)
 
@@ -90,11 +78,8 @@ class Settings:
     azure: AzureSection = field(default_factory=AzureSection)
     gcp: GcpSection = field(default_factory=GcpSection)
     schedule: ScheduleSection = field(default_factory=ScheduleSection)
-    http: HttpSection = field(default_factory=HttpSection)
+    http: HttpSettings = field(default_factory=HttpSettings)
     notify: NotifySection = field(default_factory=NotifySection)
-
-    def replace(self, **changes: Any) -> Settings:
-        return dataclasses.replace(self, **changes)
 
     def enabled_providers(self) -> list[str]:
         """[sync] providers plus every [azure]/[gcp] section with enabled = true."""

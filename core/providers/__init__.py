@@ -20,5 +20,5 @@ def make_provider(settings: Settings, provider: str, mode: str | None = None, en
             raise ConfigError("the AWS Pricing API source (--boto3) is not available yet; use --public")
         from .aws_public import AwsPublicProvider
 
-        return AwsPublicProvider(endpoint or settings.aws.endpoint, settings.http.settings())
+        return AwsPublicProvider(endpoint or settings.aws.endpoint, settings.http)
     raise ConfigError(f"the {provider} source is not available yet")
