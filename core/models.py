@@ -6,6 +6,7 @@ compared with `decimal.Decimal` and never pass through a binary float.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Literal
@@ -14,7 +15,14 @@ PROVIDERS = ("aws", "azure", "gcp")
 SCHEMA_VERSION = 1
 
 Key = tuple[str, str, str]  # (instance_type, region, os)
+_PRICE_RE = re.compile(r"[0-9]+(\.[0-9]+)?")
 SyncStatus = Literal["updated", "unchanged", "failed", "busy"]
+
+
+def is_price_string(value: object) -> bool:
+    """A plain decimal string ("0.0960000000"). Decimal() also takes "1e-3", "Infinity" and
+    non-ASCII digits, which a catalog must never hold."""
+    return isinstance(value, str) and _PRICE_RE.fullmatch(value) is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,12 +16,12 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import ijson
 
 from ..errors import SourceError
-from ..models import PriceRecord
+from ..models import PriceRecord, is_price_string
 
 # operatingSystem -> (catalog os, the operation of its licence-included on-demand SKU)
 OPERATING_SYSTEMS = {
@@ -133,11 +133,10 @@ def select_on_demand_price(terms: object) -> tuple[tuple[str, str] | None, str]:
     if len(set(found)) > 1:
         return None, "ambiguous_price"
     price, currency = found[0]
-    try:
-        if Decimal(price) <= 0:
-            return None, "zero_price"
-    except InvalidOperation:
+    if not is_price_string(price):
         return None, "bad_price"
+    if Decimal(price) <= 0:
+        return None, "zero_price"
     return (price, currency), ""
 
 
@@ -154,6 +153,14 @@ def make_record(product: Product, region: str, price: str, currency: str) -> Pri
         gpu=product.gpu,
         arch=product.arch,
     )
+
+
+def _json_error(exc: ijson.JSONError, region: str) -> SourceError:
+    """One line: yajl's messages go on with a multi-line caret diagram."""
+    lines = str(exc).strip().splitlines()
+    first = lines[0] if lines else type(exc).__name__
+    problem = "is cut off" if "premature EOF" in first or first.startswith("Incomplete") else "is not valid JSON"
+    return SourceError(f"offer file for {region} {problem} ({first})")
 
 
 class _Records:
@@ -221,7 +228,7 @@ def parse_offer(
                 else:
                     products_parser.close()
             except ijson.JSONError as exc:
-                raise SourceError(f"offer file for {region} is not valid JSON: {exc}") from None
+                raise _json_error(exc, region) from None
             drain_products()
         return chunk
 
@@ -250,10 +257,8 @@ def parse_offer(
                 take(sku, price)
         for sku, price in early_prices.items():
             take(sku, price)
-    except ijson.IncompleteJSONError as exc:
-        raise SourceError(f"offer file for {region} is cut off or not valid JSON: {exc}") from None
     except ijson.JSONError as exc:
-        raise SourceError(f"offer file for {region} is not valid JSON: {exc}") from None
+        raise _json_error(exc, region) from None
     if not products_seen:
         raise SourceError(f"offer file for {region} has no 'products' (not an EC2 price list?)")
     if wanted:
