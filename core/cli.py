@@ -182,9 +182,12 @@ def _monthly(price: str | None) -> str | None:
 
 
 def _sort_key(col: str):
+    """Unknown values last; instance types in size order within a family (large < xlarge < 2xlarge)."""
     if col == "price":
-        return lambda e: (e.price_per_hour is None, Decimal(e.price_per_hour or 0))
-    return lambda e: (getattr(e, col) is None, getattr(e, col) or 0)
+        return lambda e: (e.price_per_hour is None, Decimal(e.price_per_hour or 0), e.key)
+    if col == "instance_type":
+        return lambda e: (e.family or "", e.vcpu or 0, e.memory_gib or 0, e.key)
+    return lambda e: (getattr(e, col) is None, getattr(e, col) or 0, e.key)
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -215,14 +218,21 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _print_table(catalog, rows: list[CatalogEntry]) -> None:
+    """A rich table on a terminal; piped, the same columns as plain aligned text, never
+    truncated to a guessed width."""
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{catalog.provider} catalog ({len(rows)} of {len(catalog.entries)} entries, {catalog.currency})")
+    tty = sys.stdout.isatty()
+    table = Table(
+        title=f"{catalog.provider} catalog ({len(rows)} of {len(catalog.entries)} entries, {catalog.currency})",
+        box=box.SIMPLE_HEAD if tty else None, show_edge=False, pad_edge=False,
+    )
     for name, justify in [("instance type", "left"), ("family", "left"), ("region", "left"), ("os", "left"),
                           ("vCPU", "right"), ("mem GiB", "right"), ("GPU", "right"), ("arch", "left"),
                           ("$/hour", "right"), ("$/month", "right"), ("synced", "left")]:
-        table.add_column(name, justify=justify)
+        table.add_column(name, justify=justify, no_wrap=True)
     for e in rows:
         table.add_row(
             e.instance_type, e.family or "?", e.region, e.os, str(e.vcpu if e.vcpu is not None else "?"),
@@ -230,7 +240,7 @@ def _print_table(catalog, rows: list[CatalogEntry]) -> None:
             e.arch or "?", e.price_per_hour or "never synced", _monthly(e.price_per_hour) or "-",
             (e.price_synced_at or "never") + ("" if e.available else " (unavailable)"),
         )
-    Console().print(table)
+    Console(width=None if tty else 10_000).print(table)
 
 
 def main(argv: list[str] | None = None) -> int:
