@@ -23,10 +23,11 @@ def setup_logging(data: Path, *, stderr_level: int | None = None) -> logging.Log
             data.mkdir(parents=True, exist_ok=True)
             handler = logging.handlers.RotatingFileHandler(target, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
         except OSError:
-            handler = None  # read-only data dir: the sync itself will say so clearly
-        if handler is not None:
-            handler.setFormatter(logging.Formatter(FORMAT))
-            logger.addHandler(handler)
+            # read-only data dir: the sync itself will say so clearly. A null handler keeps
+            # logging's last-resort handler from echoing every error to stderr a second time.
+            handler = logging.NullHandler()
+        handler.setFormatter(logging.Formatter(FORMAT))
+        logger.addHandler(handler)
     if stderr_level is not None and not any(getattr(h, "pricesync_stderr", False) for h in logger.handlers):
         handler = logging.StreamHandler()
         handler.setLevel(stderr_level)

@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import hashlib
 import json
+import socket
+import subprocess
+import sys
+from os import environ
 from pathlib import Path
 
 import pytest
@@ -22,6 +27,10 @@ EU_WEST_1 = {
     ("m5.xlarge", "Linux"): "0.2140000000",
     ("c6g.large", "Linux"): "0.0770000000",
 }
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: takes several seconds (deselect with -m 'not slow')")
 
 
 @pytest.fixture
@@ -84,3 +93,58 @@ def settings(data_dir, tmp_path, aws_server):
     cfg = tmp_path / "config.toml"
     cfg.write_text(f'[aws]\nendpoint = "{aws_server.url}"\n[http]\nretries = 2\nbackoff_s = 0.01\ntimeout_s = 5\n')
     return load_settings(cfg, data_dir)
+
+
+# -- running `pricesync` as a real subprocess, and checking a data dir was left alone ------------
+
+CLI = [sys.executable, "-m", "core.cli"]
+
+
+def cli_env(settings) -> dict[str, str]:
+    """Environment of a `pricesync` subprocess bound to `settings` (never the user's own files)."""
+    env = {k: v for k, v in environ.items() if not k.startswith("PRICESYNC_")}
+    return env | {"PRICESYNC_CONFIG": str(settings.config_path), "PRICESYNC_DATA_DIR": str(settings.data_dir)}
+
+
+@pytest.fixture
+def cli(settings):
+    """`cli("sync", "--json")` runs `pricesync` against `settings` and returns the CompletedProcess."""
+
+    def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        return subprocess.run([*CLI, *args], env=cli_env(settings), capture_output=True, text=True, timeout=timeout, check=False)
+
+    return run
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (connection refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+ATTEMPT_KEYS = ("last_attempt", "last_status", "last_error")
+
+
+def data_snapshot(d: Path) -> dict[str, str]:
+    """sha256 of every file in a data dir but sync.log* and locks; state.json without the attempt
+    bookkeeping a failed sync records on purpose (its versions and validators must not move)."""
+    snap = {}
+    for p in sorted(d.iterdir()):
+        if not p.is_file() or p.name.startswith("sync.log") or p.name.endswith(".lock"):
+            continue
+        data = p.read_bytes()
+        if p.name == "state.json":
+            state = json.loads(data)
+            for entry in state["providers"].values():
+                for key in ATTEMPT_KEYS:
+                    entry.pop(key, None)
+            data = json.dumps(state, sort_keys=True).encode()
+        snap[p.name] = hashlib.sha256(data).hexdigest()
+    return snap
+
+
+def assert_files_kept(before: dict[str, str], d: Path) -> None:
+    """Every file of the `before` snapshot is still there, byte for byte."""
+    after = data_snapshot(d)
+    assert {name: after.get(name) for name in before} == before

@@ -1,0 +1,192 @@
+"""`pricesync` as a real subprocess: --json shape, exit codes, list, terminal vs piped output."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import json
+import os
+import pty
+import subprocess
+from decimal import Decimal
+
+import pytest
+from filelock import FileLock
+
+from core.sync import sync_lock_path
+from tests.conftest import CLI, US_EAST_1, cli_env
+
+JSON_KEYS = {"provider", "mode", "status", "regions", "records", "added", "changed", "missing", "wrote_back", "duration_s", "error"}
+ESC = "\x1b"
+
+
+def test_sync_json_has_the_agreed_keys(cli):
+    p = cli("sync", "--json")
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert JSON_KEYS <= set(out)
+    assert out["provider"] == "aws" and out["mode"] == "public" and out["status"] == "updated"
+    assert out["regions"] == ["eu-west-1", "us-east-1"] and out["records"] == 9
+    assert (out["added"], out["changed"], out["missing"], out["wrote_back"], out["error"]) == (0, 9, 0, False, None)
+    assert isinstance(out["duration_s"], float)
+    assert p.stderr == ""
+
+
+def test_unchanged_then_write_back(cli, settings):
+    assert cli("sync").returncode == 0
+    p = cli("sync", "--json")
+    assert json.loads(p.stdout)["status"] == "unchanged" and p.returncode == 0
+    p = cli("sync", "--write-back", "--json")
+    out = json.loads(p.stdout)
+    assert p.returncode == 0 and out["status"] == "updated" and out["wrote_back"] is True
+
+
+def test_plain_output_lists_changes(cli):
+    p = cli("sync", "--write-back")
+    assert p.returncode == 0
+    assert "aws (public): updated; regions eu-west-1, us-east-1; 9 prices" in p.stdout
+    assert "written back" in p.stdout
+    assert "p4d.24xlarge/us-east-1/linux: never synced -> 32.7726000000" in p.stdout
+
+
+def test_failed_sync_exits_1_with_json_error(cli):
+    p = cli("sync", "--region", "ap-south-9", "--json")
+    assert p.returncode == 1
+    out = json.loads(p.stdout)
+    assert out["status"] == "failed" and "ap-south-9 is not in the AWS price list index" in out["error"]
+
+
+def test_busy_exits_3(cli, settings):
+    with FileLock(sync_lock_path(settings.data_dir, "aws")):
+        p = cli("sync", "--json")
+        plain = cli("sync")
+    assert p.returncode == 3 and plain.returncode == 3
+    out = json.loads(p.stdout)
+    assert JSON_KEYS <= set(out) and out["status"] == "failed" and "sync already running" in out["error"]
+    assert plain.stderr.count("\n") == 1 and "sync already running for aws" in plain.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["sync", "--region", "us-east-1", "--all-regions"], "not allowed with argument"),
+        (["sync", "--provider", "oracle"], "invalid choice: 'oracle'"),
+        (["sync", "--bogus"], "unrecognized arguments: --bogus"),
+        (["list", "--sort", "speed"], "invalid choice: 'speed'"),
+        (["list", "--min-vcpu", "many"], "invalid int value: 'many'"),
+        ([], "the following arguments are required: command"),
+    ],
+)
+def test_usage_errors_exit_2_on_one_line(cli, args, message):
+    p = cli(*args)
+    assert p.returncode == 2
+    assert p.stderr.startswith("pricesync: ") and p.stderr.count("\n") == 1, p.stderr
+    assert message in p.stderr
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("core.providers.aws_boto3") is not None,
+    reason="the AWS Pricing API source exists now, so --boto3 is no longer a usage error",
+)
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_boto3_exits_2_until_its_source_exists(cli, json_flag):
+    p = cli("sync", "--boto3", *json_flag)
+    assert p.returncode == 2 and p.stdout == ""
+    assert p.stderr.count("\n") == 1 and "(--boto3) is not available yet" in p.stderr
+
+
+# -- list -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def synced(cli):
+    assert cli("sync", "--write-back").returncode == 0
+    return cli
+
+
+def listed(cli, *args: str) -> list[dict]:
+    p = cli("list", "--json", *args)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+def test_list_json_filters(synced):
+    rows = listed(synced, "--region", "us-east-1", "--os", "linux", "--min-vcpu", "4")
+    assert sorted(r["instance_type"] for r in rows) == ["m5.xlarge", "p4d.24xlarge"]
+    assert {r["price_per_hour"] for r in rows} == {"0.1920000000", "32.7726000000"}
+    p4d = next(r for r in rows if r["instance_type"] == "p4d.24xlarge")
+    assert Decimal(p4d["price_per_month"]) == Decimal("32.7726") * 730
+    assert [r["instance_type"] for r in listed(synced, "--filter", "C6G")] == ["c6g.large", "c6g.large"]
+    assert {r["instance_type"] for r in listed(synced, "--min-memory", "16")} == {"m5.xlarge", "p4d.24xlarge"}
+    assert {(r["instance_type"], r["os"]) for r in listed(synced, "--os", "RHEL")} == {("t3.micro", "rhel")}
+
+
+def test_list_sort_and_max_price(synced):
+    rows = listed(synced, "--sort", "price")
+    got = [Decimal(r["price_per_hour"]) for r in rows]
+    assert got == sorted(got) and len(rows) == 9
+    cheap = listed(synced, "--max-price", "0.1", "--sort", "price")
+    assert [r["price_per_hour"] for r in cheap] == ["0.0392000000", "0.0680000000", "0.0770000000", "0.0960000000"]
+    by_vcpu = [r["vcpu"] for r in listed(synced, "--sort", "vcpu")]
+    assert by_vcpu == sorted(by_vcpu) and by_vcpu[-1] == 96
+
+
+def test_list_max_price_skips_never_synced(cli):
+    assert listed(cli, "--max-price", "100") == []
+    assert len(listed(cli)) == 9
+
+
+def test_list_csv(synced):
+    p = synced("list", "--csv", "--region", "eu-west-1", "--sort", "price")
+    rows = list(csv.DictReader(io.StringIO(p.stdout)))
+    assert [r["instance_type"] for r in rows] == ["c6g.large", "m5.large", "m5.xlarge"]
+    assert rows[0]["price_per_hour"] == "0.0770000000" and rows[0]["arch"] == "arm64"
+    assert list(rows[0])[:4] == ["instance_type", "family", "region", "os"]
+
+
+def test_list_table_when_piped_has_no_escape_codes(synced):
+    p = synced("list")
+    assert p.returncode == 0
+    assert "aws catalog (9 of 9 entries, USD)" in p.stdout
+    assert ESC not in p.stdout and ESC not in p.stderr
+
+
+# -- terminal vs piped ------------------------------------------------------------------------------
+
+
+def test_piped_sync_has_no_progress_escape_codes(cli):
+    p = cli("sync", "--force")
+    assert p.returncode == 0
+    assert ESC not in p.stdout and ESC not in p.stderr
+    assert p.stdout.startswith("aws (public): updated")
+
+
+def test_terminal_gets_a_progress_bar_on_stderr_only(settings):
+    """With stderr on a terminal the bar is drawn there; stdout (piped) stays plain text."""
+    master, slave = pty.openpty()
+    env = cli_env(settings) | {"TERM": "xterm-256color"}
+    proc = subprocess.Popen([*CLI, "sync", "--force"], env=env, stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    out, _ = proc.communicate(timeout=60)
+    err = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        err += chunk
+    os.close(master)
+    assert proc.returncode == 0
+    assert ESC.encode() in err and b"us-east-1" in err
+    assert ESC.encode() not in out and out.startswith(b"aws (public): updated")
+
+
+def test_installed_script_runs(settings):
+    script = os.path.join(os.path.dirname(CLI[0]), "pricesync")
+    if not os.path.exists(script):
+        pytest.skip("the pricesync console script is not installed next to this Python")
+    p = subprocess.run([script, "list", "--json"], env=cli_env(settings), capture_output=True, text=True, timeout=60, check=False)
+    assert p.returncode == 0 and len(json.loads(p.stdout)) == len(US_EAST_1) + 3
