@@ -44,10 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sync", help="fetch prices into the cache; --write-back updates the catalog")
     add_common_options(s)
     s.set_defaults(handler=cmd_sync)
-    s.add_argument("--provider", choices=PROVIDERS, help="which source (default: [sync] providers)")
+    s.add_argument("--provider", choices=PROVIDERS, help="which source (default: [sync] providers and the enabled [azure]/[gcp])")
     mode = s.add_mutually_exclusive_group()
     mode.add_argument("--public", dest="mode", action="store_const", const="public", help="AWS Price List Bulk API (default; no credentials)")
-    mode.add_argument("--boto3", dest="mode", action="store_const", const="boto3", help="AWS Pricing API via boto3")
+    mode.add_argument("--boto3", dest="mode", action="store_const", const="boto3", help="AWS Pricing API via boto3 (needs AWS credentials; aws.profile, aws.endpoint_url)")
     where = s.add_mutually_exclusive_group()
     where.add_argument("--region", action="append", metavar="R", help="a region to sync (repeatable; default: the config's, else the catalog's)")
     where.add_argument("--all-regions", action="store_true", help="every region the source lists")
@@ -132,11 +132,9 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     from .sync import SyncEngine
 
     setup_logging(settings.data_dir, stderr_level=None)
-    providers = [args.provider] if args.provider else settings.sync.providers
+    providers = [args.provider] if args.provider else settings.enabled_providers()
     if args.mode and providers != ["aws"]:
         raise UsageError("--public/--boto3 apply to --provider aws only")
-    if args.mode == "boto3":
-        raise UsageError("the AWS Pricing API source (--boto3) is not available yet; use --public")
     engine = SyncEngine(settings)
     code = EXIT_OK
     results = []

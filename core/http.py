@@ -129,11 +129,14 @@ def get_stream(
         raise SourceError(describe(exc, url)) from None
 
 
-def get_json(client: httpx.Client, url: str, *, settings: HttpSettings, **kwargs) -> tuple[httpx.Response, object]:
-    """GET a small JSON document (an index, an API page) whole."""
+def get_json(
+    client: httpx.Client, url: str, *, settings: HttpSettings, parse_float=None, **kwargs
+) -> tuple[httpx.Response, object]:
+    """GET a small JSON document (an index, an API page) whole. `parse_float=Decimal` keeps
+    prices that a source sends as JSON numbers exact."""
     with get_stream(client, url, settings=settings, **kwargs) as (response, body):
         data = b"".join(iter(body.read, b""))
     try:
-        return response, json.loads(data)
+        return response, json.loads(data, parse_float=parse_float)
     except ValueError as exc:
         raise SourceError(f"{url} did not return valid JSON: {exc}") from None

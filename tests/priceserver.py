@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -23,11 +24,18 @@ class Route:
     hits: int = 0
 
 
+# (path with query, headers, request body) -> the Route to serve, or None for a 404
+Responder = Callable[[str, dict, bytes], "Route | None"]
+
+
 @dataclass
 class PriceServer:
     routes: dict[str, Route] = field(default_factory=dict)
     requests: list[tuple[str, dict]] = field(default_factory=list)
     url: str = ""
+    # dynamic answers by path (no query): APIs whose answer depends on the query or the
+    # POST body (paging tokens, the AWS Pricing API's JSON protocol)
+    responders: dict[str, Responder] = field(default_factory=dict)
 
     def set(self, path: str, body: bytes, **opts) -> Route:
         route = Route(body, **opts)
@@ -48,6 +56,18 @@ def _handler(server: PriceServer):
         def do_GET(self):  # noqa: N802
             server.requests.append((self.path, dict(self.headers)))
             route = server.routes.get(self.path) or server.routes.get(self.path.split("?")[0])
+            self._serve(route or self._respond(b""))
+
+        def do_POST(self):  # noqa: N802
+            server.requests.append((self.path, dict(self.headers)))
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self._serve(self._respond(body))
+
+        def _respond(self, body: bytes) -> Route | None:
+            responder = server.responders.get(self.path.split("?")[0])
+            return responder(self.path, dict(self.headers), body) if responder else None
+
+        def _serve(self, route: Route | None) -> None:
             if route is None:
                 return self._send(404, b'{"message": "not found"}', "application/json")
             route.hits += 1
@@ -101,7 +121,8 @@ class Running:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self.state))
         self.httpd.daemon_threads = True
         self.state.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # a short poll keeps shutdown() (every test's teardown) from waiting the default 0.5 s
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         self.thread.start()
 
     def stop(self) -> None:

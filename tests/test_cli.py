@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
 import os
@@ -83,17 +82,6 @@ def test_usage_errors_exit_2_on_one_line(cli, args, message):
     assert p.returncode == 2
     assert p.stderr.startswith("pricesync: ") and p.stderr.count("\n") == 1, p.stderr
     assert message in p.stderr
-
-
-@pytest.mark.skipif(
-    importlib.util.find_spec("core.providers.aws_boto3") is not None,
-    reason="the AWS Pricing API source exists now, so --boto3 is no longer a usage error",
-)
-@pytest.mark.parametrize("json_flag", [[], ["--json"]])
-def test_boto3_exits_2_until_its_source_exists(cli, json_flag):
-    p = cli("sync", "--boto3", *json_flag)
-    assert p.returncode == 2 and p.stdout == ""
-    assert p.stderr.count("\n") == 1 and "(--boto3) is not available yet" in p.stderr
 
 
 # -- list -----------------------------------------------------------------------------------------

@@ -163,7 +163,7 @@ def _json_error(exc: ijson.JSONError, region: str) -> SourceError:
     return SourceError(f"offer file for {region} {problem} ({first})")
 
 
-class _Records:
+class RecordSet:
     """Collects records, keeping the first of any duplicate key (counted)."""
 
     def __init__(self, skipped: Counter, on_record: Callable[[int], None] | None) -> None:
@@ -232,7 +232,7 @@ def parse_offer(
             drain_products()
         return chunk
 
-    records = _Records(skipped, on_record)
+    records = RecordSet(skipped, on_record)
 
     def take(sku: str, price: tuple[str, str]) -> None:
         product = wanted.pop(sku, None)

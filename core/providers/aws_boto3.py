@@ -1,0 +1,160 @@
+"""AWS Price List Query API (`pricing:GetProducts`) through boto3, with the standard credential
+chain (environment, shared files, SSO, instance role) and an optional named profile.
+
+For each region and OS, `get_products` is paged with TERM_MATCH filters that narrow the
+products to the public source's selection; every item still goes through the same
+`select_product` / `select_on_demand_price` as the Bulk API file (the $0 Capacity Block
+twin passes all of these filters), so both sources select the same records from the same data.
+PriceList items arrive as JSON strings and are parsed one by one as the pages come.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import re
+from collections import Counter
+from collections.abc import Iterator
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
+
+from ..errors import Cancelled, ConfigError, SourceError
+from ..http import HttpSettings
+from .aws_offer import OPERATING_SYSTEMS, RecordSet, make_record, select_on_demand_price, select_product
+from .base import FetchRequest, FetchResult, RegionFetch, RegionVersion
+
+log = logging.getLogger("pricesync.aws")
+
+PRICING_REGION = "us-east-1"  # the Pricing API's own endpoint region
+NO_CREDENTIALS = (
+    "no AWS credentials found for the Pricing API (--boto3): configure them (environment, "
+    "~/.aws files, SSO, instance role) or use --public, which needs none"
+)
+# real region codes only: `us-east-1`, `us-gov-west-1`; not Local Zones (`us-east-1-bos-1`)
+_REGION_RE = re.compile(r"^[a-z]+(?:-[a-z]+)+-\d+$")
+_SHARED_FILTERS = {
+    "tenancy": "Shared",
+    "preInstalledSw": "NA",
+    "capacitystatus": "Used",
+    "licenseModel": "No License required",
+    "productFamily": "Compute Instance",
+}
+
+
+def product_filters(region: str, operating_system: str) -> list[dict[str, str]]:
+    fields = {"regionCode": region, "operatingSystem": operating_system, **_SHARED_FILTERS}
+    return [{"Type": "TERM_MATCH", "Field": k, "Value": v} for k, v in fields.items()]
+
+
+@contextlib.contextmanager
+def api_errors() -> Iterator[None]:
+    """botocore's exceptions -> one-line SourceErrors."""
+    try:
+        yield
+    except NoCredentialsError:
+        raise SourceError(NO_CREDENTIALS) from None
+    except ClientError as exc:
+        err = exc.response.get("Error", {})
+        raise SourceError(f"AWS Pricing API: {err.get('Code', 'error')}: {err.get('Message', exc)}") from None
+    except BotoCoreError as exc:
+        raise SourceError(f"AWS Pricing API: {exc}") from None
+
+
+class AwsBoto3Provider:
+    name = "aws"
+    mode = "boto3"
+
+    def __init__(self, profile: str = "", endpoint_url: str | None = None, http: HttpSettings | None = None) -> None:
+        http = http or HttpSettings()
+        try:
+            session = boto3.Session(profile_name=profile or None)
+        except ProfileNotFound:
+            raise ConfigError(f"AWS profile {profile!r} (aws.profile) is not in the AWS config files") from None
+        self.client = session.client(
+            "pricing",
+            region_name=PRICING_REGION,
+            endpoint_url=endpoint_url or None,
+            verify=http.verify_tls,
+            config=Config(
+                retries={"max_attempts": http.retries + 1, "mode": "standard"},
+                connect_timeout=min(http.timeout_s, 15.0),
+                read_timeout=http.timeout_s,
+                user_agent_extra="pricesync",
+            ),
+        )
+
+    def close(self) -> None:
+        self.client.close()
+
+    def fetch(self, request: FetchRequest) -> FetchResult:
+        with api_errors():
+            regions = request.regions if request.regions is not None else self._all_regions()
+            return FetchResult({region: self._region(region, request) for region in regions})
+
+    def _all_regions(self) -> list[str]:
+        codes = set()
+        for page in self.client.get_paginator("get_attribute_values").paginate(
+            ServiceCode="AmazonEC2", AttributeName="regionCode"
+        ):
+            codes.update(v.get("Value", "") for v in page.get("AttributeValues", []))
+        return sorted(c for c in codes if _REGION_RE.match(c))
+
+    def _region(self, region: str, request: FetchRequest) -> RegionFetch:
+        log.info("%s: querying the AWS Pricing API", region)
+        skipped: Counter = Counter()
+        records = RecordSet(skipped, None)
+        items = received = 0
+        versions: set[tuple[str, str]] = set()
+        for os_name in OPERATING_SYSTEMS:
+            pages = self.client.get_paginator("get_products").paginate(
+                ServiceCode="AmazonEC2", Filters=product_filters(region, os_name),
+                FormatVersion="aws_v1", PaginationConfig={"PageSize": 100},
+            )
+            for page in pages:
+                if request.cancel.is_set():
+                    raise Cancelled("sync cancelled")
+                for text in page.get("PriceList", []):
+                    items += 1
+                    received += len(text)
+                    self._take(text, region, records, skipped, versions)
+                if request.progress is not None:
+                    request.progress(region, received, None, len(records.by_key))
+        if not items:
+            raise SourceError(f"the AWS Pricing API has no EC2 products for region {region!r}")
+        version, published = max(versions) if versions else (None, "")
+        log.info(
+            "%s: %d prices selected from %d products (skipped: %s)", region, len(records.by_key), items,
+            ", ".join(f"{k} {n}" for k, n in sorted(skipped.items())) or "none",
+        )
+        return RegionFetch(region, RegionVersion(version=version), list(records.by_key.values()),
+                           publication_date=published or None, skipped=skipped)
+
+    @staticmethod
+    def _take(text: str, region: str, records: RecordSet, skipped: Counter, versions: set) -> None:
+        """One PriceList item (a JSON string: product, terms, version) into `records`."""
+        try:
+            item = json.loads(text)
+        except ValueError:
+            skipped["bad_item"] += 1
+            return
+        if not isinstance(item, dict):
+            skipped["bad_item"] += 1
+            return
+        product, reason = select_product(item.get("product") if isinstance(item.get("product"), dict) else {}, region)
+        if product is None:
+            skipped[reason] += 1
+            return
+        on_demand = (item.get("terms") or {}).get("OnDemand") if isinstance(item.get("terms"), dict) else None
+        if on_demand is None:
+            skipped["no_on_demand_term"] += 1
+            return
+        price, reason = select_on_demand_price(on_demand)
+        if price is None:
+            skipped[reason] += 1
+            return
+        records.add(make_record(product, region, *price))
+        if isinstance(item.get("version"), str):
+            versions.add((item["version"], str(item.get("publicationDate") or "")))

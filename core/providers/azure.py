@@ -1,0 +1,187 @@
+"""Azure Retail Prices API (public, no credentials): pay-as-you-go Virtual Machines prices.
+
+One query per wanted region (`$filter` on service, price type and `armRegionName`; with
+`--all-regions` one query without the region clause), following `NextPageLink` to the end.
+Pages are always fetched from the configured endpoint: a `NextPageLink` contributes only its
+query string (the `$skip`), so a mirror or a test server that passes on the upstream's absolute
+links still serves every page, and paging never leaves the configured host.
+
+The API has no vCPU or memory: specs come from the bundled Azure catalog; a size it does not
+know is added with those specs unknown (None), never guessed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from decimal import Decimal
+from urllib.parse import urlsplit, urlunsplit
+
+from ..errors import SourceError
+from ..http import HttpSettings, make_client
+from ..models import PriceRecord
+from .base import FetchRequest, FetchResult, RegionFetch, RegionVersion
+from .paging import iter_pages
+from .specs import Spec, bundled_specs
+
+log = logging.getLogger("pricesync.azure")
+
+CURRENCY = "USD"
+_SERIES_RE = re.compile(r"^Virtual Machines (\S+) Series\b")
+
+
+def vm_filter(region: str | None) -> str:
+    clause = "serviceName eq 'Virtual Machines' and priceType eq 'Consumption'"
+    return clause if region is None else f"{clause} and armRegionName eq '{region}'"
+
+
+def page_url(endpoint: str, next_link: str) -> str:
+    """The next page: the configured endpoint with the query of `NextPageLink`."""
+    return urlunsplit(urlsplit(endpoint)._replace(query=urlsplit(next_link).query, fragment=""))
+
+
+def exact_price(value: object) -> str | None:
+    """A JSON number parsed as Decimal (or int) -> a plain decimal string; None if not a number."""
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
+        return None
+    return format(Decimal(value), "f")
+
+
+def select_item(item: object, region: str | None) -> tuple[PriceRecord | None, str]:
+    """The catalog record of one price item, or None and why it is not the catalog price.
+
+    The catalog price is the pay-as-you-go ("Consumption") hourly price; Spot and Low
+    Priority meters are Consumption too, told apart only by their names. Windows vs Linux
+    comes from the product name ("Virtual Machines Dsv5 Series Windows").
+    """
+    if not isinstance(item, dict):
+        return None, "bad_item"
+    if item.get("serviceName") != "Virtual Machines":
+        return None, "other_service"
+    item_region = item.get("armRegionName")
+    if not item_region or (region is not None and item_region != region):
+        return None, "other_region"
+    price_type = item.get("type")
+    if price_type != "Consumption":
+        return None, {"DevTestConsumption": "devtest", "Reservation": "reservation"}.get(price_type, "other_price_type")
+    names = f"{item.get('skuName') or ''} {item.get('meterName') or ''}"
+    if "Spot" in names:
+        return None, "spot"
+    if "Low Priority" in names:
+        return None, "low_priority"
+    if item.get("unitOfMeasure") != "1 Hour":
+        return None, "not_hourly"
+    if item.get("tierMinimumUnits") not in (None, 0):
+        return None, "tiered"
+    sku = item.get("armSkuName")
+    if not isinstance(sku, str) or not sku:
+        return None, "no_sku"
+    price = exact_price(item.get("retailPrice"))
+    currency = item.get("currencyCode")
+    if price is None or not isinstance(currency, str):
+        return None, "bad_price"
+    if Decimal(price) <= 0:
+        return None, "zero_price"
+    product = item.get("productName") or ""
+    spec = bundled_specs("azure").get(sku.lower())
+    if spec is None:  # a size the bundled catalog does not know: its family from the product name only
+        series = _SERIES_RE.match(product)
+        spec = Spec(sku, series.group(1) if series else None, None, None, None, None)
+    return PriceRecord(
+        instance_type=spec.instance_type, region=item_region,
+        os="windows" if "Windows" in product.split() else "linux",
+        price_per_hour=price, currency=currency, family=spec.family, vcpu=spec.vcpu,
+        memory_gib=spec.memory_gib, gpu=spec.gpu, arch=spec.arch,
+    ), ""
+
+
+def _rank(item: dict) -> tuple[bool, str]:
+    """Between two items for one size and OS: the primary meter region, then the newest."""
+    return item.get("isPrimaryMeterRegion") is True, str(item.get("effectiveStartDate") or "")
+
+
+class _Picked:
+    """The selected record per key of one query, and what was skipped, per region."""
+
+    def __init__(self) -> None:
+        self.best: dict = {}  # key -> (rank, record)
+        self.skipped: dict[str, Counter] = {}
+        self.items = 0
+
+    def add(self, item: object, region: str | None) -> None:
+        self.items += 1
+        rec, reason = select_item(item, region)
+        bucket = region or (item.get("armRegionName") if isinstance(item, dict) else None) or "?"
+        skipped = self.skipped.setdefault(bucket, Counter())
+        if rec is None:
+            skipped[reason] += 1
+            return
+        rank = _rank(item)
+        held = self.best.get(rec.key)
+        if held is not None:
+            skipped["duplicate"] += 1
+            if held[0] >= rank:
+                return
+        self.best[rec.key] = (rank, rec)
+
+    def by_region(self) -> dict[str, list[PriceRecord]]:
+        out: dict[str, list[PriceRecord]] = {}
+        for _, rec in self.best.values():
+            out.setdefault(rec.region, []).append(rec)
+        return out
+
+
+class AzureProvider:
+    name = "azure"
+    mode = "api"
+
+    def __init__(self, endpoint: str, http: HttpSettings | None = None) -> None:
+        self.endpoint = endpoint
+        self.http = http or HttpSettings()
+        self.client = make_client(self.http)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def fetch(self, request: FetchRequest) -> FetchResult:
+        result = FetchResult({})
+        for region in request.regions if request.regions is not None else [None]:
+            picked = self._query(region, request)
+            if region is not None and not picked.items:
+                raise SourceError(f"the Azure Retail Prices API lists no Virtual Machines prices for region {region!r}")
+            found = picked.by_region()
+            for r in [region] if region is not None else sorted(found):
+                records = sorted(found.get(r, []), key=lambda rec: rec.key)
+                skipped = picked.skipped.get(r, Counter())
+                unknown = sum(1 for rec in records if rec.vcpu is None)
+                log.info(
+                    "%s: %d prices selected, %d of sizes without specs in the bundled catalog (skipped: %s)",
+                    r, len(records), unknown, ", ".join(f"{k} {n}" for k, n in sorted(skipped.items())) or "none",
+                )
+                result.regions[r] = RegionFetch(r, RegionVersion(), records, skipped=skipped)
+        return result
+
+    def _query(self, region: str | None, request: FetchRequest) -> _Picked:
+        label = region or "all regions"
+        log.info("%s: querying %s", label, self.endpoint)
+        picked = _Picked()
+        params = {"currencyCode": f"'{CURRENCY}'", "$filter": vm_filter(region)}
+        for page in iter_pages(
+            self.client, self.http, self.endpoint, params, request,
+            next_page=self._next_page, label=label, count=lambda: len(picked.best),
+        ):
+            items = page.get("Items")
+            if not isinstance(items, list):
+                raise SourceError(f"{self.endpoint} returned a page that is not an Azure Retail Prices page (no 'Items' list)")
+            for item in items:
+                picked.add(item, region)
+        return picked
+
+    def _next_page(self, page: dict) -> tuple[str, None] | None:
+        link = page.get("NextPageLink")
+        if not link:
+            return None
+        if not isinstance(link, str):
+            raise SourceError(f"Azure NextPageLink is not a URL ({link!r})")
+        return page_url(self.endpoint, link), None

@@ -1,0 +1,230 @@
+"""GCP Cloud Billing Catalog API: Compute Engine SKUs -> on-demand machine type prices.
+
+The catalog has no per-machine-type prices: a predefined machine type costs its vCPUs x its
+family's "Instance Core" hourly rate + its GiB x the family's "Instance Ram" rate, in the region
+(a SKU lists the regions it applies to in `serviceRegions`). A rate is `units + nanos / 1e9`,
+computed in exact Decimal. E2 shared-core types are billed a fraction of an E2 vCPU (e2-micro
+0.25, e2-small 0.5, e2-medium 1) plus their RAM; f1-micro and g1-small have flat SKUs of their
+own (resource groups F1Micro and G1Small). Spot/Preemptible, Custom, Sole Tenancy, commitment
+and $0 "Reserved" SKUs are not the on-demand price and are skipped, counted by reason.
+
+Which machine types, and their specs, come from the bundled GCP catalog. The API key goes in
+the `X-Goog-Api-Key` header only: never in a URL, a log line, an error or a file.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ..errors import ConfigError, SourceError
+from ..http import HttpSettings, make_client
+from ..models import PriceRecord
+from .base import FetchRequest, FetchResult, RegionFetch, RegionVersion
+from .paging import iter_pages
+from .specs import Spec, bundled_specs
+
+log = logging.getLogger("pricesync.gcp")
+
+CURRENCY = "USD"
+PAGE_SIZE = "5000"  # the API's maximum
+CORE, RAM, FLAT = "Core", "Ram", "Flat"
+UNITS = {CORE: "h", RAM: "GiBy.h", FLAT: "h"}
+SHARED_CORE_VCPU = {"e2-micro": Decimal("0.25"), "e2-small": Decimal("0.5"), "e2-medium": Decimal("1")}
+FLAT_GROUPS = {"F1Micro": "f1-micro", "G1Small": "g1-small"}  # resourceGroup -> machine type
+# "N2D AMD Instance Core running in Americas", "N1 Predefined Instance Ram running in Iowa", ...
+_RATE_RE = re.compile(r"^(?P<series>[A-Z][A-Z0-9]*)(?: (?:AMD|Arm|Intel|Predefined))? Instance (?P<kind>Core|Ram|RAM) running in ")
+_C2_RE = re.compile(r"^Compute optimized (?P<kind>Core|Ram|RAM) running in ")  # C2's SKUs carry no series name
+_SKIP_WORDS = (("Spot", "spot"), ("Preemptible", "spot"), ("Custom", "custom"), ("Sole Tenancy", "sole_tenancy"),
+               ("Commitment", "commitment"), ("Reserved", "reserved"))
+NO_KEY = "no GCP API key: set PRICESYNC_GCP_API_KEY or gcp.api_key in the config file (a key with the Cloud Billing API enabled)"
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    price: Decimal
+    currency: str
+
+
+def money(unit_price: object) -> Rate | None:
+    """`{"currencyCode": "USD", "units": "0", "nanos": 27502000}` -> Rate(0.027502000, USD)."""
+    if not isinstance(unit_price, dict) or not isinstance(unit_price.get("currencyCode"), str):
+        return None
+    units, nanos = unit_price.get("units", "0"), unit_price.get("nanos", 0)
+    if isinstance(units, str) and units.isdigit():
+        units = int(units)
+    if type(units) is not int or type(nanos) is not int or units < 0 or not 0 <= nanos < 10**9:
+        return None
+    return Rate(Decimal(units) + Decimal(nanos).scaleb(-9), unit_price["currencyCode"])
+
+
+def classify(sku: dict) -> tuple[tuple[str, str] | None, str]:
+    """(family, Core|Ram|Flat) of an on-demand machine rate SKU, or None and why it is not one."""
+    category = sku.get("category") if isinstance(sku.get("category"), dict) else {}
+    if category.get("resourceFamily") != "Compute":
+        return None, "not_compute"
+    usage = category.get("usageType")
+    if usage != "OnDemand":
+        return None, "spot" if usage == "Preemptible" else "commitment" if str(usage).startswith("Commit") else "not_on_demand"
+    description = str(sku.get("description") or "")
+    for word, reason in _SKIP_WORDS:
+        if word in description:
+            return None, reason
+    group = category.get("resourceGroup")
+    if group in FLAT_GROUPS:
+        return (FLAT_GROUPS[group], FLAT), ""
+    m = _RATE_RE.match(description)
+    if m:
+        return (m["series"].lower(), m["kind"].capitalize()), ""
+    m = _C2_RE.match(description)
+    if m:
+        return ("c2", m["kind"].capitalize()), ""
+    return None, "other_sku"
+
+
+def sku_rate(sku: dict, kind: str) -> tuple[Rate | None, str]:
+    """The SKU's current hourly rate: one pricing expression with one tier, in the right unit."""
+    info = sku.get("pricingInfo")
+    expr = info[0].get("pricingExpression") if isinstance(info, list) and info and isinstance(info[0], dict) else None
+    if not isinstance(expr, dict):
+        return None, "bad_price"
+    if expr.get("usageUnit") != UNITS[kind]:
+        return None, "bad_unit"
+    tiers = expr.get("tieredRates")
+    if not isinstance(tiers, list) or len(tiers) != 1 or not isinstance(tiers[0], dict):
+        return None, "tiered_price"
+    rate = money(tiers[0].get("unitPrice"))
+    if rate is None:
+        return None, "bad_price"
+    if rate.price <= 0:
+        return None, "zero_price"
+    return rate, ""
+
+
+class _Rates:
+    """(family, kind, region) -> Rate, from every SKU of the listing. A rate two SKUs give
+    differently for one region is ambiguous and dropped: no price beats a wrong one."""
+
+    def __init__(self, regions: list[str] | None) -> None:
+        self.wanted = None if regions is None else set(regions)
+        self.rates: dict[tuple[str, str, str], Rate] = {}
+        self.conflicts: set[tuple[str, str, str]] = set()
+        self.skipped: dict[str, Counter] = {}
+        self.regions_seen: set[str] = set()
+
+    def add(self, sku: object) -> None:
+        if not isinstance(sku, dict):
+            return
+        regions = [r for r in sku.get("serviceRegions") or () if isinstance(r, str)]
+        self.regions_seen.update(regions)
+        regions = [r for r in regions if self.wanted is None or r in self.wanted]
+        if not regions:
+            return
+        what, reason = classify(sku)
+        rate = None
+        if what is not None:
+            rate, reason = sku_rate(sku, what[1])
+        for region in regions:
+            if rate is None:
+                self.skipped.setdefault(region, Counter())[reason] += 1
+                continue
+            key = (*what, region)
+            held = self.rates.get(key)
+            if held is not None and held != rate:
+                self.conflicts.add(key)
+            self.rates[key] = rate
+
+    def get(self, family: str, kind: str, region: str) -> tuple[Rate | None, str]:
+        key = (family, kind, region)
+        if key in self.conflicts:
+            return None, "ambiguous_rate"
+        rate = self.rates.get(key)
+        return (rate, "") if rate is not None else (None, "no_rate_in_region")
+
+
+def machine_price(spec: Spec, region: str, rates: _Rates) -> tuple[Rate | None, str]:
+    """vCPUs x core rate + GiB x RAM rate (exact), or the type's flat rate; None and why if unpriced."""
+    if spec.instance_type in FLAT_GROUPS.values():
+        return rates.get(spec.instance_type, FLAT, region)
+    family = spec.family or spec.instance_type.split("-", 1)[0]
+    vcpu = SHARED_CORE_VCPU.get(spec.instance_type, spec.vcpu)
+    if vcpu is None or spec.memory_gib is None:
+        return None, "no_specs"
+    (core, why_core), (ram, why_ram) = rates.get(family, CORE, region), rates.get(family, RAM, region)
+    if core is None or ram is None:
+        return None, why_core or why_ram
+    if core.currency != ram.currency:
+        return None, "mixed_currency"
+    gib = Decimal(repr(spec.memory_gib)).normalize()
+    return Rate(Decimal(vcpu) * core.price + gib * ram.price, core.currency), ""
+
+
+class GcpProvider:
+    name = "gcp"
+    mode = "api"
+
+    def __init__(self, endpoint: str, api_key: str, http: HttpSettings | None = None) -> None:
+        if not api_key:
+            raise ConfigError(NO_KEY)
+        self.endpoint = endpoint
+        self._headers = {"X-Goog-Api-Key": api_key}
+        self.http = http or HttpSettings()
+        self.client = make_client(self.http)
+
+    def __repr__(self) -> str:  # never show the key
+        return f"GcpProvider({self.endpoint!r})"
+
+    def close(self) -> None:
+        self.client.close()
+
+    def fetch(self, request: FetchRequest) -> FetchResult:
+        rates = self._rates(request)
+        unknown = [r for r in request.regions or () if r not in rates.regions_seen]
+        if unknown:
+            raise SourceError(f"no Compute Engine SKU lists region {', '.join(unknown)} ({len(rates.regions_seen)} regions listed)")
+        regions = request.regions if request.regions is not None else sorted(rates.regions_seen)
+        specs = sorted(bundled_specs("gcp").values(), key=lambda s: s.instance_type)
+        result = FetchResult({})
+        for region in regions:
+            skipped = rates.skipped.get(region, Counter())
+            records = []
+            for spec in specs:
+                rate, reason = machine_price(spec, region, rates)
+                if rate is None:
+                    skipped[reason] += 1
+                    continue
+                records.append(PriceRecord(
+                    instance_type=spec.instance_type, region=region, os="linux",
+                    price_per_hour=format(rate.price, "f"), currency=rate.currency, family=spec.family,
+                    vcpu=spec.vcpu, memory_gib=spec.memory_gib, gpu=spec.gpu, arch=spec.arch,
+                ))
+            log.info("%s: %d machine type prices (skipped: %s)", region, len(records),
+                     ", ".join(f"{k} {n}" for k, n in sorted(skipped.items())) or "none")
+            result.regions[region] = RegionFetch(region, RegionVersion(), records, skipped=skipped)
+        return result
+
+    def _rates(self, request: FetchRequest) -> _Rates:
+        log.info("listing Compute Engine SKUs from %s", self.endpoint)
+        rates = _Rates(request.regions)
+        params = {"currencyCode": CURRENCY, "pageSize": PAGE_SIZE}
+        pages = 0
+
+        def next_page(page: dict) -> tuple[str, dict[str, str]] | None:
+            token = page.get("nextPageToken")
+            return (self.endpoint, params | {"pageToken": str(token)}) if token else None
+
+        for page in iter_pages(
+            self.client, self.http, self.endpoint, params, request, headers=self._headers,
+            next_page=next_page, label="skus", count=lambda: len(rates.rates),
+        ):
+            skus = page.get("skus", [] if not page else None)  # an empty listing is `{}`
+            if not isinstance(skus, list):
+                raise SourceError(f"{self.endpoint} returned a page that is not a Cloud Billing SKU list")
+            pages += 1
+            for sku in skus:
+                rates.add(sku)
+        log.info("%d pages of SKUs read; %d rates kept", pages, len(rates.rates))
+        return rates

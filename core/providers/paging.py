@@ -1,0 +1,73 @@
+"""Paged JSON listings (Azure Retail Prices, GCP Cloud Billing Catalog): fetch page after page
+with core.http's retries and bounds, report bytes to the progress bar, stop on cancel, and
+refuse a listing whose next page is one already fetched (a loop would never end)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+
+import httpx
+
+from ..errors import Cancelled, SourceError
+from ..http import HttpSettings, get_json
+from .base import FetchRequest
+
+# a page -> (url, params) of the next page, or None at the end
+NextPage = Callable[[dict], tuple[str, dict[str, str] | None] | None]
+
+
+class _PageBytes:
+    """Bytes downloaded over every page so far, reported with the records selected so far."""
+
+    def __init__(self, request: FetchRequest, label: str, count: Callable[[], int]) -> None:
+        self.request, self.label, self.count = request, label, count
+        self.done = self.page = 0
+
+    def on_bytes(self, n: int, total: int | None) -> None:
+        self.page = n
+        if self.request.progress is not None:
+            self.request.progress(self.label, self.done + n, None, self.count())
+
+    def page_done(self) -> None:
+        self.done, self.page = self.done + self.page, 0
+
+
+def iter_pages(
+    client: httpx.Client,
+    http: HttpSettings,
+    url: str,
+    params: dict[str, str] | None,
+    request: FetchRequest,
+    *,
+    next_page: NextPage,
+    label: str,
+    count: Callable[[], int],
+    headers: dict[str, str] | None = None,
+) -> Iterator[dict]:
+    """Each page as a dict, JSON numbers parsed as Decimal (prices stay exact).
+
+    `label` and `count()` (records selected so far) go to `request.progress` with the bytes
+    downloaded over all pages.
+    """
+    progress = _PageBytes(request, label, count)
+    seen: set = set()
+    while True:
+        if request.cancel.is_set():
+            raise Cancelled("sync cancelled")
+        key = (url, tuple(sorted((params or {}).items())))
+        if key in seen:
+            raise SourceError(f"paging loops: the next page of {url} is one already fetched")
+        seen.add(key)
+        _, page = get_json(
+            client, url, settings=http, params=params, headers=headers, cancel=request.cancel,
+            on_bytes=progress.on_bytes, parse_float=Decimal,
+        )
+        progress.page_done()
+        if not isinstance(page, dict):
+            raise SourceError(f"{url} did not return a JSON object")
+        yield page
+        following = next_page(page)
+        if following is None:
+            return
+        url, params = following

@@ -1,0 +1,242 @@
+"""The AWS Pricing API source (--boto3): real boto3 against tests.pricingapi on 127.0.0.1
+(endpoint_url), dummy credentials from the environment, never the user's AWS files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from core.config import load_settings
+from core.errors import ConfigError
+from core.providers import make_provider
+from core.providers.aws_boto3 import AwsBoto3Provider
+from core.providers.aws_public import AwsPublicProvider
+from core.providers.base import FetchRequest
+from core.sync import SyncEngine
+from tests import offerdata
+from tests.conftest import CLI, EU_WEST_1, US_EAST_1, assert_files_kept, cli_env, data_snapshot
+from tests.pricingapi import price_list_items, serve_pricing_api
+
+REGIONS = {"us-east-1": US_EAST_1, "eu-west-1": EU_WEST_1}
+AWS_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
+           "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_WEB_IDENTITY_TOKEN_FILE",
+           "AWS_ROLE_ARN", "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_PRICING")
+
+
+VERSION = "20251101000000"
+
+
+def offers(regions=REGIONS) -> dict[str, dict]:
+    """Offer files with every trap of tests.offerdata, plus one that passes every GetProducts
+    filter with a price above zero: a Capacity Block SKU priced per hour."""
+    out = {}
+    for region, prices in regions.items():
+        offer = offerdata.region_offer(region, prices, version=VERSION)
+        cb = offerdata.product("CBPRICED" + region.upper().replace("-", "")[:8], "m5.xlarge", region,
+                               operation="RunInstances:CB", marketoption="CapacityBlock")
+        # first, so that it would win over the real m5.xlarge SKU if it were not skipped
+        offer["products"] = {cb["sku"]: cb, **offer["products"]}
+        offer["terms"]["OnDemand"] = {cb["sku"]: offerdata.on_demand(cb["sku"], "4.5000000000"), **offer["terms"]["OnDemand"]}
+        out[region] = offer
+    return out
+
+
+def pricing_items(regions=REGIONS) -> list[dict]:
+    """The same products as `offers`, as GetProducts items."""
+    return [i for offer in offers(regions).values() for i in price_list_items(offer)]
+
+
+def serve_offer_files(server) -> None:
+    """`offers` as the public Bulk API serves them: a region index and one file per region."""
+    server.set("/offers/v1.0/aws/AmazonEC2/current/region_index.json",
+               offerdata.dump(offerdata.region_index({r: VERSION for r in REGIONS})))
+    for region, offer in offers().items():
+        server.set(f"/offers/v1.0/aws/AmazonEC2/{VERSION}/{region}/index.json", offerdata.dump(offer))
+
+
+@pytest.fixture
+def aws_env(monkeypatch, tmp_path):
+    """Isolated credential chain: dummy keys in the environment, empty AWS files, no IMDS."""
+    for name in AWS_ENV:
+        monkeypatch.delenv(name, raising=False)
+    empty = tmp_path / "aws-empty"
+    empty.write_text("")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDTESTTESTTEST")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test-secret")
+    return monkeypatch
+
+
+@pytest.fixture
+def boto_settings(data_dir, tmp_path, server):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        f'[aws]\nmode = "boto3"\nendpoint_url = "{server.url}"\nendpoint = "{server.url}"\n'
+        "[http]\nretries = 2\nbackoff_s = 0.01\ntimeout_s = 5\n"
+    )
+    return load_settings(cfg, data_dir)
+
+
+def fetch(provider, regions=("us-east-1", "eu-west-1")):
+    try:
+        return provider.fetch(FetchRequest(list(regions), {}))
+    finally:
+        provider.close()
+
+
+def records(result) -> list:
+    return sorted((r for f in result.regions.values() for r in f.records), key=lambda r: r.key)
+
+
+def test_selects_exactly_the_public_sources_records(aws_env, server, boto_settings):
+    serve_offer_files(server)
+    serve_pricing_api(server, pricing_items())
+    public = records(fetch(make_provider(boto_settings, "aws", "public")))
+    boto = records(fetch(make_provider(boto_settings, "aws", "boto3")))
+    assert boto == public
+    assert len(boto) == len(US_EAST_1) + len(EU_WEST_1)
+    # Capacity Block SKUs ($0.00 or priced) pass every GetProducts filter; select_product drops them
+    assert {r.price_per_hour for r in boto if r.instance_type == "p4d.24xlarge"} == {"32.7726000000"}
+    assert {r.price_per_hour for r in boto if r.key == ("m5.xlarge", "us-east-1", "linux")} == {"0.1920000000"}
+
+
+def test_pages_filters_versions_and_skips(aws_env, server, boto_settings):
+    api = serve_pricing_api(server, pricing_items(), page_size=2)
+    provider = make_provider(boto_settings, "aws")
+    assert isinstance(provider, AwsBoto3Provider)
+    seen = []
+    request = FetchRequest(["us-east-1"], {}, progress=lambda region, done, total, n: seen.append((region, done, n)))
+    result = provider.fetch(request)
+    provider.close()
+    f = result.regions["us-east-1"]
+    assert {(r.instance_type, r.os): r.price_per_hour for r in f.records} == {
+        (t, os.lower()): p for (t, os), p in US_EAST_1.items()}
+    assert f.version.version == "20251101000000" and f.publication_date == "2025-11-01T00:00:00Z"
+    # the Capacity Block SKUs (4 twins at $0, one priced) pass the filters and are skipped, counted
+    assert f.skipped == {"not_on_demand_market": 5}
+    tokens = [c.get("NextToken") for c in api.calls]
+    assert tokens.count(None) == 4 and len(api.calls) > 4  # one listing per OS, several pages each
+    for call in api.calls:
+        filters = {f["Field"]: f["Value"] for f in call["Filters"]}
+        assert call["ServiceCode"] == "AmazonEC2" and all(f["Type"] == "TERM_MATCH" for f in call["Filters"])
+        assert filters["regionCode"] == "us-east-1" and filters["tenancy"] == "Shared"
+        assert filters["capacitystatus"] == "Used" and filters["preInstalledSw"] == "NA"
+        assert filters["licenseModel"] == "No License required" and filters["productFamily"] == "Compute Instance"
+    assert sorted({f["Value"] for c in api.calls for f in c["Filters"] if f["Field"] == "operatingSystem"}) == [
+        "Linux", "RHEL", "SUSE", "Windows"]
+    assert seen and seen[-1][0] == "us-east-1" and seen[-1][2] == len(US_EAST_1)
+
+
+@pytest.mark.parametrize("statuses", [[400], [429], [400, 429]])
+def test_throttling_then_success(aws_env, server, boto_settings, statuses):
+    api = serve_pricing_api(server, pricing_items(), throttle=list(statuses))
+    result = fetch(make_provider(boto_settings, "aws"), ["eu-west-1"])
+    assert len(result.regions["eu-west-1"].records) == len(EU_WEST_1)
+    assert api.throttle == []  # every throttled answer was retried by botocore
+    assert server.hits("/") == len(api.calls) + len(statuses)
+
+
+def test_throttled_for_good_fails_with_one_line(aws_env, server, boto_settings):
+    serve_pricing_api(server, pricing_items(), throttle=[400] * 10)
+    result = SyncEngine(boto_settings, listeners=[]).sync("aws", regions=["eu-west-1"])
+    assert result.status == "failed" and "ThrottlingException" in result.error and "\n" not in result.error
+
+
+def test_page_failing_mid_way_writes_nothing(aws_env, server, boto_settings):
+    api = serve_pricing_api(server, pricing_items(), page_size=2)
+    engine = SyncEngine(boto_settings, listeners=[])
+    assert engine.sync("aws", write_back=True).status == "updated"
+    before = data_snapshot(boto_settings.data_dir)
+    api.calls.clear()
+    api.fail_at_call = 3
+    result = engine.sync("aws", write_back=True, force=True)
+    assert result.status == "failed" and "InternalErrorException" in result.error
+    assert_files_kept(before, boto_settings.data_dir)
+
+
+def test_no_credentials_says_use_public(aws_env, server, boto_settings):
+    aws_env.delenv("AWS_ACCESS_KEY_ID")
+    aws_env.delenv("AWS_SECRET_ACCESS_KEY")
+    serve_pricing_api(server, pricing_items())
+    before = data_snapshot(boto_settings.data_dir)
+    result = SyncEngine(boto_settings, listeners=[]).sync("aws", write_back=True)
+    assert result.status == "failed" and "no AWS credentials" in result.error and "--public" in result.error
+    assert server.hits("/") == 0
+    assert_files_kept(before, boto_settings.data_dir)
+
+
+def test_unknown_profile_is_a_config_error(aws_env, boto_settings):
+    from dataclasses import replace
+
+    settings = replace(boto_settings, aws=replace(boto_settings.aws, profile="nosuchprofile"))
+    with pytest.raises(ConfigError, match="AWS profile 'nosuchprofile'"):
+        make_provider(settings, "aws")
+
+
+def test_region_the_api_does_not_know(aws_env, server, boto_settings):
+    serve_pricing_api(server, pricing_items())
+    result = SyncEngine(boto_settings, listeners=[]).sync("aws", regions=["ap-south-9"])
+    assert result.status == "failed" and "no EC2 products for region 'ap-south-9'" in result.error
+
+
+def test_all_regions_lists_real_region_codes_only(aws_env, server, boto_settings):
+    serve_pricing_api(server, pricing_items())
+    provider = make_provider(boto_settings, "aws")
+    result = provider.fetch(FetchRequest(None, {}))
+    provider.close()
+    # the fixture's Local Zone products (us-east-1-mia-1, ...) are no region of their own
+    assert sorted(result.regions) == ["eu-west-1", "us-east-1"]
+
+
+def test_public_mode_still_the_default_without_config(boto_settings):
+    from dataclasses import replace
+
+    settings = replace(boto_settings, aws=replace(boto_settings.aws, mode="public"))
+    provider = make_provider(settings, "aws")
+    assert isinstance(provider, AwsPublicProvider)
+    provider.close()
+
+
+# -- the CLI, as a real subprocess ---------------------------------------------------------------
+
+
+def run_cli(settings, env_extra: dict, *args: str) -> subprocess.CompletedProcess:
+    env = cli_env(settings) | env_extra
+    return subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def aws_env_vars(tmp_path, credentials: bool) -> dict:
+    empty = tmp_path / "aws-empty-cli"
+    empty.write_text("")
+    env = {"AWS_CONFIG_FILE": str(empty), "AWS_SHARED_CREDENTIALS_FILE": str(empty), "AWS_EC2_METADATA_DISABLED": "true"}
+    if credentials:
+        env |= {"AWS_ACCESS_KEY_ID": "AKIDTESTTESTTEST", "AWS_SECRET_ACCESS_KEY": "test-secret"}
+    return env
+
+
+def test_cli_boto3_sync_write_back(aws_env, server, boto_settings, tmp_path):
+    serve_pricing_api(server, pricing_items())
+    p = run_cli(boto_settings, aws_env_vars(tmp_path, True), "sync", "--provider", "aws", "--boto3", "--write-back", "--json")
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert (out["mode"], out["status"], out["records"], out["wrote_back"]) == ("boto3", "updated", 9, True)
+    listed = run_cli(boto_settings, {}, "list", "--json", "--region", "us-east-1", "--filter", "p4d")
+    assert [e["price_per_hour"] for e in json.loads(listed.stdout)] == ["32.7726000000"]
+
+
+def test_cli_boto3_without_credentials_exits_1_suggesting_public(server, boto_settings, tmp_path, monkeypatch):
+    for name in AWS_ENV:
+        monkeypatch.delenv(name, raising=False)
+    serve_pricing_api(server, pricing_items())
+    p = run_cli(boto_settings, aws_env_vars(tmp_path, False), "sync", "--boto3")
+    assert p.returncode == 1
+    assert p.stderr.count("\n") == 1 and "no AWS credentials" in p.stderr and "--public" in p.stderr
+
+
+def test_cli_boto3_applies_to_aws_only(boto_settings):
+    p = run_cli(boto_settings, {}, "sync", "--provider", "azure", "--boto3")
+    assert p.returncode == 2 and "apply to --provider aws only" in p.stderr
