@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Literal
 
 PROVIDERS = ("aws", "azure", "gcp")
+HOURS_PER_MONTH = 730  # the cloud providers' own convention for monthly estimates
 SCHEMA_VERSION = 1
 
 Key = tuple[str, str, str]  # (instance_type, region, os)

@@ -1,0 +1,86 @@
+"""Snapshots (pytest-textual-snapshot) of the dashboard: main screen, a filtered view, a sync in
+progress, pending changes, and the error states. Time is frozen: the app's clock, the log
+records' time, and a next run far in the future. Update with `--snapshot-update` after
+looking at the report."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from apscheduler.triggers.date import DateTrigger
+
+from core.scheduler import PriceSyncScheduler
+from core.state import update_provider_state
+from tests.test_tui_support import (  # noqa: F401 (fixtures)
+    FIXED_NOW, frozen_log_time, home, log_text, settle, wait_for, write_pending_data,
+)
+from tui.app import PriceSyncApp
+
+SIZE = (140, 36)
+OFFER = "/offers/v1.0/aws/AmazonEC2/20251101000000/us-east-1/index.json"
+
+
+@pytest.fixture
+def snap_settings(settings, home, frozen_log_time):  # noqa: F811
+    return settings
+
+
+def make_app(settings, **kwargs) -> PriceSyncApp:
+    kwargs.setdefault("clock", lambda: FIXED_NOW)
+    kwargs.setdefault("scheduler_enabled", False)
+    app = PriceSyncApp(settings, **kwargs)
+    app.animation_level = "none"  # the indeterminate progress bar stands still
+    return app
+
+
+async def until_loaded(pilot) -> None:
+    app = pilot.app
+    await wait_for(pilot, lambda: app.data is not None and (app.data.error or app.table.message is None), "the catalog")
+
+
+def test_main_screen(snap_compare, snap_settings):
+    now = datetime(2099, 1, 1, 0, 0, 0, tzinfo=UTC)
+    when = datetime(2099, 1, 1, 2, 0, 0, tzinfo=UTC)
+    app = make_app(snap_settings, clock=lambda: now,
+                   scheduler=PriceSyncScheduler(snap_settings, enabled=True, trigger=DateTrigger(when)))
+    assert snap_compare(app, terminal_size=SIZE, run_before=until_loaded)
+
+
+def test_filtered_view_with_a_bad_term(snap_compare, snap_settings):
+    async def filtered(pilot):
+        await until_loaded(pilot)
+        await pilot.press("slash", *"vcpu>=2 region:us-* bogus:1", "enter")
+
+    assert snap_compare(make_app(snap_settings), terminal_size=SIZE, run_before=filtered)
+
+
+def test_sync_in_progress(snap_compare, snap_settings, aws_server):
+    aws_server.routes[OFFER].delay_s = 5.0
+    app = make_app(snap_settings)
+
+    async def syncing(pilot):
+        await until_loaded(pilot)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: "us-east-1: downloading price list" in log_text(app), "the download")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=syncing)
+    settle(app)
+
+
+def test_pending_changes(snap_compare, snap_settings):
+    write_pending_data(snap_settings.data_dir)
+    assert snap_compare(make_app(snap_settings), terminal_size=SIZE, run_before=until_loaded)
+
+
+def test_failed_sync_in_red(snap_compare, snap_settings):
+    update_provider_state(snap_settings.data_dir, "aws", {
+        "last_attempt": "2025-11-03T09:00:00Z", "last_status": "failed",
+        "last_error": "HTTP 503 Service Unavailable from http://127.0.0.1/offers/v1.0/aws/AmazonEC2/current/region_index.json",
+    })
+    assert snap_compare(make_app(snap_settings), terminal_size=SIZE, run_before=until_loaded)
+
+
+def test_corrupt_catalog(snap_compare, snap_settings):
+    (snap_settings.data_dir / "aws_catalog.json").write_text('{"schema_version": 1, "provider": "aws", ')
+    assert snap_compare(make_app(snap_settings), terminal_size=SIZE, run_before=until_loaded)

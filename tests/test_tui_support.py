@@ -1,0 +1,157 @@
+"""Helpers for the TUI tests and the TUI benchmark (no tests here): synthetic catalogs, a
+frozen clock and log time, fixed data dirs with prices and a pending cache, Pilot waits."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from core.cache import PriceCache, write_cache
+from core.models import Catalog, CatalogEntry, PriceRecord, SourceInfo
+from core.state import update_provider_state
+from tests import offerdata
+from tests.conftest import EU_WEST_1, US_EAST_1, small_catalog
+
+FIXED_NOW = datetime(2025, 11, 3, 9, 30, 5, tzinfo=UTC)
+FIXED_LOG_TIME = datetime(2025, 11, 3, 9, 30, 0, tzinfo=UTC).timestamp()
+WAIT_S = 20.0  # a bound on waits for threads, not a timing assertion
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+async def wait_for(pilot, predicate, what: str = "condition", timeout: float = WAIT_S) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await pilot.pause(0.05)
+    await pilot.pause()
+
+
+def settle(app, timeout: float = WAIT_S) -> None:
+    """After the app has exited: wait until its scheduler's run has ended, so the run's last
+    log lines cannot reach the next test's log pane."""
+    deadline = time.monotonic() + timeout
+    while app.scheduler.running:
+        assert time.monotonic() < deadline, "the scheduler's run did not end"
+        time.sleep(0.05)
+
+
+def log_text(app) -> str:
+    """The log pane's lines run together (the pane wraps long lines)."""
+    from tui.widgets.log_pane import LogPane
+
+    return "".join(line.text for line in app.query_one(LogPane).lines)
+
+
+def screen_text(app) -> str:
+    """Every visible line of the catalog table, as plain text."""
+    from tui.widgets.catalog_table import CatalogTable
+
+    table = app.query_one(CatalogTable)
+    return "\n".join(table.render_line(y).text for y in range(table.size.height))
+
+
+@pytest.fixture
+def frozen_log_time():
+    """Every log record made during the test carries FIXED_LOG_TIME (deterministic snapshots)."""
+    factory = logging.getLogRecordFactory()
+
+    def fixed(*args, **kwargs):
+        record = factory(*args, **kwargs)
+        record.created = FIXED_LOG_TIME
+        return record
+
+    logging.setLogRecordFactory(fixed)
+    yield
+    logging.setLogRecordFactory(factory)
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """HOME is the test's tmp dir, so paths show as ~/data/... in snapshots."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    return tmp_path
+
+
+def priced_entries() -> list[dict]:
+    """The conftest catalog's entries, with the fixture server's prices as catalog prices."""
+    entries = []
+    for region, prices in (("us-east-1", US_EAST_1), ("eu-west-1", EU_WEST_1)):
+        for (itype, os_), price in prices.items():
+            vcpu, mem, gpu, _ = offerdata.SPECS[itype]
+            entries.append({
+                "instance_type": itype, "family": itype.split(".")[0], "region": region, "os": os_.lower(),
+                "vcpu": int(vcpu), "memory_gib": float(mem.split()[0].replace(",", "")), "gpu": int(gpu or 0),
+                "arch": "arm64" if itype.startswith("c6g") else "x86_64",
+                "price_per_hour": price, "price_synced_at": "2025-11-01T02:00:00Z", "available": True,
+            })
+    return entries
+
+
+PENDING_PRICES = {  # what the cache holds where it differs from priced_entries()
+    ("m5.large", "us-east-1", "linux"): "0.1000000000",  # +4.2%
+    ("c6g.large", "eu-west-1", "linux"): "0.0700000000",  # -9.1%
+}
+MISSING = ("t3.micro", "us-east-1", "rhel")  # in the catalog, not in the cache
+ADDED = PriceRecord("x1e.32xlarge", "us-east-1", "linux", "26.6880000000", "USD", "x1e", 128, 3904.0, 0, "x86_64")
+
+
+def write_pending_data(data) -> None:
+    """A priced catalog, a state with a fixed last sync, and a cache with one change up, one
+    down, one added and one missing record."""
+    small_catalog(data / "aws_catalog.json", priced_entries())
+    records = []
+    for e in priced_entries():
+        key = (e["instance_type"], e["region"], e["os"])
+        if key != MISSING:
+            price = PENDING_PRICES.get(key, e["price_per_hour"])
+            records.append(PriceRecord(*key, price, "USD", e["family"], e["vcpu"], e["memory_gib"], e["gpu"], e["arch"]))
+    records.append(ADDED)
+    region = {"version": "20251101000000", "publication_date": None, "count": 1, "fetched_at": "2025-11-03T02:00:00Z"}
+    write_cache(data, PriceCache("aws", "public", "2025-11-03T02:00:00Z", "20251101000000",
+                                 {"us-east-1": region, "eu-west-1": region}, tuple(records)))
+    update_provider_state(data, "aws", {
+        "last_attempt": "2025-11-03T02:00:00Z", "last_success": "2025-11-03T02:00:00Z",
+        "last_status": "updated", "source_version": "20251101000000",
+    })
+
+
+FAMILIES = [f"{a}{g}{s}" for a in "cmrtpgix" for g in "34567" for s in ("", "g", "a", "d", "n")]
+SIZES = ["nano", "micro", "small", "medium", "large", "xlarge", *(f"{k}xlarge" for k in (2, 4, 8, 12, 16, 24, 32, 48)), "metal"]
+REGIONS = [f"{p}-{d}-{i}" for p in ("us", "eu", "ap", "sa", "ca", "me", "af") for d in ("east", "west", "central", "north", "south") for i in (1, 2, 3)]
+OSES = ["linux", "windows", "rhel", "suse", "ubuntu-pro", "rhel-ha"]
+
+
+def synthetic_catalog(n: int, seed: int = 1, unknown: float = 0.0) -> Catalog:
+    """`n` distinct entries in the real shape (up to 200 families x 15 sizes x 105 regions
+    x 6 OSes); prices like AWS's (4 significant decimals, padded to 10); a fraction
+    `unknown` of spec and price values is None."""
+    rnd = random.Random(seed)
+    entries: list[CatalogEntry] = []
+    seen: set = set()
+
+    def maybe(value):
+        return None if unknown and rnd.random() < unknown else value
+
+    while len(entries) < n:
+        family, size = rnd.choice(FAMILIES), rnd.choice(SIZES)
+        key = (f"{family}.{size}", rnd.choice(REGIONS), rnd.choice(OSES))
+        if key in seen:
+            continue
+        seen.add(key)
+        vcpu = 2 ** rnd.randint(0, 7)
+        price = maybe(f"{Decimal(rnd.randint(30, 400_000)) / 10_000:.10f}")
+        entries.append(CatalogEntry(
+            key[0], maybe(family), key[1], key[2], maybe(vcpu), maybe(float(vcpu * rnd.choice((2, 4, 8)))),
+            maybe(rnd.choice((0, 0, 0, 0, 1, 8))), maybe("arm64" if "g" in family[2:] else "x86_64"), price,
+            available=rnd.random() > 0.01,
+        ))
+    return Catalog("aws", "USD", None, SourceInfo("bundled"), tuple(entries))

@@ -1,0 +1,500 @@
+"""`pricesync-tui`: the catalog, the next scheduled run and the sync log, with the scheduler
+running in the background.
+
+Threads (the scheduler's, the log handler's callers, workers) reach the UI only through
+`post_message` (tui.messages). The filter and the sort are computed on the UI thread for
+small catalogs and in an exclusive thread worker (group "view", apart from the "load" and
+"io" groups, so they never cancel each other) for big ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import UTC, datetime
+from functools import partial
+
+from textual import on
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.css.query import NoMatches
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+from textual.worker import get_current_worker
+
+from core.cli import add_common_options
+from core.config import Settings, load_settings
+from core.errors import ConfigError, PriceSyncError
+from core.logs import LOGGER, setup_logging
+from core.models import PROVIDERS
+from core.paths import catalog_path
+from core.scheduler import PROVIDER_NAMES, PriceSyncScheduler
+from core.sync import SyncEngine
+
+from .cells import COLUMN_KEYS, COLUMN_TITLES, column_widths
+from .dataset import Dataset, load_dataset, sync_blocker
+from .export import export_csv
+from .messages import DatasetLoaded, ExportDone, LogLine, OrderReady, SchedulerChanged, WriteBackDone
+from .query import parse
+from .rowindex import Cancelled, RowIndex, View
+from .screens import ConfirmWriteBack, HelpScreen, ProviderPicker, RegionPicker
+from .widgets.catalog_table import CatalogTable
+from .widgets.filter_bar import FilterBar, FilterInput
+from .widgets.log_pane import LogPane, PaneHandler
+from .widgets.next_run import NextRunBar
+from .widgets.status_bar import StatusBar, tilde
+
+log = logging.getLogger("pricesync.tui")
+
+SMALL_CATALOG = 20_000  # rows; views of bigger catalogs are computed in a thread worker
+QUIT_WAIT_S = 0.8  # how long quitting waits for a running sync to stop
+REQUEST_GRACE_S = 5.0  # a requested run that never started (skipped as busy) is forgotten
+
+# (action, title, help) for the palette; the bindings are in PriceSyncApp.BINDINGS
+COMMANDS = (
+    ("sync_now", "Sync now", "Fetch prices now (the scheduled job, run now)"),
+    ("write_back", "Write back", "Apply the cached prices to the catalog, after a confirmation"),
+    ("toggle_auto", "Toggle automatic write-back", "Write back automatically after scheduled runs"),
+    ("provider", "Switch provider", "Show the AWS, Azure or GCP catalog"),
+    ("regions", "Choose regions", "Choose the regions shown"),
+    ("pending_only", "Toggle pending only", "Show only rows with pending price changes"),
+    ("export", "Export CSV", "Export the rows shown to a CSV file"),
+    ("toggle_log", "Toggle log pane", "Show or hide the sync log"),
+    ("focus_filter", "Filter", "Focus the filter bar"),
+    ("reverse_sort", "Reverse sort", "Reverse the sort order"),
+    ("help", "Help", "Keys, filter language and columns"),
+    ("quit", "Quit", "Quit; a running sync is cancelled and files stay intact"),
+)
+MAIN_ACTIONS = {action for action, _, _ in COMMANDS} | {"sort_step"}
+
+
+class PriceSyncApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "pricesync"
+    BINDINGS = [
+        Binding("s", "sync_now", "Sync"),
+        Binding("w", "write_back", "Write back"),
+        Binding("a", "toggle_auto", "Auto write-back"),
+        Binding("p", "provider", "Provider"),
+        Binding("r", "regions", "Regions"),
+        Binding("d", "pending_only", "Pending"),
+        Binding("e", "export", "Export"),
+        Binding("l", "toggle_log", "Log"),
+        Binding("slash", "focus_filter", "Filter"),
+        Binding("less_than_sign", "sort_step(-1)", "Sort ←", show=False),
+        Binding("greater_than_sign", "sort_step(1)", "Sort →", show=False),
+        Binding("o", "reverse_sort", "Reverse sort", show=False),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        provider: str | None = None,
+        *,
+        scheduler_enabled: bool | None = None,
+        scheduler: PriceSyncScheduler | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        """`scheduler_enabled` False is --no-scheduler; `clock` (aware UTC) drives the countdown."""
+        super().__init__()
+        self.settings = settings
+        self.engine = SyncEngine(settings)
+        self.scheduler = scheduler or PriceSyncScheduler(settings, self.engine, enabled=scheduler_enabled)
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.provider = provider or (settings.sync.providers or ["aws"])[0]
+        self.data: Dataset | None = None
+        self.view = View()
+        self.shown = 0
+        self._widths: dict[str, int] = {}
+        self._load_generation = 0
+        self._view_generation = 0
+        self._shown_generation = 0
+        self._confirm_after_load = False
+        self._sync_requested: datetime | None = None  # s pressed, run not started yet
+        self._sync_since: datetime | None = None  # a run is in flight since
+        self._sync_what = ""
+        self._handler = PaneHandler(self)
+        self._stopped = False
+
+    # -- layout and lifecycle --------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield FilterBar(id="filter")
+        yield CatalogTable(id="table")
+        yield LogPane(id="log")
+        yield NextRunBar(id="next")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        logger = logging.getLogger(LOGGER)
+        if logger.getEffectiveLevel() > logging.INFO:
+            logger.setLevel(logging.INFO)
+        logger.addHandler(self._handler)
+        self.scheduler.add_listener(lambda event: self.post_message(SchedulerChanged(event)))
+        self.scheduler.start()
+        self.set_interval(1.0, self._tick)
+        self.query_one(CatalogTable).focus()
+        self._load()
+        self._tick()
+
+    def on_unmount(self) -> None:
+        self._stop_scheduler()
+        logging.getLogger(LOGGER).removeHandler(self._handler)
+
+    def _stop_scheduler(self) -> None:
+        if not self._stopped:
+            self._stopped = True
+            self.scheduler.shutdown(wait_s=QUIT_WAIT_S)
+
+    @property
+    def syncing(self) -> bool:
+        return self._sync_since is not None or self._sync_requested is not None or self.scheduler.running
+
+    @property
+    def table(self) -> CatalogTable:
+        return self.query_one(CatalogTable)
+
+    def _tick(self) -> None:
+        """Every second (a timer task, which may run while the screen is torn down at exit)."""
+        now = self.clock()
+        if self._sync_requested and not self.scheduler.running and self._sync_since is None:
+            if (now - self._sync_requested).total_seconds() > REQUEST_GRACE_S:
+                self._sync_requested = None
+                self.refresh_bindings()
+        try:
+            self.query_one(NextRunBar).show(
+                self.scheduler.next_run_time,
+                self.scheduler.describe() if self.scheduler.enabled else None,
+                now,
+                (self._sync_what or self.provider) if self.syncing else None,
+                self._sync_since or self._sync_requested,
+            )
+            self._show_status()
+        except NoMatches:
+            pass
+
+    def _show_status(self) -> None:
+        if self.data is not None:
+            self.query_one(StatusBar).show(self.data, self.shown, self.view, self.scheduler.write_back, self.clock())
+
+    def on_log_line(self, message: LogLine) -> None:
+        self.query_one(LogPane).add(message)
+
+    # -- loading and views -----------------------------------------------------------------------
+
+    def _load(self) -> None:
+        """(Re)load the provider's catalog and cache in a thread; the view and cursor stay."""
+        self._load_generation += 1
+        if self.data is None or self.data.provider != self.provider:
+            self.data = Dataset(self.provider, catalog_path(self.settings.data_dir, self.provider))  # loading
+            self.shown = 0
+            self.table.show_message(f"Loading the {PROVIDER_NAMES[self.provider]} catalog…")
+            self._show_status()
+        work = partial(self._load_work, self._load_generation, self.provider, self.view)
+        # after the next paint: json.load holds the GIL for the whole parse of a big catalog
+        self.call_after_refresh(self.run_worker, work, thread=True, group="load", exclusive=True, exit_on_error=False)
+
+    def _load_work(self, generation: int, provider: str, view: View) -> None:
+        try:
+            data = load_dataset(self.engine, provider)
+            order = data.index.select(view) if data.index else []
+            widths = column_widths(data.index.rows) if data.index else {}
+        except Exception as exc:  # a bug must not leave the app on "Loading…"
+            log.exception("loading the %s catalog failed", provider)
+            data = Dataset(provider, catalog_path(self.settings.data_dir, provider),
+                           error=f"internal error loading the catalog: {exc!r}")
+            order, widths = [], {}
+        self.post_message(DatasetLoaded(generation, data, view, order, widths))
+
+    def on_dataset_loaded(self, message: DatasetLoaded) -> None:
+        if message.generation != self._load_generation:
+            return
+        self.data = data = message.dataset
+        self._widths = message.widths
+        if data.index is None:
+            self.shown = 0
+            self.table.show_message(tilde(data.error or "no catalog"), error=True)
+        elif message.view == self.view:
+            self._show_order(data.index, message.order, self._view_generation)
+        else:
+            self._update_view()
+        self._show_status()
+        if self._confirm_after_load:
+            self._confirm_after_load = False
+            self._confirm_write_back()
+
+    def _set_view(self, **changes) -> None:
+        view = replace(self.view, **changes)
+        if view != self.view:
+            self.view = view
+            self._update_view()
+
+    def _update_view(self) -> None:
+        self._view_generation += 1
+        index = self.data.index if self.data else None
+        if index is None:
+            return
+        if len(index.rows) <= SMALL_CATALOG:
+            self._show_order(index, index.select(self.view), self._view_generation)
+        else:
+            self.run_worker(
+                partial(self._view_work, self._view_generation, index, self.view),
+                thread=True, group="view", exclusive=True, exit_on_error=False,
+            )
+
+    def _view_work(self, generation: int, index: RowIndex, view: View) -> None:
+        worker = get_current_worker()
+        try:
+            order = index.select(view, lambda: worker.is_cancelled or generation != self._view_generation)
+        except Cancelled:
+            return
+        except Exception:  # a bug: say so in the log, keep the rows shown
+            log.exception("filtering the catalog failed")
+            return
+        self.post_message(OrderReady(generation, index, order))
+
+    def on_order_ready(self, message: OrderReady) -> None:
+        if message.generation == self._view_generation and self.data and message.index is self.data.index:
+            self._show_order(message.index, message.order, message.generation)
+
+    @property
+    def view_settled(self) -> bool:
+        """The table shows the current view (no filter or sort computation outstanding)."""
+        return self._shown_generation == self._view_generation
+
+    def _show_order(self, index: RowIndex, order: list[int], generation: int) -> None:
+        self._shown_generation = generation
+        self.shown = len(order)
+        self.table.show_rows(index.rows, order, self._widths, self.view.sort, self.view.descending)
+        self._show_status()
+
+    @on(Input.Changed, "#filter-input")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        query = parse(event.value)
+        self.query_one(FilterBar).show_problems(query)
+        self._set_view(query=query)
+
+    @on(FilterInput.Done)
+    def _filter_done(self) -> None:
+        self.table.focus()
+
+    def on_catalog_table_header_clicked(self, message: CatalogTable.HeaderClicked) -> None:
+        if message.column == self.view.sort:
+            self.action_reverse_sort()
+        else:
+            self.set_sort(message.column)
+
+    def set_sort(self, column: str) -> None:
+        self._set_view(sort=column, descending=False)
+
+    def action_sort_step(self, step: int) -> None:
+        i = COLUMN_KEYS.index(self.view.sort)
+        self.set_sort(COLUMN_KEYS[(i + step) % len(COLUMN_KEYS)])
+
+    def action_reverse_sort(self) -> None:
+        self._set_view(descending=not self.view.descending)
+
+    def action_focus_filter(self) -> None:
+        self.query_one(FilterInput).focus()
+
+    def action_pending_only(self) -> None:
+        self._set_view(pending_only=not self.view.pending_only)
+        self.notify("Only rows with pending changes" if self.view.pending_only else "All rows", timeout=2)
+
+    def action_regions(self) -> None:
+        if self.data is None or self.data.index is None:
+            self.notify("No catalog loaded", severity="warning")
+            return
+        column = self.data.index.rows.columns["region"]
+        counts = Counter({column.values[code]: n for code, n in Counter(column.codes).items()})
+        self.push_screen(RegionPicker(counts, self.view.regions), lambda regions: self._set_view(regions=regions))
+
+    def action_provider(self) -> None:
+        blockers = {p: sync_blocker(self.settings, p) for p in PROVIDERS}
+        self.push_screen(ProviderPicker(self.provider, blockers), self._switch_provider)
+
+    def _switch_provider(self, provider: str | None) -> None:
+        if provider and provider != self.provider:
+            self.provider = provider
+            self.view = replace(self.view, regions=None)
+            self._load()
+
+    def action_toggle_log(self) -> None:
+        pane = self.query_one(LogPane)
+        pane.display = not pane.display
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    # -- sync and write-back ---------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in MAIN_ACTIONS and len(self.screen_stack) > 1:
+            return False  # a dialog is open: its own keys only
+        if action in ("sync_now", "write_back") and self.syncing:
+            return None  # shown greyed out
+        return True
+
+    def action_sync_now(self) -> None:
+        name = PROVIDER_NAMES[self.provider]
+        if self.syncing:
+            self.notify("A sync is already running", severity="warning")
+            return
+        blocker = sync_blocker(self.settings, self.provider)
+        if blocker:
+            self.notify(f"{name} cannot sync: {blocker}", severity="warning")
+            log.warning("%s cannot sync: %s", self.provider, blocker)
+            return
+        if self.scheduler.run_now([self.provider]):
+            self._sync_requested = self.clock()
+            self._sync_what = name
+            self.refresh_bindings()
+            self._tick()
+        else:
+            self.notify("A sync is already running", severity="warning")
+
+    def on_scheduler_changed(self, message: SchedulerChanged) -> None:
+        event = message.event
+        if event.kind == "started":
+            self._sync_since = event.run.started_at if event.run else self.clock()
+            if self._sync_requested is None:
+                self._sync_what = " + ".join(PROVIDER_NAMES.get(p, p) for p in self.scheduler.providers)
+            self._sync_requested = None
+        elif event.kind in ("finished", "failed"):
+            self._sync_since = self._sync_requested = None
+            self._sync_what = ""
+            results = event.run.results if event.run else ()
+            for result in results:
+                name = PROVIDER_NAMES.get(result.provider, result.provider)
+                if result.status == "failed":
+                    self.notify(f"{name} sync failed: {result.error}", severity="error", timeout=10)
+                elif result.status == "busy":
+                    self.notify(f"{name}: {result.error}", severity="warning")
+                else:
+                    written = ", written back" if result.wrote_back else ""
+                    self.notify(f"{name} sync {result.status}: {result.added} added, {result.changed} changed, "
+                                f"{result.missing} missing{written}", timeout=6)
+            if any(r.provider == self.provider for r in results) or not results:
+                self._load()
+        elif event.kind == "missed":
+            self.notify("A scheduled run was missed (see the log)", severity="warning")
+        self.refresh_bindings()
+        self._tick()
+
+    def action_write_back(self) -> None:
+        if self.syncing:
+            self.notify("A sync is running: write back when it has finished", severity="warning")
+            return
+        self._confirm_after_load = True  # fresh counts: reload first, then ask
+        if self.data and self.data.total > SMALL_CATALOG:
+            self.notify("Counting what a write-back would change…", timeout=3)
+        self._load()
+
+    def _confirm_write_back(self) -> None:
+        data = self.data
+        assert data is not None
+        name = PROVIDER_NAMES[data.provider]
+        if data.error:
+            self.notify(data.error, severity="error")
+        elif data.cache is None:
+            self.notify(f"No {name} price cache yet: press s to sync first", severity="warning")
+        elif data.diff is None or data.diff.empty:
+            self.notify(f"Nothing to write back: the {name} catalog has every cached price")
+        else:
+            self.push_screen(ConfirmWriteBack(data), self._write_back_answer)
+
+    def _write_back_answer(self, yes: bool | None) -> None:
+        if yes and self.data:
+            provider = self.data.provider
+            self.run_worker(lambda: self.post_message(WriteBackDone(self.engine.write_back(provider))),
+                            thread=True, group="io", exit_on_error=False)
+
+    def on_write_back_done(self, message: WriteBackDone) -> None:
+        r = message.result
+        name = PROVIDER_NAMES.get(r.provider, r.provider)
+        if r.status == "updated":
+            self.notify(f"{name} catalog written back: {r.added} added, {r.changed} changed, {r.missing} marked unavailable")
+        else:
+            self.notify(f"{name} write-back {r.status}: {r.error}", severity="error", timeout=10)
+        self._load()
+
+    def action_toggle_auto(self) -> None:
+        self.scheduler.write_back = not self.scheduler.write_back
+        state = "on" if self.scheduler.write_back else "off"
+        log.info("automatic write-back after scheduled runs: %s", state)
+        self.notify(f"Automatic write-back: {state}", timeout=3)
+        self._show_status()
+
+    # -- export and quit -------------------------------------------------------------------------
+
+    def action_export(self) -> None:
+        if self.data is None or self.data.index is None:
+            self.notify("No catalog loaded", severity="warning")
+            return
+        rows, order = self.data.index.rows, self.table.order
+        path = self.settings.data_dir / "exports" / f"{self.provider}-{self.clock():%Y%m%d-%H%M%S}.csv"
+
+        def work() -> None:
+            try:
+                export_csv(path, rows, order)
+            except PriceSyncError as exc:
+                self.post_message(ExportDone(None, 0, str(exc)))
+            else:
+                self.post_message(ExportDone(str(path), len(order)))
+
+        self.run_worker(work, thread=True, group="io", exit_on_error=False)
+
+    def on_export_done(self, message: ExportDone) -> None:
+        if message.error:
+            log.error("export failed: %s", message.error)
+            self.notify(f"Export failed: {message.error}", severity="error")
+        else:
+            log.info("exported %d rows to %s", message.rows, message.path)
+            self.notify(f"Exported {message.rows:,} rows to {message.path}", timeout=8)
+
+    async def action_quit(self) -> None:
+        if self.scheduler.running:
+            self.notify("Stopping the running sync…")
+        await asyncio.to_thread(self._stop_scheduler)
+        self.exit()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from (c for c in super().get_system_commands(screen) if c.title != "Quit")
+        for action, title, help_text in COMMANDS:
+            yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
+        for key in COLUMN_KEYS:
+            yield SystemCommand(f"Sort by {COLUMN_TITLES[key]}", f"Sort the table by {COLUMN_TITLES[key]}",
+                                partial(self.set_sort, key))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pricesync-tui", description="Dashboard for the local cloud price catalog.")
+    add_common_options(parser)
+    parser.add_argument("--provider", choices=PROVIDERS, help="catalog shown first (default: the first [sync] provider)")
+    parser.add_argument("--no-scheduler", action="store_true", help="do not run scheduled syncs in this process")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config, args.data_dir)
+        setup_logging(settings.data_dir)
+        app = PriceSyncApp(settings, args.provider, scheduler_enabled=False if args.no_scheduler else None)
+    except ConfigError as exc:
+        print(f"pricesync-tui: {exc}", file=sys.stderr)
+        return 2
+    app.run()
+    return app.return_code or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

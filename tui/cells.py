@@ -1,0 +1,91 @@
+"""How each table column shows its values, and the columns' widths. No Textual here.
+
+Prices are shown exactly (Decimal, never a float): trailing zeros are trimmed down to four
+decimals for $/hour and two for $/month, digits that matter are never rounded away.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from core.models import HOURS_PER_MONTH
+
+from .rows import CatalogRows, Pending
+
+UNKNOWN = "?"
+NO_PRICE = "-"
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnSpec:
+    key: str  # the CatalogRows column (month: derived from price)
+    title: str
+    right: bool = False
+
+
+COLUMNS = (
+    ColumnSpec("type", "instance type"),
+    ColumnSpec("family", "family"),
+    ColumnSpec("vcpu", "vCPU", True),
+    ColumnSpec("mem", "mem GiB", True),
+    ColumnSpec("gpu", "GPU", True),
+    ColumnSpec("arch", "arch"),
+    ColumnSpec("region", "region"),
+    ColumnSpec("os", "OS"),
+    ColumnSpec("price", "$/hour", True),
+    ColumnSpec("month", "$/month", True),
+    ColumnSpec("pending", "pending", True),
+)
+COLUMN_KEYS = tuple(c.key for c in COLUMNS)
+COLUMN_TITLES = {c.key: c.title for c in COLUMNS}
+
+
+def exact(value: Decimal, min_decimals: int) -> str:
+    """`value` in full, without exponent, trailing zeros trimmed to `min_decimals`."""
+    text = f"{value:f}"
+    whole, _, frac = text.partition(".")
+    frac = frac.rstrip("0").ljust(min_decimals, "0")
+    return f"{whole}.{frac}" if frac else whole
+
+
+def monthly(price: Decimal) -> Decimal:
+    return price * HOURS_PER_MONTH
+
+
+def pending_text(p: Pending) -> tuple[str, str]:
+    """Text and style name (up/down/new/missing) of a pending change."""
+    if p.kind == "missing":
+        return "missing", "missing"
+    price = exact(p.price, 4) if p.price is not None else ""
+    if p.kind == "changed":
+        if p.pct is None:
+            return f"{price} from 0", "up"
+        arrow, style = ("▲", "up") if p.pct > 0 else ("▼", "down")
+        return f"{price} {arrow}{abs(p.pct):.1f}%", style
+    return f"{price} {p.kind}", "new"
+
+
+def cell(key: str, value) -> tuple[str, str]:
+    """Text and style name ("" for plain) of one cell; `value` is the column value."""
+    if key == "pending":
+        return ("", "") if value is None else pending_text(value)
+    if value is None:
+        return (NO_PRICE if key in ("price", "month") else UNKNOWN), "dim"
+    if key == "price":
+        return exact(value, 4), ""
+    if key == "month":
+        return exact(monthly(value), 2), ""
+    if key == "mem":
+        return f"{value:g}", ""
+    return str(value), ""
+
+
+def column_widths(rows: CatalogRows) -> dict[str, int]:
+    """Widest cell or title (+2 for the sort arrow) per column, over the distinct values."""
+    widths = {}
+    for spec in COLUMNS:
+        values = rows.columns["price" if spec.key == "month" else spec.key].values
+        widest = max((len(cell(spec.key, v)[0]) for v in values), default=0)
+        widths[spec.key] = max(widest, len(spec.title) + 2)
+    return widths

@@ -1,0 +1,52 @@
+"""`e`: the rows shown, in the order shown, as CSV with exact prices. No Textual here."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+from core.errors import CatalogError
+from core.fileio import atomic_write_bytes
+
+from .cells import monthly
+from .rows import CatalogRows
+
+HEADER = ("instance_type", "family", "vcpu", "memory_gib", "gpu", "arch", "region", "os", "price_per_hour",
+          "price_per_month", "pending", "pending_price", "pending_change_pct", "available")
+SPEC_COLUMNS = ("type", "family", "vcpu", "mem", "gpu", "arch", "region", "os")
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def csv_bytes(rows: CatalogRows, order: Sequence[int]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HEADER)
+    specs = [rows.columns[c] for c in SPEC_COLUMNS]
+    price, pending, available = (rows.columns[c] for c in ("price", "pending", "available"))
+    for row in order:
+        p = price.value(row)
+        pend = pending.value(row)
+        writer.writerow([
+            *(_text(c.value(row)) for c in specs),
+            _text(p),
+            "" if p is None else f"{monthly(p):f}",
+            pend.kind if pend else "",
+            _text(pend.price) if pend else "",
+            "" if pend is None or pend.pct is None else f"{pend.pct:.4f}",
+            "yes" if available.value(row) else "no",
+        ])
+    return out.getvalue().encode()
+
+
+def export_csv(path: Path, rows: CatalogRows, order: Sequence[int]) -> None:
+    """Write atomically; raises core.errors.CatalogError (one line) if it cannot."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CatalogError(f"cannot create {path.parent}: {exc.strerror or exc}") from exc
+    atomic_write_bytes(path, csv_bytes(rows, order))

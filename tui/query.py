@@ -1,0 +1,126 @@
+"""The filter bar's little language, parsed without Textual so it is testable and fast.
+
+    m5 large vcpu>=8 mem>=32 gpu>0 price<0.5 month<=100 region:eu-*,us-* os:linux arch!=arm64
+
+Free words must each appear (case-insensitive) in the instance type or the family.
+`field op value` terms combine with them (AND). Numeric fields take < <= > >= = != (and
+`:` as =); text fields take `:`/`=` (glob patterns, comma = any of) and `!=`. A term that
+cannot be understood becomes a `BadTerm` with a reason; it never raises and never filters.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import operator
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+NUMERIC_FIELDS = {
+    "vcpu": "vcpu", "vcpus": "vcpu", "cpu": "vcpu",
+    "mem": "mem", "memory": "mem", "ram": "mem",
+    "gpu": "gpu", "gpus": "gpu",
+    "price": "price", "hour": "price", "hourly": "price",
+    "month": "month", "monthly": "month",
+}
+TEXT_FIELDS = {"region": "region", "os": "os", "arch": "arch", "family": "family", "type": "type"}
+FIELD_NAMES = "vcpu, mem, gpu, price, month, region, os, arch, family, type"
+
+OPS: dict[str, Callable[[object, object], bool]] = {
+    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "=": operator.eq, "!=": operator.ne,
+}
+_TOKEN = re.compile(r"(?P<field>[A-Za-z_]+)\s*(?P<op><=|>=|!=|==|=|:|<|>)(?:\s*(?P<value>\S+))?|(?P<word>\S+)")
+_UNIT = {"mem": re.compile(r"(?i)\s*(gib|gb|g)$"), "price": re.compile(r"^\$"), "month": re.compile(r"^\$")}
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    text: str  # lower-case
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    field: str  # canonical: vcpu mem gpu price month region os arch family type
+    op: str  # one of OPS
+    value: Decimal | tuple[str, ...]  # a number, or lower-case glob patterns
+    span: Span = field(compare=False)
+
+    @property
+    def numeric(self) -> bool:
+        return isinstance(self.value, Decimal)
+
+    def matches(self, value: object) -> bool:
+        """Does one column value pass? None (unknown) never passes."""
+        if value is None:
+            return False
+        if self.numeric:
+            return OPS[self.op](value, self.value)
+        hit = any(fnmatch.fnmatchcase(str(value).lower(), p) for p in self.value)  # type: ignore[union-attr]
+        return hit if self.op == "=" else not hit
+
+
+@dataclass(frozen=True, slots=True)
+class BadTerm:
+    text: str
+    reason: str
+    span: Span
+
+    def __str__(self) -> str:
+        return f"{self.text}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    words: tuple[Word, ...] = ()
+    terms: tuple[Term, ...] = ()
+    bad: tuple[BadTerm, ...] = field(default=(), compare=False)  # they filter nothing
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing filters (bad terms do not filter)."""
+        return not (self.words or self.terms)
+
+
+def parse(text: str) -> Query:
+    words: list[Word] = []
+    terms: list[Term] = []
+    bad: list[BadTerm] = []
+    for m in _TOKEN.finditer(text):
+        span = m.span()
+        if m["word"] is not None:
+            words.append(Word(m["word"].lower(), span))
+            continue
+        op = "=" if m["op"] in (":", "==") else m["op"]
+        term = _term(m["field"].lower(), op, m["value"] or "", span)
+        if isinstance(term, Term):
+            terms.append(term)
+        else:
+            bad.append(BadTerm(m.group(0), term, span))
+    return Query(tuple(words), tuple(terms), tuple(bad))
+
+
+def _term(name: str, op: str, raw: str, span: Span) -> Term | str:
+    """The term, or why it is bad."""
+    if name not in NUMERIC_FIELDS and name not in TEXT_FIELDS:
+        return f"unknown field {name!r} (? lists them)"
+    if not raw:
+        return "needs a value"
+    if name in NUMERIC_FIELDS:
+        field = NUMERIC_FIELDS[name]
+        unit = _UNIT.get(field)
+        number = unit.sub("", raw) if unit else raw
+        try:
+            value = Decimal(number)
+        except InvalidOperation:
+            value = Decimal("NaN")
+        if not value.is_finite():
+            return f"{raw!r} is not a number"
+        return Term(field, op, value, span)
+    if op not in ("=", "!="):
+        return f"{name} takes ':' or '!=', not {op!r}"
+    patterns = tuple(p for p in raw.lower().split(",") if p)
+    return Term(TEXT_FIELDS[name], op, patterns, span)

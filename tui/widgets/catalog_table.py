@@ -1,0 +1,206 @@
+"""The catalog table: a Line-API ScrollView that renders only the visible rows.
+
+It shows `order` (row numbers of a `CatalogRows`, already filtered and sorted by
+`RowIndex`), so its cost per frame is the height of the screen, not the size of the
+catalog. The cursor follows a row's key (instance type, region, OS) across refreshes.
+"""
+
+from __future__ import annotations
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from core.models import Key
+
+from ..cells import COLUMNS, cell
+from ..rows import CatalogRows
+
+GAP = 2
+
+
+class CatalogTable(ScrollView, can_focus=True):
+    COMPONENT_CLASSES = {
+        "catalog-table--header",
+        "catalog-table--sorted",
+        "catalog-table--cursor",
+        "catalog-table--dim",
+        "catalog-table--up",
+        "catalog-table--down",
+        "catalog-table--new",
+        "catalog-table--missing",
+        "catalog-table--message",
+        "catalog-table--error",
+    }
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown,space", "page(1)", "Page down", show=False),
+        Binding("home,g", "jump(0)", "First", show=False),
+        Binding("end,G", "jump(-1)", "Last", show=False),
+        Binding("left", "scroll_left", "Left", show=False),
+        Binding("right", "scroll_right", "Right", show=False),
+    ]
+
+    class HeaderClicked(Message):
+        def __init__(self, column: str) -> None:
+            super().__init__()
+            self.column = column
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.rows: CatalogRows | None = None
+        self.order: list[int] = []
+        self.widths: dict[str, int] = {}
+        self.sort = "type"
+        self.descending = False
+        self.cursor = 0
+        self.message: tuple[str, bool] | None = ("Loading catalog…", False)  # (text, is_error)
+
+    # -- data -----------------------------------------------------------------------------------
+
+    @property
+    def cursor_key(self) -> Key | None:
+        if self.rows is None or not self.order:
+            return None
+        return self.rows.keys[self.order[self.cursor]]
+
+    def show_rows(
+        self, rows: CatalogRows, order: list[int], widths: dict[str, int], sort: str, descending: bool
+    ) -> None:
+        """Show `order`; keep the cursor on the same row (by key) if it is still shown."""
+        key = self.cursor_key
+        same_rows = rows is self.rows
+        old_row = self.order[self.cursor] if same_rows and self.order else None
+        self.rows, self.order, self.widths = rows, order, widths
+        self.sort, self.descending = sort, descending
+        self.message = None
+        if key is not None and not same_rows:
+            try:
+                old_row = rows.keys.index(key)
+            except ValueError:
+                old_row = None
+        position = None
+        if old_row is not None:
+            try:
+                position = order.index(old_row)
+            except ValueError:
+                pass
+        self.cursor = position if position is not None else min(self.cursor, max(len(order) - 1, 0))
+        self.virtual_size = Size(sum(widths.values()) + GAP * len(widths), len(order) + 1)
+        self._scroll_to_cursor()
+        self.refresh()
+
+    def show_message(self, text: str, error: bool = False) -> None:
+        """Replace the rows by a message (loading, or why the catalog cannot be shown)."""
+        self.rows, self.order, self.message = None, [], (text, error)
+        self.cursor = 0
+        self.virtual_size = Size(0, 0)
+        self.refresh()
+
+    # -- cursor and scrolling -------------------------------------------------------------------
+
+    @property
+    def _page(self) -> int:
+        return max(self.scrollable_content_region.height - 1, 1)
+
+    def _move(self, position: int) -> None:
+        self.cursor = max(0, min(position, len(self.order) - 1))
+        self._scroll_to_cursor()
+        self.refresh()
+
+    def _scroll_to_cursor(self) -> None:
+        top = round(self.scroll_y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + self._page:
+            self.scroll_to(y=self.cursor - self._page + 1, animate=False, immediate=True)
+
+    def action_cursor(self, delta: int) -> None:
+        self._move(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        self._move(self.cursor + direction * self._page)
+
+    def action_jump(self, position: int) -> None:
+        self._move(position if position >= 0 else len(self.order) - 1)
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        if offset.y == 0:
+            x = offset.x + round(self.scroll_x)
+            for key, width in self.widths.items():
+                if x < width + GAP:
+                    self.post_message(self.HeaderClicked(key))
+                    return
+                x -= width + GAP
+        elif self.order:
+            self._move(round(self.scroll_y) + offset.y - 1)
+
+    def on_resize(self) -> None:
+        self._scroll_to_cursor()
+
+    # -- rendering ------------------------------------------------------------------------------
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(f"catalog-table--{name}")
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.size.width
+        base = self.rich_style
+        if self.message is not None:
+            text, error = self.message
+            line = text if y == 1 else ""
+            style = self._style("error" if error else "message")
+            return Strip([Segment(f"  {line}", style)]).crop_extend(0, width, base)
+        if y == 0:
+            strip = self._header()
+        else:
+            position = scroll_y + y - 1
+            if position < len(self.order):
+                strip = self._row(position)
+            elif y == 1:
+                strip = Strip([Segment("  no rows match the filter", self._style("message"))])
+            else:
+                return Strip.blank(width, base)
+        return strip.crop_extend(scroll_x, scroll_x + width, base)
+
+    def _header(self) -> Strip:
+        header = self._style("header")
+        segments = []
+        for spec in COLUMNS:
+            w = self.widths[spec.key]
+            title = spec.title
+            style = header
+            if spec.key == self.sort:
+                title = f"{title} {'▼' if self.descending else '▲'}"
+                style = header + self._style("sorted")
+            segments.append(Segment((title.rjust(w) if spec.right else title.ljust(w)) + " " * GAP, style))
+        return Strip(segments)
+
+    def _row(self, position: int) -> Strip:
+        assert self.rows is not None
+        row = self.order[position]
+        base = self.rich_style
+        if not self.rows.value("available", row):
+            base = base + self._style("dim")
+        if position == self.cursor:
+            base = base + self._style("cursor")
+        segments = []
+        for spec in COLUMNS:
+            w = self.widths[spec.key]
+            text, style_name = cell(spec.key, self.rows.value("price" if spec.key == "month" else spec.key, row))
+            style = base + self._style(style_name) if style_name else base
+            text = text.rjust(w) if spec.right else text.ljust(w)
+            segments.append(Segment(text, style))
+            segments.append(Segment(" " * GAP, base))
+        return Strip(segments)

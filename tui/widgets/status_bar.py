@@ -1,0 +1,93 @@
+"""The header: which catalog is shown, how fresh it is and what a write-back would do."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from rich.text import Text
+from textual.widgets import Static
+
+from core.scheduler import PROVIDER_NAMES
+
+from ..dataset import Dataset
+from ..rowindex import View
+
+
+def tilde(text: str | Path) -> str:
+    """Paths under the home directory as ~/... (in paths and in error messages)."""
+    home = str(Path.home()).rstrip("/")
+    return str(text).replace(home + "/", "~/") if home else str(text)
+
+
+def parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def ago(then: datetime, now: datetime) -> str:
+    seconds = int((now - then).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit} ago"
+    return "just now"
+
+
+def when(text: str | None, now: datetime) -> str:
+    t = parse_time(text)
+    return f"{t:%Y-%m-%d %H:%M} UTC ({ago(t, now)})" if t else "never"
+
+
+class StatusBar(Static):
+    def show(self, data: Dataset, shown: int, view: View, write_back: bool, now: datetime) -> None:
+        self.update(status_text(data, shown, view, write_back, now))
+
+
+def view_note(view: View) -> str:
+    notes = []
+    if view.regions is not None:
+        regions = sorted(view.regions)
+        notes.append(f"regions {', '.join(regions[:3])}{f' +{len(regions) - 3}' if len(regions) > 3 else ''}")
+    if view.pending_only:
+        notes.append("pending only")
+    return f" ({'; '.join(notes)})" if notes else ""
+
+
+def status_text(data: Dataset, shown: int, view: View, write_back: bool, now: datetime) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f" {PROVIDER_NAMES.get(data.provider, data.provider)} ", style="bold reverse")
+    text.append(f" {tilde(data.catalog_path)}")
+    if data.catalog is not None:
+        source = data.catalog.source
+        text.append(f" · {data.catalog.currency} · source {source.version or source.mode}")
+        text.append(f" · {shown:,} of {data.total:,} shown{view_note(view)}", style="bold")
+    text.append(f" · write-back: {'auto' if write_back else 'manual'}")
+    text.append("\n")
+    state = data.state
+    if data.error:
+        text.append(f" {tilde(data.error)}", style="bold red")
+    elif data.catalog is None:
+        text.append(" loading the catalog…", style="italic")
+    elif state.get("last_status") == "failed":
+        text.append(f" last sync FAILED {when(state.get('last_attempt'), now)}: ", style="bold red")
+        text.append(tilde(str(state.get("last_error"))), style="red")
+        text.append(f" · last success {when(state.get('last_success'), now)}")
+    else:
+        text.append(f" last sync {when(state.get('last_success'), now)}")
+        if state.get("last_status"):
+            text.append(f" {state['last_status']}", style="green")
+        if state.get("source_version"):
+            text.append(f" · fetched version {state['source_version']}")
+    if data.diff is not None and not data.diff.empty:
+        d = data.diff
+        text.append(f" · pending: {len(d.changed):,} changed, {len(d.added):,} added, {len(d.missing):,} missing",
+                    style="yellow")
+    for problem in data.problems:
+        text.append(f" · {tilde(problem)}", style="yellow")
+    if data.sync_blocker:
+        text.append(f" · sync: {data.sync_blocker}", style="dim")
+    return text
