@@ -12,15 +12,14 @@ import json
 import sys
 from decimal import Decimal
 
-from . import cli_schedule
+from . import cli_history, cli_schedule
 from .catalog import ensure_catalog, load_catalog
 from .config import Settings, load_settings
 from .errors import ConfigError, PriceSyncError
 from .logs import setup_logging
-from .models import PROVIDERS, CatalogEntry, SyncResult
+from .models import HOURS_PER_MONTH, PROVIDERS, CatalogEntry, SyncResult
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
-HOURS_PER_MONTH = 730
 
 
 class UsageError(Exception):
@@ -73,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Further command groups register themselves here: each module's register(sub) adds
     # subparsers with set_defaults(handler=fn), fn(args, settings) -> exit code.
     cli_schedule.register(sub, add_common_options)
+    cli_history.register(sub, add_common_options)
     return parser
 
 
@@ -129,6 +129,7 @@ def _print_result(result: SyncResult) -> None:
 
 
 def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+    from .notify import wait_for_deliveries
     from .sync import SyncEngine
 
     setup_logging(settings.data_dir, stderr_level=None)
@@ -157,6 +158,7 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
             code = EXIT_BUSY if code == EXIT_BUSY else EXIT_FAILED
         if not args.json:
             _print_result(result)
+    wait_for_deliveries()  # webhooks of these syncs: each waited for within its own time bound
     if args.json:
         out = [_json_result(r) for r in results]
         print(json.dumps(out[0] if len(out) == 1 else out))
@@ -176,7 +178,7 @@ _COLUMNS = ["instance_type", "family", "region", "os", "vcpu", "memory_gib", "gp
 
 
 def _monthly(price: str | None) -> str | None:
-    return None if price is None else str((Decimal(price) * HOURS_PER_MONTH).normalize())
+    return None if price is None else f"{(Decimal(price) * HOURS_PER_MONTH).normalize():f}"
 
 
 def _sort_key(col: str):

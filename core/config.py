@@ -146,4 +146,8 @@ def load_settings(config: str | os.PathLike | None = None, data: str | os.PathLi
         raise ConfigError(f"{path}: unknown provider(s) {', '.join(bad)}; known: {', '.join(PROVIDERS)}")
     if settings.aws.mode not in ("public", "boto3"):
         raise ConfigError(f"{path}: aws.mode must be 'public' or 'boto3', not {settings.aws.mode!r}")
+    # lazy: notify -> history -> sync imports this module
+    from .notify import parse_webhooks
+
+    parse_webhooks(settings.notify.webhook, str(path))
     return settings

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .history import HistoryRecorder, HistoryStore
+from .notify import Notifier
+
 if TYPE_CHECKING:
     from .config import Settings
     from .sync import SyncListener
 
 
 def default_listeners(settings: Settings) -> list[SyncListener]:
-    return []
+    """Record the run in the price history, then tell the configured webhooks."""
+    listeners: list[SyncListener] = [HistoryRecorder(HistoryStore(settings.data_dir))]
+    notifier = Notifier.from_settings(settings)
+    if notifier.hooks:
+        listeners.append(notifier)
+    return listeners

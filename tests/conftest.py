@@ -127,11 +127,12 @@ ATTEMPT_KEYS = ("last_attempt", "last_status", "last_error")
 
 
 def data_snapshot(d: Path) -> dict[str, str]:
-    """sha256 of every file in a data dir but sync.log* and locks; state.json without the attempt
-    bookkeeping a failed sync records on purpose (its versions and validators must not move)."""
+    """sha256 of every file in a data dir but sync.log*, history.sqlite3* and locks (a failed sync
+    records itself in those on purpose); state.json without the attempt bookkeeping a failed sync
+    records (its versions and validators must not move)."""
     snap = {}
     for p in sorted(d.iterdir()):
-        if not p.is_file() or p.name.startswith("sync.log") or p.name.endswith(".lock"):
+        if not p.is_file() or p.name.startswith(("sync.log", "history.sqlite3")) or p.name.endswith(".lock"):
             continue
         data = p.read_bytes()
         if p.name == "state.json":

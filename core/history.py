@@ -1,0 +1,363 @@
+"""Price history: `history.sqlite3` in the data dir records every sync run (updated, unchanged
+or failed, with its error) and every price that moved against the previous price cache
+(written back or not). A run refused because another held the lock did not happen and is not
+recorded.
+
+Only changes are stored, never full copies: a region's first fetch is the baseline and adds no
+rows; after that a row is a price that changed, a key that appeared in an already-cached
+region (old = None) or one that left it (new = None). Prices stay decimal strings; `pct` is a
+derived float kept for sorting and filtering.
+
+The daemon and the TUI may write at once: WAL mode, a busy timeout and `BEGIN IMMEDIATE` for
+every write. One short-lived connection per call, so any thread may use a `HistoryStore`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import PriceSyncError
+from .models import Key, PriceChange, SyncResult
+from .sync import utc_now
+
+if TYPE_CHECKING:
+    from .cache import PriceCache
+
+log = logging.getLogger("pricesync.history")
+
+FILENAME = "history.sqlite3"
+BUSY_TIMEOUT_S = 15.0
+
+# MIGRATIONS[n] takes the schema from version n to n + 1 (PRAGMA user_version); append, never edit.
+MIGRATIONS: list[tuple[str, ...]] = [
+    (
+        """CREATE TABLE run (
+            id INTEGER PRIMARY KEY,
+            provider TEXT NOT NULL,
+            at TEXT NOT NULL,
+            mode TEXT NOT NULL,
+            status TEXT NOT NULL,
+            regions TEXT NOT NULL,
+            source_version TEXT,
+            records INTEGER NOT NULL,
+            changed INTEGER NOT NULL,
+            added INTEGER NOT NULL,
+            removed INTEGER NOT NULL,
+            wrote_back INTEGER NOT NULL,
+            error TEXT,
+            duration_s REAL NOT NULL)""",
+        "CREATE INDEX run_provider_at ON run (provider, at)",
+        """CREATE TABLE entry (
+            id INTEGER PRIMARY KEY,
+            provider TEXT NOT NULL,
+            instance_type TEXT NOT NULL,
+            region TEXT NOT NULL,
+            os TEXT NOT NULL,
+            UNIQUE (provider, instance_type, region, os))""",
+        """CREATE TABLE change (
+            run_id INTEGER NOT NULL REFERENCES run (id),
+            entry_id INTEGER NOT NULL REFERENCES entry (id),
+            old TEXT,
+            new TEXT,
+            pct REAL,
+            PRIMARY KEY (entry_id, run_id)) WITHOUT ROWID""",
+        "CREATE INDEX change_run ON change (run_id)",
+    ),
+]
+
+
+class HistoryError(PriceSyncError):
+    """history.sqlite3 cannot be opened, read or written."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunRow:
+    id: int
+    provider: str
+    at: str
+    mode: str
+    status: str
+    regions: tuple[str, ...]
+    source_version: str | None
+    records: int
+    changed: int
+    added: int
+    removed: int
+    wrote_back: bool
+    error: str | None
+    duration_s: float
+
+    @property
+    def total_changes(self) -> int:
+        return self.changed + self.added + self.removed
+
+    def to_json(self) -> dict:
+        return {name: list(v) if isinstance(v := getattr(self, name), tuple) else v for name in self.__slots__}
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRow:
+    run_id: int
+    at: str
+    provider: str
+    instance_type: str
+    region: str
+    os: str
+    old: str | None  # None: the key appeared
+    new: str | None  # None: the key left the source
+    pct: float | None
+    source_version: str | None
+
+    @property
+    def key(self) -> Key:
+        return (self.instance_type, self.region, self.os)
+
+    @property
+    def kind(self) -> str:
+        return "added" if self.old is None else "removed" if self.new is None else "changed"
+
+    def to_json(self) -> dict:
+        return {name: getattr(self, name) for name in self.__slots__} | {"kind": self.kind}
+
+
+# (key, old, new): old None = appeared, new None = left
+CacheChange = tuple[Key, str | None, str | None]
+
+
+def change_pct(key: Key, old: str | None, new: str | None) -> float | None:
+    return None if old is None or new is None else PriceChange(key, old, new).pct
+
+
+def cache_changes(before: PriceCache | None, written: PriceCache | None) -> list[CacheChange]:
+    """What moved from `before` to `written`. A region `before` did not hold is a baseline."""
+    if before is None or written is None:
+        return []
+    old = {r.key: r.price_per_hour for r in before.records}
+    known = set(before.regions)
+    out: list[CacheChange] = []
+    seen: set[Key] = set()
+    for rec in written.records:
+        seen.add(rec.key)
+        prev = old.get(rec.key)
+        if prev is None:
+            if rec.region in known:
+                out.append((rec.key, None, rec.price_per_hour))
+        elif prev != rec.price_per_hour and Decimal(prev) != Decimal(rec.price_per_hour):
+            out.append((rec.key, prev, rec.price_per_hour))
+    out.extend((key, price, None) for key, price in old.items() if key not in seen and key[1] in written.regions)
+    return out
+
+
+def count_kinds(changes: Sequence[CacheChange]) -> tuple[int, int, int]:
+    """(changed, added, removed)"""
+    added = sum(1 for _, o, _ in changes if o is None)
+    removed = sum(1 for _, _, n in changes if n is None)
+    return len(changes) - added - removed, added, removed
+
+
+_RUN_COLUMNS = "id, provider, at, mode, status, regions, source_version, records, changed, added, removed, wrote_back, error, duration_s"
+_CHANGE_SELECT = """SELECT c.run_id, r.at, e.provider, e.instance_type, e.region, e.os, c.old, c.new, c.pct, r.source_version
+    FROM change c JOIN run r ON r.id = c.run_id JOIN entry e ON e.id = c.entry_id"""
+
+
+def _run_row(row: tuple) -> RunRow:
+    values = list(row)
+    values[5] = tuple(json.loads(values[5]))
+    values[11] = bool(values[11])
+    return RunRow(*values)
+
+
+class HistoryStore:
+    """The history of one data dir. Readers never create the file; writers do."""
+
+    def __init__(self, data: Path) -> None:
+        self.path = Path(data) / FILENAME
+        self._migrated = False
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def record(self, result: SyncResult, changes: Sequence[CacheChange], at: str) -> int:
+        """Store one sync run and its changes in one transaction; returns the run id."""
+        changed, added, removed = count_kinds(changes)
+        with self._write() as db:
+            run_id = db.execute(
+                f"INSERT INTO run ({_RUN_COLUMNS}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (result.provider, at, result.mode, result.status, json.dumps(list(result.regions)),
+                 result.source_version, result.records, changed, added, removed, int(result.wrote_back),
+                 result.error, round(result.duration_s, 3)),
+            ).lastrowid
+            if changes:
+                db.executemany(
+                    "INSERT OR IGNORE INTO entry (provider, instance_type, region, os) VALUES (?, ?, ?, ?)",
+                    ((result.provider, *key) for key, _, _ in changes),
+                )
+                db.executemany(
+                    """INSERT OR REPLACE INTO change (run_id, entry_id, old, new, pct) SELECT ?, id, ?, ?, ?
+                       FROM entry WHERE provider = ? AND instance_type = ? AND region = ? AND os = ?""",
+                    ((run_id, old, new, change_pct(key, old, new), result.provider, *key) for key, old, new in changes),
+                )
+        return run_id
+
+    # -- reading (the CLI and the TUI) ----------------------------------------------------------
+
+    def changes(
+        self,
+        *,
+        provider: str | None = None,
+        since: str | None = None,
+        instance: str | None = None,
+        region: str | None = None,
+        os: str | None = None,
+        run_id: int | None = None,
+        limit: int | None = None,
+    ) -> list[ChangeRow]:
+        """Changes, newest first. `since` is an ISO-8601 UTC time ("2025-11-01" works too);
+        `instance` is an instance type, a family ("m5" = "m5.*") or a glob ("m5*.x*")."""
+        where, args = [], []
+        for column, value in (("e.provider", provider), ("e.region", region), ("e.os", os), ("c.run_id", run_id)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if since is not None:  # through the run ids, so the change_run index narrows the scan
+            where.append("c.run_id IN (SELECT id FROM run WHERE at >= ?)")
+            args.append(since)
+        if instance is not None:
+            if any(ch in instance for ch in "*?["):
+                where.append("e.instance_type GLOB ?")
+                args.append(instance)
+            else:
+                where.append("(e.instance_type = ? OR e.instance_type GLOB ?)")
+                args += [instance, _glob_literal(instance) + ".*"]
+        sql = _CHANGE_SELECT + (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY c.run_id DESC, e.region, e.os, e.instance_type"  # run ids grow in recording order
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return [ChangeRow(*row) for row in self._read(sql, args)]
+
+    def entry_history(self, key: Key, provider: str = "aws") -> list[ChangeRow]:
+        """One entry's changes, oldest first: the price before the first one is its `old`."""
+        sql = _CHANGE_SELECT + """ WHERE e.provider = ? AND e.instance_type = ? AND e.region = ? AND e.os = ?
+            ORDER BY c.run_id"""
+        return [ChangeRow(*row) for row in self._read(sql, [provider, *key])]
+
+    def runs(self, provider: str | None = None, limit: int | None = 20) -> list[RunRow]:
+        """Sync runs, newest first."""
+        sql = f"SELECT {_RUN_COLUMNS} FROM run" + (" WHERE provider = ?" if provider else "")
+        sql += " ORDER BY id DESC" + (f" LIMIT {int(limit)}" if limit else "")
+        return [_run_row(row) for row in self._read(sql, [provider] if provider else [])]
+
+    def last_run(self, provider: str, *, with_changes: bool = False) -> RunRow | None:
+        """The latest run of `provider`; with `with_changes`, the latest that stored changes."""
+        cond = " AND changed + added + removed > 0" if with_changes else ""
+        rows = self._read(
+            f"SELECT {_RUN_COLUMNS} FROM run WHERE provider = ?{cond} ORDER BY id DESC LIMIT 1", [provider]
+        )
+        return _run_row(rows[0]) if rows else None
+
+    # -- connections and schema -----------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise HistoryError(f"cannot open {self.path}: {exc}") from None
+        try:
+            db.execute("PRAGMA foreign_keys = ON")
+            if not self._migrated:
+                self._migrate(db)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        """Bring the schema to len(MIGRATIONS), each step in its own transaction."""
+        target = len(MIGRATIONS)
+        if db.execute("PRAGMA user_version").fetchone()[0] == target:  # a read needs no write lock
+            self._migrated = True
+            return
+        if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            db.execute("PRAGMA journal_mode = WAL")  # persistent: stored in the file
+        while True:
+            db.execute("BEGIN IMMEDIATE")  # another process may be migrating the same file
+            try:
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                if version > target:
+                    raise HistoryError(
+                        f"{self.path} has schema version {version}, newer than this pricesync knows ({target})"
+                    )
+                if version == target:
+                    db.execute("COMMIT")
+                    break
+                for statement in MIGRATIONS[version]:
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {version + 1}")
+                db.execute("COMMIT")
+                log.info("history %s migrated to schema version %d", self.path, version + 1)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        self._migrated = True
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = self._connect()
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                    db.execute("COMMIT")
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+            finally:
+                db.close()
+        except (sqlite3.Error, OSError) as exc:
+            raise HistoryError(f"cannot write {self.path}: {exc}") from None
+
+    def _read(self, sql: str, args: Sequence) -> list[tuple]:
+        if not self.path.exists():
+            return []
+        try:
+            db = self._connect()
+            try:
+                return db.execute(sql, args).fetchall()
+            finally:
+                db.close()
+        except sqlite3.Error as exc:
+            raise HistoryError(f"cannot read {self.path}: {exc}") from None
+
+
+def _glob_literal(text: str) -> str:
+    return "".join(f"[{ch}]" if ch in "*?[" else ch for ch in text)
+
+
+class HistoryRecorder:
+    """The sync listener that records every run and its changes against the previous cache."""
+
+    def __init__(self, store: HistoryStore) -> None:
+        self.store = store
+
+    def __call__(self, result: SyncResult, before: PriceCache | None, written: PriceCache | None) -> None:
+        if result.status == "busy":
+            return  # another sync held the lock: this one never ran
+        changes = cache_changes(before, written)
+        try:
+            self.store.record(result, changes, utc_now())
+        except HistoryError as exc:
+            log.warning("price history not recorded: %s", exc)
+            return
+        if changes:
+            changed, added, removed = count_kinds(changes)
+            log.info("%s history: %d price(s) changed, %d added, %d removed since the last fetch",
+                     result.provider, changed, added, removed)

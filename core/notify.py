@@ -1,0 +1,322 @@
+"""Webhook notifications: after a sync that moved prices, POST one summary per `[[notify.webhook]]`.
+
+The changes are the ones the history records (against the previous price cache), so a daily
+sync without write-back tells about a change once, not every day it stays pending. Delivery
+runs in a background thread and never delays or fails the sync; `wait_for_deliveries` (the
+CLI after its syncs, and at interpreter exit) waits for them within each delivery's bound.
+Logs name a webhook by scheme, host and path only: never its query string or its secret.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import hmac
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import httpx
+from httpx_retries import Retry, RetryTransport
+
+from .errors import ConfigError
+from .history import CacheChange, cache_changes, change_pct, count_kinds
+from .http import RETRY_STATUSES, HttpSettings, describe
+from .models import PROVIDERS, SyncResult
+
+if TYPE_CHECKING:
+    from .cache import PriceCache
+    from .config import Settings
+
+log = logging.getLogger("pricesync.notify")
+
+FORMATS = ("json", "slack")
+MAX_CHANGES = 20  # top changes in one payload; the rest are counted
+MAX_BACKOFF_S = 30.0  # cap of one sleep between attempts and of all sleeps together
+SIGNATURE_HEADER = "X-Pricesync-Signature"
+TIMESTAMP_HEADER = "X-Pricesync-Timestamp"
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    url: str = field(repr=False)
+    secret: str = field(default="", repr=False)
+    min_change_pct: float = 0.0
+    providers: tuple[str, ...] = ()  # empty: every provider
+    format: str = "json"
+    timeout_s: float = 10.0
+
+    @property
+    def name(self) -> str:
+        """The URL without user info, query or fragment: safe to log and print."""
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}{parts.path}"
+
+    def bound_s(self, http: HttpSettings) -> float:
+        """Longest a delivery may take: every attempt's connect, write and read timeouts plus
+        the capped sleeps between them."""
+        return (http.retries + 1) * 3 * self.timeout_s + MAX_BACKOFF_S
+
+    def scrub(self, text: str) -> str:
+        for secret in (self.url, urlsplit(self.url).query, self.secret):
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+
+_KEYS = {f.name for f in Webhook.__dataclass_fields__.values()}
+
+
+def parse_webhooks(tables: list[dict], source: str) -> list[Webhook]:
+    """Validate the `[[notify.webhook]]` tables; a bad one is a ConfigError naming it."""
+    hooks = []
+    for i, table in enumerate(tables, 1):
+        where = f"{source}: [[notify.webhook]] #{i}"
+        unknown = sorted(set(table) - _KEYS)
+        if unknown:
+            raise ConfigError(f"{where}: unknown key(s): {', '.join(unknown)} (known: {', '.join(sorted(_KEYS))})")
+        url = table.get("url")
+        if not isinstance(url, str):
+            raise ConfigError(f"{where}: url is required and must be a string")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"{where}: url must be an http:// or https:// URL with a host")
+        secret = table.get("secret", "")
+        if not isinstance(secret, str):
+            raise ConfigError(f"{where}: secret must be a string")
+        providers = table.get("providers", [])
+        if not isinstance(providers, list) or any(p not in PROVIDERS for p in providers):
+            raise ConfigError(f"{where}: providers must be a list of {', '.join(PROVIDERS)}")
+        fmt = table.get("format", "json")
+        if fmt not in FORMATS:
+            raise ConfigError(f"{where}: format must be 'json' or 'slack', not {fmt!r}")
+        min_pct = _number(table, "min_change_pct", 0.0, where, positive=False)
+        timeout = _number(table, "timeout_s", 10.0, where, positive=True)
+        hooks.append(Webhook(url, secret, min_pct, tuple(providers), fmt, timeout))
+    return hooks
+
+
+def _number(table: dict, key: str, default: float, where: str, *, positive: bool) -> float:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or (positive and value == 0):
+        raise ConfigError(f"{where}: {key} must be a number {'> 0' if positive else '>= 0'}")
+    return float(value)
+
+
+# -- the payload --------------------------------------------------------------------------------
+
+
+def _change_json(change: CacheChange) -> dict:
+    (itype, region, os_), old, new = change
+    pct = change_pct(change[0], old, new)
+    return {"instance_type": itype, "region": region, "os": os_, "old": old, "new": new,
+            "pct": None if pct is None else round(pct, 2)}
+
+
+def summary(result: SyncResult, changes: list[CacheChange], min_change_pct: float, *, test: bool = False) -> dict | None:
+    """The payload for one webhook, or None when no change reaches its threshold. Keys that
+    appeared or left always count; price moves count from `min_change_pct` up. The biggest
+    moves come first, then keys that appeared or left; at most MAX_CHANGES of them."""
+    def order(c: CacheChange) -> tuple:
+        pct = change_pct(*c)
+        return (pct is None, -abs(pct or 0), c[0])
+
+    relevant = sorted((c for c in changes if (pct := change_pct(*c)) is None or abs(pct) >= min_change_pct), key=order)
+    if not relevant:
+        return None
+    changed, added, removed = count_kinds(changes)
+    return {
+        "event": "pricesync.test" if test else "pricesync.prices_changed",
+        "provider": result.provider,
+        "mode": result.mode,
+        "regions": list(result.regions),
+        "source_version": result.source_version,
+        "wrote_back": result.wrote_back,
+        "counts": {"records": result.records, "changed": changed, "added": added, "removed": removed},
+        "catalog": {"added": result.added, "changed": result.changed, "missing": result.missing},
+        "changes": [_change_json(c) for c in relevant[:MAX_CHANGES]],
+        "more_changes": max(0, len(relevant) - MAX_CHANGES),
+    }
+
+
+def _slack(payload: dict) -> dict:
+    counts = payload["counts"]
+    head = (
+        f"*pricesync{' test' if payload['event'] == 'pricesync.test' else ''}*: {payload['provider']} prices moved "
+        f"({counts['changed']} changed, {counts['added']} added, {counts['removed']} removed; "
+        f"{', '.join(payload['regions'])}; source {payload['source_version'] or '-'}; "
+        f"{'written back' if payload['wrote_back'] else 'pending write-back'})"
+    )
+    lines = [
+        f"{c['instance_type']} {c['region']} {c['os']}: {c['old'] or 'new'} -> {c['new'] or 'gone'}"
+        + (f" ({c['pct']:+.2f}%)" if c["pct"] is not None else "")
+        for c in payload["changes"]
+    ]
+    if payload["more_changes"]:
+        lines.append(f"... and {payload['more_changes']} more")
+    return {"text": head + "\n```" + "\n".join(lines) + "```"}
+
+
+def render(hook: Webhook, payload: dict, sent_at: int) -> bytes:
+    """The raw body. In the json format `sent_at` (the timestamp header's time) is inside it,
+    so the signature covers the time and a receiver can refuse replays."""
+    stamped = payload | {"sent_at": datetime.fromtimestamp(sent_at, UTC).isoformat().replace("+00:00", "Z")}
+    body = _slack(stamped) if hook.format == "slack" else stamped
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+def sign(body: bytes, secret: str) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+# -- delivery -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    ok: bool
+    attempts: int
+    status: int | None = None
+    error: str | None = None
+
+    def describe(self) -> str:
+        tries = f"{self.attempts} attempt{'s' if self.attempts != 1 else ''}"
+        if self.ok:
+            return f"delivered (HTTP {self.status}, {tries})"
+        return f"failed: {self.error} ({tries})"
+
+
+class _CountingTransport(httpx.HTTPTransport):
+    """Counts the attempts the retry transport makes through it."""
+
+    attempts = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.attempts += 1
+        return super().handle_request(request)
+
+
+def deliver(hook: Webhook, payload: dict, http: HttpSettings) -> Outcome:
+    """POST `payload` to `hook` now, retrying 429/5xx/timeouts with capped exponential backoff."""
+    sent_at = int(time.time())
+    body = render(hook, payload, sent_at)
+    headers = {"Content-Type": "application/json", TIMESTAMP_HEADER: str(sent_at)}
+    if hook.secret:
+        headers[SIGNATURE_HEADER] = sign(body, hook.secret)
+    inner = _CountingTransport(verify=http.verify_tls)
+    retry = Retry(
+        total=http.retries, allowed_methods=["POST"], status_forcelist=RETRY_STATUSES,
+        backoff_factor=http.backoff_s, max_backoff_wait=MAX_BACKOFF_S, total_timeout=MAX_BACKOFF_S,
+    )
+    client = httpx.Client(transport=RetryTransport(transport=inner, retry=retry),
+                          timeout=hook.timeout_s, headers={"User-Agent": "pricesync"})
+    try:
+        with client:
+            response = client.post(hook.url, content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        return Outcome(False, inner.attempts, error=hook.scrub(describe(exc, "the webhook")))
+    if response.is_success:
+        return Outcome(True, inner.attempts, response.status_code)
+    return Outcome(False, inner.attempts, response.status_code, f"HTTP {response.status_code} {response.reason_phrase}")
+
+
+@dataclass(eq=False)
+class _Delivery:
+    thread: threading.Thread
+    deadline: float  # time.monotonic()
+    name: str
+
+
+_inflight: set[_Delivery] = set()
+_inflight_lock = threading.Lock()
+_atexit_registered = False
+EXIT_WAIT_S = 5.0  # at interpreter exit, how long unfinished deliveries may hold the process
+
+
+def _start(hook: Webhook, payload: dict, http: HttpSettings) -> None:
+    global _atexit_registered
+
+    def run() -> None:
+        try:
+            outcome = deliver(hook, payload, http)
+            if outcome.ok:
+                log.info("webhook %s %s", hook.name, outcome.describe())
+            else:
+                log.warning("webhook %s %s", hook.name, outcome.describe())
+        except Exception as exc:  # noqa: BLE001  a bug must not take the process down; no traceback: it may hold the URL
+            log.error("webhook %s failed: internal error %s", hook.name, hook.scrub(repr(exc)))
+        finally:
+            with _inflight_lock:
+                _inflight.discard(delivery)
+
+    delivery = _Delivery(threading.Thread(target=run, name="pricesync-webhook", daemon=True),
+                         time.monotonic() + hook.bound_s(http), hook.name)
+    with _inflight_lock:
+        _inflight.add(delivery)
+        if not _atexit_registered:
+            # the daemon and the TUI exit through here; quitting must stay prompt
+            atexit.register(wait_for_deliveries, EXIT_WAIT_S)
+            _atexit_registered = True
+    delivery.thread.start()
+
+
+def in_flight() -> int:
+    with _inflight_lock:
+        return len(_inflight)
+
+
+def wait_for_deliveries(timeout_s: float | None = None) -> int:
+    """Wait for background deliveries, each until its own bound (or `timeout_s` overall, if
+    shorter). Returns how many were still running and are abandoned."""
+    limit = None if timeout_s is None else time.monotonic() + timeout_s
+    with _inflight_lock:
+        pending = list(_inflight)
+    abandoned = 0
+    for d in pending:
+        deadline = d.deadline if limit is None else min(d.deadline, limit)
+        d.thread.join(max(0.0, deadline - time.monotonic()))
+        if d.thread.is_alive():
+            abandoned += 1
+            log.warning("webhook %s still unanswered at its time bound; giving up on it", d.name)
+    return abandoned
+
+
+class Notifier:
+    """The sync listener that sends webhook summaries in the background."""
+
+    def __init__(self, hooks: list[Webhook], http: HttpSettings) -> None:
+        self.hooks = hooks
+        self.http = http
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Notifier:
+        source = str(settings.config_path or "config")
+        return cls(parse_webhooks(settings.notify.webhook, source), settings.http)
+
+    def __repr__(self) -> str:  # the engine logs listeners by repr: no URLs, no secrets
+        return f"Notifier({len(self.hooks)} webhook(s))"
+
+    def __call__(self, result: SyncResult, before: PriceCache | None, written: PriceCache | None) -> None:
+        changes = cache_changes(before, written)
+        if not changes:
+            return
+        for hook in self.hooks:
+            if hook.providers and result.provider not in hook.providers:
+                continue
+            payload = summary(result, changes, hook.min_change_pct)
+            if payload is not None:
+                _start(hook, payload, self.http)
+
+
+def sample_payload() -> dict:
+    """What `pricesync notify test` sends."""
+    result = SyncResult(provider="aws", mode="public", status="updated", regions=("us-east-1",), records=1,
+                        changed=1, source_version="20250101000000")
+    payload = summary(result, [(("m5.large", "us-east-1", "linux"), "0.0960000000", "0.1000000000")], 0, test=True)
+    assert payload is not None
+    return payload

@@ -1,0 +1,130 @@
+"""Benchmark: the size of a year of price history, and how fast it is written and read.
+
+    python tests/benchmarks/bench_history.py [--keys 80000] [--days 365] [--per-year 2 12]
+
+Simulates one year of daily syncs of an all-regions AWS catalog (`--keys` prices: ~800
+instance types x ~25 regions x 4 OS) into a fresh `history.sqlite3` per scenario. In each
+scenario every price changes `--per-year` times a year on average (AWS moves a family a few
+times a year: 2 is realistic, 12 pessimistic) and a few new instance types appear each month.
+Prints the file size (after a WAL checkpoint), the median time to record one run, to list
+the last 7 days of changes, the newest 100 (`pricesync changes`) and one entry's history, and the ratio of the size against
+the baseline measured in the same run: keeping a full copy of every price for every day.
+Also times `cache_changes` (the diff of two caches) at `--keys` records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from core.cache import PriceCache
+from core.history import HistoryStore, cache_changes
+from core.models import PriceRecord, SyncResult
+
+OSES = ("linux", "windows", "rhel", "suse")
+NEW_TYPES_PER_MONTH = 5
+
+
+def keys(n: int) -> list[tuple[str, str, str]]:
+    regions = [f"region-{i:02d}" for i in range(25)]
+    per_type = len(regions) * len(OSES)
+    return [(f"fam{t // 8}.size{t % 8}", r, o) for t in range(n // per_type + 1) for r in regions for o in OSES][:n]
+
+
+def day(i: int) -> str:
+    return (datetime(2025, 1, 1, 2, tzinfo=UTC) + timedelta(days=i)).isoformat().replace("+00:00", "Z")
+
+
+def size_of(path: Path) -> int:
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path.stat().st_size
+
+
+def run(result_dir: Path, all_keys: list, days: int, per_year: float, rng: random.Random) -> dict:
+    store = HistoryStore(result_dir)
+    prices = {k: rng.randint(5, 50000) for k in all_keys}  # in 1/10000 $
+    record_s, rows = [], 0
+    for d in range(days):
+        changes = []
+        for key in rng.sample(all_keys, int(rng.random() * 2 * len(all_keys) * per_year / 365)):
+            old = prices[key]
+            prices[key] = max(1, round(old * rng.uniform(0.85, 1.15)))
+            changes.append((key, f"{old / 10000:.10f}", f"{prices[key] / 10000:.10f}"))
+        if d % 30 == 29:
+            changes += [((f"new{d}.t{t}", r, o), None, "1.0000000000")
+                        for t in range(NEW_TYPES_PER_MONTH) for r in ("region-00", "region-01") for o in OSES]
+        result = SyncResult(provider="aws", mode="public", status="updated", regions=("region-00",),
+                            records=len(all_keys), changed=len(changes), source_version=f"v{d}")
+        t0 = time.perf_counter()
+        store.record(result, changes, day(d))
+        record_s.append(time.perf_counter() - t0)
+        rows += len(changes)
+    since = day(days - 7)
+    query_s = [_timed(lambda: store.changes(since=since)) for _ in range(5)]
+    newest_s = [_timed(lambda: store.changes(limit=101)) for _ in range(5)]
+    sample = rng.sample(all_keys, 20)
+    entry_s = [_timed(partial(store.entry_history, key)) for key in sample]
+    return {"rows": rows, "bytes": size_of(store.path), "record_ms": 1000 * statistics.median(record_s),
+            "week_ms": 1000 * statistics.median(query_s),
+            "newest_ms": 1000 * statistics.median(newest_s), "entry_ms": 1000 * statistics.median(entry_s)}
+
+
+def _timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def full_copy_bytes_per_day(result_dir: Path, all_keys: list) -> int:
+    """Baseline: the same schema holding one full copy of every price (what one day would cost
+    if the history kept copies instead of changes)."""
+    store = HistoryStore(result_dir)
+    store.record(SyncResult(provider="aws", mode="public", status="updated"),
+                 [(k, "0.0960000000", "0.0960000000") for k in all_keys], day(0))
+    return size_of(store.path)
+
+
+def diff_ms(all_keys: list) -> float:
+    before = tuple(PriceRecord(*k, "0.0960000000", "USD") for k in all_keys)
+    after = tuple(PriceRecord(*k, "0.0990000000" if i % 50 == 0 else "0.0960000000", "USD") for i, k in enumerate(all_keys))
+    regions = {k[1]: {} for k in all_keys}
+    a, b = (PriceCache("aws", "public", "t", "v", regions, recs) for recs in (before, after))
+    return 1000 * statistics.median(_timed(lambda: cache_changes(a, b)) for _ in range(5))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--keys", type=int, default=80_000)
+    ap.add_argument("--days", type=int, default=365)
+    ap.add_argument("--per-year", type=float, nargs="+", default=[2, 12])
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    all_keys = keys(args.keys)
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = full_copy_bytes_per_day(Path(tmp) / "baseline", all_keys)
+        print(f"{args.keys} prices, {args.days} daily syncs; baseline full copy: {copy / 1e6:.1f} MB/day, "
+              f"{copy * args.days / 1e9:.2f} GB/year")
+        for per_year in args.per_year:
+            r = run(Path(tmp) / f"s{per_year}", all_keys, args.days, per_year, random.Random(args.seed))
+            print(f"  {per_year:g} changes/price/year: {r['rows']} change rows, {r['bytes'] / 1e6:.1f} MB "
+                  f"({r['bytes'] / max(r['rows'], 1):.0f} B/row; {copy * args.days / r['bytes']:.0f}x smaller than copies); "
+                  f"record a run {r['record_ms']:.1f} ms, last 7 days {r['week_ms']:.1f} ms, "
+                  f"newest 100 {r['newest_ms']:.1f} ms, "
+                  f"one entry {r['entry_ms']:.2f} ms (medians)")
+    print(f"cache_changes over {args.keys} records (2% moved): {diff_ms(all_keys):.1f} ms (median of 5)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,219 @@
+"""The price history: runs and changes against the previous cache, across real syncs; schema
+migrations; two processes writing at once."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from core import history
+from core.cache import PriceCache
+from core.history import HistoryError, HistoryStore, cache_changes
+from core.models import PriceRecord, SyncResult
+from core.sync import SyncEngine
+from tests.conftest import EU_WEST_1, US_EAST_1, serve_aws
+
+V1, V2, V3 = "20251101000000", "20251201000000", "20260101000000"
+US_V2 = {k: v for k, v in US_EAST_1.items() if k != ("t3.micro", "RHEL")} | {
+    ("m5.large", "Linux"): "0.1000000000",  # +4.17%
+    ("p4d.24xlarge", "Linux"): "29.4953400000",  # -10%
+    ("x1e.32xlarge", "Linux"): "26.6880000000",  # new
+}
+EU_V2 = EU_WEST_1 | {("c6g.large", "Linux"): "0.0731500000"}  # -5%
+US_V3 = US_V2 | {("m5.large", "Linux"): "0.1050000000"}  # +5%
+M5_US = ("m5.large", "us-east-1", "linux")
+
+
+def serve_version(server, version: str, us: dict, eu: dict) -> None:
+    """Publish a new price list version for both fixture regions."""
+    serve_aws(server, {"us-east-1": (version, us), "eu-west-1": (version, eu)}, index_etag=f'"{version}"')
+
+
+@pytest.fixture
+def engine(settings):
+    return SyncEngine(settings)
+
+
+@pytest.fixture
+def store(settings):
+    return HistoryStore(settings.data_dir)
+
+
+def moved(rows) -> dict:
+    return {r.key: (r.old, r.new) for r in rows}
+
+
+def test_history_across_syncs_stores_only_changes(engine, store, aws_server):
+    first = engine.sync("aws")
+    assert first.status == "updated", first.error
+    assert store.changes() == []  # the first fetch of a region is the baseline
+    assert engine.sync("aws", force=True).status == "updated"  # same data downloaded again
+    assert store.changes() == []
+    assert engine.sync("aws").status == "unchanged"
+
+    serve_version(aws_server, V2, US_V2, EU_V2)
+    assert engine.sync("aws").status == "updated"
+    rows = store.changes()
+    assert moved(rows) == {
+        M5_US: ("0.0960000000", "0.1000000000"),
+        ("p4d.24xlarge", "us-east-1", "linux"): ("32.7726000000", "29.4953400000"),
+        ("c6g.large", "eu-west-1", "linux"): ("0.0770000000", "0.0731500000"),
+        ("x1e.32xlarge", "us-east-1", "linux"): (None, "26.6880000000"),
+        ("t3.micro", "us-east-1", "rhel"): ("0.0392000000", None),
+    }
+    kinds = {r.key: (r.kind, None if r.pct is None else round(r.pct, 2)) for r in rows}
+    assert kinds[M5_US] == ("changed", 4.17) and kinds[("c6g.large", "eu-west-1", "linux")] == ("changed", -5.0)
+    assert kinds[("x1e.32xlarge", "us-east-1", "linux")] == ("added", None)
+    assert kinds[("t3.micro", "us-east-1", "rhel")] == ("removed", None)
+    assert {r.source_version for r in rows} == {V2}
+
+    serve_version(aws_server, V3, US_V3, EU_V2)
+    assert engine.sync("aws", write_back=True).wrote_back
+    newest = store.changes()
+    assert [moved(newest[:1])] == [{M5_US: ("0.1000000000", "0.1050000000")}] and len(newest) == 6
+    assert [(r.old, r.new, r.source_version) for r in store.entry_history(M5_US)] == [
+        ("0.0960000000", "0.1000000000", V2), ("0.1000000000", "0.1050000000", V3)]
+    with sqlite3.connect(store.path) as db:
+        assert db.execute("SELECT count(*) FROM change").fetchone() == (6,)
+
+    runs = store.runs("aws")
+    assert [r.status for r in runs] == ["updated", "updated", "unchanged", "updated", "updated"]
+    assert [(r.changed, r.added, r.removed) for r in runs] == [(1, 0, 0), (3, 1, 1), (0, 0, 0), (0, 0, 0), (0, 0, 0)]
+    assert runs[0].wrote_back and not runs[1].wrote_back
+    assert runs[0].source_version == V3 and runs[0].regions == ("eu-west-1", "us-east-1")
+    assert store.last_run("aws") == runs[0]
+    assert store.last_run("aws", with_changes=True) == runs[0]
+    assert store.last_run("gcp") is None
+
+
+def test_filters(engine, store, aws_server):
+    engine.sync("aws")
+    serve_version(aws_server, V2, US_V2, EU_V2)
+    engine.sync("aws")
+    assert {r.key for r in store.changes(region="eu-west-1")} == {("c6g.large", "eu-west-1", "linux")}
+    assert {r.key for r in store.changes(instance="m5")} == {M5_US}  # a family
+    assert {r.key for r in store.changes(instance="*.24xlarge")} == {("p4d.24xlarge", "us-east-1", "linux")}
+    assert {r.key for r in store.changes(os="rhel")} == {("t3.micro", "us-east-1", "rhel")}
+    assert store.changes(provider="azure") == []
+    assert len(store.changes(limit=2)) == 2
+    at = store.last_run("aws").at
+    assert len(store.changes(since=at)) == 5 and store.changes(since="2999-01-01") == []
+    assert len(store.changes(run_id=store.last_run("aws").id)) == 5
+
+
+def test_failed_runs_are_recorded_with_their_error_busy_ones_are_not(engine, store):
+    failed = engine.sync("aws", regions=["ap-south-9"])
+    assert failed.status == "failed"
+    # "busy": another sync held the lock and nothing was attempted
+    history.HistoryRecorder(store)(SyncResult(provider="aws", mode="public", status="busy"), None, None)
+    assert engine.sync("aws").status == "updated"
+    runs = store.runs()
+    assert [r.status for r in runs] == ["updated", "failed"]
+    assert runs[1].error == failed.error and "ap-south-9" in runs[1].error
+    assert store.changes(run_id=runs[1].id) == []
+
+
+def _cache(prices: dict, regions=("us-east-1",)) -> PriceCache:
+    records = tuple(PriceRecord(t, r, o, p, "USD") for (t, r, o), p in prices.items())
+    return PriceCache("aws", "public", "t", "v", {r: {} for r in regions}, records)
+
+
+def test_cache_changes_compares_decimals_and_skips_new_regions():
+    before = _cache({("a", "us-east-1", "linux"): "0.10"})
+    after = _cache({("a", "us-east-1", "linux"): "0.1000", ("b", "eu-west-1", "linux"): "1"}, ("us-east-1", "eu-west-1"))
+    assert cache_changes(before, after) == []  # same price, other spelling; eu-west-1 is a baseline
+    assert cache_changes(None, after) == [] and cache_changes(before, None) == []
+
+
+def test_database_is_wal_with_a_schema_version(engine, store):
+    engine.sync("aws")
+    with sqlite3.connect(store.path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert db.execute("PRAGMA user_version").fetchone() == (len(history.MIGRATIONS),)
+
+
+def test_reading_never_creates_the_file(store):
+    assert store.changes() == [] and store.runs() == [] and store.last_run("aws") is None
+    assert not store.path.exists()
+
+
+# -- migrations ---------------------------------------------------------------------------------
+
+
+def _record_one(store: HistoryStore) -> None:
+    result = SyncResult(provider="aws", mode="public", status="updated", regions=("us-east-1",), source_version=V2)
+    store.record(result, [(M5_US, "0.0960000000", "0.1000000000")], "2025-12-01T02:00:00Z")
+
+
+def test_migration_from_v1_keeps_the_data(tmp_path, monkeypatch):
+    _record_one(HistoryStore(tmp_path))
+    v2 = ("ALTER TABLE run ADD COLUMN note TEXT", "UPDATE run SET note = 'migrated'")
+    monkeypatch.setattr(history, "MIGRATIONS", [*history.MIGRATIONS, v2])
+    store = HistoryStore(tmp_path)
+    assert moved(store.changes()) == {M5_US: ("0.0960000000", "0.1000000000")}
+    with sqlite3.connect(store.path) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (2,)
+        assert db.execute("SELECT note FROM run").fetchall() == [("migrated",)]
+
+
+def test_failed_migration_rolls_back_whole(tmp_path, monkeypatch):
+    _record_one(HistoryStore(tmp_path))
+    broken = ("ALTER TABLE run ADD COLUMN note TEXT", "THIS IS NOT SQL")
+    monkeypatch.setattr(history, "MIGRATIONS", [*history.MIGRATIONS, broken])
+    with pytest.raises(HistoryError, match="cannot read .*history.sqlite3"):
+        HistoryStore(tmp_path).changes()
+    with sqlite3.connect(tmp_path / history.FILENAME) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (1,)
+        assert "note" not in [row[1] for row in db.execute("PRAGMA table_info(run)")]
+
+
+def test_newer_schema_is_refused(tmp_path):
+    _record_one(HistoryStore(tmp_path))
+    with sqlite3.connect(tmp_path / history.FILENAME) as db:
+        db.execute("PRAGMA user_version = 99")
+    with pytest.raises(HistoryError, match="schema version 99, newer than this pricesync knows"):
+        HistoryStore(tmp_path).runs()
+
+
+def test_corrupt_history_does_not_fail_the_sync(engine, store, caplog):
+    store.path.write_bytes(b"this is not a database" * 100)
+    with caplog.at_level(logging.WARNING, "pricesync"):
+        result = engine.sync("aws")
+    assert result.status == "updated", result.error
+    assert "price history not recorded: cannot write" in caplog.text
+    with pytest.raises(HistoryError, match="cannot read"):
+        store.changes()
+
+
+# -- two processes ------------------------------------------------------------------------------
+
+WRITER = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    from core.history import HistoryStore
+    from core.models import SyncResult
+
+    store, name = HistoryStore(Path(sys.argv[1])), sys.argv[2]
+    for i in range(int(sys.argv[3])):
+        result = SyncResult(provider="aws", mode="public", status="updated", source_version=f"{name}-{i}")
+        changes = [((f"{name}.{i}", "us-east-1", "linux"), "1.0", "1.1"), (("m5.large", "us-east-1", "linux"), str(i), str(i + 1))]
+        store.record(result, changes, f"2025-12-01T00:00:{i % 60:02d}Z")
+        store.runs(limit=1)
+""")
+
+
+def test_two_processes_write_at_once(tmp_path):
+    n = 150
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), name, str(n)], stderr=subprocess.PIPE, text=True)
+             for name in ("daemon", "tui")]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], errors
+    store = HistoryStore(tmp_path)
+    assert len(store.runs(limit=None)) == 2 * n
+    assert len(store.changes()) == 4 * n
+    assert len(store.entry_history(M5_US)) == 2 * n
