@@ -18,6 +18,7 @@ import contextlib
 import json
 import logging
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -284,8 +285,7 @@ class HistoryStore:
         if db.execute("PRAGMA user_version").fetchone()[0] == target:  # a read needs no write lock
             self._migrated = True
             return
-        if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            db.execute("PRAGMA journal_mode = WAL")  # persistent: stored in the file
+        self._enable_wal(db)
         while True:
             db.execute("BEGIN IMMEDIATE")  # another process may be migrating the same file
             try:
@@ -306,6 +306,22 @@ class HistoryStore:
                 db.execute("ROLLBACK")
                 raise
         self._migrated = True
+
+    @staticmethod
+    def _enable_wal(db: sqlite3.Connection) -> None:
+        """Switch a new file to WAL (persistent: stored in the file). The switch needs an
+        exclusive lock and SQLite answers "locked" at once, without its busy handler, while a
+        second process opens the same new file: retry within the busy timeout."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
