@@ -1,7 +1,7 @@
 """Snapshots (pytest-textual-snapshot) of the dashboard: main screen, a filtered view, a sync in
-progress, pending changes, and the error states. Time is frozen: the app's clock, the log
-records' time, and a next run far in the future. Update with `--snapshot-update` after
-looking at the report."""
+progress, pending changes, the error states, and the price changes screen. Time is frozen: the
+app's clock, the log records' time, and a next run far in the future. Update with
+`--snapshot-update` after looking at the report."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from apscheduler.triggers.date import DateTrigger
 from core.scheduler import PriceSyncScheduler
 from core.state import update_provider_state
 from tests.test_tui_support import (  # noqa: F401 (fixtures)
-    FIXED_NOW, frozen_log_time, home, log_text, settle, wait_for, write_pending_data,
+    FIXED_NOW, frozen_log_time, home, log_text, settle, wait_for, write_history, write_pending_data,
 )
 from tui.app import PriceSyncApp
+from tui.screens import ChangesScreen
 
 SIZE = (140, 36)
 OFFER = "/offers/v1.0/aws/AmazonEC2/20251101000000/us-east-1/index.json"
@@ -84,3 +85,21 @@ def test_failed_sync_in_red(snap_compare, snap_settings):
 def test_corrupt_catalog(snap_compare, snap_settings):
     (snap_settings.data_dir / "aws_catalog.json").write_text('{"schema_version": 1, "provider": "aws", ')
     assert snap_compare(make_app(snap_settings), terminal_size=SIZE, run_before=until_loaded)
+
+
+def test_changes_screen(snap_compare, snap_settings):
+    """`c` over a recorded history: the runs, the last run with changes highlighted, then
+    stepped back (left) to the earlier run with five changes."""
+    write_pending_data(snap_settings.data_dir)
+    write_history(snap_settings.data_dir)
+
+    async def changes(pilot):
+        await until_loaded(pilot)
+        app = pilot.app
+        await wait_for(pilot, lambda: app.marks.run is not None, "the marks")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChangesScreen) and len(app.screen.shown) == 1, "the run")
+        await pilot.press("left")
+        await wait_for(pilot, lambda: len(app.screen.shown) == 5, "the earlier run")
+
+    assert snap_compare(make_app(snap_settings), terminal_size=SIZE, run_before=changes)

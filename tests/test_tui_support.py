@@ -1,5 +1,6 @@
 """Helpers for the TUI tests and the TUI benchmark (no tests here): synthetic catalogs, a
-frozen clock and log time, fixed data dirs with prices and a pending cache, Pilot waits."""
+frozen clock and log time, fixed data dirs with prices, a pending cache and a price history,
+Pilot waits."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from decimal import Decimal
 import pytest
 
 from core.cache import PriceCache, write_cache
-from core.models import Catalog, CatalogEntry, PriceRecord, SourceInfo
+from core.history import HistoryStore
+from core.models import Catalog, CatalogEntry, PriceRecord, SourceInfo, SyncResult
 from core.state import update_provider_state
 from tests import offerdata
 from tests.conftest import EU_WEST_1, US_EAST_1, small_catalog
@@ -122,6 +124,35 @@ def write_pending_data(data) -> None:
         "last_attempt": "2025-11-03T02:00:00Z", "last_success": "2025-11-03T02:00:00Z",
         "last_status": "updated", "source_version": "20251101000000",
     })
+
+
+M5_US = ("m5.large", "us-east-1", "linux")
+HISTORY_V2 = [  # (key, old, new) of the second run that stored changes
+    (M5_US, "0.0960000000", "0.1000000000"),
+    (("p4d.24xlarge", "us-east-1", "linux"), "32.7726000000", "29.4953400000"),
+    (("c6g.large", "eu-west-1", "linux"), "0.0770000000", "0.0731500000"),
+    (("x1e.32xlarge", "us-east-1", "linux"), None, "26.6880000000"),
+    (("t3.micro", "us-east-1", "rhel"), "0.0392000000", None),
+]
+HISTORY_V3 = [(M5_US, "0.1000000000", "0.1050000000")]
+
+
+def write_history(data) -> None:
+    """Five aws runs at fixed times, newest last: a baseline, one with five changes, a failure,
+    one with one change (written back), an unchanged one."""
+    store = HistoryStore(data)
+    regions = ("us-east-1", "eu-west-1")
+
+    def run(at, status, changes=(), version="20251101000000", error=None, wrote_back=False):
+        result = SyncResult("aws", "public", status, regions, 9, wrote_back=wrote_back, duration_s=1.5,
+                            error=error, source_version=version)
+        store.record(result, list(changes), at)
+
+    run("2025-11-01T02:00:00Z", "updated")
+    run("2025-11-02T02:00:00Z", "updated", HISTORY_V2, "20251102000000")
+    run("2025-11-02T14:00:00Z", "failed", error="HTTP 503 Service Unavailable", version=None)
+    run("2025-11-03T02:00:00Z", "updated", HISTORY_V3, "20251103000000", wrote_back=True)
+    run("2025-11-03T08:00:00Z", "unchanged", version="20251103000000")
 
 
 FAMILIES = [f"{a}{g}{s}" for a in "cmrtpgix" for g in "34567" for s in ("", "g", "a", "d", "n")]

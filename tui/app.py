@@ -4,7 +4,8 @@ running in the background.
 Threads (the scheduler's, the log handler's callers, workers) reach the UI only through
 `post_message` (tui.messages). The filter and the sort are computed on the UI thread for
 small catalogs and in an exclusive thread worker (group "view", apart from the "load" and
-"io" groups, so they never cancel each other) for big ones.
+"io" groups, so they never cancel each other) for big ones. Price history reads (the table's
+marks, the changes and history screens) run in thread workers of the group "history".
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from textual.worker import get_current_worker
 from core.cli import add_common_options
 from core.config import Settings, load_settings
 from core.errors import ConfigError, PriceSyncError
+from core.history import HistoryStore
 from core.logs import LOGGER, setup_logging
 from core.models import PROVIDERS
 from core.paths import catalog_path
@@ -37,12 +39,15 @@ from core.scheduler import PROVIDER_NAMES, PriceSyncScheduler
 from core.sync import SyncEngine
 
 from .cells import COLUMN_KEYS, COLUMN_TITLES, column_widths
+from .changes import Marks, load_marks
 from .dataset import Dataset, load_dataset, sync_blocker
 from .export import export_csv
-from .messages import DatasetLoaded, ExportDone, LogLine, OrderReady, SchedulerChanged, WriteBackDone
+from .messages import DatasetLoaded, ExportDone, LogLine, MarksLoaded, OrderReady, SchedulerChanged, WriteBackDone
 from .query import parse
 from .rowindex import Cancelled, RowIndex, View
-from .screens import ConfirmWriteBack, HelpScreen, ProviderPicker, RegionPicker
+from .screens import (
+    ChangesScreen, ConfirmWriteBack, EntryHistoryScreen, HelpScreen, ProviderPicker, RegionPicker, read_history,
+)
 from .widgets.catalog_table import CatalogTable
 from .widgets.filter_bar import FilterBar, FilterInput
 from .widgets.log_pane import LogPane, PaneHandler
@@ -64,6 +69,8 @@ COMMANDS = (
     ("regions", "Choose regions", "Choose the regions shown"),
     ("pending_only", "Toggle pending only", "Show only rows with pending price changes"),
     ("export", "Export CSV", "Export the rows shown to a CSV file"),
+    ("changes", "Price changes", "The changes of the last sync that stored changes, and earlier runs"),
+    ("history", "Price history of the selected row", "Its dated prices and a sparkline"),
     ("toggle_log", "Toggle log pane", "Show or hide the sync log"),
     ("focus_filter", "Filter", "Focus the filter bar"),
     ("reverse_sort", "Reverse sort", "Reverse the sort order"),
@@ -84,6 +91,8 @@ class PriceSyncApp(App):
         Binding("r", "regions", "Regions"),
         Binding("d", "pending_only", "Pending"),
         Binding("e", "export", "Export"),
+        Binding("c", "changes", "Changes"),
+        Binding("h", "history", "History", show=False),  # the footer is full at 140 columns; help + palette
         Binding("l", "toggle_log", "Log"),
         Binding("slash", "focus_filter", "Filter"),
         Binding("less_than_sign", "sort_step(-1)", "Sort ←", show=False),
@@ -110,6 +119,9 @@ class PriceSyncApp(App):
         self.clock = clock or (lambda: datetime.now(UTC))
         self.provider = provider or (settings.sync.providers or ["aws"])[0]
         self.data: Dataset | None = None
+        self.history = HistoryStore(settings.data_dir)
+        self.marks = Marks()  # the rows the last sync with changes moved
+        self._marks_generation = 0
         self.view = View()
         self.shown = 0
         self._widths: dict[str, int] = {}
@@ -183,7 +195,8 @@ class PriceSyncApp(App):
 
     def _show_status(self) -> None:
         if self.data is not None:
-            self.query_one(StatusBar).show(self.data, self.shown, self.view, self.scheduler.write_back, self.clock())
+            self.query_one(StatusBar).show(self.data, self.shown, self.view, self.scheduler.write_back, self.clock(),
+                                           self.marks)
 
     def on_log_line(self, message: LogLine) -> None:
         self.query_one(LogPane).add(message)
@@ -201,6 +214,27 @@ class PriceSyncApp(App):
         work = partial(self._load_work, self._load_generation, self.provider, self.view)
         # after the next paint: json.load holds the GIL for the whole parse of a big catalog
         self.call_after_refresh(self.run_worker, work, thread=True, group="load", exclusive=True, exit_on_error=False)
+        self._load_marks()
+
+    def _load_marks(self) -> None:
+        """Which rows the provider's last sync with changes moved (after every load: a sync may
+        just have recorded some)."""
+        self._marks_generation += 1
+        if self.marks.run is not None and self.marks.run.provider != self.provider:
+            self._set_marks(Marks())  # not another provider's marks meanwhile
+        read_history(self, partial(MarksLoaded, self._marks_generation), load_marks, self.history, self.provider,
+                     exclusive=True)
+
+    def on_marks_loaded(self, message: MarksLoaded) -> None:
+        if message.generation == self._marks_generation:
+            if message.marks.error and message.marks.error != self.marks.error:
+                log.warning("price history: %s", message.marks.error)
+            self._set_marks(message.marks)
+
+    def _set_marks(self, marks: Marks) -> None:
+        self.marks = marks
+        self.table.mark(marks.keys)
+        self._show_status()
 
     def _load_work(self, generation: int, provider: str, view: View) -> None:
         try:
@@ -333,6 +367,16 @@ class PriceSyncApp(App):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
+
+    def action_changes(self) -> None:
+        self.push_screen(ChangesScreen(self.history, self.provider))
+
+    def action_history(self) -> None:
+        key = self.table.cursor_key
+        if key is None:
+            self.notify("No row selected", severity="warning")
+            return
+        self.push_screen(EntryHistoryScreen(self.history, self.provider, key))
 
     # -- sync and write-back ---------------------------------------------------------------------
 

@@ -15,6 +15,8 @@ from .rows import CatalogRows, Pending
 
 UNKNOWN = "?"
 NO_PRICE = "-"
+MARK = "●"  # after the instance type: the row moved in the last sync that stored changes
+MARK_WIDTH = 2  # the mark and a space before it, reserved in the instance type column
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,11 @@ def exact(value: Decimal, min_decimals: int) -> str:
     whole, _, frac = text.partition(".")
     frac = frac.rstrip("0").ljust(min_decimals, "0")
     return f"{whole}.{frac}" if frac else whole
+
+
+def exact_text(price: str | None) -> str:
+    """A price string at $/hour precision; "-" for none."""
+    return NO_PRICE if price is None else exact(Decimal(price), 4)
 
 
 def monthly(price: Decimal) -> Decimal:
@@ -82,10 +89,11 @@ def cell(key: str, value) -> tuple[str, str]:
 
 
 def column_widths(rows: CatalogRows) -> dict[str, int]:
-    """Widest cell or title (+2 for the sort arrow) per column, over the distinct values."""
+    """Widest cell or title (+2 for the sort arrow) per column, over the distinct values; the
+    instance type column keeps room for the mark."""
     widths = {}
     for spec in COLUMNS:
         values = rows.columns["price" if spec.key == "month" else spec.key].values
         widest = max((len(cell(spec.key, v)[0]) for v in values), default=0)
-        widths[spec.key] = max(widest, len(spec.title) + 2)
+        widths[spec.key] = max(widest + (MARK_WIDTH if spec.key == "type" else 0), len(spec.title) + 2)
     return widths

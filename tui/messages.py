@@ -11,6 +11,7 @@ from textual.message import Message
 from core.models import SyncResult
 from core.scheduler import SchedulerEvent
 
+from .changes import EntryHistory, Marks, RunChanges, RunList
 from .dataset import Dataset
 from .rowindex import RowIndex, View
 
@@ -64,3 +65,30 @@ class ExportDone(Message):
         self.path = path
         self.rows = rows
         self.error = error
+
+
+class MarksLoaded(Message):
+    """The rows the last sync with changes moved, for the table's marks."""
+
+    def __init__(self, generation: int, marks: Marks) -> None:
+        super().__init__()
+        self.generation = generation
+        self.marks = marks
+
+
+class RunsLoaded(Message):
+    def __init__(self, runs: RunList) -> None:
+        super().__init__()
+        self.runs = runs
+
+
+class RunChangesLoaded(Message):
+    def __init__(self, changes: RunChanges) -> None:
+        super().__init__()
+        self.changes = changes
+
+
+class EntryHistoryLoaded(Message):
+    def __init__(self, history: EntryHistory) -> None:
+        super().__init__()
+        self.history = history

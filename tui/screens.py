@@ -1,23 +1,32 @@
-"""Modal screens: write-back confirmation, provider and region pickers, help."""
+"""Modal screens: write-back confirmation, provider and region pickers, price changes, an
+entry's price history, help."""
 
 from __future__ import annotations
 
 from collections import Counter
-from decimal import Decimal
+from collections.abc import Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.dom import DOMNode
+from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Label, Markdown, OptionList, SelectionList, Static
+from textual.widgets import DataTable, Label, Markdown, OptionList, SelectionList, Sparkline, Static
 from textual.widgets.option_list import Option
 
-from core.models import PROVIDERS, CatalogDiff
+from core.history import HistoryStore
+from core.models import PROVIDERS, CatalogDiff, Key
 from core.scheduler import PROVIDER_NAMES
 
-from .cells import COLUMN_TITLES, exact
+from .cells import COLUMN_TITLES, MARK, exact_text
+from .changes import (
+    RunList, change_cells, history_text, load_changes, load_entry_history, load_runs, run_line, run_summary,
+    sparkline_points, step,
+)
 from .dataset import Dataset
+from .messages import EntryHistoryLoaded, RunChangesLoaded, RunsLoaded
 from .query import FIELD_NAMES
 from .widgets.status_bar import tilde
 
@@ -41,10 +50,6 @@ def diff_summary(diff: CatalogDiff) -> Text:
             text.append(f"\n  {itype} {region} {os_}: {old} → {new} ")
             text.append(f"{c.pct:+.1f}%", style="red" if (c.pct or 0) > 0 else "green")
     return text
-
-
-def exact_text(price: str | None) -> str:
-    return "-" if price is None else exact(Decimal(price), 4)
 
 
 class ConfirmWriteBack(ModalScreen[bool]):
@@ -140,6 +145,138 @@ class RegionPicker(ModalScreen[frozenset[str] | None]):
         self.dismiss(self.shown)
 
 
+def read_history(node: DOMNode, message: Callable[..., Message], load: Callable, *args, exclusive: bool = False) -> None:
+    """Run a history loader (tui.changes) in a thread worker and post `message(result)` to `node`.
+    Group "history": apart from the app's "load", "view" and "io" groups."""
+    node.run_worker(lambda: node.post_message(message(load(*args))), thread=True, group="history",
+                    exclusive=exclusive, exit_on_error=False)
+
+
+def keys_line(*pairs: tuple[str, str]) -> Text:
+    return Text("   ").join(Text.assemble((key, "bold"), f" {what}") for key, what in pairs)
+
+
+class ChangesScreen(ModalScreen[None]):
+    """A provider's sync runs (newest first) and the price changes of the one highlighted; opens
+    on the last run that stored changes."""
+
+    BINDINGS = [
+        Binding("left", "step(True)", "Earlier run with changes", priority=True),
+        Binding("right", "step(False)", "Later run with changes", priority=True),
+        Binding("escape,q,c", "dismiss(None)", "Close"),
+    ]
+
+    def __init__(self, store: HistoryStore, provider: str) -> None:
+        super().__init__()
+        self.store = store
+        self.provider = provider
+        self.runs = RunList()
+        self.shown: list = []  # the ChangeRows in the table
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog changes"):
+            yield Label(f"Price changes · {PROVIDER_NAMES.get(self.provider, self.provider)}", classes="dialog-title")
+            yield OptionList(id="runs")
+            yield Static(id="run-summary")
+            yield DataTable(id="changes", cursor_type="row")
+            yield Static("Loading the history…", id="changes-note")
+            yield Static(keys_line(("↑↓", "run"), ("←→", "earlier / later run with changes"), ("tab", "the changes"),
+                                   ("enter", "a change's history"), ("esc", "close")), classes="dialog-keys")
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns("instance type", "region", "OS", "old → new $/hour", "change")
+        read_history(self, RunsLoaded, load_runs, self.store, self.provider)
+
+    def on_runs_loaded(self, message: RunsLoaded) -> None:
+        self.runs = message.runs
+        note = self.query_one("#changes-note", Static)
+        if self.runs.error:
+            note.update(Text(tilde(self.runs.error), style="bold red"))
+        elif not self.runs.runs:
+            note.update("No syncs recorded yet: the history starts with the first sync (s) and keeps every price that moves.")
+        runs = self.query_one(OptionList)
+        runs.add_options(run_line(r) for r in self.runs.runs)
+        runs.highlighted = self.runs.initial
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        run = self.runs.runs[event.option_index]
+        self.query_one("#run-summary", Static).update(run_summary(run))
+        self._show_changes([])
+        note = self.query_one("#changes-note", Static)
+        if run.total_changes:
+            note.update("Loading the changes…")
+            read_history(self, RunChangesLoaded, load_changes, self.store, run, exclusive=True)
+        else:
+            note.update(Text(run.error, style="red") if run.error else "No price changes in this run.")
+
+    def on_run_changes_loaded(self, message: RunChangesLoaded) -> None:
+        got = message.changes
+        index = self.query_one(OptionList).highlighted
+        if index is None or self.runs.runs[index].id != got.run_id:
+            return  # the highlight moved on
+        self._show_changes(got.rows)
+        note = self.query_one("#changes-note", Static)
+        if got.error:
+            note.update(Text(tilde(got.error), style="bold red"))
+        elif got.more:
+            note.update(f"The first {len(got.rows):,} changes of this run: `pricesync changes` lists them all.")
+        else:
+            note.update("")
+
+    def _show_changes(self, rows) -> None:
+        self.shown = list(rows)
+        table = self.query_one(DataTable)
+        table.clear()
+        table.add_rows(change_cells(r) for r in rows)
+
+    def action_step(self, earlier: bool) -> None:
+        runs = self.query_one(OptionList)
+        if runs.highlighted is not None and (index := step(self.runs.runs, runs.highlighted, earlier)) is not None:
+            runs.highlighted = index
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        row = self.shown[event.cursor_row]
+        self.app.push_screen(EntryHistoryScreen(self.store, self.provider, row.key))
+
+
+class EntryHistoryScreen(ModalScreen[None]):
+    """One entry's dated prices and a sparkline of them."""
+
+    BINDINGS = [Binding("escape,q,h", "dismiss(None)", "Close")]
+
+    def __init__(self, store: HistoryStore, provider: str, key: Key) -> None:
+        super().__init__()
+        self.store = store
+        self.provider = provider
+        self.key = key
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(f"Price history · {' · '.join(self.key)} · {PROVIDER_NAMES.get(self.provider, self.provider)}",
+                        classes="dialog-title")
+            yield Sparkline([], id="sparkline")
+            yield Static("Loading the history…", id="entry-prices")
+            yield Static(keys_line(("esc", "close")), classes="dialog-keys")
+
+    def on_mount(self) -> None:
+        self.query_one(Sparkline).display = False
+        read_history(self, EntryHistoryLoaded, load_entry_history, self.store, self.provider, self.key)
+
+    def on_entry_history_loaded(self, message: EntryHistoryLoaded) -> None:
+        history = message.history
+        prices = self.query_one("#entry-prices", Static)
+        if history.error:
+            prices.update(Text(tilde(history.error), style="bold red"))
+        elif not history.rows:
+            prices.update("No history yet: the history starts at the first sync and keeps only prices that moved.")
+        else:
+            points = sparkline_points(history.rows)
+            sparkline = self.query_one(Sparkline)
+            sparkline.data = points
+            sparkline.display = len(points) > 1
+            prices.update(history_text(history.rows))
+
+
 HELP = f"""\
 # pricesync
 
@@ -153,6 +290,8 @@ HELP = f"""\
 | `d` | only rows with pending changes on/off |
 | `e` | export the rows shown to CSV (the path is shown) |
 | `l` | sync log pane on/off |
+| `c` | price changes of the last sync with changes; `←` `→` step through earlier runs |
+| `h` | price history of the selected row: dated prices and a sparkline |
 | `/` | filter; `escape` clears it, `enter` goes back to the table |
 | `<` `>` | sort by the previous / next column; `o` reverses; or click a header |
 | `ctrl+p` | command palette: every action, and sort by any column |
@@ -171,6 +310,8 @@ Fields: {FIELD_NAMES}. A bad term is shown in red and ignored.
 {", ".join(COLUMN_TITLES.values())}. $/month is $/hour x 730, exact.
 pending: the cached price where it differs from the catalog, ▲ up (red) / ▼ down (green),
 `new` (no catalog price yet), `added` (not in the catalog), `missing` (not in the fetch).
+{MARK} after the instance type: the row's price moved (or it appeared or left) in the last sync
+that stored changes (`c` lists them).
 """
 
 

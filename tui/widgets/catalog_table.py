@@ -3,6 +3,8 @@
 It shows `order` (row numbers of a `CatalogRows`, already filtered and sorted by
 `RowIndex`), so its cost per frame is the height of the screen, not the size of the
 catalog. The cursor follows a row's key (instance type, region, OS) across refreshes.
+Rows whose key is in `marked` (moved by the last sync with changes) carry a mark at the
+end of the instance type column.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from textual.strip import Strip
 
 from core.models import Key
 
-from ..cells import COLUMNS, cell
+from ..cells import COLUMNS, MARK, cell
 from ..rows import CatalogRows
 
 GAP = 2
@@ -34,6 +36,7 @@ class CatalogTable(ScrollView, can_focus=True):
         "catalog-table--down",
         "catalog-table--new",
         "catalog-table--missing",
+        "catalog-table--mark",
         "catalog-table--message",
         "catalog-table--error",
     }
@@ -61,6 +64,7 @@ class CatalogTable(ScrollView, can_focus=True):
         self.sort = "type"
         self.descending = False
         self.cursor = 0
+        self.marked: frozenset[Key] = frozenset()
         self.message: tuple[str, bool] | None = ("Loading catalog…", False)  # (text, is_error)
 
     # -- data -----------------------------------------------------------------------------------
@@ -103,6 +107,11 @@ class CatalogTable(ScrollView, can_focus=True):
         self.cursor = 0
         self.virtual_size = Size(0, 0)
         self.refresh()
+
+    def mark(self, keys: frozenset[Key]) -> None:
+        if keys != self.marked:
+            self.marked = keys
+            self.refresh()
 
     # -- cursor and scrolling -------------------------------------------------------------------
 
@@ -200,7 +209,9 @@ class CatalogTable(ScrollView, can_focus=True):
             w = self.widths[spec.key]
             text, style_name = cell(spec.key, self.rows.value("price" if spec.key == "month" else spec.key, row))
             style = base + self._style(style_name) if style_name else base
-            text = text.rjust(w) if spec.right else text.ljust(w)
-            segments.append(Segment(text, style))
+            if spec.key == "type" and self.rows.keys[row] in self.marked:
+                segments += [Segment(text.ljust(w - 1), style), Segment(MARK, base + self._style("mark"))]
+            else:
+                segments.append(Segment(text.rjust(w) if spec.right else text.ljust(w), style))
             segments.append(Segment(" " * GAP, base))
         return Strip(segments)

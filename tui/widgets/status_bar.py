@@ -10,6 +10,9 @@ from textual.widgets import Static
 
 from core.scheduler import PROVIDER_NAMES
 
+from ..cells import MARK
+from ..changes import Marks
+from ..changes import when as history_time
 from ..dataset import Dataset
 from ..rowindex import View
 
@@ -43,8 +46,8 @@ def when(text: str | None, now: datetime) -> str:
 
 
 class StatusBar(Static):
-    def show(self, data: Dataset, shown: int, view: View, write_back: bool, now: datetime) -> None:
-        self.update(status_text(data, shown, view, write_back, now))
+    def show(self, data: Dataset, shown: int, view: View, write_back: bool, now: datetime, marks: Marks) -> None:
+        self.update(status_text(data, shown, view, write_back, now, marks))
 
 
 def view_note(view: View) -> str:
@@ -57,7 +60,7 @@ def view_note(view: View) -> str:
     return f" ({'; '.join(notes)})" if notes else ""
 
 
-def status_text(data: Dataset, shown: int, view: View, write_back: bool, now: datetime) -> Text:
+def status_text(data: Dataset, shown: int, view: View, write_back: bool, now: datetime, marks: Marks) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f" {PROVIDER_NAMES.get(data.provider, data.provider)} ", style="bold reverse")
     text.append(f" {tilde(data.catalog_path)}")
@@ -86,7 +89,10 @@ def status_text(data: Dataset, shown: int, view: View, write_back: bool, now: da
         d = data.diff
         text.append(f" · pending: {len(d.changed):,} changed, {len(d.added):,} added, {len(d.missing):,} missing",
                     style="yellow")
-    for problem in data.problems:
+    if marks.run is not None:
+        text.append(f" · {MARK} {len(marks.keys):,} moved {history_time(marks.run.at)}")
+    problems = (*data.problems, marks.error) if marks.error else data.problems
+    for problem in problems:
         text.append(f" · {tilde(problem)}", style="yellow")
     if data.sync_blocker:
         text.append(f" · sync: {data.sync_blocker}", style="dim")
