@@ -88,27 +88,13 @@ class SyncEngine:
         """Run one sync. Never raises for sync failures: they come back as status 'failed'."""
         started = time.monotonic()
         mode = mode or (self.settings.aws.mode if provider == "aws" else "api")
-        fail = dict(provider=provider, mode=mode)
         caches: list[PriceCache | None] = [None, None]  # before, written
-        try:
-            with exclusive(
-                sync_lock_path(self.data, provider),
-                wait_s=0,
-                busy_message=f"sync already running for {provider} (another process or thread holds the lock)",
-            ):
-                result = self._sync_locked(
-                    provider, mode, regions, all_regions, write_back, force, endpoint,
-                    cancel or threading.Event(), progress, started, caches,
-                )
-        except SyncBusy as exc:
-            log.warning("%s", exc)
-            return SyncResult(**fail, status="busy", error=str(exc), duration_s=time.monotonic() - started)
-        except PriceSyncError as exc:
-            result = self._failed(fail, exc, started)
-        except Exception as exc:  # a bug must not take the app or the daemon down
-            log.exception("%s sync crashed", provider)
-            result = self._failed(fail, f"internal error: {exc!r}", started)
-        self._notify(result, *caches)
+        result = self._exclusively(provider, mode, started, lambda: self._sync_locked(
+            provider, mode, regions, all_regions, write_back, force, endpoint,
+            cancel or threading.Event(), progress, started, caches,
+        ))
+        if result.status != "busy":
+            self._notify(result, *caches)
         return result
 
     def _notify(self, result: SyncResult, before: PriceCache | None, written: PriceCache | None) -> None:
@@ -121,29 +107,46 @@ class SyncEngine:
     def write_back(self, provider: str, *, force: bool = False) -> SyncResult:
         """Apply the price cache to the catalog (the TUI's `w`), with the same guard."""
         started = time.monotonic()
-        fail = dict(provider=provider, mode="cache")
-        try:
-            with exclusive(sync_lock_path(self.data, provider), wait_s=0, busy_message=f"sync already running for {provider}"):
-                cache = load_cache(self.data, provider)
-                if cache is None:
-                    raise PriceSyncError(f"no price cache for {provider} yet: run a sync first")
-                catalog = self.catalog(provider)
-                regions = sorted(cache.regions)
-                diff = diff_catalog(catalog, cache.records, regions)
-                self._write_back(provider, catalog, list(cache.records), regions, diff, force,
-                                 SourceInfo(cache.mode, cache.source_version, None))
-                return SyncResult(
-                    provider=provider, mode=cache.mode, status="updated", regions=tuple(regions),
-                    records=len(cache.records), added=len(diff.added), changed=len(diff.changed),
-                    missing=len(diff.missing), wrote_back=True, duration_s=time.monotonic() - started,
-                    source_version=cache.source_version, changes=diff.changed,
-                )
-        except SyncBusy as exc:
-            return SyncResult(**fail, status="busy", error=str(exc))
-        except PriceSyncError as exc:
-            return self._failed(fail, exc, started)
+
+        def apply() -> SyncResult:
+            cache = load_cache(self.data, provider)
+            if cache is None:
+                raise PriceSyncError(f"no price cache for {provider} yet: run a sync first")
+            catalog = self.catalog(provider)
+            regions = sorted(cache.regions)
+            diff = diff_catalog(catalog, cache.records, regions)
+            self._write_back(provider, catalog, list(cache.records), regions, diff, force,
+                             SourceInfo(cache.mode, cache.source_version, None))
+            return SyncResult(
+                provider=provider, mode=cache.mode, status="updated", regions=tuple(regions),
+                records=len(cache.records), added=len(diff.added), changed=len(diff.changed),
+                missing=len(diff.missing), wrote_back=True, duration_s=time.monotonic() - started,
+                source_version=cache.source_version, changes=diff.changed,
+            )
+
+        return self._exclusively(provider, "cache", started, apply)
 
     # -- internals ----------------------------------------------------------------------------
+
+    def _exclusively(self, provider: str, mode: str, started: float, body: Callable[[], SyncResult]) -> SyncResult:
+        """Run `body` under the provider's sync lock; a held lock, a failure or a bug comes
+        back as a 'busy' or 'failed' result, never as an exception."""
+        fail = dict(provider=provider, mode=mode)
+        try:
+            with exclusive(
+                sync_lock_path(self.data, provider),
+                wait_s=0,
+                busy_message=f"sync already running for {provider} (another process or thread holds the lock)",
+            ):
+                return body()
+        except SyncBusy as exc:
+            log.warning("%s", exc)
+            return SyncResult(**fail, status="busy", error=str(exc), duration_s=time.monotonic() - started)
+        except PriceSyncError as exc:
+            return self._failed(fail, exc, started)
+        except Exception as exc:  # a bug must not take the app or the daemon down
+            log.exception("%s sync crashed", provider)
+            return self._failed(fail, f"internal error: {exc!r}", started)
 
     def _failed(self, fail: dict, exc: Exception | str, started: float) -> SyncResult:
         message = str(exc)
