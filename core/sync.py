@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
 import time
+from collections import Counter
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -203,15 +204,12 @@ class SyncEngine:
                              SourceInfo(mode, new_cache.source_version, None))
             wrote = True
         status = "updated" if (not fetched.unchanged or wrote) else "unchanged"
-        skipped: dict[str, int] = {}
-        for f in fetched.regions.values():
-            for k, n in f.skipped.items():
-                skipped[k] = skipped.get(k, 0) + n
+        skipped = sum((f.skipped for f in fetched.regions.values()), Counter())
         result = SyncResult(
             provider=provider, mode=mode, status=status, regions=tuple(regions_done), records=len(records),
             added=len(diff.added), changed=len(diff.changed), missing=len(diff.missing), wrote_back=wrote,
             duration_s=time.monotonic() - started, source_version=new_cache.source_version,
-            skipped=skipped, changes=diff.changed,
+            skipped=dict(skipped), changes=diff.changed,
         )
         log.info(
             "%s sync %s: %d prices, %d added, %d changed, %d missing%s",
