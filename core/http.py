@@ -30,18 +30,35 @@ class HttpSettings:
     verify_tls: bool = True
 
 
-def make_client(settings: HttpSettings) -> httpx.Client:
+MAX_BACKOFF_S = 30.0  # cap of one sleep between attempts
+
+
+def make_client(
+    settings: HttpSettings,
+    *,
+    methods: tuple[str, ...] | None = None,
+    timeout_s: float | None = None,
+    transport: httpx.BaseTransport | None = None,
+    total_backoff_s: float | None = None,
+    follow_redirects: bool = True,
+) -> httpx.Client:
+    """A client that retries 429/5xx and connection errors with capped exponential backoff
+    (honouring Retry-After). `methods` widens the retried methods beyond the idempotent ones
+    (webhooks POST); `transport` wraps an inner transport (tests count attempts)."""
     retry = Retry(
         total=settings.retries,
+        allowed_methods=methods,
         backoff_factor=settings.backoff_s,
         status_forcelist=RETRY_STATUSES,
-        max_backoff_wait=30.0,
+        max_backoff_wait=MAX_BACKOFF_S,
+        total_timeout=total_backoff_s,
     )
+    timeout = timeout_s if timeout_s is not None else settings.timeout_s
     return httpx.Client(
-        transport=RetryTransport(retry=retry),
-        timeout=httpx.Timeout(settings.timeout_s, connect=min(settings.timeout_s, 15.0)),
+        transport=RetryTransport(transport=transport, retry=retry),
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
         verify=settings.verify_tls,
-        follow_redirects=True,
+        follow_redirects=follow_redirects,
         headers={"User-Agent": "pricesync"},
     )
 

@@ -22,11 +22,10 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx
-from httpx_retries import Retry, RetryTransport
 
 from .errors import ConfigError
 from .history import CacheChange, cache_changes, change_pct, count_kinds
-from .http import RETRY_STATUSES, HttpSettings, describe
+from .http import MAX_BACKOFF_S, HttpSettings, describe, make_client
 from .models import PROVIDERS, SyncResult
 
 if TYPE_CHECKING:
@@ -37,7 +36,6 @@ log = logging.getLogger("pricesync.notify")
 
 FORMATS = ("json", "slack")
 MAX_CHANGES = 20  # top changes in one payload; the rest are counted
-MAX_BACKOFF_S = 30.0  # cap of one sleep between attempts and of all sleeps together
 SIGNATURE_HEADER = "X-Pricesync-Signature"
 TIMESTAMP_HEADER = "X-Pricesync-Timestamp"
 
@@ -209,12 +207,8 @@ def deliver(hook: Webhook, payload: dict, http: HttpSettings) -> Outcome:
     if hook.secret:
         headers[SIGNATURE_HEADER] = sign(body, hook.secret)
     inner = _CountingTransport(verify=http.verify_tls)
-    retry = Retry(
-        total=http.retries, allowed_methods=["POST"], status_forcelist=RETRY_STATUSES,
-        backoff_factor=http.backoff_s, max_backoff_wait=MAX_BACKOFF_S, total_timeout=MAX_BACKOFF_S,
-    )
-    client = httpx.Client(transport=RetryTransport(transport=inner, retry=retry),
-                          timeout=hook.timeout_s, headers={"User-Agent": "pricesync"})
+    client = make_client(http, methods=("POST",), timeout_s=hook.timeout_s, transport=inner,
+                         total_backoff_s=MAX_BACKOFF_S, follow_redirects=False)
     try:
         with client:
             response = client.post(hook.url, content=body, headers=headers)
