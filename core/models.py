@@ -8,22 +8,98 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Literal
 
 PROVIDERS = ("aws", "azure", "gcp")
 HOURS_PER_MONTH = 730  # the cloud providers' own convention for monthly estimates
 SCHEMA_VERSION = 1
+OPERATING_SYSTEMS = ("linux", "windows", "rhel", "suse")
 
 Key = tuple[str, str, str]  # (instance_type, region, os)
-_PRICE_RE = re.compile(r"[0-9]+(\.[0-9]+)?")
 SyncStatus = Literal["updated", "unchanged", "failed", "busy"]
+
+# -- prices -------------------------------------------------------------------------------------
+# The same limits for every source and for the catalog and cache loaders. Real prices have at
+# most 10 decimals and 3 integer digits (the dearest instances cost a few hundred USD an hour).
+MAX_PRICE_INTEGER_DIGITS = 6
+MAX_PRICE_DECIMALS = 18
+MAX_PRICE_PER_HOUR = Decimal(10_000)  # in the catalog's currency
+_DECIMAL_RE = re.compile(r"[0-9]+(\.[0-9]+)?")
+
+
+def price_problem(value: object) -> str:
+    """"" for an hourly price a catalog may hold, else the reason it is skipped: `bad_price`
+    (not a plain decimal string: Decimal() would also take "1e-3", "Infinity" and non-ASCII
+    digits), `absurd_price` (more digits than MAX_PRICE_INTEGER_DIGITS / MAX_PRICE_DECIMALS, or
+    above MAX_PRICE_PER_HOUR) or `zero_price`."""
+    if not isinstance(value, str) or _DECIMAL_RE.fullmatch(value) is None:
+        return "bad_price"
+    whole, _, decimals = value.partition(".")
+    if len(whole) > MAX_PRICE_INTEGER_DIGITS or len(decimals) > MAX_PRICE_DECIMALS:
+        return "absurd_price"
+    price = Decimal(value)
+    if price > MAX_PRICE_PER_HOUR:
+        return "absurd_price"
+    return "zero_price" if price == 0 else ""
 
 
 def is_price_string(value: object) -> bool:
-    """A plain decimal string ("0.0960000000"). Decimal() also takes "1e-3", "Infinity" and
-    non-ASCII digits, which a catalog must never hold."""
-    return isinstance(value, str) and _PRICE_RE.fullmatch(value) is not None
+    """A price a catalog or cache may hold: a plain decimal string within the limits (zero
+    included: the loaders accept what an older pricesync wrote)."""
+    return price_problem(value) in ("", "zero_price")
+
+
+def decimal_price(value: Decimal) -> tuple[str | None, str]:
+    """A Decimal parsed from a source (a JSON number) -> (plain decimal string, "") or (None,
+    reason as in `price_problem`). The digit limits are checked before the number is written
+    out, so `1e999999999` costs nothing."""
+    if not value.is_finite() or (value.is_signed() and not value.is_zero()):
+        return None, "bad_price"
+    _, digits, exponent = value.as_tuple()
+    if len(digits) + exponent > MAX_PRICE_INTEGER_DIGITS or -exponent > MAX_PRICE_DECIMALS:
+        return None, "absurd_price"
+    text = format(value, "f")
+    problem = price_problem(text)
+    return (None, problem) if problem else (text, "")
+
+
+def monthly_price(price: Decimal | str) -> Decimal:
+    """$/hour x HOURS_PER_MONTH, exact: the context has room for every digit of the product
+    (the default context would round it to 28 digits)."""
+    price = Decimal(price)
+    with localcontext() as ctx:
+        ctx.prec = len(price.as_tuple().digits) + len(str(HOURS_PER_MONTH)) + 1
+        return price * HOURS_PER_MONTH
+
+
+# -- identifiers --------------------------------------------------------------------------------
+# What a source may name an instance type (m5.large, c7i.metal-24xl, Standard_D2s_v5,
+# n2d-standard-8) or a region (us-east-1, eastus, europe-west4); anything else is skipped at
+# parse time with the reason `bad_identifier`. Operating systems come from a fixed list.
+MAX_IDENTIFIER_LENGTH = 64
+_INSTANCE_TYPE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_REGION_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+_CURRENCY_RE = re.compile(r"[A-Z]{3}")
+
+
+def is_instance_type(value: object) -> bool:
+    return isinstance(value, str) and _INSTANCE_TYPE_RE.fullmatch(value) is not None
+
+
+def is_region(value: object) -> bool:
+    return isinstance(value, str) and _REGION_RE.fullmatch(value) is not None
+
+
+def is_currency(value: object) -> bool:
+    """An ISO 4217 code such as USD or CNY."""
+    return isinstance(value, str) and _CURRENCY_RE.fullmatch(value) is not None
+
+
+def is_key(key: Key) -> bool:
+    """An (instance type, region, os) key every part of which is a valid identifier."""
+    itype, region, os_ = key
+    return is_instance_type(itype) and is_region(region) and os_ in OPERATING_SYSTEMS
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,12 @@ SPECS = {  # instance type -> (vcpu, memory, gpu, physicalProcessor)
     "p4d.24xlarge": ("96", "1,152 GiB", "8", "Intel Xeon Platinum 8275L"),
     "t3.micro": ("2", "1 GiB", None, "Intel Skylake E5 2686 v5"),
     "x1e.32xlarge": ("128", "3,904 GiB", None, "High Frequency Intel Xeon E7-8880 v3 (Haswell)"),
+    # bare metal, as in the real files: productFamily "Compute Instance (bare metal)"
+    "i3en.metal": ("96", "768 GiB", None, "Intel Xeon Platinum 8175"),
+    "c7i.metal-24xl": ("96", "192 GiB", None, "Intel Xeon Scalable (Sapphire Rapids)"),
+    "m7g.metal": ("64", "256 GiB", None, "AWS Graviton3 Processor"),
 }
+BARE_METAL = "Compute Instance (bare metal)"
 OS_OPERATION = {"Linux": "RunInstances", "Windows": "RunInstances:0002", "RHEL": "RunInstances:0010", "SUSE": "RunInstances:000g"}
 
 
@@ -51,7 +56,8 @@ def product(sku: str, itype: str, region: str = "us-east-1", *, os: str = "Linux
     a.update(attrs)
     for k in drop:
         a.pop(k, None)
-    return {"sku": sku, "productFamily": "Compute Instance", "attributes": a}
+    family = BARE_METAL if ".metal" in itype else "Compute Instance"
+    return {"sku": sku, "productFamily": family, "attributes": a}
 
 
 def on_demand(sku: str, price: str, currency: str = "USD", unit: str = "Hrs") -> dict:

@@ -90,6 +90,27 @@ def test_specs_come_from_the_file():
     assert records[("t3.micro", "rhel")].memory_gib == 1.0
 
 
+BARE_METAL = {("i3en.metal", "Linux"): "10.8480000000", ("c7i.metal-24xl", "Linux"): "4.2840000000",
+              ("m7g.metal", "SUSE"): "2.7532000000"}
+
+
+@pytest.mark.parametrize("chunk", CHUNKS)
+def test_bare_metal_is_selected_with_its_specs(chunk):
+    """Real offer files label `*.metal` products "Compute Instance (bare metal)" (the Product
+    Family column of ../shared/realdata/ec2-priceit/examples/3-global-pricing-file-sample.csv)."""
+    offer = offerdata.region_offer(REGION, US_EAST_1 | BARE_METAL)
+    assert {p["productFamily"] for p in offer["products"].values() if ".metal" in p["attributes"].get("instanceType", "")} == {
+        "Compute Instance (bare metal)"}
+    records, skipped = parse(offer, chunk)
+    assert {k: r.price_per_hour for k, r in records.items() if ".metal" in k[0]} == {
+        (itype, os.lower()): price for (itype, os), price in BARE_METAL.items()}
+    i3en, c7i, m7g = records[("i3en.metal", "linux")], records[("c7i.metal-24xl", "linux")], records[("m7g.metal", "suse")]
+    assert (i3en.family, i3en.vcpu, i3en.memory_gib, i3en.gpu, i3en.arch) == ("i3en", 96, 768.0, 0, "x86_64")
+    assert (c7i.family, c7i.vcpu, c7i.memory_gib) == ("c7i", 96, 192.0)
+    assert (m7g.family, m7g.arch) == ("m7g", "arm64")
+    assert skipped["not_compute"] == 1  # the storage product only
+
+
 def test_price_string_is_exact_and_never_a_float():
     records, _ = parse(offerdata.region_offer(REGION, {("p4d.24xlarge", "Linux"): "32.7726000000"}))
     price = records[("p4d.24xlarge", "linux")].price_per_hour

@@ -125,10 +125,24 @@ def test_pages_filters_versions_and_skips(aws_env, server, boto_settings):
         assert call["ServiceCode"] == "AmazonEC2" and all(f["Type"] == "TERM_MATCH" for f in call["Filters"])
         assert filters["regionCode"] == "us-east-1" and filters["tenancy"] == "Shared"
         assert filters["capacitystatus"] == "Used" and filters["preInstalledSw"] == "NA"
-        assert filters["licenseModel"] == "No License required" and filters["productFamily"] == "Compute Instance"
+        assert filters["licenseModel"] == "No License required"
+        assert "productFamily" not in filters  # one TERM_MATCH value cannot cover bare metal too
     assert sorted({f["Value"] for c in api.calls for f in c["Filters"] if f["Field"] == "operatingSystem"}) == [
         "Linux", "RHEL", "SUSE", "Windows"]
     assert seen and seen[-1][0] == "us-east-1" and seen[-1][2] == len(US_EAST_1)
+
+
+def test_bare_metal_passes_the_filters_and_the_selection(aws_env, server, boto_settings):
+    """GetProducts' TERM_MATCH takes one productFamily; the bare-metal family must not be filtered out."""
+    metal = {("i3en.metal", "Linux"): "10.8480000000", ("c7i.metal-24xl", "Windows"): "8.7000000000"}
+    regions = {"us-east-1": US_EAST_1 | metal}
+    serve_pricing_api(server, pricing_items(regions))
+    result = fetch(make_provider(boto_settings, "aws", "boto3"), ["us-east-1"])
+    got = {(r.instance_type, r.os): r for r in result.regions["us-east-1"].records}
+    assert got[("i3en.metal", "linux")].price_per_hour == "10.8480000000"
+    assert got[("c7i.metal-24xl", "windows")].price_per_hour == "8.7000000000"
+    assert (got[("i3en.metal", "linux")].vcpu, got[("i3en.metal", "linux")].memory_gib) == (96, 768.0)
+    assert len(got) == len(US_EAST_1) + len(metal)
 
 
 @pytest.mark.parametrize("statuses", [[400], [429], [400, 429]])

@@ -35,12 +35,15 @@ NO_CREDENTIALS = (
 )
 # real region codes only: `us-east-1`, `us-gov-west-1`; not Local Zones (`us-east-1-bos-1`)
 _REGION_RE = re.compile(r"^[a-z]+(?:-[a-z]+)+-\d+$")
+# No productFamily filter: TERM_MATCH takes one value, and instances come in two families
+# ("Compute Instance" and "Compute Instance (bare metal)"). An operating system, Shared
+# tenancy and capacity status Used already narrow the products to instances; select_product
+# checks the family of each.
 _SHARED_FILTERS = {
     "tenancy": "Shared",
     "preInstalledSw": "NA",
     "capacitystatus": "Used",
     "licenseModel": "No License required",
-    "productFamily": "Compute Instance",
 }
 
 

@@ -3,11 +3,13 @@
 Shared by the public Bulk API source (whole offer files) and the Pricing API source
 (GetProducts items, which carry one product and its terms each).
 
-The selection is on-demand, shared tenancy, no pre-installed software, capacity status
-Used, licence included ("No License required"), the OS's own RunInstances operation,
-market option OnDemand where present, unit Hrs, price > 0. Everything else is skipped with
-a counted reason: $0.00 Capacity Block and reservation SKUs, Dedicated/Host tenancy, BYOL,
-Local Zone / Wavelength locations, products without the attributes needed.
+The selection is a compute instance (virtualised or bare metal), on-demand, shared tenancy,
+no pre-installed software, capacity status Used, licence included ("No License required"),
+the OS's own RunInstances operation, market option OnDemand where present, unit Hrs, a price
+within core.models' limits. Everything else is skipped with a counted reason: $0.00 Capacity
+Block and reservation SKUs, Dedicated/Host tenancy, BYOL, Local Zone / Wavelength locations,
+products without the attributes needed, instance types or regions outside the identifier
+character set, absurd prices.
 """
 
 from __future__ import annotations
@@ -16,12 +18,10 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
-
 import ijson
 
 from ..errors import SourceError
-from ..models import PriceRecord, is_price_string
+from ..models import PriceRecord, is_currency, is_instance_type, is_region, price_problem
 
 # operatingSystem -> (catalog os, the operation of its licence-included on-demand SKU)
 OPERATING_SYSTEMS = {
@@ -30,7 +30,10 @@ OPERATING_SYSTEMS = {
     "RHEL": ("rhel", "RunInstances:0010"),
     "SUSE": ("suse", "RunInstances:000g"),
 }
-_MEMORY_RE = re.compile(r"^([\d,]+(?:\.\d+)?)\s*GiB$")
+# real offer files label `*.metal` products "Compute Instance (bare metal)"
+COMPUTE_FAMILIES = ("Compute Instance", "Compute Instance (bare metal)")
+_MEMORY_RE = re.compile(r"^([0-9][0-9,]{0,9}(?:\.[0-9]{1,6})?)\s*GiB$")
+_COUNT_RE = re.compile(r"[0-9]{1,7}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,34 +49,42 @@ class Product:
     arch: str
 
 
-def _int(value: str | None) -> int | None:
-    value = (value or "").replace(",", "")
-    return int(value) if value.isdigit() else None
+def _int(value: str) -> int | None:
+    value = value.replace(",", "")
+    return int(value) if _COUNT_RE.fullmatch(value) else None
 
 
-def _memory(value: str | None) -> float | None:
-    m = _MEMORY_RE.match(value or "")
+def _memory(value: str) -> float | None:
+    m = _MEMORY_RE.match(value)
     return float(m.group(1).replace(",", "")) if m else None
 
 
 def _arch(attrs: dict) -> str:
-    cpu = attrs.get("physicalProcessor", "").lower()
-    if "graviton" in cpu or "apple m" in cpu or "arm" in attrs.get("processorArchitecture", "").lower():
+    cpu = _attr(attrs, "physicalProcessor").lower()
+    if "graviton" in cpu or "apple m" in cpu or "arm" in _attr(attrs, "processorArchitecture").lower():
         return "arm64"
     return "x86_64"
 
 
+def _attr(attrs: dict, name: str, default: str = "") -> str:
+    """A string attribute; a number, list or object where a string belongs counts as absent."""
+    value = attrs.get(name, default)
+    return value if isinstance(value, str) else ""
+
+
 def select_product(product: dict, region: str) -> tuple[Product | None, str]:
     """The product's catalog identity, or None and the reason it is not a catalog price."""
-    if product.get("productFamily") != "Compute Instance":
+    if product.get("productFamily") not in COMPUTE_FAMILIES:
         return None, "not_compute"
     attrs = product.get("attributes")
     if not isinstance(attrs, dict):
         return None, "no_attributes"
-    itype = attrs.get("instanceType")
-    os_name = attrs.get("operatingSystem")
+    itype = _attr(attrs, "instanceType")
+    os_name = _attr(attrs, "operatingSystem")
     if not itype or not os_name or "tenancy" not in attrs or "operation" not in attrs:
         return None, "missing_attributes"
+    if not is_instance_type(itype) or not is_region(region):
+        return None, "bad_identifier"
     if os_name not in OPERATING_SYSTEMS:
         return None, "other_os"
     os_, operation = OPERATING_SYSTEMS[os_name]
@@ -99,13 +110,17 @@ def select_product(product: dict, region: str) -> tuple[Product | None, str]:
             instance_type=itype,
             os=os_,
             family=itype.split(".", 1)[0],
-            vcpu=_int(attrs.get("vcpu")),
-            memory_gib=_memory(attrs.get("memory")),
-            gpu=_int(attrs.get("gpu")) or 0,
+            vcpu=_int(_attr(attrs, "vcpu")),
+            memory_gib=_memory(_attr(attrs, "memory")),
+            gpu=_int(_attr(attrs, "gpu")) or 0,
             arch=_arch(attrs),
         ),
         "",
     )
+
+
+def _dict(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
 
 
 def select_on_demand_price(terms: object) -> tuple[tuple[str, str] | None, str]:
@@ -118,26 +133,27 @@ def select_on_demand_price(terms: object) -> tuple[tuple[str, str] | None, str]:
         return None, "bad_terms"
     found: list[tuple[str, str]] = []
     for term in terms.values():
-        if not isinstance(term, dict) or (term.get("termAttributes") or {}).get("LeaseContractLength"):
+        if not isinstance(term, dict) or _dict(term.get("termAttributes")).get("LeaseContractLength"):
             continue
-        for dim in (term.get("priceDimensions") or {}).values():
+        for dim in _dict(term.get("priceDimensions")).values():
             if not isinstance(dim, dict) or dim.get("unit") != "Hrs":
                 continue
-            ppu = dim.get("pricePerUnit") or {}
-            if len(ppu) != 1:
+            ppu = dim.get("pricePerUnit")
+            if not isinstance(ppu, dict) or len(ppu) != 1:
                 return None, "bad_price"
             ((currency, price),) = ppu.items()
-            found.append((str(price), currency))
+            if not is_currency(currency):
+                return None, "bad_currency"
+            if not isinstance(price, str):
+                return None, "bad_price"
+            found.append((price, currency))
     if not found:
         return None, "no_hourly_price"
     if len(set(found)) > 1:
         return None, "ambiguous_price"
     price, currency = found[0]
-    if not is_price_string(price):
-        return None, "bad_price"
-    if Decimal(price) <= 0:
-        return None, "zero_price"
-    return (price, currency), ""
+    problem = price_problem(price)
+    return (None, problem) if problem else ((price, currency), "")
 
 
 def make_record(product: Product, region: str, price: str, currency: str) -> PriceRecord:

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import SourceError
 from ..http import HttpSettings, make_client
-from ..models import PriceRecord
+from ..models import PriceRecord, decimal_price, is_currency, is_instance_type, is_region
 from .base import FetchRequest, FetchResult, RegionFetch, RegionVersion
 from .paging import iter_pages
 from .specs import Spec, bundled_specs
@@ -41,11 +41,12 @@ def page_url(endpoint: str, next_link: str) -> str:
     return urlunsplit(urlsplit(endpoint)._replace(query=urlsplit(next_link).query, fragment=""))
 
 
-def exact_price(value: object) -> str | None:
-    """A JSON number parsed as Decimal (or int) -> a plain decimal string; None if not a number."""
+def exact_price(value: object) -> tuple[str | None, str]:
+    """A JSON number parsed as Decimal (or int) -> (plain decimal string, "") within the price
+    limits of core.models, or (None, why not): `1e400` is an absurd price, not 401 digits."""
     if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
-        return None
-    return format(Decimal(value), "f")
+        return None, "bad_price"
+    return decimal_price(Decimal(value))
 
 
 def select_item(item: object, region: str | None) -> tuple[PriceRecord | None, str]:
@@ -62,9 +63,12 @@ def select_item(item: object, region: str | None) -> tuple[PriceRecord | None, s
     item_region = item.get("armRegionName")
     if not item_region or (region is not None and item_region != region):
         return None, "other_region"
+    if not is_region(item_region):
+        return None, "bad_identifier"
     price_type = item.get("type")
     if price_type != "Consumption":
-        return None, {"DevTestConsumption": "devtest", "Reservation": "reservation"}.get(price_type, "other_price_type")
+        kind = price_type if isinstance(price_type, str) else ""
+        return None, {"DevTestConsumption": "devtest", "Reservation": "reservation"}.get(kind, "other_price_type")
     names = f"{item.get('skuName') or ''} {item.get('meterName') or ''}"
     if "Spot" in names:
         return None, "spot"
@@ -77,17 +81,21 @@ def select_item(item: object, region: str | None) -> tuple[PriceRecord | None, s
     sku = item.get("armSkuName")
     if not isinstance(sku, str) or not sku:
         return None, "no_sku"
-    price = exact_price(item.get("retailPrice"))
-    currency = item.get("currencyCode")
-    if price is None or not isinstance(currency, str):
-        return None, "bad_price"
-    if Decimal(price) <= 0:
-        return None, "zero_price"
-    product = item.get("productName") or ""
+    if not is_instance_type(sku):
+        return None, "bad_identifier"
+    price, problem = exact_price(item.get("retailPrice"))
+    if price is None:
+        return None, problem
+    if not is_currency(item.get("currencyCode")):
+        return None, "bad_currency"
+    currency = item["currencyCode"]
+    product = item.get("productName")
+    product = product if isinstance(product, str) else ""
     spec = bundled_specs("azure").get(sku.lower())
     if spec is None:  # a size the bundled catalog does not know: its family from the product name only
         series = _SERIES_RE.match(product)
-        spec = Spec(sku, series.group(1) if series else None, None, None, None, None)
+        family = series.group(1) if series and is_instance_type(series.group(1)) else None
+        spec = Spec(sku, family, None, None, None, None)
     return PriceRecord(
         instance_type=spec.instance_type, region=item_region,
         os="windows" if "Windows" in product.split() else "linux",
@@ -112,7 +120,8 @@ class _Picked:
     def add(self, item: object, region: str | None) -> None:
         self.items += 1
         rec, reason = select_item(item, region)
-        bucket = region or (item.get("armRegionName") if isinstance(item, dict) else None) or "?"
+        named = item.get("armRegionName") if isinstance(item, dict) else None
+        bucket = region or (named if is_region(named) else "?")
         skipped = self.skipped.setdefault(bucket, Counter())
         if rec is None:
             skipped[reason] += 1

@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from ..errors import ConfigError, SourceError
 from ..http import HttpSettings, make_client
-from ..models import PriceRecord
+from ..models import PriceRecord, decimal_price, is_currency, is_region
 from .base import FetchRequest, FetchResult, RegionFetch, RegionVersion
 from .paging import iter_pages
 from .specs import Spec, bundled_specs
@@ -40,6 +40,7 @@ _RATE_RE = re.compile(r"^(?P<series>[A-Z][A-Z0-9]*)(?: (?:AMD|Arm|Intel|Predefin
 _C2_RE = re.compile(r"^Compute optimized (?P<kind>Core|Ram|RAM) running in ")  # C2's SKUs carry no series name
 _SKIP_WORDS = (("Spot", "spot"), ("Preemptible", "spot"), ("Custom", "custom"), ("Sole Tenancy", "sole_tenancy"),
                ("Commitment", "commitment"), ("Reserved", "reserved"))
+_UNITS_RE = re.compile(r"[0-9]{1,30}")  # longer is absurd (and int() refuses 4,300 digits)
 NO_KEY = "no GCP API key: set PRICESYNC_GCP_API_KEY or gcp.api_key in the config file (a key with the Cloud Billing API enabled)"
 
 
@@ -51,10 +52,10 @@ class Rate:
 
 def money(unit_price: object) -> Rate | None:
     """`{"currencyCode": "USD", "units": "0", "nanos": 27502000}` -> Rate(0.027502000, USD)."""
-    if not isinstance(unit_price, dict) or not isinstance(unit_price.get("currencyCode"), str):
+    if not isinstance(unit_price, dict) or not is_currency(unit_price.get("currencyCode")):
         return None
     units, nanos = unit_price.get("units", "0"), unit_price.get("nanos", 0)
-    if isinstance(units, str) and units.isdigit():
+    if isinstance(units, str) and _UNITS_RE.fullmatch(units):
         units = int(units)
     if type(units) is not int or type(nanos) is not int or units < 0 or not 0 <= nanos < 10**9:
         return None
@@ -74,7 +75,7 @@ def classify(sku: dict) -> tuple[tuple[str, str] | None, str]:
         if word in description:
             return None, reason
     group = category.get("resourceGroup")
-    if group in FLAT_GROUPS:
+    if isinstance(group, str) and group in FLAT_GROUPS:
         return (FLAT_GROUPS[group], FLAT), ""
     m = _RATE_RE.match(description)
     if m:
@@ -99,9 +100,8 @@ def sku_rate(sku: dict, kind: str) -> tuple[Rate | None, str]:
     rate = money(tiers[0].get("unitPrice"))
     if rate is None:
         return None, "bad_price"
-    if rate.price <= 0:
-        return None, "zero_price"
-    return rate, ""
+    _, problem = decimal_price(rate.price)
+    return (None, problem) if problem else (rate, "")
 
 
 class _Rates:
@@ -146,7 +146,10 @@ class _Rates:
 
 
 def machine_price(spec: Spec, region: str, rates: _Rates) -> tuple[Rate | None, str]:
-    """vCPUs x core rate + GiB x RAM rate (exact), or the type's flat rate; None and why if unpriced."""
+    """vCPUs x core rate + GiB x RAM rate (exact), or the type's flat rate; None and why if
+    unpriced. The region comes from the listing's `serviceRegions`: it must be a region code."""
+    if not is_region(region):
+        return None, "bad_identifier"
     if spec.instance_type in FLAT_GROUPS.values():
         return rates.get(spec.instance_type, FLAT, region)
     family = spec.family or spec.instance_type.split("-", 1)[0]
@@ -159,7 +162,9 @@ def machine_price(spec: Spec, region: str, rates: _Rates) -> tuple[Rate | None, 
     if core.currency != ram.currency:
         return None, "mixed_currency"
     gib = Decimal(repr(spec.memory_gib)).normalize()
-    return Rate(Decimal(vcpu) * core.price + gib * ram.price, core.currency), ""
+    price = Decimal(vcpu) * core.price + gib * ram.price
+    _, problem = decimal_price(price)
+    return (None, problem) if problem else (Rate(price, core.currency), "")
 
 
 class GcpProvider:
