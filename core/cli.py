@@ -14,10 +14,10 @@ from decimal import Decimal
 
 from . import cli_history, cli_schedule
 from .catalog import ensure_catalog, load_catalog
-from .config import Settings, load_settings
+from .config import Settings, check_url, load_settings
 from .errors import ConfigError, PriceSyncError
 from .logs import setup_logging
-from .models import HOURS_PER_MONTH, PROVIDERS, CatalogEntry, SyncResult
+from .models import HOURS_PER_MONTH, PROVIDERS, CatalogEntry, SyncResult, is_region
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 
@@ -34,6 +34,17 @@ class _Parser(argparse.ArgumentParser):
 def add_common_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", metavar="DIR", help="data directory (default: $PRICESYNC_DATA_DIR or the user data dir)")
     p.add_argument("--config", metavar="FILE", help="config file (default: config.toml in the user config dir)")
+
+
+def _price_arg(text: str) -> Decimal:
+    """A finite decimal: `nan` would make every price comparison raise."""
+    try:
+        value = Decimal(text)
+    except ArithmeticError:
+        value = Decimal("NaN")
+    if not value.is_finite():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--filter", metavar="TEXT", help="substring of the instance type or family")
     ls.add_argument("--min-vcpu", type=int, metavar="N")
     ls.add_argument("--min-memory", type=float, metavar="GIB")
-    ls.add_argument("--max-price", type=Decimal, metavar="P")
+    ls.add_argument("--max-price", type=_price_arg, metavar="P")
     ls.add_argument("--sort", default="instance_type", choices=["instance_type", "family", "region", "os", "vcpu", "memory_gib", "gpu", "price"])
     out = ls.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true")
@@ -136,6 +147,11 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     providers = [args.provider] if args.provider else settings.enabled_providers()
     if args.mode and providers != ["aws"]:
         raise UsageError("--public/--boto3 apply to --provider aws only")
+    if args.endpoint is not None:
+        check_url(args.endpoint, "--endpoint")
+    bad = next((r for r in args.region or () if not is_region(r)), None)
+    if bad is not None:
+        raise UsageError(f"--region {bad!r} is not a region code (like us-east-1, eastus, europe-west4)")
     engine = SyncEngine(settings)
     code = EXIT_OK
     results = []

@@ -1,21 +1,26 @@
 """TOML config file + environment + CLI overrides -> one `Settings` object.
 
 Every section and key is declared here; an unknown one is an error that names it, so a
-typo never silently falls back to a default.
+typo never silently falls back to a default. Every value is checked at load (numbers finite
+and in range, URLs, region codes, the time zone, a cron that fires): a bad one is a one-line
+ConfigError naming the file and the key, never a traceback later.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
+from urllib.parse import urlsplit
 
+from .cronspec import check_zone, parse_cron
 from .errors import ConfigError
 from .http import HttpSettings
-from .models import PROVIDERS
+from .models import PROVIDERS, is_region
 from .paths import config_file, data_dir
 from .providers.aws_public import DEFAULT_ENDPOINT as AWS_ENDPOINT
 
@@ -122,18 +127,96 @@ def _section(cls: type, raw: Any, name: str, source: str) -> Any:
     return cls(**{k: _check_type(v, hints[k], f"{source}: {name}.{k}") for k, v in raw.items()})
 
 
+@dataclass(frozen=True)
+class Bound:
+    """The range a number may take; every number must also be finite."""
+
+    low: float = 0.0
+    high: float | None = None
+    low_open: bool = False  # low itself is not allowed
+
+    def check(self, value: float, where: str) -> None:
+        if not math.isfinite(value):
+            raise ConfigError(f"{where} must be a finite number, not {value}")
+        if value < self.low or (self.low_open and value == self.low) or (self.high is not None and value > self.high):
+            low = f"> {self.low:g}" if self.low_open else f">= {self.low:g}"
+            raise ConfigError(f"{where} must be a number {low}{f' and <= {self.high:g}' if self.high is not None else ''}, not {value:g}")
+
+
+POSITIVE = Bound(low_open=True)
+# section.key -> range; any other number must be finite and >= 0
+BOUNDS = {
+    "sync.max_missing_pct": Bound(0, 100),
+    "http.timeout_s": POSITIVE,
+    "http.retries": Bound(0, 20),
+    "http.backoff_s": Bound(0, 60),
+    "http.max_download_mb": POSITIVE,
+    "schedule.misfire_grace_s": POSITIVE,
+}
+URL_KEYS = ("aws.endpoint", "aws.endpoint_url", "azure.endpoint", "gcp.endpoint")  # aws.endpoint_url may be ""
+
+
+def check_url(value: str, where: str) -> None:
+    """An http:// or https:// URL with a host and a valid port. The message never repeats the
+    URL: it may carry a password."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  raises ValueError for a port out of range or not a number
+    except ValueError:
+        raise ConfigError(f"{where} is not a valid URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.port == 0:
+        raise ConfigError(f"{where} must be an http:// or https:// URL with a host (and a port from 1 to 65535)")
+    if any(ch.isspace() or not ch.isprintable() for ch in value):
+        raise ConfigError(f"{where} must not contain spaces or control characters")
+
+
+def _check_values(settings: Settings, source: str) -> None:
+    for section in SECTIONS:
+        values = getattr(settings, section)
+        for f in fields(values):
+            key = f"{section}.{f.name}"
+            value = getattr(values, f.name)
+            where = f"{source}: {key}"
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                BOUNDS.get(key, Bound()).check(value, where)
+            elif key in URL_KEYS and value:
+                check_url(value, where)
+            elif f.name == "regions":
+                bad = next((r for r in value if not is_region(r)), None)
+                if bad is not None:
+                    raise ConfigError(f"{where}: {bad!r} is not a region code (like us-east-1, eastus, europe-west4)")
+    schedule = settings.schedule
+    try:
+        check_zone(schedule.timezone)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: schedule.timezone: {exc}") from None
+    try:
+        parse_cron(schedule.cron, schedule.timezone)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: schedule.cron: {exc}") from None
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+
+
 def load_settings(config: str | os.PathLike | None = None, data: str | os.PathLike | None = None) -> Settings:
-    """Read the config file (if any; an explicitly named one must exist) and resolve paths."""
+    """Read the config file (if any; an explicitly named one must exist), check every value
+    and resolve paths."""
     path = config_file(config)
     raw: dict = {}
     if path.exists():
-        try:
-            with open(path, "rb") as f:
-                raw = tomllib.load(f)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+        raw = _read_toml(path)
     elif config:
         raise ConfigError(f"config file {path} does not exist")
     unknown = sorted(set(raw) - set(SECTIONS))
@@ -146,6 +229,7 @@ def load_settings(config: str | os.PathLike | None = None, data: str | os.PathLi
         raise ConfigError(f"{path}: unknown provider(s) {', '.join(bad)}; known: {', '.join(PROVIDERS)}")
     if settings.aws.mode not in ("public", "boto3"):
         raise ConfigError(f"{path}: aws.mode must be 'public' or 'boto3', not {settings.aws.mode!r}")
+    _check_values(settings, str(path))
     # lazy: notify -> history -> sync imports this module
     from .notify import parse_webhooks
 

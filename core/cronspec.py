@@ -5,7 +5,9 @@ APScheduler's `CronTrigger.from_crontab` reads day-of-week 0 as Monday; crontab 
 7 as Sunday. Day-of-week is therefore parsed here and handed over as names. A trigger is
 always built with an explicit zone (without one APScheduler uses the machine's local zone).
 Crontab ORs a restricted day-of-month with a restricted day-of-week; APScheduler ANDs them,
-so that combination is refused rather than silently meaning something else.
+so that combination is refused rather than silently meaning something else. An expression
+that never fires (`0 0 30 2 *`) is refused too: it would be a schedule that silently never
+runs, and a systemd timer that never elapses.
 """
 
 from __future__ import annotations
@@ -21,13 +23,15 @@ from .errors import ConfigError
 
 DAY_NAMES = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]  # crontab numbering, 0 = Sunday
 _APS_ORDER = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-_FIELD_RE = re.compile(r"^(\*|[0-9a-z]+(?:-[0-9a-z]+)?)(?:/(\d+))?$")
+_FIELD_RE = re.compile(r"^(\*|[0-9a-z]+(?:-[0-9a-z]+)?)(?:/([0-9]{1,4}))?$")
+FIRES_WITHIN = timedelta(days=8 * 366)  # every valid day (29 February included) comes round in 8 years
 
 
 def _dow_number(token: str, expr: str) -> int:
+    """A day of week, 0-7 with 7 kept as 7 (the end of a range such as 5-7)."""
     token = token.lower()
-    if token.isdigit() and 0 <= int(token) <= 7:
-        return int(token) % 7
+    if len(token) == 1 and token in "01234567":
+        return int(token)
     if token[:3] in DAY_NAMES and len(token) == 3:
         return DAY_NAMES.index(token)
     raise ConfigError(f"cron {expr!r}: bad day of week {token!r}")
@@ -43,13 +47,13 @@ def parse_days_of_week(field: str, expr: str) -> list[int] | None:
         if not m:
             raise ConfigError(f"cron {expr!r}: bad day-of-week part {part!r}")
         rng, step = m.group(1), int(m.group(2) or 1)
+        if step == 0:
+            raise ConfigError(f"cron {expr!r}: day-of-week step in {part!r} must be at least 1")
         if rng == "*":
             lo, hi = 0, 6
         elif "-" in rng:
             a, b = rng.split("-")
             lo, hi = _dow_number(a, expr), _dow_number(b, expr)
-            if b == "7":
-                hi = 7
             if hi < lo:
                 raise ConfigError(f"cron {expr!r}: day-of-week range {part!r} runs backwards")
         else:
@@ -72,11 +76,11 @@ class CronSpec:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    def trigger(self) -> CronTrigger:
+    def trigger(self, end: datetime | None = None) -> CronTrigger:
         dow = "*" if self.days_of_week is None else ",".join(DAY_NAMES[d] for d in self.days_of_week)
         return CronTrigger(
             minute=self.minute, hour=self.hour, day=self.day, month=self.month,
-            day_of_week=dow, timezone=self.zone,
+            day_of_week=dow, timezone=self.zone, end_date=end,
         )
 
     def next_fire_times(self, count: int, after: datetime) -> list[datetime]:
@@ -137,15 +141,21 @@ def _systemd_field(field: str, expr: str) -> str:
     return ",".join(parts)
 
 
+def check_zone(timezone: str) -> None:
+    """ConfigError unless `timezone` names a time zone (`Europe/Paris`, `UTC`)."""
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory such as "America"
+        raise ConfigError(f"unknown time zone {timezone!r}") from None
+
+
 def parse_cron(expr: str, timezone: str = "UTC") -> CronSpec:
-    """Validate a 5-field crontab expression in `timezone`; ConfigError names what is wrong."""
+    """Validate a 5-field crontab expression in `timezone` that fires at least once; ConfigError
+    names what is wrong."""
     fields = expr.split()
     if len(fields) != 5:
         raise ConfigError(f"cron {expr!r}: need 5 fields (minute hour day month day-of-week), got {len(fields)}")
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"unknown time zone {timezone!r}") from None
+    check_zone(timezone)
     minute, hour, day, month, dow = fields
     days = parse_days_of_week(dow, expr)
     if day != "*" and days is not None:
@@ -154,8 +164,11 @@ def parse_cron(expr: str, timezone: str = "UTC") -> CronSpec:
             "but 'both' in APScheduler; use one of them"
         )
     spec = CronSpec(expr, timezone, minute, hour, day, month.lower(), days)
+    now = datetime.now(spec.zone)
     try:
-        spec.trigger()
+        first = spec.trigger(end=now + FIRES_WITHIN).get_next_fire_time(None, now)
     except ValueError as exc:
         raise ConfigError(f"cron {expr!r}: {exc}") from None
+    if first is None:
+        raise ConfigError(f"cron {expr!r} never fires (no such date, e.g. 30 February)")
     return spec

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from .config import POSITIVE, Bound, check_url
 from .errors import ConfigError
 from .history import CacheChange, cache_changes, change_pct, count_kinds
 from .http import MAX_BACKOFF_S, HttpSettings, describe, make_client
@@ -81,9 +82,7 @@ def parse_webhooks(tables: list[dict], source: str) -> list[Webhook]:
         url = table.get("url")
         if not isinstance(url, str):
             raise ConfigError(f"{where}: url is required and must be a string")
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"{where}: url must be an http:// or https:// URL with a host")
+        check_url(url, f"{where}: url")
         secret = table.get("secret", "")
         if not isinstance(secret, str):
             raise ConfigError(f"{where}: secret must be a string")
@@ -101,8 +100,9 @@ def parse_webhooks(tables: list[dict], source: str) -> list[Webhook]:
 
 def _number(table: dict, key: str, default: float, where: str, *, positive: bool) -> float:
     value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or (positive and value == 0):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(f"{where}: {key} must be a number {'> 0' if positive else '>= 0'}")
+    (POSITIVE if positive else Bound()).check(value, f"{where}: {key}")
     return float(value)
 
 
