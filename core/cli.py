@@ -14,10 +14,12 @@ from decimal import Decimal
 
 from . import cli_history, cli_schedule
 from .catalog import ensure_catalog, load_catalog
+from .cli_output import line, table
 from .config import Settings, check_url, load_settings
 from .errors import ConfigError, PriceSyncError
 from .logs import setup_logging
-from .models import HOURS_PER_MONTH, PROVIDERS, CatalogEntry, SyncResult, is_region
+from .models import PROVIDERS, CatalogEntry, SyncResult, is_region, monthly_price
+from .textsafe import csv_cell, markup, terminal
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 
@@ -28,7 +30,7 @@ class UsageError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # argparse exits 2 too; keep one line and our prefix
-        self.exit(EXIT_USAGE, f"pricesync: {message}\n")
+        self.exit(EXIT_USAGE, f"pricesync: {terminal(message)}\n")
 
 
 def add_common_options(p: argparse.ArgumentParser) -> None:
@@ -118,25 +120,25 @@ class _Progress:
         if self.bar is None:
             return
         if region not in self.tasks:
-            self.tasks[region] = self.bar.add_task(region, total=total, records=0)
+            self.tasks[region] = self.bar.add_task(markup(region), total=total, records=0)
         self.bar.update(self.tasks[region], completed=done, total=total, records=records)
 
 
 def _print_result(result: SyncResult) -> None:
     if result.status in ("failed", "busy"):
-        print(f"pricesync: {result.provider} sync failed: {result.error}", file=sys.stderr)
+        line(f"pricesync: {result.provider} sync failed: {result.error}", err=True)
         return
-    print(
+    line(
         f"{result.provider} ({result.mode}): {result.status}; regions {', '.join(result.regions) or '-'}; "
         f"{result.records} prices; {result.added} added, {result.changed} changed, {result.missing} missing; "
         f"{'written back' if result.wrote_back else 'catalog untouched'} ({result.duration_s:.1f}s)"
     )
     for change in result.changes[:20]:
         pct = change.pct
-        print(f"  {'/'.join(change.key)}: {change.old or 'never synced'} -> {change.new}"
-              + (f" ({pct:+.2f}%)" if pct is not None else ""))
+        line(f"  {'/'.join(change.key)}: {change.old or 'never synced'} -> {change.new}"
+             + (f" ({pct:+.2f}%)" if pct is not None else ""))
     if len(result.changes) > 20:
-        print(f"  ... and {len(result.changes) - 20} more")
+        line(f"  ... and {len(result.changes) - 20} more")
 
 
 def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
@@ -194,7 +196,7 @@ _COLUMNS = ["instance_type", "family", "region", "os", "vcpu", "memory_gib", "gp
 
 
 def _monthly(price: str | None) -> str | None:
-    return None if price is None else f"{(Decimal(price) * HOURS_PER_MONTH).normalize():f}"
+    return None if price is None else f"{monthly_price(price).normalize():f}"
 
 
 def _sort_key(col: str):
@@ -227,36 +229,24 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         w = csv.writer(sys.stdout)
         w.writerow(_COLUMNS)
         for e in rows:
-            w.writerow([getattr(e, c) if c != "price_per_month" else _monthly(e.price_per_hour) for c in _COLUMNS])
+            w.writerow([csv_cell(getattr(e, c) if c != "price_per_month" else _monthly(e.price_per_hour)) for c in _COLUMNS])
     else:
         _print_table(catalog, rows)
     return EXIT_OK
 
 
 def _print_table(catalog, rows: list[CatalogEntry]) -> None:
-    """A rich table on a terminal; piped, the same columns as plain aligned text, never
-    truncated to a guessed width."""
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-
-    tty = sys.stdout.isatty()
-    table = Table(
-        title=f"{catalog.provider} catalog ({len(rows)} of {len(catalog.entries)} entries, {catalog.currency})",
-        box=box.SIMPLE_HEAD if tty else None, show_edge=False, pad_edge=False,
+    table(
+        f"{catalog.provider} catalog ({len(rows)} of {len(catalog.entries)} entries, {catalog.currency})",
+        [("instance type", "left"), ("family", "left"), ("region", "left"), ("os", "left"), ("vCPU", "right"),
+         ("mem GiB", "right"), ("GPU", "right"), ("arch", "left"), ("$/hour", "right"), ("$/month", "right"),
+         ("synced", "left")],
+        [[e.instance_type, e.family or "?", e.region, e.os, e.vcpu if e.vcpu is not None else "?",
+          f"{e.memory_gib:g}" if e.memory_gib is not None else "?", e.gpu if e.gpu is not None else "?",
+          e.arch or "?", e.price_per_hour or "never synced", _monthly(e.price_per_hour) or "-",
+          (e.price_synced_at or "never") + ("" if e.available else " (unavailable)")]
+         for e in rows],
     )
-    for name, justify in [("instance type", "left"), ("family", "left"), ("region", "left"), ("os", "left"),
-                          ("vCPU", "right"), ("mem GiB", "right"), ("GPU", "right"), ("arch", "left"),
-                          ("$/hour", "right"), ("$/month", "right"), ("synced", "left")]:
-        table.add_column(name, justify=justify, no_wrap=True)
-    for e in rows:
-        table.add_row(
-            e.instance_type, e.family or "?", e.region, e.os, str(e.vcpu if e.vcpu is not None else "?"),
-            f"{e.memory_gib:g}" if e.memory_gib is not None else "?", str(e.gpu if e.gpu is not None else "?"),
-            e.arch or "?", e.price_per_hour or "never synced", _monthly(e.price_per_hour) or "-",
-            (e.price_synced_at or "never") + ("" if e.available else " (unavailable)"),
-        )
-    Console(width=None if tty else 10_000).print(table)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -266,10 +256,10 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(args.config, args.data_dir)
         return args.handler(args, settings)
     except (ConfigError, UsageError) as exc:
-        print(f"pricesync: {exc}", file=sys.stderr)
+        line(f"pricesync: {exc}", err=True)
         return EXIT_USAGE
     except PriceSyncError as exc:
-        print(f"pricesync: {exc}", file=sys.stderr)
+        line(f"pricesync: {exc}", err=True)
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
 
+from .cli_output import line, table
 from .config import Settings
 from .history import ChangeRow, HistoryStore
 from .models import PROVIDERS
@@ -73,21 +73,6 @@ def _when(at: str) -> str:
     return at.replace("T", " ")
 
 
-def _print_rows(title: str, columns: list[tuple[str, str]], rows: list[list[str]]) -> None:
-    """A rich table on a terminal; piped, the same columns as plain aligned text."""
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-
-    tty = sys.stdout.isatty()
-    table = Table(title=title, box=box.SIMPLE_HEAD if tty else None, show_edge=False, pad_edge=False)
-    for name, justify in columns:
-        table.add_column(name, justify=justify, no_wrap=True)
-    for row in rows:
-        table.add_row(*row)
-    Console(width=None if tty else 10_000).print(table)
-
-
 def cmd_changes(args: argparse.Namespace, settings: Settings) -> int:
     limit = args.limit if args.limit is not None else (0 if args.json else DEFAULT_LIMIT)
     rows = HistoryStore(settings.data_dir).changes(
@@ -100,10 +85,10 @@ def cmd_changes(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps([r.to_json() for r in rows], indent=1))
         return 0
     if not rows:
-        print("no price changes recorded" + (" that match" if any(
+        line("no price changes recorded" + (" that match" if any(
             (args.provider, args.since, args.instance, args.region, args.os)) else " yet"))
         return 0
-    _print_rows(
+    table(
         f"price changes, newest first ({len(rows)}{'+' if more else ''})",
         [("when (UTC)", "left"), ("provider", "left"), ("region", "left"), ("os", "left"), ("instance type", "left"),
          ("old -> new", "left"), ("change", "right"), ("source", "left")],
@@ -111,7 +96,7 @@ def cmd_changes(args: argparse.Namespace, settings: Settings) -> int:
          for r in rows],
     )
     if more:
-        print(f"... more changes than {limit}: narrow with --since/--instance/--region, or --limit 0 for all")
+        line(f"... more changes than {limit}: narrow with --since/--instance/--region, or --limit 0 for all")
     return 0
 
 
@@ -128,27 +113,27 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
                           for k, g in entries], indent=1))
         return 0
     if not entries:
-        print(f"no price changes recorded for {args.instance} ({args.provider}); "
-              "the history starts at the first sync and holds only prices that moved")
+        line(f"no price changes recorded for {args.instance} ({args.provider}); "
+             "the history starts at the first sync and holds only prices that moved")
         return 0
     for (itype, region, os_), group in entries:
         lines = [[f"before {_when(group[0].at)}", group[0].old or "(not listed)", "", ""]]
         lines += [[_when(r.at), r.new or "(no longer listed)", _pct(r), r.source_version or "-"] for r in group]
-        _print_rows(f"{args.provider} {itype} {region} {os_}",
-                    [("when (UTC)", "left"), ("$/hour", "right"), ("change", "right"), ("source", "left")], lines)
+        table(f"{args.provider} {itype} {region} {os_}",
+              [("when (UTC)", "left"), ("$/hour", "right"), ("change", "right"), ("source", "left")], lines)
     return 0
 
 
 def cmd_notify_test(args: argparse.Namespace, settings: Settings) -> int:
     hooks = Notifier.from_settings(settings).hooks
     if not hooks:
-        print(f"pricesync: no webhooks configured (add [[notify.webhook]] to {settings.config_path or 'the config file'})",
-              file=sys.stderr)
+        line(f"pricesync: no webhooks configured (add [[notify.webhook]] to {settings.config_path or 'the config file'})",
+             err=True)
         return 1
     payload = sample_payload()
     failed = 0
     for hook in hooks:
         outcome = deliver(hook, payload, settings.http)
         failed += not outcome.ok
-        print(f"{hook.name}: {outcome.describe()}")
+        line(f"{hook.name}: {outcome.describe()}")
     return 1 if failed else 0

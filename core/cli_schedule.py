@@ -13,6 +13,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .cli_output import line, lines
 from .config import Settings
 from .cronspec import CronSpec, parse_cron
 from .fileio import atomic_write_bytes
@@ -57,10 +58,10 @@ def cmd_schedule_show(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps([t.astimezone(UTC).isoformat().replace("+00:00", "Z") for t in times]))
         return 0
-    print(f"Schedule: {spec.describe()} (cron '{spec.expr}', zone {spec.timezone})")
+    line(f"Schedule: {spec.describe()} (cron '{spec.expr}', zone {spec.timezone})")
     for t in times:
         local = t.astimezone(spec.zone)
-        print(f"  {t.astimezone(UTC):%Y-%m-%d %H:%M %Z}   {local:%Y-%m-%d %H:%M %Z (%z)}")
+        line(f"  {t.astimezone(UTC):%Y-%m-%d %H:%M %Z}   {local:%Y-%m-%d %H:%M %Z (%z)}")
     return 0
 
 
@@ -107,13 +108,13 @@ def cmd_schedule_install(args: argparse.Namespace, settings: Settings) -> int:
     command = _sync_command(args)
     if args.cron:
         # cron reads times in the system zone unless CRON_TZ (cronie) says otherwise
-        print(f"CRON_TZ={spec.timezone}")
-        print(f"{spec.expr} {command} >/dev/null 2>&1")
+        line(f"CRON_TZ={spec.timezone}")
+        line(f"{spec.expr} {command} >/dev/null 2>&1")
         return 0
     units = systemd_units(spec, command)
     if not args.write:
         for name, text in units.items():
-            print(f"# {name}\n{text}")
+            lines(f"# {name}\n{text}")
         return 0
     unit_dir = Path(args.unit_dir) if args.unit_dir else (
         Path.home() / ".config/systemd/user" if args.user else Path("/etc/systemd/system")
@@ -121,9 +122,9 @@ def cmd_schedule_install(args: argparse.Namespace, settings: Settings) -> int:
     unit_dir.mkdir(parents=True, exist_ok=True)
     for name, text in units.items():
         atomic_write_bytes(unit_dir / name, text.encode())
-        print(f"wrote {unit_dir / name}")
+        line(f"wrote {unit_dir / name}")
     ctl = "systemctl --user" if args.user else "systemctl"
-    print(f"enable it with: {ctl} daemon-reload && {ctl} enable --now {UNIT_NAME}.timer")
+    line(f"enable it with: {ctl} daemon-reload && {ctl} enable --now {UNIT_NAME}.timer")
     return 0
 
 

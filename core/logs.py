@@ -8,6 +8,7 @@ import logging.handlers
 from pathlib import Path
 
 from .paths import log_path
+from .textsafe import SafeFormatter
 
 LOGGER = "pricesync"
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -26,12 +27,12 @@ def setup_logging(data: Path, *, stderr_level: int | None = None) -> logging.Log
             # read-only data dir: the sync itself will say so clearly. A null handler keeps
             # logging's last-resort handler from echoing every error to stderr a second time.
             handler = logging.NullHandler()
-        handler.setFormatter(logging.Formatter(FORMAT))
+        handler.setFormatter(SafeFormatter(FORMAT))
         logger.addHandler(handler)
     if stderr_level is not None and not any(getattr(h, "pricesync_stderr", False) for h in logger.handlers):
         handler = logging.StreamHandler()
         handler.setLevel(stderr_level)
-        handler.setFormatter(logging.Formatter(FORMAT))
+        handler.setFormatter(SafeFormatter(FORMAT))
         handler.pricesync_stderr = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
     return logger

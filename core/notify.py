@@ -28,6 +28,7 @@ from .errors import ConfigError
 from .history import CacheChange, cache_changes, change_pct, count_kinds
 from .http import MAX_BACKOFF_S, HttpSettings, describe, make_client
 from .models import PROVIDERS, SyncResult
+from .textsafe import slack
 
 if TYPE_CHECKING:
     from .cache import PriceCache
@@ -143,6 +144,8 @@ def summary(result: SyncResult, changes: list[CacheChange], min_change_pct: floa
 
 
 def _slack(payload: dict) -> dict:
+    """A Slack incoming-webhook message. Every value is passed through `textsafe.slack` (& < >
+    escaped, control characters shown), so no source string becomes a link or a mention."""
     counts = payload["counts"]
     head = (
         f"*pricesync{' test' if payload['event'] == 'pricesync.test' else ''}*: {payload['provider']} prices moved "
@@ -157,7 +160,7 @@ def _slack(payload: dict) -> dict:
     ]
     if payload["more_changes"]:
         lines.append(f"... and {payload['more_changes']} more")
-    return {"text": head + "\n```" + "\n".join(lines) + "```"}
+    return {"text": slack(head) + "\n```" + "\n".join(slack(line) for line in lines) + "```"}
 
 
 def render(hook: Webhook, payload: dict, sent_at: int) -> bytes:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -65,10 +66,10 @@ def small_catalog(path: Path, entries: list[dict] | None = None) -> Path:
     if entries is None:
         entries = []
         for region, prices in (("us-east-1", US_EAST_1), ("eu-west-1", EU_WEST_1)):
-            for itype, os in prices:
+            for itype, os_name in prices:
                 vcpu, mem, gpu, _ = offerdata.SPECS[itype]
                 entries.append({
-                    "instance_type": itype, "family": itype.split(".")[0], "region": region, "os": os.lower(),
+                    "instance_type": itype, "family": itype.split(".")[0], "region": region, "os": os_name.lower(),
                     "vcpu": int(vcpu), "memory_gib": float(mem.split()[0].replace(",", "")), "gpu": int(gpu or 0),
                     "arch": "arm64" if itype.startswith("c6g") else "x86_64",
                     "price_per_hour": None, "price_synced_at": None, "available": True,
@@ -114,6 +115,21 @@ def cli(settings):
         return subprocess.run([*CLI, *args], env=cli_env(settings), capture_output=True, text=True, timeout=timeout, check=False)
 
     return run
+
+
+def read_terminal(master: int) -> bytes:
+    """Everything written to a pseudo-terminal until the child closes it; closes `master`."""
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    return out
 
 
 def closed_port() -> int:

@@ -14,7 +14,7 @@ import pytest
 from filelock import FileLock
 
 from core.sync import sync_lock_path
-from tests.conftest import CLI, US_EAST_1, cli_env
+from tests.conftest import CLI, US_EAST_1, cli_env, read_terminal
 
 JSON_KEYS = {"provider", "mode", "status", "regions", "records", "added", "changed", "missing", "wrote_back", "duration_s", "error"}
 ESC = "\x1b"
@@ -157,16 +157,7 @@ def test_terminal_gets_a_progress_bar_on_stderr_only(settings):
     proc = subprocess.Popen([*CLI, "sync", "--force"], env=env, stdout=subprocess.PIPE, stderr=slave)
     os.close(slave)
     out, _ = proc.communicate(timeout=60)
-    err = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        err += chunk
-    os.close(master)
+    err = read_terminal(master)
     assert proc.returncode == 0
     assert ESC.encode() in err and b"us-east-1" in err
     assert ESC.encode() not in out and out.startswith(b"aws (public): updated")

@@ -164,8 +164,8 @@ def test_top_changes_first_capped_and_filtered(settings, aws_server, monkeypatch
     text = json.loads(slack[0][1])["text"]
     assert text.startswith("*pricesync*: aws prices moved (3 changed, 1 added, 1 removed; eu-west-1, us-east-1; "
                            f"source {V2}; written back)")
-    assert "p4d.24xlarge us-east-1 linux: 32.7726000000 -> 29.4953400000 (-10.00%)" in text
-    assert "t3.micro us-east-1 rhel: 0.0392000000 -> gone" in text and "... and 1 more" in text
+    assert "p4d.24xlarge us-east-1 linux: 32.7726000000 -&gt; 29.4953400000 (-10.00%)" in text
+    assert "t3.micro us-east-1 rhel: 0.0392000000 -&gt; gone" in text and "... and 1 more" in text
 
 
 @pytest.mark.parametrize("status, retry_after", [(503, None), (429, "0")])

@@ -84,7 +84,7 @@ def test_c_opens_the_last_run_with_changes_and_steps_through_runs(settings):
             assert rows[P4D_US] == ["32.7726 → 29.49534", "-10.0%"]
             assert rows[("x1e.32xlarge", "us-east-1", "linux")] == ["- → 26.6880", "new"]
             assert rows[("t3.micro", "us-east-1", "rhel")] == ["0.0392 → -", "removed"]
-            cells = {r[0]: r[4] for r in (screen.query_one(DataTable).get_row_at(i) for i in range(5))}
+            cells = {str(r[0]): r[4] for r in (screen.query_one(DataTable).get_row_at(i) for i in range(5))}
             assert str(cells["m5.large"].style) == "red" and str(cells["p4d.24xlarge"].style) == "green"
             await pilot.press("left")  # nothing earlier has changes: stays
             assert runs.highlighted == 3

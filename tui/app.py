@@ -24,6 +24,7 @@ from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 from textual.worker import get_current_worker
@@ -37,6 +38,7 @@ from core.models import PROVIDERS
 from core.paths import catalog_path
 from core.scheduler import PROVIDER_NAMES, PriceSyncScheduler
 from core.sync import SyncEngine
+from core.textsafe import terminal
 
 from .cells import COLUMN_KEYS, COLUMN_TITLES, column_widths
 from .changes import Marks, load_marks
@@ -197,6 +199,13 @@ class PriceSyncApp(App):
         if self.data is not None:
             self.query_one(StatusBar).show(self.data, self.shown, self.view, self.scheduler.write_back, self.clock(),
                                            self.marks)
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every notification is plain, neutralised text whatever `markup` says: messages quote
+        errors and versions from price sources, which must neither run as markup nor reach the
+        terminal raw. Screens and widgets notify through here too."""
+        super().notify(terminal(message), title=terminal(title), severity=severity, timeout=timeout, markup=False)
 
     def on_log_line(self, message: LogLine) -> None:
         self.query_one(LogPane).add(message)

@@ -1,7 +1,9 @@
 """How each table column shows its values, and the columns' widths. No Textual here.
 
 Prices are shown exactly (Decimal, never a float): trailing zeros are trimmed down to four
-decimals for $/hour and two for $/month, digits that matter are never rounded away.
+decimals for $/hour and two for $/month, digits that matter are never rounded away. Text from
+the catalog (instance types, families, regions) is neutralised: the table's segments go to the
+terminal as they are.
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from core.models import HOURS_PER_MONTH
+from core.models import monthly_price
+from core.textsafe import terminal
 
 from .rows import CatalogRows, Pending
 
@@ -56,10 +59,6 @@ def exact_text(price: str | None) -> str:
     return NO_PRICE if price is None else exact(Decimal(price), 4)
 
 
-def monthly(price: Decimal) -> Decimal:
-    return price * HOURS_PER_MONTH
-
-
 def pending_text(p: Pending) -> tuple[str, str]:
     """Text and style name (up/down/new/missing) of a pending change."""
     if p.kind == "missing":
@@ -82,10 +81,10 @@ def cell(key: str, value) -> tuple[str, str]:
     if key == "price":
         return exact(value, 4), ""
     if key == "month":
-        return exact(monthly(value), 2), ""
+        return exact(monthly_price(value), 2), ""
     if key == "mem":
         return f"{value:g}", ""
-    return str(value), ""
+    return terminal(value), ""
 
 
 def column_widths(rows: CatalogRows) -> dict[str, int]:

@@ -1,7 +1,9 @@
 """The price history as the dashboard shows it: the runs, one run's changes, one entry's dated
 prices and sparkline, and the rows the last sync moved (marked in the table). The loaders
 read through core's HistoryStore (any thread; they run in thread workers) and never raise:
-a broken history file becomes `error`. No Textual here.
+a broken history file becomes `error`. Strings the history took from price sources (instance
+types, regions, versions, errors) are neutralised and returned as rich Text, never markup.
+No Textual here.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from rich.text import Text
 
 from core.history import ChangeRow, HistoryError, HistoryStore, RunRow
 from core.models import Key
+from core.textsafe import terminal
 
 from .cells import exact_text
 
@@ -124,7 +127,7 @@ def run_line(run: RunRow) -> Text:
     if run.wrote_back:
         text.append("  written back", style="green")
     if run.error:
-        text.append(f"  {run.error}", style="red")
+        text.append(terminal(f"  {run.error}"), style="red")
     return text
 
 
@@ -133,7 +136,8 @@ def run_summary(run: RunRow) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"{when(run.at)} UTC", style="bold")
     text.append(f" · {run.status} · {'written back' if run.wrote_back else 'not written back'}")
-    text.append(f" · source {run.source_version or '?'} · {run.records:,} prices · {', '.join(run.regions) or 'no regions'}")
+    text.append(terminal(f" · source {run.source_version or '?'} · {run.records:,} prices · "
+                         f"{', '.join(run.regions) or 'no regions'}"))
     return text
 
 
@@ -146,11 +150,12 @@ def pct_text(row: ChangeRow) -> Text:
     return Text(f"{row.pct:+.1f}%", style="red" if row.pct > 0 else "green" if row.pct < 0 else "")
 
 
-def change_cells(row: ChangeRow) -> tuple[str, str, str, str, Text]:
-    """instance type, region, OS, old -> new, change."""
+def change_cells(row: ChangeRow) -> tuple[Text, Text, Text, Text, Text]:
+    """instance type, region, OS, old -> new, change (Text: a DataTable parses str cells as markup)."""
     change = pct_text(row)
     change.justify = "right"
-    return (row.instance_type, row.region, row.os, f"{exact_text(row.old)} → {exact_text(row.new)}", change)
+    return (Text(terminal(row.instance_type)), Text(terminal(row.region)), Text(terminal(row.os)),
+            Text(f"{exact_text(row.old)} → {exact_text(row.new)}"), change)
 
 
 def sparkline_points(rows: tuple[ChangeRow, ...]) -> list[float]:
@@ -173,5 +178,5 @@ def history_text(rows: tuple[ChangeRow, ...]) -> Text:
         change = pct_text(row)
         change.align("right", 8)
         text.append_text(change)
-        text.append(f"  {row.source_version or '-'}", style="dim")
+        text.append(terminal(f"  {row.source_version or '-'}"), style="dim")
     return text

@@ -1,4 +1,7 @@
-"""`e`: the rows shown, in the order shown, as CSV with exact prices. No Textual here."""
+"""`e`: the rows shown, in the order shown, as CSV with exact prices. No Textual here.
+
+Every cell goes through `core.textsafe.csv_cell`: no control character, and no text a
+spreadsheet would run as a formula."""
 
 from __future__ import annotations
 
@@ -9,17 +12,14 @@ from pathlib import Path
 
 from core.errors import CatalogError
 from core.fileio import atomic_write_bytes
+from core.models import monthly_price
+from core.textsafe import csv_cell
 
-from .cells import monthly
 from .rows import CatalogRows
 
 HEADER = ("instance_type", "family", "vcpu", "memory_gib", "gpu", "arch", "region", "os", "price_per_hour",
           "price_per_month", "pending", "pending_price", "pending_change_pct", "available")
 SPEC_COLUMNS = ("type", "family", "vcpu", "mem", "gpu", "arch", "region", "os")
-
-
-def _text(value) -> str:
-    return "" if value is None else str(value)
 
 
 def csv_bytes(rows: CatalogRows, order: Sequence[int]) -> bytes:
@@ -31,15 +31,15 @@ def csv_bytes(rows: CatalogRows, order: Sequence[int]) -> bytes:
     for row in order:
         p = price.value(row)
         pend = pending.value(row)
-        writer.writerow([
-            *(_text(c.value(row)) for c in specs),
-            _text(p),
-            "" if p is None else f"{monthly(p):f}",
-            pend.kind if pend else "",
-            _text(pend.price) if pend else "",
-            "" if pend is None or pend.pct is None else f"{pend.pct:.4f}",
+        writer.writerow([csv_cell(cell) for cell in (
+            *(c.value(row) for c in specs),
+            p,
+            None if p is None else f"{monthly_price(p):f}",
+            pend.kind if pend else None,
+            pend.price if pend else None,
+            None if pend is None or pend.pct is None else f"{pend.pct:.4f}",
             "yes" if available.value(row) else "no",
-        ])
+        )])
     return out.getvalue().encode()
 
 

@@ -16,14 +16,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import compress
 
-from core.models import HOURS_PER_MONTH
+from core.models import monthly_price
 
 from .query import Query, Term
 from .rows import CatalogRows, Column
 
 SORT_COLUMN = {"month": "price"}  # display column -> the column it sorts by
 TERM_COLUMN = {"month": "price"}  # query field -> column; others share the name
-TERM_KEY = {"month": lambda v: v * HOURS_PER_MONTH}
+TERM_KEY = {"month": monthly_price}
 SPARSE = 16  # a filter keeping at most 1/SPARSE of the rows sorts them instead of scanning the order
 
 

@@ -1,5 +1,8 @@
 """Modal screens: write-back confirmation, provider and region pickers, price changes, an
-entry's price history, help."""
+entry's price history, help.
+
+Text from the catalog, the cache and the history (instance types, regions, versions, errors)
+is neutralised (core.textsafe.terminal) and shown as rich Text, never parsed as markup."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from textual.widgets.option_list import Option
 from core.history import HistoryStore
 from core.models import PROVIDERS, CatalogDiff, Key
 from core.scheduler import PROVIDER_NAMES
+from core.textsafe import terminal
 
 from .cells import COLUMN_TITLES, MARK, exact_text
 from .changes import (
@@ -47,7 +51,7 @@ def diff_summary(diff: CatalogDiff) -> Text:
         for c in biggest:
             itype, region, os_ = c.key
             old, new = exact_text(c.old), exact_text(c.new)
-            text.append(f"\n  {itype} {region} {os_}: {old} → {new} ")
+            text.append(terminal(f"\n  {itype} {region} {os_}: ") + f"{old} → {new} ")
             text.append(f"{c.pct:+.1f}%", style="red" if (c.pct or 0) > 0 else "green")
     return text
 
@@ -68,8 +72,8 @@ class ConfirmWriteBack(ModalScreen[bool]):
         with Vertical(classes="dialog"):
             yield Label(f"Write back the cached {PROVIDER_NAMES.get(data.provider, data.provider)} prices?",
                         classes="dialog-title")
-            yield Static(f"into {tilde(data.catalog_path)} (the previous file is kept as .bak)\n"
-                         f"prices fetched {data.cache.fetched_at}, source version {data.cache.source_version or '?'}\n")
+            yield Static(Text(f"into {tilde(data.catalog_path)} (the previous file is kept as .bak)\n" + terminal(
+                f"prices fetched {data.cache.fetched_at}, source version {data.cache.source_version or '?'}") + "\n"))
             yield Static(diff_summary(data.diff))
             yield Static(Text.assemble("\n", ("y", "bold"), " write back   ", ("n", "bold"), "/", ("esc", "bold"), " cancel"))
 
@@ -90,7 +94,8 @@ class ProviderPicker(ModalScreen[str | None]):
         for p in PROVIDERS:
             prompt = Text(f"{PROVIDER_NAMES[p]:<6}", style="bold")
             blocker = self.blockers.get(p)
-            prompt.append(f" catalog only: {blocker}" if blocker else " catalog + sync", style="dim" if blocker else "green")
+            prompt.append(terminal(f" catalog only: {blocker}") if blocker else " catalog + sync",
+                          style="dim" if blocker else "green")
             if p == self.current:
                 prompt.append("  (shown)", style="italic")
             options.append(Option(prompt, id=p))
@@ -124,7 +129,7 @@ class RegionPicker(ModalScreen[frozenset[str] | None]):
 
     def compose(self) -> ComposeResult:
         items = [
-            (f"{region:<20} {n:>9,} rows", region, self.shown is None or region in self.shown)
+            (Text(terminal(f"{region:<20} {n:>9,} rows")), region, self.shown is None or region in self.shown)
             for region, n in sorted(self.counts.items())
         ]
         with Vertical(classes="dialog"):
@@ -207,7 +212,7 @@ class ChangesScreen(ModalScreen[None]):
             note.update("Loading the changes…")
             read_history(self, RunChangesLoaded, load_changes, self.store, run, exclusive=True)
         else:
-            note.update(Text(run.error, style="red") if run.error else "No price changes in this run.")
+            note.update(Text(terminal(run.error), style="red") if run.error else "No price changes in this run.")
 
     def on_run_changes_loaded(self, message: RunChangesLoaded) -> None:
         got = message.changes
@@ -252,8 +257,8 @@ class EntryHistoryScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(f"Price history · {' · '.join(self.key)} · {PROVIDER_NAMES.get(self.provider, self.provider)}",
-                        classes="dialog-title")
+            yield Label(Text(terminal(f"Price history · {' · '.join(self.key)} · "
+                                      f"{PROVIDER_NAMES.get(self.provider, self.provider)}")), classes="dialog-title")
             yield Sparkline([], id="sparkline")
             yield Static("Loading the history…", id="entry-prices")
             yield Static(keys_line(("esc", "close")), classes="dialog-keys")

@@ -19,6 +19,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from core.models import Key
+from core.textsafe import terminal
 
 from ..cells import COLUMNS, MARK, cell
 from ..rows import CatalogRows
@@ -103,7 +104,7 @@ class CatalogTable(ScrollView, can_focus=True):
 
     def show_message(self, text: str, error: bool = False) -> None:
         """Replace the rows by a message (loading, or why the catalog cannot be shown)."""
-        self.rows, self.order, self.message = None, [], (text, error)
+        self.rows, self.order, self.message = None, [], (terminal(text), error)
         self.cursor = 0
         self.virtual_size = Size(0, 0)
         self.refresh()

@@ -10,6 +10,8 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, Label, Static
 
+from core.textsafe import terminal
+
 from ..query import Query, parse
 
 PLACEHOLDER = "filter: m5 vcpu>=8 mem>=32 gpu>0 price<0.5 region:eu-* os:linux arch:arm64   (? for help)"
@@ -29,7 +31,7 @@ class QueryHighlighter(Highlighter):
 def bad_terms_text(query: Query) -> Text:
     if not query.bad:
         return Text()
-    return Text.assemble(("bad term: ", "bold red"), "; ".join(str(b) for b in query.bad))
+    return Text.assemble(("bad term: ", "bold red"), "; ".join(terminal(b) for b in query.bad))
 
 
 class FilterInput(Input):

@@ -9,6 +9,8 @@ from rich.text import Text
 from textual.app import App
 from textual.widgets import RichLog
 
+from core.textsafe import terminal
+
 from ..messages import LogLine
 
 LEVEL_STYLES = {logging.WARNING: "yellow", logging.ERROR: "bold red", logging.CRITICAL: "bold red"}
@@ -16,7 +18,8 @@ LEVEL_STYLES = {logging.WARNING: "yellow", logging.ERROR: "bold red", logging.CR
 
 class PaneHandler(logging.Handler):
     """Posts each record to the app as a LogLine; never touches a widget. A traceback is
-    reduced to its exception (the full one is in sync.log)."""
+    reduced to its exception (the full one is in sync.log). The text is neutralised: a source
+    string in a message shows its control characters as escapes."""
 
     def __init__(self, app: App, level: int = logging.INFO) -> None:
         super().__init__(level)
@@ -27,7 +30,7 @@ class PaneHandler(logging.Handler):
             text = record.getMessage()
             if record.exc_info and record.exc_info[1] is not None:
                 text += f" ({record.exc_info[1]!r}; traceback in sync.log)"
-            self.app.post_message(LogLine(record.created, record.levelno, text))
+            self.app.post_message(LogLine(record.created, record.levelno, terminal(text)))
         except Exception:
             self.handleError(record)
 

@@ -1,4 +1,7 @@
-"""The header: which catalog is shown, how fresh it is and what a write-back would do."""
+"""The header: which catalog is shown, how fresh it is and what a write-back would do.
+
+Versions, currencies, errors and regions come from files a price source filled: each is
+neutralised (core.textsafe.terminal) before it joins the line."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from core.scheduler import PROVIDER_NAMES
+from core.textsafe import terminal
 
 from ..cells import MARK
 from ..changes import Marks
@@ -17,10 +21,10 @@ from ..dataset import Dataset
 from ..rowindex import View
 
 
-def tilde(text: str | Path) -> str:
-    """Paths under the home directory as ~/... (in paths and in error messages)."""
+def tilde(text: object) -> str:
+    """Paths under the home directory as ~/... (in paths and in error messages), neutralised."""
     home = str(Path.home()).rstrip("/")
-    return str(text).replace(home + "/", "~/") if home else str(text)
+    return terminal(str(text).replace(home + "/", "~/") if home else text)
 
 
 def parse_time(text: str | None) -> datetime | None:
@@ -54,7 +58,7 @@ def view_note(view: View) -> str:
     notes = []
     if view.regions is not None:
         regions = sorted(view.regions)
-        notes.append(f"regions {', '.join(regions[:3])}{f' +{len(regions) - 3}' if len(regions) > 3 else ''}")
+        notes.append(terminal(f"regions {', '.join(regions[:3])}{f' +{len(regions) - 3}' if len(regions) > 3 else ''}"))
     if view.pending_only:
         notes.append("pending only")
     return f" ({'; '.join(notes)})" if notes else ""
@@ -66,7 +70,7 @@ def status_text(data: Dataset, shown: int, view: View, write_back: bool, now: da
     text.append(f" {tilde(data.catalog_path)}")
     if data.catalog is not None:
         source = data.catalog.source
-        text.append(f" · {data.catalog.currency} · source {source.version or source.mode}")
+        text.append(terminal(f" · {data.catalog.currency} · source {source.version or source.mode}"))
         text.append(f" · {shown:,} of {data.total:,} shown{view_note(view)}", style="bold")
     text.append(f" · write-back: {'auto' if write_back else 'manual'}")
     text.append("\n")
@@ -77,14 +81,14 @@ def status_text(data: Dataset, shown: int, view: View, write_back: bool, now: da
         text.append(" loading the catalog…", style="italic")
     elif state.get("last_status") == "failed":
         text.append(f" last sync FAILED {when(state.get('last_attempt'), now)}: ", style="bold red")
-        text.append(tilde(str(state.get("last_error"))), style="red")
+        text.append(tilde(state.get("last_error")), style="red")
         text.append(f" · last success {when(state.get('last_success'), now)}")
     else:
         text.append(f" last sync {when(state.get('last_success'), now)}")
         if state.get("last_status"):
-            text.append(f" {state['last_status']}", style="green")
+            text.append(terminal(f" {state['last_status']}"), style="green")
         if state.get("source_version"):
-            text.append(f" · fetched version {state['source_version']}")
+            text.append(terminal(f" · fetched version {state['source_version']}"))
     if data.diff is not None and not data.diff.empty:
         d = data.diff
         text.append(f" · pending: {len(d.changed):,} changed, {len(d.added):,} added, {len(d.missing):,} missing",
@@ -95,5 +99,5 @@ def status_text(data: Dataset, shown: int, view: View, write_back: bool, now: da
     for problem in problems:
         text.append(f" · {tilde(problem)}", style="yellow")
     if data.sync_blocker:
-        text.append(f" · sync: {data.sync_blocker}", style="dim")
+        text.append(terminal(f" · sync: {data.sync_blocker}"), style="dim")
     return text
