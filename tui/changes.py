@@ -26,8 +26,8 @@ STATUS_STYLE = {"updated": "green", "unchanged": "dim", "failed": "bold red"}
 
 
 def when(at: str) -> str:
-    """'2025-11-03T09:30:05Z' -> '2025-11-03 09:30' (the history stores UTC)."""
-    return at[:16].replace("T", " ")
+    """'2025-11-03T09:30:05Z' -> '2025-11-03 09:30' (the history stores UTC; a foreign file may not)."""
+    return terminal(at[:16].replace("T", " "))
 
 
 # -- loading (thread workers) -----------------------------------------------------------------------

@@ -377,7 +377,7 @@ def test_the_changes_screen_shows_history_strings_literally(settings):
                  [((f"m5.large{CLEAR}", "us-east-1", "linux"), "0.0960000000", "0.1000000000"),
                   ((LINK, "us-east-1", "linux"), None, "0.2000000000")], "2025-11-02T02:00:00Z")
     store.record(SyncResult("aws", "public", "failed", regions, error=f"HTTP 403 {TITLE}{FAKE_LINE}"), [],
-                 "2025-11-03T02:00:00Z")
+                 f"2025-11-03T0{CLEAR}:00Z")  # a history file pricesync did not write
     app = PriceSyncApp(settings, scheduler_enabled=False)
 
     async def go():
@@ -390,6 +390,6 @@ def test_the_changes_screen_shows_history_strings_literally(settings):
             assert not unsafe(shot)
             text = html_text(shot)
             assert "m5.large\\x1b[2J" in text and LINK in text and "2025\\u202e[b]x\\x1b]0;pwned\\x07" in text
-            assert "HTTP 403 \\x1b]0;pwned\\x07\\x0d\\x0am5.large" in text
+            assert "HTTP 403 \\x1b]0;pwned\\x07\\x0d\\x0am5.large" in text and "2025-11-03 0\\x1b[2J" in text
 
     run(go())
