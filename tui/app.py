@@ -543,7 +543,7 @@ def main(argv: list[str] | None = None) -> int:
         setup_logging(settings.data_dir)
         app = PriceSyncApp(settings, args.provider, scheduler_enabled=False if args.no_scheduler else None)
     except ConfigError as exc:
-        print(f"pricesync-tui: {exc}", file=sys.stderr)
+        print(f"pricesync-tui: {terminal(exc)}", file=sys.stderr)
         return 2
     app.run()
     return app.return_code or 0

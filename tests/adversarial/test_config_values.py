@@ -49,6 +49,7 @@ HOSTILE = {
     "30 February never comes": ('[schedule]\ncron = "0 0 30 2 *"\n', "schedule.cron"),
     "31 April and June never come": ('[schedule]\ncron = "0 0 31 4,6 *"\n', "schedule.cron"),
     "a zero day-of-week step": ('[schedule]\ncron = "0 0 * * */0"\n', "schedule.cron"),
+    "an escape sequence in the cron": ('[schedule]\ncron = "\\u001b]0;pwned\\u0007 0 * * *"\n', "schedule.cron"),
     "a huge day-of-week step": ('[schedule]\ncron = "0 0 * * */' + "9" * 5000 + '"\n', "schedule.cron"),
     "a webhook URL that does not parse": ('[[notify.webhook]]\nurl = "http://[::1"\n', "url"),
     "a webhook port out of range": ('[[notify.webhook]]\nurl = "https://hooks.example:70000/x"\n', "url"),
@@ -66,7 +67,7 @@ def run(command: list[str], config) -> subprocess.CompletedProcess:
 def assert_one_line(p: subprocess.CompletedProcess, config, key: str) -> None:
     assert p.returncode == 2, (p.returncode, p.stdout, p.stderr)
     assert "Traceback" not in p.stderr and p.stdout == ""
-    assert p.stderr.count("\n") == 1, p.stderr
+    assert p.stderr.count("\n") == 1 and "\x1b" not in p.stderr, p.stderr
     assert str(config) in p.stderr and key in p.stderr, p.stderr
 
 
@@ -95,7 +96,8 @@ def test_sync_exits_2_with_one_line(tmp_path, case):
     assert_one_line(run([*CLI, "sync", "--json", "--data-dir", str(tmp_path / "data")], config), config, key)
 
 
-@pytest.mark.parametrize("case", ["nan disables the sanity guard", "30 February never comes", "an unclosed IPv6 host"])
+@pytest.mark.parametrize("case", ["nan disables the sanity guard", "30 February never comes", "an unclosed IPv6 host",
+                                  "an escape sequence in the cron"])
 def test_every_command_refuses_them_before_doing_anything(tmp_path, case):
     text, key = HOSTILE[case]
     config = tmp_path / "config.toml"
@@ -108,6 +110,7 @@ def test_every_command_refuses_them_before_doing_anything(tmp_path, case):
     assert not units.exists()  # no timer that never elapses
     p = run([*TUI, "--data-dir", str(tmp_path / "data")], config)
     assert p.returncode == 2 and "Traceback" not in p.stderr and p.stderr.count("\n") == 1 and key in p.stderr
+    assert "\x1b" not in p.stderr
 
 
 def test_a_file_that_is_not_utf8_is_one_line(tmp_path):
