@@ -59,10 +59,6 @@ class PriceRecord:
             "arch": self.arch,
         }
 
-    @classmethod
-    def from_json(cls, obj: dict) -> PriceRecord:
-        return cls(**{name: obj.get(name) for name in cls.__slots__})
-
 
 @dataclass(frozen=True, slots=True)
 class CatalogEntry:
@@ -205,6 +201,7 @@ class SyncResult:
     source_version: str | None = None
     skipped: dict[str, int] = field(default_factory=dict)
     changes: tuple[PriceChange, ...] = ()
+    warnings: tuple[str, ...] = ()  # one line each: a forced guard, an unrecorded history, ...
 
     def to_json(self) -> dict:
         return {
@@ -221,4 +218,5 @@ class SyncResult:
             "error": self.error,
             "source_version": self.source_version,
             "skipped": dict(self.skipped),
+            "warnings": list(self.warnings),
         }
