@@ -39,20 +39,23 @@ def describe(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
+_LINK = "a symbolic link"
+
+
 def _kind(mode: int) -> str | None:
     """What a non-regular file is, for the refusal; None for a regular file."""
     if stat.S_ISREG(mode):
         return None
     if stat.S_ISLNK(mode):
-        return "a symbolic link"
+        return _LINK
     if stat.S_ISDIR(mode):
         return "a directory"
     return "not a regular file"
 
 
 def _refused(what: str, path: Path, kind: str) -> CatalogError:
-    return CatalogError(f"{what} {path} is {kind}: refused (pricesync opens no file through a link)"
-                        if kind == "a symbolic link" else f"{what} {path} is {kind}: refused")
+    why = " (pricesync opens no file through a link)" if kind == _LINK else ""
+    return CatalogError(f"{what} {path} is {kind}: refused{why}")
 
 
 def _lstat_regular(path: Path, what: str) -> os.stat_result | None:
@@ -80,7 +83,7 @@ def open_regular(path: Path, flags: int, what: str, mode: int = DEFAULT_MODE) ->
         fd = os.open(path, flags | _NOFOLLOW, mode)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise _refused(what, path, "a symbolic link") from None
+            raise _refused(what, path, _LINK) from None
         raise
     try:
         kind = _kind(os.fstat(fd).st_mode)
