@@ -9,12 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .catalog import parse_record
 from .errors import CatalogError
-from .fileio import atomic_write_json, read_json
+from .fileio import atomic_write_json, read_json, regular_file_exists
 from .models import PriceRecord
 from .paths import cache_path
 
 CACHE_SCHEMA = 1
+_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "schema_version": int, "provider": str, "mode": str, "fetched_at": str,
+    "source_version": (str, type(None)), "regions": dict, "records": list,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,24 +47,28 @@ class PriceCache:
 
 
 def load_cache(data: Path, provider: str) -> PriceCache | None:
-    """The cache, or None if there is none yet. A damaged cache is an error, not None."""
+    """The cache, or None if there is none yet. A damaged cache is an error naming the file and
+    the first problem, not None: its records pass the catalog's own rules or nothing is used."""
     path = cache_path(data, provider)
-    if not path.exists():
+    if not regular_file_exists(path, "price cache"):
         return None
     obj = read_json(path, "price cache")
-    try:
-        if obj["schema_version"] != CACHE_SCHEMA or obj["provider"] != provider:
-            raise CatalogError(f"price cache {path} is for another schema or provider")
-        return PriceCache(
-            provider=obj["provider"],
-            mode=obj["mode"],
-            fetched_at=obj["fetched_at"],
-            source_version=obj.get("source_version"),
-            regions=dict(obj["regions"]),
-            records=tuple(PriceRecord.from_json(r) for r in obj["records"]),
-        )
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise CatalogError(f"price cache {path} has the wrong shape ({exc})") from None
+    where = f"price cache {path}"
+    if not isinstance(obj, dict):
+        raise CatalogError(f"{where} has the wrong shape (not a JSON object)")
+    for name, allowed in _FIELDS.items():
+        if not isinstance(obj.get(name), allowed) or isinstance(obj.get(name), bool):
+            raise CatalogError(f"{where} has the wrong shape ('{name}' is missing or has the wrong type)")
+    if obj["schema_version"] != CACHE_SCHEMA or obj["provider"] != provider:
+        raise CatalogError(f"{where} is for another schema or provider")
+    regions = obj["regions"]
+    if not all(isinstance(r, str) and isinstance(v, dict) for r, v in regions.items()):
+        raise CatalogError(f"{where} has the wrong shape ('regions' must map names to objects)")
+    records = tuple(parse_record(r, f"{where}: records[{i}]") for i, r in enumerate(obj["records"]))
+    return PriceCache(
+        provider=provider, mode=obj["mode"], fetched_at=obj["fetched_at"], source_version=obj["source_version"],
+        regions=dict(regions), records=records,
+    )
 
 
 def write_cache(data: Path, cache: PriceCache) -> None:

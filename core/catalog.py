@@ -5,46 +5,68 @@ The schema is documented in README.md ("Catalog format").
 
 from __future__ import annotations
 
-import shutil
+import math
 from importlib import resources
 from pathlib import Path
 
 from .errors import CatalogError
-from .fileio import atomic_write_json, exclusive, lock_path, read_json
-from .models import PROVIDERS, SCHEMA_VERSION, Catalog, CatalogEntry, SourceInfo, is_price_string
-from .paths import catalog_path
+from .fileio import atomic_write_bytes, atomic_write_json, exclusive, lock_path, read_json, regular_file_exists
+from .models import PROVIDERS, SCHEMA_VERSION, Catalog, CatalogEntry, PriceRecord, SourceInfo, is_price_string
+from .paths import catalog_path, writable_data_dir
 
 WRITE_LOCK_WAIT_S = 10.0
 
-_ENTRY_TYPES: dict[str, tuple[type, ...]] = {
+_OPTIONAL_STR = (str, type(None))
+_SPEC_TYPES: dict[str, tuple[type, ...]] = {
     "instance_type": (str,),
-    "family": (str, type(None)),
+    "family": _OPTIONAL_STR,
     "region": (str,),
     "os": (str,),
     "vcpu": (int, type(None)),
     "memory_gib": (int, float, type(None)),
     "gpu": (int, type(None)),
-    "arch": (str, type(None)),
-    "price_per_hour": (str, type(None)),
-    "price_synced_at": (str, type(None)),
-    "available": (bool,),
+    "arch": _OPTIONAL_STR,
 }
+# a catalog entry, and a price record (the price cache): the same rules for the fields they share
+_ENTRY_TYPES = _SPEC_TYPES | {"price_per_hour": _OPTIONAL_STR, "price_synced_at": _OPTIONAL_STR, "available": (bool,)}
+_RECORD_TYPES = _SPEC_TYPES | {"price_per_hour": (str,), "currency": (str,)}
 
 
-def _entry(obj: object, where: str) -> CatalogEntry:
+def _checked(obj: object, where: str, types: dict[str, tuple[type, ...]]) -> dict:
+    """The fields of `obj` after the catalog's rules: every field present with its type (a bool
+    is never a number), prices plain decimal strings, memory a finite number >= 0."""
     if not isinstance(obj, dict):
         raise CatalogError(f"{where} is not an object")
-    for name, types in _ENTRY_TYPES.items():
+    for name, allowed in types.items():
         if name not in obj:
             raise CatalogError(f"{where} has no '{name}'")
         value = obj[name]
-        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
             raise CatalogError(f"{where} '{name}' has the wrong type ({type(value).__name__})")
     price = obj["price_per_hour"]
     if price is not None and not is_price_string(price):
         raise CatalogError(f"{where} price_per_hour {price!r} is not a decimal string")
     mem = obj["memory_gib"]
-    return CatalogEntry(**{name: obj[name] for name in _ENTRY_TYPES} | {"memory_gib": None if mem is None else float(mem)})
+    if mem is not None:
+        try:
+            mem = float(mem)
+        except OverflowError:  # an integer too large for a float
+            mem = math.inf
+        if not (math.isfinite(mem) and mem >= 0):
+            raise CatalogError(f"{where} memory_gib {mem!r} is not a finite number >= 0")
+    for name in ("vcpu", "gpu"):
+        if obj[name] is not None and obj[name] < 0:
+            raise CatalogError(f"{where} {name} {obj[name]!r} is negative")
+    return {name: obj[name] for name in types} | {"memory_gib": mem}
+
+
+def _entry(obj: object, where: str) -> CatalogEntry:
+    return CatalogEntry(**_checked(obj, where, _ENTRY_TYPES))
+
+
+def parse_record(obj: object, where: str) -> PriceRecord:
+    """A price record (from the cache or a source) checked with the catalog's own rules."""
+    return PriceRecord(**_checked(obj, where, _RECORD_TYPES))
 
 
 def parse_catalog(obj: object, where: str, provider: str | None = None) -> Catalog:
@@ -86,29 +108,28 @@ def bundled_catalog_file(provider: str):
     return resources.files("core") / "data" / f"{provider}_catalog.json"
 
 
+def _write_lock(path: Path):
+    return exclusive(lock_path(path), wait_s=WRITE_LOCK_WAIT_S, busy_message=f"{path} is being written")
+
+
 def ensure_catalog(data: Path, provider: str) -> Path:
-    """Return the data dir's catalog path, copying the bundled catalog there on first run."""
+    """Return the data dir's catalog path, copying the bundled catalog there on first run
+    (through the atomic writer, like every other write)."""
     path = catalog_path(data, provider)
-    if path.exists():
+    if regular_file_exists(path, "catalog"):
         return path
-    try:
-        data.mkdir(parents=True, exist_ok=True)
-        with resources.as_file(bundled_catalog_file(provider)) as src, exclusive(
-            lock_path(path), wait_s=WRITE_LOCK_WAIT_S, busy_message=f"{path} is being written"
-        ):
-            if not path.exists():
-                tmp = path.with_name(f".{path.name}.first")
-                shutil.copyfile(src, tmp)
-                tmp.chmod(0o644)
-                tmp.replace(path)
-    except OSError as exc:
-        raise CatalogError(f"cannot create {path}: {exc.strerror or exc}") from exc
+    writable_data_dir(data)
+    with _write_lock(path):
+        if not regular_file_exists(path, "catalog"):
+            atomic_write_bytes(path, bundled_catalog_file(provider).read_bytes())
     return path
 
 
 def write_catalog(path: Path, catalog: Catalog) -> None:
-    """Atomically replace the catalog under its lock, keeping the old one as `.bak`."""
-    with exclusive(lock_path(path), wait_s=WRITE_LOCK_WAIT_S, busy_message=f"{path} is being written"):
-        for stale in path.parent.glob(f".{path.name}.*.tmp"):  # left by a writer killed mid-write
-            stale.unlink(missing_ok=True)
-        atomic_write_json(path, catalog.to_json(), backup=True)
+    """Atomically replace the catalog under its lock, keeping the old one as `.bak`. The new
+    catalog is first checked with the loader's own rules: a write never produces a file that
+    `load_catalog` would refuse."""
+    obj = catalog.to_json()
+    parse_catalog(obj, f"{path} (not written)", catalog.provider)
+    with _write_lock(path):
+        atomic_write_json(path, obj, backup=True)

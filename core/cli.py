@@ -1,7 +1,8 @@
 """`pricesync`: the headless client of the engine (cron, systemd, scripts).
 
-Exit codes: 0 updated or unchanged, 1 sync failed, 2 usage or config error, 3 another sync
-holds the lock.
+Exit codes: 0 updated or unchanged (warnings, e.g. a run the history could not record, go to
+stderr as `pricesync: warning: ...` and into --json), 1 sync failed, 2 usage or config error,
+3 another sync holds the lock.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from .config import Settings, check_url, load_settings
 from .errors import ConfigError, PriceSyncError
 from .logs import setup_logging
 from .models import PROVIDERS, CatalogEntry, SyncResult, is_region, monthly_price
+from .paths import check_data_dir
 from .textsafe import csv_cell, markup, terminal
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
@@ -64,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--region", action="append", metavar="R", help="a region to sync (repeatable; default: the config's, else the catalog's)")
     where.add_argument("--all-regions", action="store_true", help="every region the source lists")
     s.add_argument("--write-back", action="store_true", help="merge the fetched prices into the catalog")
-    s.add_argument("--force", action="store_true", help="ignore stored versions and override the write-back sanity guard")
+    s.add_argument("--force", action="store_true", help="ignore stored versions; take a fetch past the sanity guard's empty/missing/<=0 rules (never the currency rule)")
     s.add_argument("--endpoint", metavar="URL", help="base URL of the price source (mirrors, tests)")
     s.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -124,6 +126,11 @@ class _Progress:
         self.bar.update(self.tasks[region], completed=done, total=total, records=records)
 
 
+def _print_warnings(result: SyncResult) -> None:
+    for warning in result.warnings:
+        line(f"pricesync: warning: {warning}", err=True)
+
+
 def _print_result(result: SyncResult) -> None:
     if result.status in ("failed", "busy"):
         line(f"pricesync: {result.provider} sync failed: {result.error}", err=True)
@@ -176,6 +183,7 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
             code = EXIT_BUSY if code == EXIT_BUSY else EXIT_FAILED
         if not args.json:
             _print_result(result)
+        _print_warnings(result)
     wait_for_deliveries()  # webhooks of these syncs: each waited for within its own time bound
     if args.json:
         out = [_json_result(r) for r in results]
@@ -254,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings(args.config, args.data_dir)
+        check_data_dir(settings.data_dir)
         return args.handler(args, settings)
     except (ConfigError, UsageError) as exc:
         line(f"pricesync: {exc}", err=True)

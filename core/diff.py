@@ -1,11 +1,15 @@
-"""Comparing fetched records with a catalog, the write-back sanity guard, and the merge."""
+"""Comparing fetched records with a catalog, the sanity guard (judging a fetch before anything
+is written, and a write-back), and the merge."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
+from .catalog import parse_record
+from .errors import CatalogError
 from .models import Catalog, CatalogDiff, CatalogEntry, PriceChange, PriceRecord, SourceInfo
 
 
@@ -27,35 +31,105 @@ def diff_catalog(catalog: Catalog, records: Iterable[PriceRecord], regions: Iter
     return CatalogDiff(tuple(added), tuple(changed), missing)
 
 
-def sanity_problems(
+@dataclass(frozen=True, slots=True)
+class SanityReport:
+    """Why a fetch or a write-back looks wrong. `refused`: nothing overrides (another currency,
+    prices the catalog's rules refuse); `suspicious`: --force overrides (empty regions, prices
+    <= 0, too many entries gone)."""
+
+    refused: tuple[str, ...] = ()
+    suspicious: tuple[str, ...] = ()
+
+    def __add__(self, other: SanityReport) -> SanityReport:
+        return SanityReport(
+            tuple(dict.fromkeys(self.refused + other.refused)), tuple(dict.fromkeys(self.suspicious + other.suspicious))
+        )
+
+    def blocks(self, force: bool) -> bool:
+        return bool(self.refused or (self.suspicious and not force))
+
+    def message(self, refusal: str) -> str:
+        """One line: `refusal`, then each group of problems with what overrides it."""
+        parts = []
+        if self.refused:
+            parts.append("; ".join(self.refused) + " (nothing overrides this)")
+        if self.suspicious:
+            parts.append("; ".join(self.suspicious) + " (--force overrides)")
+        return f"sanity guard: {refusal}: " + "; ".join(parts)
+
+
+def region_problems(region: str, records: Sequence[PriceRecord], currency: str) -> SanityReport:
+    """The rules every region's prices must pass, fetched or written back."""
+    if not records:
+        return SanityReport(suspicious=(f"no prices fetched for {region}",))
+    refused: list[str] = []
+    suspicious: list[str] = []
+    valid: list[PriceRecord] = []
+    broken: list[str] = []
+    for rec in records:
+        try:
+            valid.append(parse_record(rec.to_json(), f"{region} price of {'/'.join(rec.key)}"))
+        except CatalogError as exc:
+            broken.append(str(exc))
+    if broken:
+        refused.append(f"{len(broken)} price(s) in {region} break the catalog's rules, e.g. {broken[0]}")
+    other = sorted({r.currency for r in valid} - {currency})
+    if other:
+        refused.append(f"{region} is priced in {', '.join(other)}, not the catalog's {currency}")
+    bad_price = [r for r in valid if Decimal(r.price_per_hour) <= 0]
+    if bad_price:
+        suspicious.append(f"{region}: {len(bad_price)} price(s) <= 0, e.g. {'/'.join(bad_price[0].key)}")
+    return SanityReport(tuple(refused), tuple(suspicious))
+
+
+def _gone(region: str, gone: int, total: int, limit: float, what: str, verb: str) -> SanityReport:
+    pct = 100.0 * gone / total if total else 0.0
+    if pct <= limit:
+        return SanityReport()
+    return SanityReport(suspicious=(f"{region}: {gone} of {total} {what} ({pct:.0f}%) {verb} (limit {limit:g}%)",))
+
+
+def fetch_problems(
+    currency: str,
+    fetched: Mapping[str, Sequence[PriceRecord]],
+    previous: Sequence[PriceRecord],
+    max_missing_pct: float,
+) -> SanityReport:
+    """Judge freshly fetched regions before anything is written: each region's rules, and how
+    many of the prices the previous fetch held for it are gone."""
+    before: dict[str, set] = {}
+    for rec in previous:
+        before.setdefault(rec.region, set()).add(rec.key)
+    report = SanityReport()
+    for region, records in sorted(fetched.items()):
+        report += region_problems(region, records, currency)
+        held = before.get(region, set())
+        if records and held:
+            gone = len(held - {r.key for r in records})
+            report += _gone(region, gone, len(held), max_missing_pct, "prices of the last fetch", "are gone")
+    return report
+
+
+def write_back_problems(
     catalog: Catalog,
     records: Sequence[PriceRecord],
     regions: Iterable[str],
     diff: CatalogDiff,
     max_missing_pct: float,
-) -> list[str]:
-    """Reasons to refuse a write-back; empty when the fetch looks sound."""
-    problems: list[str] = []
-    per_region = Counter(r.region for r in records)
-    for region in regions:
-        if not per_region[region]:
-            problems.append(f"no prices fetched for {region}")
+) -> SanityReport:
+    """Judge a write-back: each region's rules, and how many of the catalog's available entries
+    of a region it would mark unavailable."""
+    per_region: dict[str, list[PriceRecord]] = {region: [] for region in regions}
+    for rec in records:
+        per_region.setdefault(rec.region, []).append(rec)
+    report = SanityReport()
+    for region, recs in sorted(per_region.items()):
+        report += region_problems(region, recs, catalog.currency)
     available = Counter(e.region for e in catalog.entries if e.available)
-    missing = Counter(region for _, region, _ in diff.missing)
+    missing = Counter(region for _, region, _ in diff.missing if per_region.get(region))  # empty: said above
     for region, n in sorted(missing.items()):
-        pct = 100.0 * n / available[region]
-        if pct > max_missing_pct:
-            problems.append(
-                f"{region}: {n} of {available[region]} entries ({pct:.0f}%) would be marked unavailable "
-                f"(limit {max_missing_pct:g}%)"
-            )
-    bad_price = [r for r in records if Decimal(r.price_per_hour) <= 0]
-    if bad_price:
-        problems.append(f"{len(bad_price)} price(s) <= 0, e.g. {'/'.join(bad_price[0].key)}")
-    other = sorted({r.currency for r in records} - {catalog.currency})
-    if other:
-        problems.append(f"currency {', '.join(other)} is not the catalog's {catalog.currency}")
-    return problems
+        report += _gone(region, n, available[region], max_missing_pct, "entries", "would be marked unavailable")
+    return report
 
 
 def merge(

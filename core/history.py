@@ -10,13 +10,18 @@ derived float kept for sorting and filtering.
 
 The daemon and the TUI may write at once: WAL mode, a busy timeout and `BEGIN IMMEDIATE` for
 every write. One short-lived connection per call, so any thread may use a `HistoryStore`.
+Readers open the file read-only (so `changes` works in a read-only data dir). A file that is not
+pricesync's (other tables, or a `user_version` its tables disagree with) is refused before
+anything writes to it, migrates it or switches it to WAL; no link is followed (see core.fileio).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -24,8 +29,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
-from .errors import PriceSyncError
+from .errors import CatalogError, PriceSyncError
+from .fileio import regular_file_exists
 from .models import Key, PriceChange, SyncResult
 from .sync import utc_now
 
@@ -35,7 +42,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("pricesync.history")
 
 FILENAME = "history.sqlite3"
-BUSY_TIMEOUT_S = 15.0
+COMPANIONS = ("-wal", "-shm", "-journal")  # SQLite's files beside the database
+BUSY_TIMEOUT_S = 15.0  # a locked database is retried (SQLite's busy handler) this long
 
 # MIGRATIONS[n] takes the schema from version n to n + 1 (PRAGMA user_version); append, never edit.
 MIGRATIONS: list[tuple[str, ...]] = [
@@ -181,7 +189,6 @@ class HistoryStore:
 
     def __init__(self, data: Path) -> None:
         self.path = Path(data) / FILENAME
-        self._migrated = False
 
     # -- writing --------------------------------------------------------------------------------
 
@@ -265,35 +272,79 @@ class HistoryStore:
 
     # -- connections and schema -----------------------------------------------------------------
 
-    def _connect(self) -> sqlite3.Connection:
+    def _check_files(self) -> bool:
+        """Whether the history exists. A symlink (even a dangling one) or any non-regular file at
+        its name, or at one of SQLite's companion files, is refused before SQLite opens anything."""
         try:
-            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise HistoryError(f"cannot open {self.path}: {exc}") from None
+            for suffix in COMPANIONS:
+                regular_file_exists(Path(f"{self.path}{suffix}"), "price history file")
+            return regular_file_exists(self.path, "price history")
+        except CatalogError as exc:
+            raise HistoryError(str(exc)) from None
+
+    def _connect(self, *, write: bool) -> sqlite3.Connection:
+        """A checked connection: the file is pricesync's history at a schema this version knows
+        (migrated first, by a writer). Readers open it read-only."""
+        self._check_files()
+        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None) if write else self._open_read_only()
         try:
-            db.execute("PRAGMA foreign_keys = ON")
-            if not self._migrated:
+            if self._identify(db) < len(MIGRATIONS):
+                if not write:  # only a writer migrates
+                    db.close()
+                    return self._connect(write=True)
+                self._enable_wal(db)
                 self._migrate(db)
+            if write:
+                db.execute("PRAGMA foreign_keys = ON")
         except BaseException:
             db.close()
             raise
         return db
 
+    def _open_read_only(self) -> sqlite3.Connection:
+        """A connection that cannot write the file. In a read-only data dir SQLite cannot create
+        the WAL index (-shm) a WAL file needs; with no -wal file there is nothing uncheckpointed,
+        so the file is then read as immutable."""
+        uri = f"file:{quote(str(self.path))}?mode=ro"
+        db = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        try:
+            db.execute("PRAGMA user_version").fetchone()
+            return db
+        except sqlite3.OperationalError as exc:
+            db.close()
+            if getattr(exc, "sqlite_errorname", "") != "SQLITE_CANTOPEN" or os.path.lexists(f"{self.path}-wal"):
+                raise
+        return sqlite3.connect(f"{uri}&immutable=1", uri=True, isolation_level=None)
+
+    def _identify(self, db: sqlite3.Connection) -> int:
+        """The file's schema version, after checking that its tables are the ones pricesync's
+        migrations make at that version. Any other SQLite file (other tables, or a user_version
+        its tables disagree with) is refused before anything writes to it or switches it to WAL."""
+        db.execute("BEGIN")  # one snapshot: another process may be migrating the file
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            tables = _schema(db)
+        finally:
+            if db.in_transaction:
+                db.execute("COMMIT")
+        if version > len(MIGRATIONS):
+            raise HistoryError(
+                f"{self.path} has schema version {version}, newer than this pricesync knows ({len(MIGRATIONS)})"
+            )
+        if tables != _expected_schema(tuple(MIGRATIONS[:version])):
+            raise HistoryError(
+                f"{self.path} is not a pricesync price history (its tables do not match schema version "
+                f"{version}): refused, left as it is"
+            )
+        return version
+
     def _migrate(self, db: sqlite3.Connection) -> None:
         """Bring the schema to len(MIGRATIONS), each step in its own transaction."""
         target = len(MIGRATIONS)
-        if db.execute("PRAGMA user_version").fetchone()[0] == target:  # a read needs no write lock
-            self._migrated = True
-            return
-        self._enable_wal(db)
         while True:
             db.execute("BEGIN IMMEDIATE")  # another process may be migrating the same file
             try:
                 version = db.execute("PRAGMA user_version").fetchone()[0]
-                if version > target:
-                    raise HistoryError(
-                        f"{self.path} has schema version {version}, newer than this pricesync knows ({target})"
-                    )
                 if version == target:
                     db.execute("COMMIT")
                     break
@@ -305,7 +356,6 @@ class HistoryStore:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-        self._migrated = True
 
     @staticmethod
     def _enable_wal(db: sqlite3.Connection) -> None:
@@ -327,7 +377,7 @@ class HistoryStore:
     def _write(self) -> Iterator[sqlite3.Connection]:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = self._connect()
+            db = self._connect(write=True)
             try:
                 db.execute("BEGIN IMMEDIATE")
                 try:
@@ -339,19 +389,47 @@ class HistoryStore:
             finally:
                 db.close()
         except (sqlite3.Error, OSError) as exc:
-            raise HistoryError(f"cannot write {self.path}: {exc}") from None
+            raise HistoryError(f"cannot write {self.path}: {_reason(exc)}") from None
 
     def _read(self, sql: str, args: Sequence) -> list[tuple]:
-        if not self.path.exists():
+        if not self._check_files():
             return []
         try:
-            db = self._connect()
+            db = self._connect(write=False)
             try:
                 return db.execute(sql, args).fetchall()
             finally:
                 db.close()
         except sqlite3.Error as exc:
-            raise HistoryError(f"cannot read {self.path}: {exc}") from None
+            raise HistoryError(f"cannot read {self.path}: {_reason(exc)}") from None
+
+
+def _reason(exc: Exception) -> str:
+    if getattr(exc, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+        return f"{exc} (another process held it for the {BUSY_TIMEOUT_S:g} s pricesync waits)"
+    return str(exc)
+
+
+def _schema(db: sqlite3.Connection) -> frozenset[tuple[str, str, tuple[str, ...]]]:
+    """(type, name, columns) of every table and index, without SQLite's own."""
+    rows = db.execute(r"SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite\_%' ESCAPE '\'").fetchall()
+    return frozenset(
+        (kind, name, tuple(col for (col,) in db.execute("SELECT name FROM pragma_table_info(?)", (name,))))
+        for kind, name in rows
+    )
+
+
+@functools.cache
+def _expected_schema(migrations: tuple[tuple[str, ...], ...]) -> frozenset[tuple[str, str, tuple[str, ...]]]:
+    """The schema these migrations make, built in memory."""
+    db = sqlite3.connect(":memory:")
+    try:
+        for step in migrations:
+            for statement in step:
+                db.execute(statement)
+        return _schema(db)
+    finally:
+        db.close()
 
 
 def _glob_literal(text: str) -> str:
@@ -370,9 +448,8 @@ class HistoryRecorder:
         changes = cache_changes(before, written)
         try:
             self.store.record(result, changes, utc_now())
-        except HistoryError as exc:
-            log.warning("price history not recorded: %s", exc)
-            return
+        except HistoryError as exc:  # the engine logs it and the CLI prints it as a warning
+            raise HistoryError(f"price history not recorded: {exc}") from None
         if changes:
             changed, added, removed = count_kinds(changes)
             log.info("%s history: %d price(s) changed, %d added, %d removed since the last fetch",

@@ -14,7 +14,6 @@ from typing import Literal
 PROVIDERS = ("aws", "azure", "gcp")
 HOURS_PER_MONTH = 730  # the cloud providers' own convention for monthly estimates
 SCHEMA_VERSION = 1
-OPERATING_SYSTEMS = ("linux", "windows", "rhel", "suse")
 
 Key = tuple[str, str, str]  # (instance_type, region, os)
 SyncStatus = Literal["updated", "unchanged", "failed", "busy"]
@@ -76,10 +75,11 @@ def monthly_price(price: Decimal | str) -> Decimal:
 # -- identifiers --------------------------------------------------------------------------------
 # What a source may name an instance type (m5.large, c7i.metal-24xl, Standard_D2s_v5,
 # n2d-standard-8) or a region (us-east-1, eastus, europe-west4); anything else is skipped at
-# parse time with the reason `bad_identifier`. Operating systems come from a fixed list.
+# parse time with the reason `bad_identifier`. Operating systems come from each source's own
+# fixed mapping (linux, windows, rhel, suse).
 MAX_IDENTIFIER_LENGTH = 64
-_INSTANCE_TYPE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-_REGION_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+_INSTANCE_TYPE_RE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_IDENTIFIER_LENGTH - 1}}}")
+_REGION_RE = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{MAX_IDENTIFIER_LENGTH - 1}}}")
 _CURRENCY_RE = re.compile(r"[A-Z]{3}")
 
 
@@ -94,12 +94,6 @@ def is_region(value: object) -> bool:
 def is_currency(value: object) -> bool:
     """An ISO 4217 code such as USD or CNY."""
     return isinstance(value, str) and _CURRENCY_RE.fullmatch(value) is not None
-
-
-def is_key(key: Key) -> bool:
-    """An (instance type, region, os) key every part of which is a valid identifier."""
-    itype, region, os_ = key
-    return is_instance_type(itype) and is_region(region) and os_ in OPERATING_SYSTEMS
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,10 +128,6 @@ class PriceRecord:
             "gpu": self.gpu,
             "arch": self.arch,
         }
-
-    @classmethod
-    def from_json(cls, obj: dict) -> PriceRecord:
-        return cls(**{name: obj.get(name) for name in cls.__slots__})
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +271,7 @@ class SyncResult:
     source_version: str | None = None
     skipped: dict[str, int] = field(default_factory=dict)
     changes: tuple[PriceChange, ...] = ()
+    warnings: tuple[str, ...] = ()  # one line each: a forced guard, an unrecorded history, ...
 
     def to_json(self) -> dict:
         return {
@@ -297,4 +288,5 @@ class SyncResult:
             "error": self.error,
             "source_version": self.source_version,
             "skipped": dict(self.skipped),
+            "warnings": list(self.warnings),
         }

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import CatalogError
-from .fileio import atomic_write_json, exclusive, lock_path, read_json
+from .fileio import atomic_write_json, exclusive, lock_path, read_json, regular_file_exists
 from .paths import state_path
 from .providers.base import RegionVersion
 
@@ -18,7 +18,7 @@ LOCK_WAIT_S = 10.0
 
 def load_state(data: Path) -> dict:
     path = state_path(data)
-    if not path.exists():
+    if not regular_file_exists(path, "state file"):
         return {"providers": {}}
     obj = read_json(path, "state file")
     if not isinstance(obj, dict) or not isinstance(obj.get("providers"), dict):

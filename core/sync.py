@@ -1,7 +1,9 @@
-"""SyncEngine: fetch -> cache -> diff -> optional write-back, one sync per provider at a time.
+"""SyncEngine: fetch -> judge -> cache -> diff -> optional write-back, one sync per provider at a time.
 
-Nothing is written until a fetch has completed: a failed, cancelled or suspicious sync
-leaves the catalog, the cache and the stored versions exactly as they were.
+Nothing is written until a fetch has completed and the sanity guard has judged it: a failed,
+cancelled or suspicious sync leaves the catalog, the cache and the stored versions exactly as
+they were (state.json records the attempt and its error), records no price change and fires no
+webhook.
 """
 
 from __future__ import annotations
@@ -11,16 +13,18 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from .cache import PriceCache, load_cache, write_cache
 from .catalog import ensure_catalog, load_catalog, write_catalog
 from .config import Settings
-from .diff import diff_catalog, merge, sanity_problems
-from .errors import Cancelled, PriceSyncError, SanityError, SyncBusy
+from .diff import SanityReport, diff_catalog, fetch_problems, merge, write_back_problems
+from .errors import Cancelled, CatalogError, PriceSyncError, SanityError, SyncBusy
 from .fileio import exclusive
 from .models import Catalog, CatalogDiff, PriceRecord, SourceInfo, SyncResult
+from .paths import writable_data_dir
 from .providers import make_provider
 from .providers.base import FetchRequest, FetchResult, Progress, RegionVersion
 from .state import index_version, provider_state, region_versions, update_provider_state
@@ -37,8 +41,30 @@ def sync_lock_path(data: Path, provider: str) -> Path:
 
 
 # Called after every sync attempt with the result, the cache before it and the cache it
-# wrote (None when nothing was written). History and webhooks hang off this.
+# wrote (None when nothing was written). History and webhooks hang off this. A listener that
+# raises PriceSyncError adds its one-line message to the result's warnings.
 SyncListener = Callable[[SyncResult, PriceCache | None, PriceCache | None], None]
+
+
+@dataclass
+class _Attempt:
+    """What one sync or write-back leaves for the listeners and for its result."""
+
+    provider: str
+    before: PriceCache | None = None
+    written: PriceCache | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def warn(self, message: str) -> None:
+        log.warning("%s", message)
+        self.note(message)
+
+    def note(self, message: str) -> None:
+        """A warning already logged."""
+        self.warnings.append(f"{self.provider}: {message}")
+
+    def finish(self, result: SyncResult) -> SyncResult:
+        return replace(result, warnings=tuple(self.warnings)) if self.warnings else result
 
 
 class SyncEngine:
@@ -89,25 +115,38 @@ class SyncEngine:
         """Run one sync. Never raises for sync failures: they come back as status 'failed'."""
         started = time.monotonic()
         mode = mode or (self.settings.aws.mode if provider == "aws" else "api")
-        caches: list[PriceCache | None] = [None, None]  # before, written
+        attempt = _Attempt(provider)
+        if (unusable := self._unusable_data_dir(provider, mode, started)) is not None:
+            return unusable  # the sync could not start: there is nothing to record
         result = self._exclusively(provider, mode, started, lambda: self._sync_locked(
             provider, mode, regions, all_regions, write_back, force, endpoint,
-            cancel or threading.Event(), progress, started, caches,
+            cancel or threading.Event(), progress, started, attempt,
         ))
         if result.status != "busy":
-            self._notify(result, *caches)
-        return result
+            self._notify(result, attempt)
+        return attempt.finish(result)
 
-    def _notify(self, result: SyncResult, before: PriceCache | None, written: PriceCache | None) -> None:
+    def _notify(self, result: SyncResult, attempt: _Attempt) -> None:
+        """Run the listeners. What one of them could not do is a warning of a sync that
+        succeeded; after a failed sync (often the same cause: a full disk, a read-only dir) it
+        is only logged, and the failure is the one line the operator sees."""
+        succeeded = result.status != "failed"
         for listener in self.listeners:
             try:
-                listener(result, before, written)
-            except Exception:
+                listener(result, attempt.before, attempt.written)
+            except PriceSyncError as exc:
+                log.warning("%s", exc)
+                if succeeded:
+                    attempt.note(str(exc))
+            except Exception as exc:  # a bug in a listener must not fail the sync, nor go unseen
                 log.exception("sync listener %r failed", listener)
+                if succeeded:
+                    attempt.note(f"a sync listener failed ({type(exc).__name__}; see sync.log)")
 
     def write_back(self, provider: str, *, force: bool = False) -> SyncResult:
         """Apply the price cache to the catalog (the TUI's `w`), with the same guard."""
         started = time.monotonic()
+        attempt = _Attempt(provider)
 
         def apply() -> SyncResult:
             cache = load_cache(self.data, provider)
@@ -116,23 +155,36 @@ class SyncEngine:
             catalog = self.catalog(provider)
             regions = sorted(cache.regions)
             diff = diff_catalog(catalog, cache.records, regions)
-            self._write_back(provider, catalog, list(cache.records), regions, diff, force,
-                             SourceInfo(cache.mode, cache.source_version, None))
-            return SyncResult(
-                provider=provider, mode=cache.mode, status="updated", regions=tuple(regions),
-                records=len(cache.records), added=len(diff.added), changed=len(diff.changed),
-                missing=len(diff.missing), wrote_back=True, duration_s=time.monotonic() - started,
-                source_version=cache.source_version, changes=diff.changed,
-            )
+            cached = dict(regions=tuple(regions), records=len(cache.records), added=len(diff.added),
+                          changed=len(diff.changed), missing=len(diff.missing), source_version=cache.source_version,
+                          changes=diff.changed)
+            report = write_back_problems(catalog, cache.records, regions, diff, self.settings.sync.max_missing_pct)
+            try:
+                self._judge(report, force, "write-back refused, catalog kept", attempt)
+                self._write_catalog(provider, catalog, list(cache.records), diff,
+                                    SourceInfo(cache.mode, cache.source_version, None))
+            except PriceSyncError as exc:
+                return self._failed(provider, cache.mode, exc, started, **cached)
+            return SyncResult(provider=provider, mode=cache.mode, status="updated", wrote_back=True,
+                              duration_s=time.monotonic() - started, **cached)
 
-        return self._exclusively(provider, "cache", started, apply)
+        if (unusable := self._unusable_data_dir(provider, "cache", started)) is not None:
+            return unusable
+        return attempt.finish(self._exclusively(provider, "cache", started, apply))
 
     # -- internals ----------------------------------------------------------------------------
+
+    def _unusable_data_dir(self, provider: str, mode: str, started: float) -> SyncResult | None:
+        """A failed result when the data dir is a file, cannot be created or is not writable."""
+        try:
+            writable_data_dir(self.data)
+        except PriceSyncError as exc:
+            return self._failed(provider, mode, exc, started)
+        return None
 
     def _exclusively(self, provider: str, mode: str, started: float, body: Callable[[], SyncResult]) -> SyncResult:
         """Run `body` under the provider's sync lock; a held lock, a failure or a bug comes
         back as a 'busy' or 'failed' result, never as an exception."""
-        fail = dict(provider=provider, mode=mode)
         try:
             with exclusive(
                 sync_lock_path(self.data, provider),
@@ -142,29 +194,33 @@ class SyncEngine:
                 return body()
         except SyncBusy as exc:
             log.warning("%s", exc)
-            return SyncResult(**fail, status="busy", error=str(exc), duration_s=time.monotonic() - started)
+            return SyncResult(provider=provider, mode=mode, status="busy", error=str(exc),
+                              duration_s=time.monotonic() - started)
         except PriceSyncError as exc:
-            return self._failed(fail, exc, started)
+            return self._failed(provider, mode, exc, started)
         except Exception as exc:  # a bug must not take the app or the daemon down
             log.exception("%s sync crashed", provider)
-            return self._failed(fail, f"internal error: {exc!r}", started)
+            return self._failed(provider, mode, f"internal error: {exc!r}", started)
 
-    def _failed(self, fail: dict, exc: Exception | str, started: float) -> SyncResult:
+    def _failed(self, provider: str, mode: str, exc: Exception | str, started: float, **fetched) -> SyncResult:
+        """A failed result (with what was fetched, if anything); state.json records only the
+        attempt and its error, never versions or validators."""
         message = str(exc)
-        log.error("%s sync failed: %s", fail["provider"], message)
+        log.error("%s sync failed: %s", provider, message)
         try:
-            update_provider_state(self.data, fail["provider"], {"last_status": "failed", "last_error": message})
+            update_provider_state(self.data, provider, {"last_status": "failed", "last_error": message})
         except PriceSyncError:
             pass  # e.g. a read-only data dir: the error above already says what failed
-        return SyncResult(**fail, status="failed", error=message, duration_s=time.monotonic() - started)
+        return SyncResult(provider=provider, mode=mode, status="failed", error=message,
+                          duration_s=time.monotonic() - started, **fetched)
 
     def _sync_locked(
-        self, provider, mode, regions, all_regions, write_back, force, endpoint, cancel, progress, started, caches
+        self, provider, mode, regions, all_regions, write_back, force, endpoint, cancel, progress, started, attempt
     ) -> SyncResult:
         catalog = self.catalog(provider)
         pstate = provider_state(self.data, provider)
         update_provider_state(self.data, provider, {"last_attempt": utc_now()})
-        cache = caches[0] = load_cache(self.data, provider)
+        cache = attempt.before = self._previous_cache(provider, force, attempt)
         wanted = None if all_regions else (regions or self._default_regions(provider, catalog))
         known: dict[str, RegionVersion] = {}
         if not force and cache is not None:
@@ -184,39 +240,59 @@ class SyncEngine:
         records = self._records(fetched, cache)
         now = utc_now()
         new_cache = self._new_cache(provider, mode, fetched, cache, records, now)
-        if not fetched.unchanged:
-            write_cache(self.data, new_cache)
-            caches[1] = new_cache
-        update_provider_state(self.data, provider, {
-            "last_success": now,
-            "last_status": "unchanged" if fetched.unchanged else "updated",
-            "last_error": None,
-            "mode": mode,
-            "source_version": new_cache.source_version,
-            "index": fetched.index_validators.to_json() if fetched.index_validators else None,
-            "regions": {**(pstate.get("regions") or {}), **{r: f.version.to_json() for r, f in fetched.regions.items()}},
-            "counts": {"records": len(records)},
-        })
         diff = diff_catalog(catalog, records, regions_done)
-        wrote = False
-        if write_back and not diff.empty:
-            self._write_back(provider, catalog, records, regions_done, diff, force,
-                             SourceInfo(mode, new_cache.source_version, None))
-            wrote = True
-        status = "updated" if (not fetched.unchanged or wrote) else "unchanged"
-        skipped = sum((f.skipped for f in fetched.regions.values()), Counter())
-        result = SyncResult(
-            provider=provider, mode=mode, status=status, regions=tuple(regions_done), records=len(records),
-            added=len(diff.added), changed=len(diff.changed), missing=len(diff.missing), wrote_back=wrote,
-            duration_s=time.monotonic() - started, source_version=new_cache.source_version,
-            skipped=dict(skipped), changes=diff.changed,
+        summary = dict(
+            regions=tuple(regions_done), records=len(records), added=len(diff.added), changed=len(diff.changed),
+            missing=len(diff.missing), source_version=new_cache.source_version, changes=diff.changed,
+            skipped=dict(sum((f.skipped for f in fetched.regions.values()), Counter())),
         )
+        write = write_back and not diff.empty
+        limit = self.settings.sync.max_missing_pct
+        fresh = {r: f.records for r, f in fetched.regions.items() if f.records is not None}
+        report = fetch_problems(catalog.currency, fresh, cache.records if cache else (), limit)
+        if write:
+            report += write_back_problems(catalog, records, regions_done, diff, limit)
+        try:
+            # judged before anything is written: a refused fetch changes no file but the
+            # record of the attempt, so the next sync of the same version is not "unchanged"
+            self._judge(report, force, "fetch refused, nothing written", attempt)
+            if not fetched.unchanged:
+                write_cache(self.data, new_cache)
+                attempt.written = new_cache
+            update_provider_state(self.data, provider, {
+                "last_success": now,
+                "last_status": "unchanged" if fetched.unchanged else "updated",
+                "last_error": None,
+                "mode": mode,
+                "source_version": new_cache.source_version,
+                "index": fetched.index_validators.to_json() if fetched.index_validators else None,
+                "regions": {**(pstate.get("regions") or {}), **{r: f.version.to_json() for r, f in fetched.regions.items()}},
+                "counts": {"records": len(records)},
+            })
+            if write:
+                self._write_catalog(provider, catalog, records, diff, SourceInfo(mode, new_cache.source_version, None))
+        except PriceSyncError as exc:
+            return self._failed(provider, mode, exc, started, **summary)
+        status = "updated" if (not fetched.unchanged or write) else "unchanged"
+        result = SyncResult(provider=provider, mode=mode, status=status, wrote_back=write,
+                            duration_s=time.monotonic() - started, **summary)
         log.info(
             "%s sync %s: %d prices, %d added, %d changed, %d missing%s",
             provider, status, result.records, result.added, result.changed, result.missing,
-            ", written back" if wrote else "",
+            ", written back" if write else "",
         )
         return result
+
+    def _previous_cache(self, provider: str, force: bool, attempt: _Attempt) -> PriceCache | None:
+        """The cache before this sync. A damaged one fails the sync (nothing is written from
+        it); with --force it is set aside and every wanted region fetched afresh."""
+        try:
+            return load_cache(self.data, provider)
+        except CatalogError as exc:
+            if not force:
+                raise CatalogError(f"{exc} (sync --force fetches afresh and replaces it)") from None
+            attempt.warn(f"{exc}: ignored, fetching afresh (--force)")
+            return None
 
     def _default_regions(self, provider: str, catalog: Catalog) -> list[str]:
         section = getattr(self.settings, provider)
@@ -252,12 +328,15 @@ class SyncEngine:
             regions=regions, records=tuple(kept + records),
         )
 
-    def _write_back(self, provider, catalog, records, regions, diff, force, source: SourceInfo) -> None:
-        problems = sanity_problems(catalog, records, regions, diff, self.settings.sync.max_missing_pct)
-        if problems and not force:
-            raise SanityError("write-back refused, catalog kept: " + "; ".join(problems) + " (--force overrides)")
-        for p in problems:
-            log.warning("%s write-back forced despite: %s", provider, p)
+    @staticmethod
+    def _judge(report: SanityReport, force: bool, refusal: str, attempt: _Attempt) -> None:
+        """Raise SanityError when the report blocks; --force turns suspicious problems into warnings."""
+        if report.blocks(force):
+            raise SanityError(report.message(refusal))
+        for problem in report.suspicious:
+            attempt.warn(f"forced past the sanity guard: {problem}")
+
+    def _write_catalog(self, provider, catalog, records, diff, source: SourceInfo) -> None:
         merged = merge(catalog, records, diff, now=utc_now(), source=source)
         write_catalog(ensure_catalog(self.data, provider), merged)
         log.info(

@@ -186,6 +186,7 @@ def test_corrupt_history_does_not_fail_the_sync(engine, store, caplog):
         result = engine.sync("aws")
     assert result.status == "updated", result.error
     assert "price history not recorded: cannot write" in caplog.text
+    assert result.warnings == (f"aws: price history not recorded: cannot write {store.path}: file is not a database",)
     with pytest.raises(HistoryError, match="cannot read"):
         store.changes()
 

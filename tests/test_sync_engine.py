@@ -183,33 +183,54 @@ def serve_cny(server) -> None:
     server.set(offer_path("eu-west-1", V2), offerdata.dump(offerdata.region_offer("eu-west-1", cny, currency="CNY", version=V2)))
 
 
-@pytest.mark.parametrize("case", [*GUARDS, "other currency"])
+@pytest.mark.parametrize("case", GUARDS)
 def test_sanity_guard_refuses_and_keeps_catalog(engine, settings, aws_server, case):
     assert engine.sync("aws", write_back=True).wrote_back
-    if case == "other currency":
-        serve_cny(aws_server)
-        message = "currency CNY is not the catalog's USD"
-    else:
-        regions, message = GUARDS[case]
-        serve_aws(aws_server, {"us-east-1": (V1, US_EAST_1), "eu-west-1": (V1, EU_WEST_1)} | regions, index_etag='"idx-2"')
+    regions, message = GUARDS[case]
+    serve_aws(aws_server, {"us-east-1": (V1, US_EAST_1), "eu-west-1": (V1, EU_WEST_1)} | regions, index_etag='"idx-2"')
     before = catalog_bytes(settings)
     result = engine.sync("aws", write_back=True)
     assert result.status == "failed" and not result.wrote_back
-    assert result.error.startswith("write-back refused, catalog kept: ")
+    assert result.error.startswith("sanity guard: fetch refused, nothing written: ")
     assert re.search(message, result.error), result.error
-    assert "--force overrides" in result.error
+    assert result.error.endswith("(--force overrides)")
     assert catalog_bytes(settings) == before
     forced = engine.sync("aws", write_back=True, force=True)
     assert forced.wrote_back and forced.status == "updated", forced.error
+    assert forced.warnings and all(w.startswith("aws: forced past the sanity guard: ") for w in forced.warnings)
     assert catalog_bytes(settings) != before
 
 
-def test_guard_applies_to_engine_write_back_too(engine, settings, aws_server):
-    engine.sync("aws", write_back=True)
+def test_other_currency_is_refused_even_with_force(engine, settings, aws_server):
+    assert engine.sync("aws", write_back=True).wrote_back
     serve_cny(aws_server)
-    assert engine.sync("aws").status == "updated"  # fetching alone is fine
     before = catalog_bytes(settings)
-    refused = engine.write_back("aws")
-    assert refused.status == "failed" and "currency CNY" in refused.error
-    assert catalog_bytes(settings) == before
-    assert engine.write_back("aws", force=True).wrote_back
+    for force in (False, True):
+        for write_back in (False, True):
+            result = engine.sync("aws", write_back=write_back, force=force)
+            assert result.status == "failed" and not result.wrote_back
+            assert "eu-west-1 is priced in CNY, not the catalog's USD (nothing overrides this)" in result.error
+            assert catalog_bytes(settings) == before
+
+
+def cache_in(settings, currency: str) -> None:
+    """Rewrite the price cache's currency, as a cache left by an older pricesync could hold."""
+    path = settings.data_dir / "aws_cache.json"
+    obj = json.loads(path.read_text())
+    for rec in obj["records"]:
+        rec["currency"] = currency
+    path.write_text(json.dumps(obj))
+
+
+def test_guard_applies_to_engine_write_back_too(engine, settings, aws_server):
+    assert engine.sync("aws").status == "updated"
+    cache_in(settings, "CNY")
+    before = catalog_bytes(settings)
+    for force in (False, True):
+        refused = engine.write_back("aws", force=force)
+        assert refused.status == "failed" and not refused.wrote_back
+        assert refused.error.startswith("sanity guard: write-back refused, catalog kept: ")
+        assert "us-east-1 is priced in CNY, not the catalog's USD" in refused.error
+        assert catalog_bytes(settings) == before
+    cache_in(settings, "USD")
+    assert engine.write_back("aws").wrote_back
