@@ -6,6 +6,8 @@ import os
 import socket
 import subprocess
 import sys
+import threading
+import time
 from os import environ
 from pathlib import Path
 
@@ -32,6 +34,21 @@ EU_WEST_1 = {
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: takes several seconds (deselect with -m 'not slow')")
+
+
+STRAY_THREAD_WAIT_S = 15.0
+
+
+@pytest.fixture(autouse=True)
+def no_stray_sync_threads():
+    """After each test, wait for the sync and webhook threads it started (`pricesync-*`) to end.
+    A sync the scheduler gave up on at shutdown may still be waiting on a slow test server; its
+    last log lines would otherwise land in the next test's log pane (and its snapshot)."""
+    yield
+    deadline = time.monotonic() + STRAY_THREAD_WAIT_S
+    for thread in threading.enumerate():
+        if thread.name.startswith("pricesync-") and thread is not threading.current_thread():
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 @pytest.fixture
