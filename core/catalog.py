@@ -11,7 +11,10 @@ from pathlib import Path
 
 from .errors import CatalogError
 from .fileio import atomic_write_bytes, atomic_write_json, exclusive, lock_path, read_json, regular_file_exists
-from .models import PROVIDERS, SCHEMA_VERSION, Catalog, CatalogEntry, PriceRecord, SourceInfo, is_price_string
+from .models import (
+    PROVIDERS, SCHEMA_VERSION, Catalog, CatalogEntry, PriceRecord, SourceInfo, is_currency, is_instance_type,
+    is_price_string, is_region,
+)
 from .paths import catalog_path, writable_data_dir
 
 WRITE_LOCK_WAIT_S = 10.0
@@ -32,9 +35,20 @@ _ENTRY_TYPES = _SPEC_TYPES | {"price_per_hour": _OPTIONAL_STR, "price_synced_at"
 _RECORD_TYPES = _SPEC_TYPES | {"price_per_hour": (str,), "currency": (str,)}
 
 
+# the identifiers every source's selection accepts (core.models); os: the same characters as a region
+_IDENTIFIERS = {"instance_type": is_instance_type, "region": is_region, "os": is_region, "currency": is_currency}
+QUOTE_MAX = 40  # characters of a refused value quoted in an error
+
+
+def _quoted(value: object) -> str:
+    """repr(value), cut to QUOTE_MAX characters: a 5,000-digit price makes no 5,000-character line."""
+    text = repr(value)
+    return text if len(text) <= QUOTE_MAX else f"{text[:QUOTE_MAX]}… ({len(text)} characters)"
+
+
 def _checked(obj: object, where: str, types: dict[str, tuple[type, ...]]) -> dict:
     """The fields of `obj` after the catalog's rules: every field present with its type (a bool
-    is never a number), prices plain decimal strings, memory a finite number >= 0."""
+    is never a number), identifiers in the sources' character sets, prices plain decimal strings within the limits, memory a finite number >= 0."""
     if not isinstance(obj, dict):
         raise CatalogError(f"{where} is not an object")
     for name, allowed in types.items():
@@ -43,9 +57,12 @@ def _checked(obj: object, where: str, types: dict[str, tuple[type, ...]]) -> dic
         value = obj[name]
         if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
             raise CatalogError(f"{where} '{name}' has the wrong type ({type(value).__name__})")
+    for name, valid in _IDENTIFIERS.items():
+        if name in obj and not valid(obj[name]):
+            raise CatalogError(f"{where} {name} {_quoted(obj[name])} is not a valid identifier")
     price = obj["price_per_hour"]
     if price is not None and not is_price_string(price):
-        raise CatalogError(f"{where} price_per_hour {price!r} is not a decimal string")
+        raise CatalogError(f"{where} price_per_hour {_quoted(price)} is not a decimal string within the limits")
     mem = obj["memory_gib"]
     if mem is not None:
         try:

@@ -22,9 +22,12 @@ from tests.test_faults import one_line
 
 # how a cache record is damaged -> what the one line says about it
 DAMAGE = {
-    "exponent": ("price_per_hour", "1e-3", r"price_per_hour '1e-3' is not a decimal string"),
-    "infinity": ("price_per_hour", "Infinity", r"price_per_hour 'Infinity' is not a decimal string"),
-    "non-ASCII digits": ("price_per_hour", "\u0661.\u0665", r"price_per_hour '.*' is not a decimal string"),
+    "exponent": ("price_per_hour", "1e-3", r"price_per_hour '1e-3' is not a decimal string within the limits"),
+    "infinity": ("price_per_hour", "Infinity", r"price_per_hour 'Infinity' is not a decimal string within the limits"),
+    "non-ASCII digits": ("price_per_hour", "\u0661.\u0665", r"price_per_hour '.*' is not a decimal string within the limits"),
+    "5,000 digits": ("price_per_hour", "1" * 5000, r"price_per_hour '1{39}… \(5002 characters\) is not a decimal string within the limits"),
+    "escape in a type": ("instance_type", "m5.large\x1b]0;pwned\x07", r"instance_type 'm5.large\\x1b\]0;pwned\\x07' is not a valid identifier"),
+    "region with a space": ("region", "us east 1", r"region 'us east 1' is not a valid identifier"),
     "number, not string": ("price_per_hour", 0.096, r"'price_per_hour' has the wrong type \(float\)"),
     "vcpu as words": ("vcpu", "eight", r"'vcpu' has the wrong type \(str\)"),
     "memory NaN": ("memory_gib", float("nan"), r"memory_gib nan is not a finite number >= 0"),
@@ -93,7 +96,7 @@ def test_a_source_record_that_breaks_the_rules_is_refused_even_with_force(settin
         result = engine.sync("aws", regions=["us-east-1"], write_back=True, force=force)
         assert result.status == "failed"
         assert ("1 price(s) in us-east-1 break the catalog's rules, e.g. us-east-1 price of m5.large/us-east-1/linux "
-                "price_per_hour '1e-3' is not a decimal string (nothing overrides this)") in result.error
+                "price_per_hour '1e-3' is not a decimal string within the limits (nothing overrides this)") in result.error
     assert (settings.data_dir / "aws_catalog.json").read_bytes() == catalog
     assert not (settings.data_dir / "aws_cache.json").exists()
 
@@ -104,7 +107,7 @@ def test_a_merged_catalog_the_loader_would_refuse_is_not_written(tmp_path):
     catalog = load_catalog(path, "aws")
     broken = replace(catalog, entries=(replace(catalog.entries[0], price_per_hour="Infinity"), *catalog.entries[1:]))
     with pytest.raises(CatalogError, match=rf"^{re.escape(str(path))} \(not written\): entries\[0\] price_per_hour "
-                                           r"'Infinity' is not a decimal string$"):
+                                           r"'Infinity' is not a decimal string within the limits$"):
         write_catalog(path, broken)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["aws_catalog.json"]
