@@ -148,6 +148,8 @@ def load_settings(config: str | os.PathLike | None = None, data: str | os.PathLi
         raise ConfigError(f"{path}: aws.mode must be 'public' or 'boto3', not {settings.aws.mode!r}")
     # lazy: notify -> history -> sync imports this module
     from .notify import parse_webhooks
+    from .providers.gcp import check_api_key
 
     parse_webhooks(settings.notify.webhook, str(path))
+    check_api_key(settings)
     return settings
