@@ -113,7 +113,8 @@ def _check_type(value: Any, hint: Any, where: str) -> Any:
             raise ConfigError(f"{where} must be a table")
         return value
     if not isinstance(value, hint) or (isinstance(value, bool) and hint is not bool):
-        raise ConfigError(f"{where} must be {hint.__name__}, not {type(value).__name__} ({value!r})")
+        # the value is not repeated: it may be a key, a secret or a URL with a password
+        raise ConfigError(f"{where} must be {hint.__name__}, not {type(value).__name__}")
     return value
 
 
@@ -151,6 +152,10 @@ BOUNDS = {
     "http.retries": Bound(0, 20),
     "http.backoff_s": Bound(0, 60),
     "http.max_download_mb": POSITIVE,
+    "http.document_timeout_s": POSITIVE,  # 0 or less would leave a trickling server no deadline
+    "http.max_document_mb": POSITIVE,
+    "http.min_rate_kb_s": POSITIVE,
+    "http.rate_window_s": POSITIVE,
     "schedule.misfire_grace_s": POSITIVE,
 }
 URL_KEYS = ("aws.endpoint", "aws.endpoint_url", "azure.endpoint", "gcp.endpoint")  # aws.endpoint_url may be ""
@@ -232,6 +237,8 @@ def load_settings(config: str | os.PathLike | None = None, data: str | os.PathLi
     _check_values(settings, str(path))
     # lazy: notify -> history -> sync imports this module
     from .notify import parse_webhooks
+    from .providers.gcp import check_api_key
 
     parse_webhooks(settings.notify.webhook, str(path))
+    check_api_key(settings)
     return settings

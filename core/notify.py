@@ -24,9 +24,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from .config import POSITIVE, Bound, check_url
-from .errors import ConfigError
+from .errors import ConfigError, SourceError
 from .history import CacheChange, cache_changes, change_pct, count_kinds
-from .http import MAX_BACKOFF_S, HttpSettings, describe, make_client
+from .http import MAX_BACKOFF_S, HttpSettings, Limits, PacedTransport, bounded, make_client, reason
 from .models import PROVIDERS, SyncResult
 from .textsafe import slack
 
@@ -58,9 +58,9 @@ class Webhook:
         return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}{parts.path}"
 
     def bound_s(self, http: HttpSettings) -> float:
-        """Longest a delivery may take: every attempt's connect, write and read timeouts plus
-        the capped sleeps between them."""
-        return (http.retries + 1) * 3 * self.timeout_s + MAX_BACKOFF_S
+        """The deadline of a delivery, every attempt and every pause between them included:
+        `timeout_s` per attempt plus the capped pauses."""
+        return (http.retries + 1) * self.timeout_s + MAX_BACKOFF_S
 
     def scrub(self, text: str) -> str:
         for secret in (self.url, urlsplit(self.url).query, self.secret):
@@ -192,7 +192,7 @@ class Outcome:
         return f"failed: {self.error} ({tries})"
 
 
-class _CountingTransport(httpx.HTTPTransport):
+class _CountingTransport(PacedTransport):
     """Counts the attempts the retry transport makes through it."""
 
     attempts = 0
@@ -212,14 +212,17 @@ def deliver(hook: Webhook, payload: dict, http: HttpSettings) -> Outcome:
     inner = _CountingTransport(verify=http.verify_tls)
     client = make_client(http, methods=("POST",), timeout_s=hook.timeout_s, transport=inner,
                          total_backoff_s=MAX_BACKOFF_S, follow_redirects=False)
+    # the answer's body is never read
+    limits = Limits(max_bytes=0, deadline_s=hook.bound_s(http), knob="the webhook's timeout_s per attempt, pauses included")
     try:
-        with client:
-            response = client.post(hook.url, content=body, headers=headers)
-    except httpx.HTTPError as exc:
-        return Outcome(False, inner.attempts, error=hook.scrub(describe(exc, "the webhook")))
-    if response.is_success:
-        return Outcome(True, inner.attempts, response.status_code)
-    return Outcome(False, inner.attempts, response.status_code, f"HTTP {response.status_code} {response.reason_phrase}")
+        with client, bounded(client, "POST", hook.url, limits=limits, name="the webhook", content=body,
+                             headers=headers) as (response, _):
+            status = response.status_code
+    except SourceError as exc:
+        return Outcome(False, inner.attempts, error=hook.scrub(str(exc)))
+    if 200 <= status < 300:
+        return Outcome(True, inner.attempts, status)
+    return Outcome(False, inner.attempts, status, f"HTTP {status} {reason(status)}")
 
 
 @dataclass(eq=False)
@@ -233,6 +236,7 @@ _inflight: set[_Delivery] = set()
 _inflight_lock = threading.Lock()
 _atexit_registered = False
 EXIT_WAIT_S = 5.0  # at interpreter exit, how long unfinished deliveries may hold the process
+DEADLINE_SLACK_S = 1.0  # a delivery ends at its deadline; the wait allows it this much to wind up
 
 
 def _start(hook: Webhook, payload: dict, http: HttpSettings) -> None:
@@ -252,7 +256,7 @@ def _start(hook: Webhook, payload: dict, http: HttpSettings) -> None:
                 _inflight.discard(delivery)
 
     delivery = _Delivery(threading.Thread(target=run, name="pricesync-webhook", daemon=True),
-                         time.monotonic() + hook.bound_s(http), hook.name)
+                         time.monotonic() + hook.bound_s(http) + DEADLINE_SLACK_S, hook.name)
     with _inflight_lock:
         _inflight.add(delivery)
         if not _atexit_registered:

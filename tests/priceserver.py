@@ -1,11 +1,17 @@
-"""A real HTTP server on 127.0.0.1 serving fixture price lists, with scriptable faults."""
+"""A real HTTP server on 127.0.0.1 serving fixture price lists, with scriptable faults and the
+hostile behaviours of the threat model: a trickled head or body, an endless body, extra headers
+(a gzip bomb's Content-Encoding, a redirect's Location), raw bytes instead of HTTP."""
 
 from __future__ import annotations
 
+import gzip
+import ssl
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -20,7 +26,12 @@ class Route:
     retry_after: str | None = None
     truncate_at: int | None = None  # promise the full length, send this many bytes, close
     delay_s: float = 0.0
-    chunk_delay_s: float = 0.0  # sleep between 64 KiB chunks (slow downloads)
+    chunk_delay_s: float = 0.0  # sleep between chunks (slow downloads)
+    chunk_size: int = 65536  # 1 with a chunk delay: a trickle
+    head_delay_s: float = 0.0  # send the status line and headers a byte at a time, this far apart
+    headers: dict[str, str] = field(default_factory=dict)  # extra headers: Location, Content-Encoding, ...
+    endless: bytes = b""  # after the body, send this again and again until the client goes away
+    raw: bytes | None = None  # send these bytes instead of an HTTP response, then close
     hits: int = 0
 
 
@@ -49,6 +60,7 @@ class PriceServer:
 def _handler(server: PriceServer):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # a head and a body in two writes: no 40 ms delayed-ACK stall
 
         def log_message(self, *args):  # keep test output clean
             pass
@@ -56,12 +68,18 @@ def _handler(server: PriceServer):
         def do_GET(self):  # noqa: N802
             server.requests.append((self.path, dict(self.headers)))
             route = server.routes.get(self.path) or server.routes.get(self.path.split("?")[0])
-            self._serve(route or self._respond(b""))
+            self._answer(route or self._respond(b""))
 
         def do_POST(self):  # noqa: N802
             server.requests.append((self.path, dict(self.headers)))
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            self._serve(self._respond(body))
+            self._answer(self._respond(body))
+
+        def _answer(self, route: Route | None) -> None:
+            try:
+                self._serve(route)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up: a bound did its job
+                self.close_connection = True
 
         def _respond(self, body: bytes) -> Route | None:
             responder = server.responders.get(self.path.split("?")[0])
@@ -73,54 +91,59 @@ def _handler(server: PriceServer):
             route.hits += 1
             if route.delay_s:
                 time.sleep(route.delay_s)
+            if route.raw is not None:
+                self.close_connection = True
+                return self._write(route.raw)
             if route.hits <= route.fail_first:
                 extra = {"Retry-After": route.retry_after} if route.retry_after else {}
                 return self._send(route.fail_status, b'{"message": "try later"}', "application/json", extra)
             if route.etag and self.headers.get("If-None-Match") == route.etag:
-                self.send_response(304)
-                self.send_header("ETag", route.etag)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            extra = {"ETag": route.etag} if route.etag else {}
+                return self._head(304, {"ETag": route.etag, "Content-Length": "0"})
+            extra = ({"ETag": route.etag} if route.etag else {}) | route.headers
             if route.status >= 400:
                 return self._send(route.status, route.body, route.content_type, extra)
             body = route.body if route.truncate_at is None else route.body[: route.truncate_at]
-            self.send_response(route.status)
-            self.send_header("Content-Type", route.content_type)
-            self.send_header("Content-Length", str(len(route.body)))
-            for k, v in extra.items():
-                self.send_header(k, v)
-            self.end_headers()
-            try:
-                for i in range(0, len(body), 65536):
-                    self.wfile.write(body[i : i + 65536])
-                    if route.chunk_delay_s:
-                        time.sleep(route.chunk_delay_s)
-                self.wfile.flush()
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-            if route.truncate_at is not None:
+            length = {} if route.endless else {"Content-Length": str(len(route.body))}
+            if route.endless or route.truncate_at is not None:
                 self.close_connection = True
+                extra["Connection"] = "close"
+            self._head(route.status, {"Content-Type": route.content_type} | length | extra, route.head_delay_s)
+            for i in range(0, len(body), route.chunk_size):
+                self._write(body[i : i + route.chunk_size])
+                if route.chunk_delay_s:
+                    time.sleep(route.chunk_delay_s)
+            while route.endless:
+                self._write(route.endless)
+
+        def _head(self, status: int, headers: dict[str, str], delay_s: float = 0.0) -> None:
+            reason = HTTPStatus(status).phrase if status in set(HTTPStatus) else "Unknown"
+            head = f"HTTP/1.1 {status} {reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+            if not delay_s:
+                return self._write(head.encode("latin-1"))
+            for byte in head.encode("latin-1"):
+                self._write(bytes([byte]))
+                time.sleep(delay_s)
+
+        def _write(self, data: bytes) -> None:
+            self.wfile.write(data)
+            self.wfile.flush()
 
         def _send(self, status, body, ctype, extra=None):
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            for k, v in (extra or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(body)
+            self._head(status, {"Content-Type": ctype, "Content-Length": str(len(body))} | (extra or {}))
+            self._write(body)
 
     return Handler
 
 
 class Running:
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        """`tls`: serve HTTPS with this server context."""
         self.state = PriceServer()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self.state))
         self.httpd.daemon_threads = True
-        self.state.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        if tls is not None:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
+        self.state.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.httpd.server_address[1]}"
         # a short poll keeps shutdown() (every test's teardown) from waiting the default 0.5 s
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         self.thread.start()
@@ -128,3 +151,16 @@ class Running:
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def gzip_bomb(decoded_mb: int, prefix: bytes = b"") -> bytes:
+    """A gzip body that decompresses to `prefix` and then `decoded_mb` MB of spaces (valid
+    JSON whitespace): about a thousandth of that on the wire."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    spaces = b" " * 1_000_000
+    parts = [packer.compress(prefix)] + [packer.compress(spaces) for _ in range(decoded_mb)]
+    return b"".join(parts) + packer.flush()
+
+
+def gzipped(body: bytes) -> bytes:
+    return gzip.compress(body)

@@ -83,7 +83,7 @@ FAULTS = {
     "index not JSON": (serve(INDEX, b'{"regions": '), r"region_index\.json did not return valid JSON"),
     "offer of the wrong shape": (serve(OFFER, b'{"formatVersion": "v1.0", "terms": {}}'), r"offer file for us-east-1 has no 'products'"),
     "offer not JSON": (serve(OFFER, b'{"products": {"SKU": {"sku": nope}}}'),
-                       r"offer file for us-east-1 is not valid JSON \(lexical error: invalid string in json text\.\)$"),
+                       r"offer file for us-east-1 is not valid JSON \(within bytes 0-\d+: lexical error: invalid string in json text\.\)$"),
     "region not in the index": (lambda s: ["--region", "ap-south-9"],
                                 r"region ap-south-9 is not in the AWS price list index \(2 regions listed\)"),
 }

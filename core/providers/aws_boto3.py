@@ -6,11 +6,17 @@ products to the public source's selection; every item still goes through the sam
 `select_product` / `select_on_demand_price` as the Bulk API file (the $0 Capacity Block
 twin passes all of these filters), so both sources select the same records from the same data.
 PriceList items arrive as JSON strings and are parsed one by one as the pages come.
+
+botocore's own HTTP has no total deadline and no size bound (its read timeout restarts with
+every chunk), so every request it signs is sent through core.http instead (a `before-send`
+handler): the same deadline, decompressed-size bound, same-origin redirects and redacted
+messages as every other source. botocore keeps its retries and error parsing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import re
@@ -18,12 +24,14 @@ from collections import Counter
 from collections.abc import Iterator
 
 import boto3
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
 from ..errors import Cancelled, ConfigError, SourceError
-from ..http import HttpSettings
+from ..http import HttpSettings, bounded, make_client, plain, redact_url, response_shape
 from .aws_offer import OPERATING_SYSTEMS, RecordSet, make_record, select_on_demand_price, select_product
+from . import paging
 from .base import FetchRequest, FetchResult, RegionFetch, RegionVersion
 
 log = logging.getLogger("pricesync.aws")
@@ -53,17 +61,46 @@ def product_filters(region: str, operating_system: str) -> list[dict[str, str]]:
 
 
 @contextlib.contextmanager
-def api_errors() -> Iterator[None]:
-    """botocore's exceptions -> one-line SourceErrors."""
+def api_errors(endpoint_url: str | None) -> Iterator[None]:
+    """botocore's exceptions -> one-line SourceErrors, the endpoint's user info redacted and
+    the server's words kept to one plain line."""
     try:
         yield
     except NoCredentialsError:
         raise SourceError(NO_CREDENTIALS) from None
     except ClientError as exc:
         err = exc.response.get("Error", {})
-        raise SourceError(f"AWS Pricing API: {err.get('Code', 'error')}: {err.get('Message', exc)}") from None
+        raise SourceError(f"AWS Pricing API: {plain(err.get('Code', 'error'), 60)}: {plain(err.get('Message', ''))}") from None
     except BotoCoreError as exc:
-        raise SourceError(f"AWS Pricing API: {exc}") from None
+        text = str(exc).replace(endpoint_url, redact_url(endpoint_url)) if endpoint_url else str(exc)
+        raise SourceError(f"AWS Pricing API: {plain(text)}") from None
+
+
+class _Raw:
+    """The body of a response already read (and bounded) by core.http, as botocore reads it."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def stream(self, **_) -> Iterator[bytes]:
+        yield self.data
+
+
+class _Sender:
+    """The `before-send` handler: send botocore's signed request through core.http."""
+
+    def __init__(self, http: HttpSettings) -> None:
+        self.http = http
+        self.client = make_client(dataclasses.replace(http, retries=0))  # botocore retries
+
+    def __call__(self, request: AWSPreparedRequest, **_) -> AWSResponse:
+        body = request.body
+        if hasattr(body, "read"):
+            body = body.read()
+        with bounded(self.client, request.method, request.url, limits=self.http.document(),
+                     headers=dict(request.headers.items()), content=body or b"") as (response, received):
+            data = received.whole()
+        return AWSResponse(request.url, response.status_code, dict(response.headers.items()), _Raw(data))
 
 
 class AwsBoto3Provider:
@@ -72,38 +109,43 @@ class AwsBoto3Provider:
 
     def __init__(self, profile: str = "", endpoint_url: str | None = None, http: HttpSettings | None = None) -> None:
         http = http or HttpSettings()
+        self.endpoint_url = endpoint_url or None
         try:
             session = boto3.Session(profile_name=profile or None)
         except ProfileNotFound:
             raise ConfigError(f"AWS profile {profile!r} (aws.profile) is not in the AWS config files") from None
-        self.client = session.client(
-            "pricing",
-            region_name=PRICING_REGION,
-            endpoint_url=endpoint_url or None,
-            verify=http.verify_tls,
-            config=Config(
-                retries={"max_attempts": http.retries + 1, "mode": "standard"},
-                connect_timeout=min(http.timeout_s, 15.0),
-                read_timeout=http.timeout_s,
-                user_agent_extra="pricesync",
-            ),
-        )
+        self._sender = _Sender(http)
+        try:
+            self.client = session.client(
+                "pricing",
+                region_name=PRICING_REGION,
+                endpoint_url=endpoint_url or None,
+                verify=http.verify_tls,
+                # timeouts and sizes are core.http's (see _Sender); botocore keeps its retries
+                config=Config(retries={"max_attempts": http.retries + 1, "mode": "standard"},
+                              user_agent_extra="pricesync"),
+            )
+        except ValueError:  # botocore's message quotes the URL whole
+            raise ConfigError(f"the AWS Pricing API endpoint {redact_url(endpoint_url)} is not a valid URL") from None
+        self.client.meta.events.register("before-send.pricing", self._sender)
 
     def close(self) -> None:
         self.client.close()
+        self._sender.client.close()
 
     def fetch(self, request: FetchRequest) -> FetchResult:
-        with api_errors():
+        with api_errors(self.endpoint_url):
             regions = request.regions if request.regions is not None else self._all_regions()
             return FetchResult({region: self._region(region, request) for region in regions})
 
     def _all_regions(self) -> list[str]:
         codes = set()
-        for page in self.client.get_paginator("get_attribute_values").paginate(
-            ServiceCode="AmazonEC2", AttributeName="regionCode"
-        ):
-            codes.update(v.get("Value", "") for v in page.get("AttributeValues", []))
-        return sorted(c for c in codes if _REGION_RE.match(c))
+        with response_shape("the AWS Pricing API's region list"):
+            for page in self.client.get_paginator("get_attribute_values").paginate(
+                ServiceCode="AmazonEC2", AttributeName="regionCode"
+            ):
+                codes.update(v.get("Value", "") for v in page.get("AttributeValues", []))
+            return sorted(c for c in codes if isinstance(c, str) and _REGION_RE.match(c))
 
     def _region(self, region: str, request: FetchRequest) -> RegionFetch:
         log.info("%s: querying the AWS Pricing API", region)
@@ -111,20 +153,24 @@ class AwsBoto3Provider:
         records = RecordSet(skipped, None)
         items = received = 0
         versions: set[tuple[str, str]] = set()
-        for os_name in OPERATING_SYSTEMS:
-            pages = self.client.get_paginator("get_products").paginate(
-                ServiceCode="AmazonEC2", Filters=product_filters(region, os_name),
-                FormatVersion="aws_v1", PaginationConfig={"PageSize": 100},
-            )
-            for page in pages:
-                if request.cancel.is_set():
-                    raise Cancelled("sync cancelled")
-                for text in page.get("PriceList", []):
-                    items += 1
-                    received += len(text)
-                    self._take(text, region, records, skipped, versions)
-                if request.progress is not None:
-                    request.progress(region, received, None, len(records.by_key))
+        with response_shape(f"the AWS Pricing API's answer for {region}"):  # botocore's parser crashes too
+            for os_name in OPERATING_SYSTEMS:
+                pages = self.client.get_paginator("get_products").paginate(
+                    ServiceCode="AmazonEC2", Filters=product_filters(region, os_name),
+                    FormatVersion="aws_v1", PaginationConfig={"PageSize": 100},
+                )
+                for n, page in enumerate(pages, 1):
+                    if request.cancel.is_set():
+                        raise Cancelled("sync cancelled")
+                    if n > paging.MAX_PAGES:
+                        raise SourceError(f"the AWS Pricing API has more than {paging.MAX_PAGES} pages of {os_name} "
+                                          f"products for {region}; stopped (a listing that never ends?)")
+                    for text in page.get("PriceList", []):
+                        items += 1
+                        received += len(text)
+                        self._take(text, region, records, skipped, versions)
+                    if request.progress is not None:
+                        request.progress(region, received, None, len(records.by_key))
         if not items:
             raise SourceError(f"the AWS Pricing API has no EC2 products for region {region!r}")
         version, published = max(versions) if versions else (None, "")
@@ -140,7 +186,7 @@ class AwsBoto3Provider:
         """One PriceList item (a JSON string: product, terms, version) into `records`."""
         try:
             item = json.loads(text)
-        except ValueError:
+        except (ValueError, TypeError, RecursionError):
             skipped["bad_item"] += 1
             return
         if not isinstance(item, dict):

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import ijson
 
 from ..errors import SourceError
+from ..http import plain, response_shape
+from ..jsonbounds import JsonBounds
 from ..models import PriceRecord, is_currency, is_instance_type, is_region, price_problem
 
 # operatingSystem -> (catalog os, the operation of its licence-included on-demand SKU)
@@ -171,12 +173,14 @@ def make_record(product: Product, region: str, price: str, currency: str) -> Pri
     )
 
 
-def _json_error(exc: ijson.JSONError, region: str) -> SourceError:
-    """One line: yajl's messages go on with a multi-line caret diagram."""
-    lines = str(exc).strip().splitlines()
-    first = lines[0] if lines else type(exc).__name__
+def _json_error(exc: Exception, name: str, bounds: JsonBounds) -> SourceError:
+    """One line with the position: yajl's messages go on with a caret diagram that quotes the
+    file's bytes, which a message never shows. A number beyond Decimal's range is an
+    ArithmeticError from ijson."""
+    lines = [] if isinstance(exc, ArithmeticError) else str(exc).strip().splitlines()
+    first = lines[0] if lines else "a number out of range"
     problem = "is cut off" if "premature EOF" in first or first.startswith("Incomplete") else "is not valid JSON"
-    return SourceError(f"offer file for {region} {problem} ({first})")
+    return SourceError(f"{name} {problem} (within bytes {bounds.span}: {plain(first, 80)})")
 
 
 class RecordSet:
@@ -210,6 +214,8 @@ def parse_offer(
     products are behind us. Memory holds only the selected products and records.
     Returns the records and the counts of what was skipped, by reason.
     """
+    name = f"offer file for {region}"
+    bounds = JsonBounds(name)  # depth and token length, checked before either parser sees a chunk
     skipped: Counter = Counter()
     wanted: dict[str, Product] = {}
     early_prices: dict[str, tuple[str, str]] = {}  # on-demand terms seen before their product
@@ -237,14 +243,15 @@ def parse_offer(
         chunk = read(n)
         if not n:
             return chunk
+        bounds.scan(chunk)
         if products_open:
             try:
                 if chunk:
                     products_parser.send(chunk)
                 else:
                     products_parser.close()
-            except ijson.JSONError as exc:
-                raise _json_error(exc, region) from None
+            except (ijson.JSONError, ArithmeticError) as exc:
+                raise _json_error(exc, name, bounds) from None
             drain_products()
         return chunk
 
@@ -255,28 +262,29 @@ def parse_offer(
         if product is not None:
             records.add(make_record(product, region, *price))
 
-    try:
-        for sku, terms in ijson.kvitems(TeeReader(), "terms.OnDemand", buf_size=1 << 18):
-            if products_open and products_seen:
-                products_open = False  # every product is already parsed
-            if not products_open and sku not in wanted:
-                continue
-            price, reason = select_on_demand_price(terms)
-            if price is None:
-                if sku in wanted:
-                    skipped[reason] += 1
-                    del wanted[sku]
-                continue
-            if products_open:
-                early_prices[sku] = price
-            else:
+    with response_shape(name):
+        try:
+            for sku, terms in ijson.kvitems(TeeReader(), "terms.OnDemand", buf_size=1 << 18):
+                if products_open and products_seen:
+                    products_open = False  # every product is already parsed
+                if not products_open and sku not in wanted:
+                    continue
+                price, reason = select_on_demand_price(terms)
+                if price is None:
+                    if sku in wanted:
+                        skipped[reason] += 1
+                        del wanted[sku]
+                    continue
+                if products_open:
+                    early_prices[sku] = price
+                else:
+                    take(sku, price)
+            for sku, price in early_prices.items():
                 take(sku, price)
-        for sku, price in early_prices.items():
-            take(sku, price)
-    except ijson.JSONError as exc:
-        raise _json_error(exc, region) from None
+        except (ijson.JSONError, ArithmeticError) as exc:
+            raise _json_error(exc, name, bounds) from None
     if not products_seen:
-        raise SourceError(f"offer file for {region} has no 'products' (not an EC2 price list?)")
+        raise SourceError(f"{name} has no 'products' (not an EC2 price list?)")
     if wanted:
         skipped["no_on_demand_term"] += len(wanted)
     return list(records.by_key.values()), skipped

@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from urllib.parse import urljoin
 
+import httpx
+
 from ..errors import Cancelled, SourceError
-from ..http import HttpSettings, NotModified, get_json, get_stream, make_client
+from ..http import HttpSettings, NotModified, get_json, get_stream, make_client, origin, redact_url
 from .aws_offer import parse_offer
 from .base import FetchRequest, FetchResult, RegionFetch, RegionVersion
 
@@ -32,6 +34,28 @@ def _conditional(v: RegionVersion | None) -> dict[str, str]:
     if v and v.last_modified:
         headers["If-Modified-Since"] = v.last_modified
     return headers
+
+
+def offer_url(endpoint: str, current_version_url: str, region: str) -> str:
+    """The offer file a region index entry names: a path (taken relative to the configured
+    endpoint, so a mirror under a path prefix works) or a URL on the endpoint's own origin.
+    Anything else is refused: the index is untrusted, and a URL naming another origin could
+    send the download anywhere (an instance-metadata address, say)."""
+    try:
+        target = httpx.URL(current_version_url)
+        if target.host:  # absolute, or scheme-relative (`//host/...`)
+            resolved = httpx.URL(endpoint).join(target)
+            if origin(resolved) != origin(httpx.URL(endpoint)):
+                raise SourceError(
+                    f"the AWS region index names an offer file for {region} on another origin "
+                    f"({redact_url(resolved)}); refused"
+                )
+            return str(resolved)
+        if target.scheme:
+            raise httpx.InvalidURL("a scheme without a host")
+    except httpx.InvalidURL:
+        raise SourceError(f"the AWS region index names an invalid offer file URL for {region}") from None
+    return urljoin(endpoint, current_version_url.lstrip("/"))
 
 
 def version_of(url: str) -> str:
@@ -55,6 +79,7 @@ class AwsPublicProvider:
     def _index(self, request: FetchRequest) -> tuple[dict[str, str] | None, RegionVersion | None]:
         """Region -> currentVersionUrl, or None when a conditional request said 304."""
         url = urljoin(self.endpoint, INDEX_PATH.lstrip("/"))
+        name = redact_url(url)
         all_known = request.regions is not None and all(r in request.known for r in request.regions)
         headers = _conditional(request.index) if all_known else {}
         try:
@@ -63,13 +88,15 @@ class AwsPublicProvider:
             return None, request.index
         regions = index.get("regions") if isinstance(index, dict) else None
         if not isinstance(regions, dict) or not regions:
-            raise SourceError(f"{url} is not an AWS region index (no 'regions')")
+            raise SourceError(f"{name} is not an AWS region index (no 'regions')")
         urls = {}
         for code, item in regions.items():
             if isinstance(item, dict) and isinstance(item.get("currentVersionUrl"), str):
                 urls[code] = item["currentVersionUrl"]
+        published = index.get("publicationDate")
         v = _validators(response.headers)
-        return urls, RegionVersion(version=index.get("publicationDate"), etag=v.get("etag"), last_modified=v.get("last-modified"))
+        return urls, RegionVersion(version=published if isinstance(published, str) else None,
+                                   etag=v.get("etag"), last_modified=v.get("last-modified"))
 
     def fetch(self, request: FetchRequest) -> FetchResult:
         urls, index_v = self._index(request)
@@ -92,7 +119,8 @@ class AwsPublicProvider:
                 log.info("%s: price list version %s unchanged, skipped", region, version)
                 result.regions[region] = RegionFetch(region, known, None)
                 continue
-            result.regions[region] = self._fetch_region(region, urljoin(self.endpoint, urls[region].lstrip("/")), version, request)
+            url = offer_url(self.endpoint, urls[region], region)
+            result.regions[region] = self._fetch_region(region, url, version, request)
         return result
 
     def _fetch_region(self, region: str, url: str, version: str, request: FetchRequest) -> RegionFetch:
@@ -107,7 +135,7 @@ class AwsPublicProvider:
         def on_record(n: int) -> None:
             count[0] = n
 
-        with get_stream(self.client, url, settings=self.http, cancel=request.cancel, on_bytes=on_bytes) as (
+        with get_stream(self.client, url, limits=self.http.download(), cancel=request.cancel, on_bytes=on_bytes) as (
             response,
             body,
         ):

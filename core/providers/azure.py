@@ -19,7 +19,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import SourceError
-from ..http import HttpSettings, make_client
+from ..http import HttpSettings, make_client, redact_url, response_shape
 from ..models import PriceRecord, decimal_price, is_currency, is_instance_type, is_region
 from .base import FetchRequest, FetchResult, RegionFetch, RegionVersion
 from .paging import iter_pages
@@ -147,6 +147,7 @@ class AzureProvider:
 
     def __init__(self, endpoint: str, http: HttpSettings | None = None) -> None:
         self.endpoint = endpoint
+        self.name = redact_url(endpoint)  # for messages and logs
         self.http = http or HttpSettings()
         self.client = make_client(self.http)
 
@@ -173,18 +174,19 @@ class AzureProvider:
 
     def _query(self, region: str | None, request: FetchRequest) -> _Picked:
         label = region or "all regions"
-        log.info("%s: querying %s", label, self.endpoint)
+        log.info("%s: querying %s", label, self.name)
         picked = _Picked()
         params = {"currencyCode": f"'{CURRENCY}'", "$filter": vm_filter(region)}
-        for page in iter_pages(
+        for n, page in enumerate(iter_pages(
             self.client, self.http, self.endpoint, params, request,
             next_page=self._next_page, label=label, count=lambda: len(picked.best),
-        ):
+        ), 1):
             items = page.get("Items")
             if not isinstance(items, list):
-                raise SourceError(f"{self.endpoint} returned a page that is not an Azure Retail Prices page (no 'Items' list)")
-            for item in items:
-                picked.add(item, region)
+                raise SourceError(f"{self.name} returned a page that is not an Azure Retail Prices page (no 'Items' list)")
+            with response_shape(f"page {n} of {self.name}"):
+                for item in items:
+                    picked.add(item, region)
         return picked
 
     def _next_page(self, page: dict) -> tuple[str, None] | None:
@@ -192,5 +194,5 @@ class AzureProvider:
         if not link:
             return None
         if not isinstance(link, str):
-            raise SourceError(f"Azure NextPageLink is not a URL ({link!r})")
+            raise SourceError(f"{self.name} returned a NextPageLink that is not a URL")
         return page_url(self.endpoint, link), None

@@ -15,17 +15,22 @@ the `X-Goog-Api-Key` header only: never in a URL, a log line, an error or a file
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from ..errors import ConfigError, SourceError
-from ..http import HttpSettings, make_client
+from ..http import HttpSettings, make_client, redact_url, response_shape
 from ..models import PriceRecord, decimal_price, is_currency, is_region
 from .base import FetchRequest, FetchResult, RegionFetch, RegionVersion
 from .paging import iter_pages
 from .specs import Spec, bundled_specs
+
+if TYPE_CHECKING:
+    from ..config import Settings
 
 log = logging.getLogger("pricesync.gcp")
 
@@ -41,7 +46,8 @@ _C2_RE = re.compile(r"^Compute optimized (?P<kind>Core|Ram|RAM) running in ")  #
 _SKIP_WORDS = (("Spot", "spot"), ("Preemptible", "spot"), ("Custom", "custom"), ("Sole Tenancy", "sole_tenancy"),
                ("Commitment", "commitment"), ("Reserved", "reserved"))
 _UNITS_RE = re.compile(r"[0-9]{1,30}")  # longer is absurd (and int() refuses 4,300 digits)
-NO_KEY = "no GCP API key: set PRICESYNC_GCP_API_KEY or gcp.api_key in the config file (a key with the Cloud Billing API enabled)"
+KEY_ENV = "PRICESYNC_GCP_API_KEY"
+NO_KEY = f"no GCP API key: set {KEY_ENV} or gcp.api_key in the config file (a key with the Cloud Billing API enabled)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +173,26 @@ def machine_price(spec: Spec, region: str, rates: _Rates) -> tuple[Rate | None, 
     return (None, problem) if problem else (Rate(price, core.currency), "")
 
 
+def key_problem(key: str) -> str | None:
+    """What is wrong with an API key, without showing it: a key is printable ASCII (a pasted
+    non-breaking space, a CR or LF from a file would otherwise go into a header, and httpx's
+    refusal quotes the header whole)."""
+    for i, ch in enumerate(key, 1):
+        if not "!" <= ch <= "~":
+            what = {" ": "a space", "\u00a0": "a non-breaking space", "\r": "a carriage return", "\n": "a line feed",
+                    "\t": "a tab"}.get(ch, f"the character U+{ord(ch):04X}")
+            return f"the GCP API key has {what} at position {i} (a key is printable ASCII; the key is not shown)"
+    return None
+
+
+def check_api_key(settings: Settings) -> None:
+    """At config load: refuse a malformed key, naming where it came from."""
+    problem = key_problem(settings.gcp_api_key)
+    if problem is not None:
+        where = f"${KEY_ENV}" if os.environ.get(KEY_ENV) else f"{settings.config_path or 'config'}: gcp.api_key"
+        raise ConfigError(f"{where}: {problem}")
+
+
 class GcpProvider:
     name = "gcp"
     mode = "api"
@@ -174,13 +200,17 @@ class GcpProvider:
     def __init__(self, endpoint: str, api_key: str, http: HttpSettings | None = None) -> None:
         if not api_key:
             raise ConfigError(NO_KEY)
+        problem = key_problem(api_key)
+        if problem is not None:
+            raise ConfigError(problem)
         self.endpoint = endpoint
+        self._name = redact_url(endpoint)  # for messages and logs
         self._headers = {"X-Goog-Api-Key": api_key}
         self.http = http or HttpSettings()
         self.client = make_client(self.http)
 
     def __repr__(self) -> str:  # never show the key
-        return f"GcpProvider({self.endpoint!r})"
+        return f"GcpProvider({self._name!r})"
 
     def close(self) -> None:
         self.client.close()
@@ -212,14 +242,16 @@ class GcpProvider:
         return result
 
     def _rates(self, request: FetchRequest) -> _Rates:
-        log.info("listing Compute Engine SKUs from %s", self.endpoint)
+        log.info("listing Compute Engine SKUs from %s", self._name)
         rates = _Rates(request.regions)
         params = {"currencyCode": CURRENCY, "pageSize": PAGE_SIZE}
         pages = 0
 
         def next_page(page: dict) -> tuple[str, dict[str, str]] | None:
             token = page.get("nextPageToken")
-            return (self.endpoint, params | {"pageToken": str(token)}) if token else None
+            if token and not isinstance(token, str):
+                raise SourceError(f"{self._name} returned a nextPageToken that is not a string")
+            return (self.endpoint, params | {"pageToken": token}) if token else None
 
         for page in iter_pages(
             self.client, self.http, self.endpoint, params, request, headers=self._headers,
@@ -227,9 +259,10 @@ class GcpProvider:
         ):
             skus = page.get("skus", [] if not page else None)  # an empty listing is `{}`
             if not isinstance(skus, list):
-                raise SourceError(f"{self.endpoint} returned a page that is not a Cloud Billing SKU list")
+                raise SourceError(f"{self._name} returned a page that is not a Cloud Billing SKU list")
             pages += 1
-            for sku in skus:
-                rates.add(sku)
+            with response_shape(f"page {pages} of {self._name}"):
+                for sku in skus:
+                    rates.add(sku)
         log.info("%d pages of SKUs read; %d rates kept", pages, len(rates.rates))
         return rates

@@ -1,17 +1,23 @@
 """Paged JSON listings (Azure Retail Prices, GCP Cloud Billing Catalog): fetch page after page
 with core.http's retries and bounds, report bytes to the progress bar, stop on cancel, and
-refuse a listing whose next page is one already fetched (a loop would never end)."""
+refuse a listing whose next page is one already fetched (a loop) or that goes on past
+MAX_PAGES (a link or token that changes on every page would never end)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 import httpx
 
 from ..errors import Cancelled, SourceError
-from ..http import HttpSettings, get_json
+from ..http import HttpSettings, get_json, redact_url, response_shape
 from .base import FetchRequest
+
+# Far above real listings: Azure's VM prices of one region are a few pages of 1,000 items,
+# of every region a few hundred; GCP's Compute Engine SKUs are under ten pages of 5,000.
+MAX_PAGES = 2000
 
 # a page -> (url, params) of the next page, or None at the end
 NextPage = Callable[[dict], tuple[str, dict[str, str] | None] | None]
@@ -51,13 +57,16 @@ def iter_pages(
     downloaded over all pages.
     """
     progress = _PageBytes(request, label, count)
+    listing = redact_url(url)
     seen: set = set()
     while True:
         if request.cancel.is_set():
             raise Cancelled("sync cancelled")
-        key = (url, tuple(sorted((params or {}).items())))
+        key = hashlib.sha256(repr((url, sorted((params or {}).items()))).encode()).digest()  # a link can be long
         if key in seen:
-            raise SourceError(f"paging loops: the next page of {url} is one already fetched")
+            raise SourceError(f"paging loops: the next page of {listing} is one already fetched")
+        if len(seen) == MAX_PAGES:
+            raise SourceError(f"{listing} has more than {MAX_PAGES} pages; stopped (a listing that never ends?)")
         seen.add(key)
         _, page = get_json(
             client, url, settings=http, params=params, headers=headers, cancel=request.cancel,
@@ -65,9 +74,10 @@ def iter_pages(
         )
         progress.page_done()
         if not isinstance(page, dict):
-            raise SourceError(f"{url} did not return a JSON object")
+            raise SourceError(f"page {len(seen)} of {listing} is not a JSON object")
         yield page
-        following = next_page(page)
+        with response_shape(f"page {len(seen)} of {listing}"):
+            following = next_page(page)
         if following is None:
             return
         url, params = following

@@ -30,6 +30,11 @@ HOSTILE = {
     "a negative backoff": ("[http]\nbackoff_s = -0.5\n", "http.backoff_s"),
     "a nan backoff": ("[http]\nbackoff_s = nan\n", "http.backoff_s"),
     "no download allowed": ("[http]\nmax_download_mb = 0\n", "http.max_download_mb"),
+    "no document deadline": ("[http]\ndocument_timeout_s = 0\n", "http.document_timeout_s"),
+    "a nan document deadline": ("[http]\ndocument_timeout_s = nan\n", "http.document_timeout_s"),
+    "no document allowed": ("[http]\nmax_document_mb = 0\n", "http.max_document_mb"),
+    "no rate floor": ("[http]\nmin_rate_kb_s = 0\n", "http.min_rate_kb_s"),
+    "an empty rate window": ("[http]\nrate_window_s = 0\n", "http.rate_window_s"),
     "a negative catch-up delay": ("[schedule]\ncatch_up_delay_s = -5\n", "schedule.catch_up_delay_s"),
     "a nan catch-up delay": ("[schedule]\ncatch_up_delay_s = nan\n", "schedule.catch_up_delay_s"),
     "no misfire grace": ("[schedule]\nmisfire_grace_s = 0\n", "schedule.misfire_grace_s"),
@@ -140,6 +145,20 @@ def test_a_url_password_is_never_repeated(tmp_path):
     p = run([*CLI, "list", "--data-dir", str(tmp_path / "data")], config)
     assert_one_line(p, config, "url")
     assert "s3cr3t" not in p.stderr
+
+
+@pytest.mark.parametrize("text, key", [
+    ("[gcp]\napi_key = 31415926535897932\n", "gcp.api_key"),
+    ('[[notify.webhook]]\nurl = "https://hooks.example/x"\nsecret = 31415926535897932\n', "secret"),
+    ("[aws]\nendpoint = 31415926535897932\n", "aws.endpoint"),
+])
+def test_a_value_of_the_wrong_type_is_not_repeated(tmp_path, text, key):
+    """A key or a secret typed as a number is refused without echoing it."""
+    config = tmp_path / "config.toml"
+    config.write_text(text)
+    p = run([*CLI, "list", "--data-dir", str(tmp_path / "data")], config)
+    assert_one_line(p, config, key)
+    assert "31415926535897932" not in p.stderr
 
 
 def test_command_line_endpoint_and_region_are_checked_too(cli):
