@@ -14,6 +14,7 @@ import httpx
 
 from ..errors import Cancelled, SourceError
 from ..http import HttpSettings, NotModified, get_json, get_stream, make_client, origin, redact_url
+from ..models import is_region
 from .aws_offer import parse_offer
 from .base import FetchRequest, FetchResult, RegionFetch, RegionVersion
 
@@ -91,8 +92,11 @@ class AwsPublicProvider:
             raise SourceError(f"{name} is not an AWS region index (no 'regions')")
         urls = {}
         for code, item in regions.items():
-            if isinstance(item, dict) and isinstance(item.get("currentVersionUrl"), str):
+            if is_region(code) and isinstance(item, dict) and isinstance(item.get("currentVersionUrl"), str):
                 urls[code] = item["currentVersionUrl"]
+        if len(urls) < len(regions):
+            log.warning("%s: %d region entries skipped (not a region code, or no currentVersionUrl)",
+                        name, len(regions) - len(urls))
         published = index.get("publicationDate")
         v = _validators(response.headers)
         return urls, RegionVersion(version=published if isinstance(published, str) else None,

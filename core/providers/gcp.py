@@ -120,11 +120,14 @@ class _Rates:
         self.conflicts: set[tuple[str, str, str]] = set()
         self.skipped: dict[str, Counter] = {}
         self.regions_seen: set[str] = set()
+        self.bad_regions = 0  # serviceRegions entries that are not region codes: ignored
 
     def add(self, sku: object) -> None:
         if not isinstance(sku, dict):
             return
-        regions = [r for r in sku.get("serviceRegions") or () if isinstance(r, str)]
+        listed = sku.get("serviceRegions") or ()
+        regions = [r for r in listed if is_region(r)]
+        self.bad_regions += len(listed) - len(regions) if isinstance(listed, list) else 0
         self.regions_seen.update(regions)
         regions = [r for r in regions if self.wanted is None or r in self.wanted]
         if not regions:
@@ -153,9 +156,7 @@ class _Rates:
 
 def machine_price(spec: Spec, region: str, rates: _Rates) -> tuple[Rate | None, str]:
     """vCPUs x core rate + GiB x RAM rate (exact), or the type's flat rate; None and why if
-    unpriced. The region comes from the listing's `serviceRegions`: it must be a region code."""
-    if not is_region(region):
-        return None, "bad_identifier"
+    unpriced."""
     if spec.instance_type in FLAT_GROUPS.values():
         return rates.get(spec.instance_type, FLAT, region)
     family = spec.family or spec.instance_type.split("-", 1)[0]
@@ -265,4 +266,6 @@ class GcpProvider:
                 for sku in skus:
                     rates.add(sku)
         log.info("%d pages of SKUs read; %d rates kept", pages, len(rates.rates))
+        if rates.bad_regions:
+            log.warning("%d SKU service regions ignored: not region codes", rates.bad_regions)
         return rates
