@@ -236,6 +236,8 @@ class SyncEngine:
             source.close()
         if cancel.is_set():
             raise Cancelled("sync cancelled; nothing written")
+        if all_regions:
+            self._leave_out_other_currencies(fetched, catalog.currency, attempt)
         regions_done = sorted(fetched.regions)
         records = self._records(fetched, cache)
         now = utc_now()
@@ -282,6 +284,21 @@ class SyncEngine:
             ", written back" if write else "",
         )
         return result
+
+    @staticmethod
+    def _leave_out_other_currencies(fetched: FetchResult, currency: str, attempt: _Attempt) -> None:
+        """`--all-regions` over a listing that mixes currencies (a mirror that also serves AWS's
+        China regions, in CNY): a region priced wholly in another currency is left out with a
+        warning, as long as one region in the catalog's currency remains. A region asked for by
+        name stays, and the sanity guard refuses it."""
+        other = {region: f.records[0].currency for region, f in fetched.regions.items()
+                 if f.records and all(r.currency != currency for r in f.records)}
+        if len(other) == len(fetched.regions):
+            return
+        for region, theirs in sorted(other.items()):
+            del fetched.regions[region]
+            attempt.warn(f"{region} is priced in {theirs}, not the catalog's {currency}: left out "
+                         "(a catalog holds one currency)")
 
     def _previous_cache(self, provider: str, force: bool, attempt: _Attempt) -> PriceCache | None:
         """The cache before this sync. A damaged one fails the sync (nothing is written from

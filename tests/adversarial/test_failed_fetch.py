@@ -115,6 +115,20 @@ def test_aws_china_prices_in_cny_are_refused_whatever_the_flags(cli, settings, a
     assert_nothing_changed(settings, before, hooked, runs)
 
 
+def test_all_regions_leaves_a_region_in_another_currency_out(cli, settings, aws_server):
+    """A mirror listing a China region beside the others: `--all-regions` syncs the others and
+    says which region it left out; the CNY prices reach no file."""
+    serve_cny(aws_server)
+    p = cli("sync", "--all-regions", "--write-back", "--json")
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["regions"] == ["us-east-1"] and out["wrote_back"]
+    assert out["warnings"] == ["aws: eu-west-1 is priced in CNY, not the catalog's USD: left out "
+                               "(a catalog holds one currency)"]
+    assert "eu-west-1" not in json.loads((settings.data_dir / "aws_cache.json").read_text())["regions"]
+    assert cli("sync", "--region", "eu-west-1").returncode == 1  # asked for by name: refused
+
+
 def test_a_gcp_fetch_in_another_currency_never_reaches_the_usd_catalog(gcp_settings, server):  # noqa: F811
     skus = g.catalog_skus(g.AMERICAS, g.BELGIUM)
     g.serve_gcp(server, skus, key=KEY, page_size=50)
