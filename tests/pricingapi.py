@@ -4,7 +4,7 @@ botocore POSTs `/` with `X-Amz-Target: AWSPriceListService.GetProducts` (or
 `.GetAttributeValues`) and a JSON body (`ServiceCode`, `Filters`, `MaxResults`, `NextToken`);
 the answer is `{"FormatVersion": "aws_v1", "PriceList": [<one JSON string per product>],
 "NextToken": ...}` as in ../shared/realdata (fixinventory, amazon-ec2-instance-selector).
-TERM_MATCH filters are applied to the product's attributes (and `productFamily`), as the
+TERM_MATCH (and CONTAINS) filters are applied to the product's attributes (and `productFamily`), as the
 real API does; everything else about selection is left to the client.
 """
 
@@ -38,8 +38,11 @@ def matches(item: dict, filters: list[dict]) -> bool:
     product = item["product"]
     for f in filters:
         value = product.get(f["Field"]) if f["Field"] == "productFamily" else product["attributes"].get(f["Field"])
-        if f["Type"] != "TERM_MATCH" or value != f["Value"]:
-            return False
+        if f["Type"] == "TERM_MATCH" and value == f["Value"]:
+            continue
+        if f["Type"] == "CONTAINS" and isinstance(value, str) and f["Value"] in value:
+            continue
+        return False
     return True
 
 

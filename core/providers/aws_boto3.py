@@ -56,8 +56,12 @@ _SHARED_FILTERS = {
 
 
 def product_filters(region: str, operating_system: str) -> list[dict[str, str]]:
+    """TERM_MATCH on the selection's attributes, and productFamily CONTAINS "Compute Instance":
+    one TERM_MATCH value could not take both "Compute Instance" and "Compute Instance (bare
+    metal)"."""
     fields = {"regionCode": region, "operatingSystem": operating_system, **_SHARED_FILTERS}
-    return [{"Type": "TERM_MATCH", "Field": k, "Value": v} for k, v in fields.items()]
+    return [{"Type": "TERM_MATCH", "Field": k, "Value": v} for k, v in fields.items()] + [
+        {"Type": "CONTAINS", "Field": "productFamily", "Value": "Compute Instance"}]
 
 
 @contextlib.contextmanager
