@@ -10,7 +10,6 @@ fail with a SourceError, never anything else.
 
 from __future__ import annotations
 
-import copy
 import io
 import json
 import os
@@ -131,17 +130,18 @@ def test_aws_offer_of_any_shape(under):
 
 
 def test_aws_offer_through_the_source(server):
-    """One wrong shape end to end: the provider's message names the file."""
+    """One wrong shape end to end: the SKU it hits is skipped and counted, the others priced."""
     serve_us_east_1(server)
-    doc = copy.deepcopy(OFFER_DOC)
-    doc["terms"]["OnDemand"][FIRST_SKU] = {"T": {"priceDimensions": [1]}}
+    doc = offerdata.region_offer("us-east-1", US_EAST_1, version=VERSION)
+    sku = next(iter(doc["products"]))
+    doc["terms"]["OnDemand"][sku] = {"T": {"priceDimensions": [1]}}
     server.routes[OFFER] = Route(dump(doc))
     provider = AwsPublicProvider(server.url, HTTP)
     try:
-        with pytest.raises(SourceError, match=r"^offer file for us-east-1 has an unexpected shape \(AttributeError\)$"):
-            fetch(provider, ["us-east-1"])
+        region = provider.fetch(FetchRequest(["us-east-1"], {})).regions["us-east-1"]
     finally:
         provider.close()
+    assert region.skipped["no_hourly_price"] == 1 and len(region.records) == len(US_EAST_1) - 1
 
 
 # -- Azure Retail Prices -------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ def test_monthly_is_exact_whatever_the_digits():
 
 def test_aws_absurd_prices_are_skipped_and_counted(cli, server, settings):
     prices = {
-        ("m5.large", "Linux"): FIVE_THOUSAND_DIGITS,
+        ("m5.large", "Linux"): "9" * 40,
         ("m5.xlarge", "Linux"): "10000.0000000001",
         ("p4d.24xlarge", "Linux"): "0.1234567890123456789",  # 19 decimals
         ("c6g.large", "Linux"): "0.0680000000",
@@ -66,6 +66,16 @@ def test_aws_absurd_prices_are_skipped_and_counted(cli, server, settings):
     assert out["records"] == 1 and out["skipped"]["absurd_price"] == 3
     cache = (settings.data_dir / "aws_cache.json").read_text()
     assert "0.0680000000" in cache and "99999" not in cache and "10000.0000000001" not in cache
+
+
+def test_a_price_of_thousands_of_digits_fails_the_fetch_at_the_parser(cli, server, settings):
+    """Past the parser's digit bound (core.jsonbounds: ijson crashes on an integer of 4,300
+    digits) the offer file itself is refused, in one line; nothing is written."""
+    serve_aws(server, {"us-east-1": ("20251101000000", {("m5.large", "Linux"): FIVE_THOUSAND_DIGITS})})
+    p = cli("sync", "--region", "us-east-1", "--json")
+    assert p.returncode == 1
+    assert "longer than 2048 digits" in json.loads(p.stdout)["error"]
+    assert not (settings.data_dir / "aws_cache.json").exists()
 
 
 AZURE_CHILD = """
