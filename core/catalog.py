@@ -122,7 +122,7 @@ def load_catalog(path: Path, provider: str | None = None) -> Catalog:
 
 
 def bundled_catalog_file(provider: str):
-    return resources.files("core") / "data" / f"{provider}_catalog.json"
+    return resources.files(__package__) / "data" / f"{provider}_catalog.json"
 
 
 def _write_lock(path: Path):

@@ -14,7 +14,7 @@ import re
 from decimal import Decimal
 from urllib.parse import parse_qs, quote, urlsplit
 
-from core.providers.azure import vm_filter
+from pricesync.core.providers.azure import vm_filter
 from tests.priceserver import PriceServer, Route
 
 PATH = "/api/retail/prices"

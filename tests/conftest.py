@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from core.config import load_settings
+from pricesync.core.config import load_settings
 from tests import offerdata
 from tests.priceserver import PriceServer, Running
 
@@ -115,7 +115,7 @@ def settings(data_dir, tmp_path, aws_server):
 
 # -- running `pricesync` as a real subprocess, and checking a data dir was left alone ------------
 
-CLI = [sys.executable, "-m", "core.cli"]
+CLI = [sys.executable, "-m", "pricesync.core.cli"]
 
 
 def cli_env(settings) -> dict[str, str]:

@@ -13,16 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from core import catalog as catalog_mod
-from core import fileio
-from core.catalog import (
+from pricesync.core import catalog as catalog_mod
+from pricesync.core import fileio
+from pricesync.core.catalog import (
     bundled_catalog_file,
     ensure_catalog,
     load_catalog,
     write_catalog,
 )
-from core.errors import CatalogError, SyncBusy
-from core.fileio import lock_path
+from pricesync.core.errors import CatalogError, SyncBusy
+from pricesync.core.fileio import lock_path
 from tests.conftest import small_catalog
 
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 from filelock import FileLock
 
-from core.sync import sync_lock_path
+from pricesync.core.sync import sync_lock_path
 from tests.conftest import CLI, US_EAST_1, cli_env, read_terminal
 
 JSON_KEYS = {"provider", "mode", "status", "regions", "records", "added", "changed", "missing", "wrote_back", "duration_s", "error"}

@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from core.cache import load_cache
-from core.catalog import load_catalog
-from core.state import load_state
+from pricesync.core.cache import load_cache
+from pricesync.core.catalog import load_catalog
+from pricesync.core.state import load_state
 from tests.conftest import CLI, cli_env, small_catalog
 
 OFFERS = [f"/offers/v1.0/aws/AmazonEC2/20251101000000/{r}/index.json" for r in ("us-east-1", "eu-west-1")]

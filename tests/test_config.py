@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from core.config import load_settings
-from core.errors import ConfigError
+from pricesync.core.config import load_settings
+from pricesync.core.errors import ConfigError
 from tests.conftest import closed_port
 
 

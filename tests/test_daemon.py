@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.state import update_provider_state
+from pricesync.core.state import update_provider_state
 
 OFFER = "/offers/v1.0/aws/AmazonEC2/20251101000000/us-east-1/index.json"
 
@@ -36,7 +36,7 @@ def test_daemon_logs_start_survives_a_failing_run_and_stops_cleanly(settings, se
         "last_success": (datetime.now(UTC) - timedelta(days=3)).isoformat().replace("+00:00", "Z")})
     server.routes[OFFER].status = 500
     proc = subprocess.Popen(
-        [sys.executable, "-m", "core.cli", "daemon", "--config", str(cfg), "--data-dir", str(settings.data_dir)],
+        [sys.executable, "-m", "pricesync.core.cli", "daemon", "--config", str(cfg), "--data-dir", str(settings.data_dir)],
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
     )
     lines: list[str] = []

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from core.catalog import bundled_catalog_file
+from pricesync.core.catalog import bundled_catalog_file
 from tests.conftest import assert_files_kept, closed_port, data_snapshot
 
 INDEX = "/offers/v1.0/aws/AmazonEC2/current/region_index.json"

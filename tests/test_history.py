@@ -11,11 +11,11 @@ import textwrap
 
 import pytest
 
-from core import history
-from core.cache import PriceCache
-from core.history import HistoryError, HistoryStore, cache_changes
-from core.models import PriceRecord, SyncResult
-from core.sync import SyncEngine
+from pricesync.core import history
+from pricesync.core.cache import PriceCache
+from pricesync.core.history import HistoryError, HistoryStore, cache_changes
+from pricesync.core.models import PriceRecord, SyncResult
+from pricesync.core.sync import SyncEngine
 from tests.conftest import EU_WEST_1, US_EAST_1, serve_aws
 
 V1, V2, V3 = "20251101000000", "20251201000000", "20260101000000"
@@ -196,8 +196,8 @@ def test_corrupt_history_does_not_fail_the_sync(engine, store, caplog):
 WRITER = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from core.history import HistoryStore
-    from core.models import SyncResult
+    from pricesync.core.history import HistoryStore
+    from pricesync.core.models import SyncResult
 
     store, name = HistoryStore(Path(sys.argv[1])), sys.argv[2]
     for i in range(int(sys.argv[3])):

@@ -12,11 +12,11 @@ import threading
 
 import pytest
 
-from core import notify
-from core.config import load_settings
-from core.errors import ConfigError
-from core.notify import parse_webhooks
-from core.sync import SyncEngine
+from pricesync.core import notify
+from pricesync.core.config import load_settings
+from pricesync.core.errors import ConfigError
+from pricesync.core.notify import parse_webhooks
+from pricesync.core.sync import SyncEngine
 from tests.conftest import EU_WEST_1, US_EAST_1, closed_port
 from tests.priceserver import Route
 from tests.test_history import EU_V2, US_V2, V2, serve_version

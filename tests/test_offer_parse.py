@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable
 
 import pytest
 
-from core.errors import SourceError
-from core.providers.aws_offer import parse_offer
+from pricesync.core.errors import SourceError
+from pricesync.core.providers.aws_offer import parse_offer
 from tests import offerdata
 from tests.conftest import US_EAST_1
 

@@ -10,12 +10,12 @@ from importlib import resources
 
 import pytest
 
-from core.catalog import bundled_catalog_file, load_catalog
-from core.config import load_settings
-from core.providers import make_provider
-from core.providers.base import FetchRequest
-from core.providers.specs import bundled_specs
-from core.sync import SyncEngine
+from pricesync.core.catalog import bundled_catalog_file, load_catalog
+from pricesync.core.config import load_settings
+from pricesync.core.providers import make_provider
+from pricesync.core.providers.base import FetchRequest
+from pricesync.core.providers.specs import bundled_specs
+from pricesync.core.sync import SyncEngine
 from tests import azuredata as az
 from tests.conftest import CLI, assert_files_kept, cli_env, data_snapshot
 

@@ -8,13 +8,13 @@ import subprocess
 
 import pytest
 
-from core.config import load_settings
-from core.errors import ConfigError
-from core.providers import make_provider
-from core.providers.aws_boto3 import AwsBoto3Provider
-from core.providers.aws_public import AwsPublicProvider
-from core.providers.base import FetchRequest
-from core.sync import SyncEngine
+from pricesync.core.config import load_settings
+from pricesync.core.errors import ConfigError
+from pricesync.core.providers import make_provider
+from pricesync.core.providers.aws_boto3 import AwsBoto3Provider
+from pricesync.core.providers.aws_public import AwsPublicProvider
+from pricesync.core.providers.base import FetchRequest
+from pricesync.core.sync import SyncEngine
 from tests import offerdata
 from tests.conftest import CLI, EU_WEST_1, US_EAST_1, assert_files_kept, cli_env, data_snapshot
 from tests.pricingapi import price_list_items, serve_pricing_api

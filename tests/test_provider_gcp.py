@@ -10,14 +10,14 @@ from decimal import Decimal
 
 import pytest
 
-from core.catalog import load_catalog
-from core.config import load_settings
-from core.errors import ConfigError
-from core.providers import make_provider
-from core.providers.base import FetchRequest
-from core.providers.gcp import money
-from core.providers.specs import bundled_specs
-from core.sync import SyncEngine
+from pricesync.core.catalog import load_catalog
+from pricesync.core.config import load_settings
+from pricesync.core.errors import ConfigError
+from pricesync.core.providers import make_provider
+from pricesync.core.providers.base import FetchRequest
+from pricesync.core.providers.gcp import money
+from pricesync.core.providers.specs import bundled_specs
+from pricesync.core.sync import SyncEngine
 from tests import gcpdata as g
 from tests.conftest import CLI, assert_files_kept, cli_env, data_snapshot
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 
 def run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "core.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=60)
+    return subprocess.run([sys.executable, "-m", "pricesync.core.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=60)
 
 
 def test_show_json_lists_utc_times(tmp_path):

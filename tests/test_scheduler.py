@@ -14,12 +14,12 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from core.config import load_settings
-from core.cronspec import parse_cron
-from core.errors import ConfigError
-from core.scheduler import PriceSyncScheduler
-from core.state import provider_state, update_provider_state
-from core.sync import SyncEngine
+from pricesync.core.config import load_settings
+from pricesync.core.cronspec import parse_cron
+from pricesync.core.errors import ConfigError
+from pricesync.core.scheduler import PriceSyncScheduler
+from pricesync.core.state import provider_state, update_provider_state
+from pricesync.core.sync import SyncEngine
 
 OFFER = "/offers/v1.0/aws/AmazonEC2/20251101000000/us-east-1/index.json"
 
@@ -160,7 +160,7 @@ def test_exception_in_a_run_is_logged_with_traceback_and_never_escapes(settings,
 
     sched = make_scheduler(settings, Exploding(settings), trigger=IntervalTrigger(seconds=0.3, timezone=UTC))
     events = Events(sched)
-    from core.logs import setup_logging
+    from pricesync.core.logs import setup_logging
 
     setup_logging(settings.data_dir)
     sched.start()

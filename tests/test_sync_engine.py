@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from core.cache import load_cache
-from core.catalog import load_catalog
-from core.state import provider_state
-from core.sync import SyncEngine
+from pricesync.core.cache import load_cache
+from pricesync.core.catalog import load_catalog
+from pricesync.core.state import provider_state
+from pricesync.core.sync import SyncEngine
 from tests import offerdata
 from tests.conftest import EU_WEST_1, US_EAST_1, serve_aws
 

@@ -10,19 +10,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from apscheduler.triggers.date import DateTrigger
 
-from core.scheduler import PriceSyncScheduler
+from pricesync.core.scheduler import PriceSyncScheduler
 from tests import offerdata
 from tests.conftest import US_EAST_1
 from tests.test_tui_support import (
     ADDED, FIXED_NOW, WAIT_S, log_text, run, screen_text, settle, wait_for, write_pending_data,
 )
-from tui import app as app_module
-from tui.app import COMMANDS, PriceSyncApp, main
-from tui.cells import COLUMN_KEYS
-from tui.screens import ConfirmWriteBack, HelpScreen, ProviderPicker, RegionPicker
-from tui.widgets.catalog_table import GAP, CatalogTable
-from tui.widgets.filter_bar import FilterInput
-from tui.widgets.log_pane import LogPane
+from pricesync.tui import app as app_module
+from pricesync.tui.app import COMMANDS, PriceSyncApp, main
+from pricesync.tui.cells import COLUMN_KEYS
+from pricesync.tui.screens import ConfirmWriteBack, HelpScreen, ProviderPicker, RegionPicker
+from pricesync.tui.widgets.catalog_table import GAP, CatalogTable
+from pricesync.tui.widgets.filter_bar import FilterInput
+from pricesync.tui.widgets.log_pane import LogPane
 
 OFFER = "/offers/v1.0/aws/AmazonEC2/20251101000000/us-east-1/index.json"
 SIZE = (160, 50)

@@ -6,16 +6,16 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, OptionList, Sparkline, Static
 
-from core.history import HistoryStore
+from pricesync.core.history import HistoryStore
 from tests.test_history import EU_V2, US_V2, US_V3, V2, V3, serve_version
 from tests.test_tui_app import SIZE, loaded, make_app, notes, settled, status  # noqa: F401 (fixture)
 from tests.test_tui_support import HISTORY_V2, M5_US, run, screen_text, wait_for, write_history, write_pending_data
-from tui.app import COMMANDS, PriceSyncApp
-from tui.cells import MARK
-from tui.changes import (
+from pricesync.tui.app import COMMANDS, PriceSyncApp
+from pricesync.tui.cells import MARK
+from pricesync.tui.changes import (
     history_text, load_changes, load_entry_history, load_marks, load_runs, pct_text, sparkline_points, step,
 )
-from tui.screens import HELP, ChangesScreen, EntryHistoryScreen
+from pricesync.tui.screens import HELP, ChangesScreen, EntryHistoryScreen
 
 P4D_US = ("p4d.24xlarge", "us-east-1", "linux")
 

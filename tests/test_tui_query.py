@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from tui.query import parse
+from pricesync.tui.query import parse
 
 
 def only_term(text):

@@ -8,18 +8,18 @@ from decimal import Decimal
 
 import pytest
 
-from core.catalog import load_catalog
-from core.config import load_settings
-from core.diff import diff_catalog
-from core.errors import CatalogError
-from core.models import CatalogDiff, PriceChange, PriceRecord
-from core.sync import SyncEngine
+from pricesync.core.catalog import load_catalog
+from pricesync.core.config import load_settings
+from pricesync.core.diff import diff_catalog
+from pricesync.core.errors import CatalogError
+from pricesync.core.models import CatalogDiff, PriceChange, PriceRecord
+from pricesync.core.sync import SyncEngine
 from tests.test_tui_support import ADDED, MISSING, PENDING_PRICES, synthetic_catalog, write_pending_data
-from tui.cells import cell, column_widths, exact
-from tui.export import csv_bytes, export_csv
-from tui.query import parse
-from tui.rowindex import Cancelled, RowIndex, View
-from tui.rows import Column, Pending, build_rows, natural_key
+from pricesync.tui.cells import cell, column_widths, exact
+from pricesync.tui.export import csv_bytes, export_csv
+from pricesync.tui.query import parse
+from pricesync.tui.rowindex import Cancelled, RowIndex, View
+from pricesync.tui.rows import Column, Pending, build_rows, natural_key
 
 QUERIES = [
     "", "m5", "M5 LARGE", "xlarge 4", "c6", "vcpu>=8", "vcpu<2", "vcpu=16", "vcpu!=16", "mem>=32", "mem<=4",

@@ -10,13 +10,13 @@ from datetime import UTC, datetime
 import pytest
 from apscheduler.triggers.date import DateTrigger
 
-from core.scheduler import PriceSyncScheduler
-from core.state import update_provider_state
+from pricesync.core.scheduler import PriceSyncScheduler
+from pricesync.core.state import update_provider_state
 from tests.test_tui_support import (  # noqa: F401 (fixtures)
     FIXED_NOW, frozen_log_time, home, log_text, settle, wait_for, write_history, write_pending_data,
 )
-from tui.app import PriceSyncApp
-from tui.screens import ChangesScreen
+from pricesync.tui.app import PriceSyncApp
+from pricesync.tui.screens import ChangesScreen
 
 SIZE = (140, 36)
 OFFER = "/offers/v1.0/aws/AmazonEC2/20251101000000/us-east-1/index.json"

@@ -13,10 +13,10 @@ from decimal import Decimal
 
 import pytest
 
-from core.cache import PriceCache, write_cache
-from core.history import HistoryStore
-from core.models import Catalog, CatalogEntry, PriceRecord, SourceInfo, SyncResult
-from core.state import update_provider_state
+from pricesync.core.cache import PriceCache, write_cache
+from pricesync.core.history import HistoryStore
+from pricesync.core.models import Catalog, CatalogEntry, PriceRecord, SourceInfo, SyncResult
+from pricesync.core.state import update_provider_state
 from tests import offerdata
 from tests.conftest import EU_WEST_1, US_EAST_1, small_catalog
 
@@ -48,14 +48,14 @@ def settle(app, timeout: float = WAIT_S) -> None:
 
 def log_text(app) -> str:
     """The log pane's lines run together (the pane wraps long lines)."""
-    from tui.widgets.log_pane import LogPane
+    from pricesync.tui.widgets.log_pane import LogPane
 
     return "".join(line.text for line in app.query_one(LogPane).lines)
 
 
 def screen_text(app) -> str:
     """Every visible line of the catalog table, as plain text."""
-    from tui.widgets.catalog_table import CatalogTable
+    from pricesync.tui.widgets.catalog_table import CatalogTable
 
     table = app.query_one(CatalogTable)
     return "\n".join(table.render_line(y).text for y in range(table.size.height))

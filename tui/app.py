@@ -29,16 +29,16 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 from textual.worker import get_current_worker
 
-from core.cli import add_common_options
-from core.config import Settings, load_settings
-from core.errors import ConfigError, PriceSyncError
-from core.history import HistoryStore
-from core.logs import LOGGER, setup_logging
-from core.models import PROVIDERS
-from core.paths import catalog_path
-from core.scheduler import PROVIDER_NAMES, PriceSyncScheduler
-from core.sync import SyncEngine
-from core.textsafe import terminal
+from pricesync.core.cli import add_common_options
+from pricesync.core.config import Settings, load_settings
+from pricesync.core.errors import ConfigError, PriceSyncError
+from pricesync.core.history import HistoryStore
+from pricesync.core.logs import LOGGER, setup_logging
+from pricesync.core.models import PROVIDERS
+from pricesync.core.paths import catalog_path
+from pricesync.core.scheduler import PROVIDER_NAMES, PriceSyncScheduler
+from pricesync.core.sync import SyncEngine
+from pricesync.core.textsafe import terminal
 
 from .cells import COLUMN_KEYS, COLUMN_TITLES, column_widths
 from .changes import Marks, load_marks

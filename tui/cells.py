@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from core.models import monthly_price
-from core.textsafe import terminal
+from pricesync.core.models import monthly_price
+from pricesync.core.textsafe import terminal
 
 from .rows import CatalogRows, Pending
 

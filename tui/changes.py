@@ -13,9 +13,9 @@ from decimal import Decimal
 
 from rich.text import Text
 
-from core.history import ChangeRow, HistoryError, HistoryStore, RunRow
-from core.models import Key
-from core.textsafe import terminal
+from pricesync.core.history import ChangeRow, HistoryError, HistoryStore, RunRow
+from pricesync.core.models import Key
+from pricesync.core.textsafe import terminal
 
 from .cells import exact_text
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from core.cache import PriceCache
-from core.config import Settings
-from core.diff import diff_catalog
-from core.errors import CatalogError, ConfigError
-from core.models import Catalog, CatalogDiff
-from core.paths import catalog_path
-from core.providers import make_provider
-from core.state import provider_state
-from core.sync import SyncEngine
+from pricesync.core.cache import PriceCache
+from pricesync.core.config import Settings
+from pricesync.core.diff import diff_catalog
+from pricesync.core.errors import CatalogError, ConfigError
+from pricesync.core.models import Catalog, CatalogDiff
+from pricesync.core.paths import catalog_path
+from pricesync.core.providers import make_provider
+from pricesync.core.state import provider_state
+from pricesync.core.sync import SyncEngine
 
 from .rowindex import RowIndex
 from .rows import build_rows

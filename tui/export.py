@@ -10,10 +10,10 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
-from core.errors import CatalogError
-from core.fileio import atomic_write_bytes
-from core.models import monthly_price
-from core.textsafe import csv_cell
+from pricesync.core.errors import CatalogError
+from pricesync.core.fileio import atomic_write_bytes
+from pricesync.core.models import monthly_price
+from pricesync.core.textsafe import csv_cell
 
 from .rows import CatalogRows
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from core.models import SyncResult
-from core.scheduler import SchedulerEvent
+from pricesync.core.models import SyncResult
+from pricesync.core.scheduler import SchedulerEvent
 
 from .changes import EntryHistory, Marks, RunChanges, RunList
 from .dataset import Dataset

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import compress
 
-from core.models import monthly_price
+from pricesync.core.models import monthly_price
 
 from .query import Query, Term
 from .rows import CatalogRows, Column

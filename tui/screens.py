@@ -19,10 +19,10 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Markdown, OptionList, SelectionList, Sparkline, Static
 from textual.widgets.option_list import Option
 
-from core.history import HistoryStore
-from core.models import PROVIDERS, CatalogDiff, Key
-from core.scheduler import PROVIDER_NAMES
-from core.textsafe import terminal
+from pricesync.core.history import HistoryStore
+from pricesync.core.models import PROVIDERS, CatalogDiff, Key
+from pricesync.core.scheduler import PROVIDER_NAMES
+from pricesync.core.textsafe import terminal
 
 from .cells import COLUMN_TITLES, MARK, exact_text
 from .changes import (

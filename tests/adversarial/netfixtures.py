@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from core.config import load_settings
+from pricesync.core.config import load_settings
 from tests.adversarial.conftest import run_limited
 from tests.conftest import CLI, cli_env, serve_aws, small_catalog
 from tests.conftest import US_EAST_1 as US_EAST_1
@@ -19,7 +19,7 @@ from tests.priceserver import PriceServer, Route
 INDEX = "/offers/v1.0/aws/AmazonEC2/current/region_index.json"
 VERSION = "20251101000000"
 OFFER = f"/offers/v1.0/aws/AmazonEC2/{VERSION}/us-east-1/index.json"
-CLI_CODE = "import sys\nfrom core.cli import main\nsys.exit(main(sys.argv[1:]))"
+CLI_CODE = "import sys\nfrom pricesync.core.cli import main\nsys.exit(main(sys.argv[1:]))"
 
 
 class Setup:

@@ -10,11 +10,11 @@ import sys
 
 import pytest
 
-from core.config import load_settings
-from core.errors import ConfigError
+from pricesync.core.config import load_settings
+from pricesync.core.errors import ConfigError
 from tests.conftest import CLI
 
-TUI = [sys.executable, "-m", "tui.app"]
+TUI = [sys.executable, "-m", "pricesync.tui.app"]
 
 # (config text, the key the one line must name)
 HOSTILE = {

@@ -29,26 +29,26 @@ from rich.markup import render as rich_render
 from textual.app import App, ComposeResult
 from textual.content import Content
 
-from core.config import load_settings
-from core.history import HistoryStore
-from core.logs import setup_logging
-from core.models import Catalog, CatalogEntry, SourceInfo, SyncResult, is_instance_type, is_region
-from core.notify import Webhook, render, sample_payload
-from core.providers import make_provider
-from core.providers.base import FetchRequest
-from core.state import update_provider_state
-from core.textsafe import csv_cell, markup, slack, terminal
+from pricesync.core.config import load_settings
+from pricesync.core.history import HistoryStore
+from pricesync.core.logs import setup_logging
+from pricesync.core.models import Catalog, CatalogEntry, SourceInfo, SyncResult, is_instance_type, is_region
+from pricesync.core.notify import Webhook, render, sample_payload
+from pricesync.core.providers import make_provider
+from pricesync.core.providers.base import FetchRequest
+from pricesync.core.state import update_provider_state
+from pricesync.core.textsafe import csv_cell, markup, slack, terminal
 from tests import azuredata as az
 from tests import gcpdata as g
 from tests import offerdata
 from tests.conftest import CLI, US_EAST_1, cli_env, read_terminal
 from tests.test_tui_support import run, screen_text, wait_for
-from tui.app import PriceSyncApp
-from tui.cells import column_widths
-from tui.export import csv_bytes
-from tui.rows import build_rows
-from tui.screens import ChangesScreen
-from tui.widgets.catalog_table import CatalogTable
+from pricesync.tui.app import PriceSyncApp
+from pricesync.tui.cells import column_widths
+from pricesync.tui.export import csv_bytes
+from pricesync.tui.rows import build_rows
+from pricesync.tui.screens import ChangesScreen
+from pricesync.tui.widgets.catalog_table import CatalogTable
 
 TITLE = "\x1b]0;pwned\x07"  # retitles the terminal window
 CLEAR = "\x1b[2J"  # clears the screen

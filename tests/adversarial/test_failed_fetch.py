@@ -11,8 +11,8 @@ import json
 
 import pytest
 
-from core.history import HistoryStore
-from core.state import provider_state
+from pricesync.core.history import HistoryStore
+from pricesync.core.state import provider_state
 from tests import gcpdata as g
 from tests.conftest import EU_WEST_1, US_EAST_1, assert_files_kept, data_snapshot, serve_aws
 from tests.test_notify import hook_url, receiver, with_webhooks

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from core.catalog import load_catalog, write_catalog
-from core.errors import CatalogError
-from core.models import PriceRecord
-from core.providers.base import FetchResult, RegionFetch, RegionVersion
-from core.sync import SyncEngine
+from pricesync.core.catalog import load_catalog, write_catalog
+from pricesync.core.errors import CatalogError
+from pricesync.core.models import PriceRecord
+from pricesync.core.providers.base import FetchResult, RegionFetch, RegionVersion
+from pricesync.core.sync import SyncEngine
 from tests.conftest import small_catalog
 from tests.test_faults import one_line
 

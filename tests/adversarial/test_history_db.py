@@ -16,7 +16,7 @@ import textwrap
 
 import pytest
 
-from core.history import FILENAME, MIGRATIONS, HistoryStore
+from pricesync.core.history import FILENAME, MIGRATIONS, HistoryStore
 from tests.conftest import cli_env
 from tests.test_faults import one_line, read_only
 from tests.test_history import EU_V2, US_V2, V2, serve_version
@@ -68,9 +68,9 @@ HOLDER = textwrap.dedent("""
 # the real CLI, with the busy timeout shortened so the test does not wait the default 15 s
 CLI_FAST_BUSY = textwrap.dedent("""
     import sys
-    import core.history
+    import pricesync.core.history
     core.history.BUSY_TIMEOUT_S = 1.0
-    from core.cli import main
+    from pricesync.core.cli import main
     sys.exit(main(sys.argv[1:]))
 """)
 

@@ -14,12 +14,12 @@ import os
 
 import pytest
 
-from core.config import load_settings
-from core.errors import SourceError
-from core.http import HttpSettings
-from core.providers.aws_boto3 import AwsBoto3Provider
-from core.providers import make_provider, paging
-from core.providers.base import FetchRequest
+from pricesync.core.config import load_settings
+from pricesync.core.errors import SourceError
+from pricesync.core.http import HttpSettings
+from pricesync.core.providers.aws_boto3 import AwsBoto3Provider
+from pricesync.core.providers import make_provider, paging
+from pricesync.core.providers.base import FetchRequest
 from tests import azuredata as az
 from tests import gcpdata as g
 from tests import offerdata

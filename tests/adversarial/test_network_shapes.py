@@ -18,14 +18,14 @@ from decimal import Decimal
 
 import pytest
 
-from core.errors import SourceError
-from core.http import HttpSettings
-from core.providers.aws_boto3 import AwsBoto3Provider
-from core.providers.aws_offer import parse_offer
-from core.providers.aws_public import AwsPublicProvider
-from core.providers.azure import AzureProvider
-from core.providers.base import FetchRequest
-from core.providers.gcp import GcpProvider
+from pricesync.core.errors import SourceError
+from pricesync.core.http import HttpSettings
+from pricesync.core.providers.aws_boto3 import AwsBoto3Provider
+from pricesync.core.providers.aws_offer import parse_offer
+from pricesync.core.providers.aws_public import AwsPublicProvider
+from pricesync.core.providers.azure import AzureProvider
+from pricesync.core.providers.base import FetchRequest
+from pricesync.core.providers.gcp import GcpProvider
 from tests import azuredata as az
 from tests import gcpdata as g
 from tests import offerdata

@@ -18,10 +18,10 @@ import time
 
 import pytest
 
-from core import notify
-from core.errors import SourceError
-from core.http import HttpSettings, get_json, make_client
-from core.notify import Webhook, deliver
+from pricesync.core import notify
+from pricesync.core.errors import SourceError
+from pricesync.core.http import HttpSettings, get_json, make_client
+from pricesync.core.notify import Webhook, deliver
 from tests.adversarial.netfixtures import INDEX, OFFER, Setup, aws, one_line, route, serve_us_east_1  # noqa: F401  (aws: a fixture)
 from tests.priceserver import Route, Running
 

@@ -14,14 +14,14 @@ import random
 
 import pytest
 
-from core.errors import SourceError
-from core.jsonbounds import MAX_DEPTH, MAX_DIGITS, MAX_STRING, JsonBounds
+from pricesync.core.errors import SourceError
+from pricesync.core.jsonbounds import MAX_DEPTH, MAX_DIGITS, MAX_STRING, JsonBounds
 from tests.adversarial.netfixtures import OFFER, Setup, one_line, route, serve_us_east_1
 
 PARSE = """
 import sys
-from core.errors import SourceError
-from core.providers.aws_offer import parse_offer
+from pricesync.core.errors import SourceError
+from pricesync.core.providers.aws_offer import parse_offer
 
 def chunks():
 {body}

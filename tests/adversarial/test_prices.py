@@ -9,10 +9,10 @@ from decimal import Decimal
 
 import pytest
 
-from core.config import load_settings
-from core.models import MAX_PRICE_PER_HOUR, monthly_price, price_problem
-from core.providers import make_provider
-from core.providers.base import FetchRequest
+from pricesync.core.config import load_settings
+from pricesync.core.models import MAX_PRICE_PER_HOUR, monthly_price, price_problem
+from pricesync.core.providers import make_provider
+from pricesync.core.providers.base import FetchRequest
 from tests import azuredata as az
 from tests import gcpdata as g
 from tests.conftest import serve_aws, small_catalog
@@ -80,9 +80,9 @@ def test_a_price_of_thousands_of_digits_fails_the_fetch_at_the_parser(cli, serve
 
 AZURE_CHILD = """
 import json, sys
-from core.config import load_settings
-from core.providers import make_provider
-from core.providers.base import FetchRequest
+from pricesync.core.config import load_settings
+from pricesync.core.providers import make_provider
+from pricesync.core.providers.base import FetchRequest
 provider = make_provider(load_settings(sys.argv[1], sys.argv[2]), "azure")
 f = provider.fetch(FetchRequest(["eastus"], {})).regions["eastus"]
 print(json.dumps({"prices": {r.instance_type: r.price_per_hour for r in f.records}, "skipped": f.skipped}))

@@ -92,7 +92,7 @@ def generate(path: Path, mb: float) -> dict:
 
 def child(kind: str, path: str) -> None:
     if kind == "parse_offer":
-        from core.providers.aws_offer import parse_offer
+        from pricesync.core.providers.aws_offer import parse_offer
 
         with open(path, "rb", buffering=0) as f:
             started = time.perf_counter()

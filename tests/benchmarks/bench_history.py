@@ -28,9 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from core.cache import PriceCache
-from core.history import HistoryStore, cache_changes
-from core.models import PriceRecord, SyncResult
+from pricesync.core.cache import PriceCache
+from pricesync.core.history import HistoryStore, cache_changes
+from pricesync.core.models import PriceRecord, SyncResult
 
 OSES = ("linux", "windows", "rhel", "suse")
 NEW_TYPES_PER_MONTH = 5

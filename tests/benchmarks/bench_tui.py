@@ -38,16 +38,16 @@ import textual  # noqa: E402
 from textual.app import App, ComposeResult  # noqa: E402
 from textual.widgets import DataTable  # noqa: E402
 
-from core.config import load_settings  # noqa: E402
-from core.fileio import atomic_write_json  # noqa: E402
-from core.sync import SyncEngine  # noqa: E402
+from pricesync.core.config import load_settings  # noqa: E402
+from pricesync.core.fileio import atomic_write_json  # noqa: E402
+from pricesync.core.sync import SyncEngine  # noqa: E402
 from tests.test_tui_support import FIXED_NOW, synthetic_catalog  # noqa: E402
-from tui import app as app_module  # noqa: E402
-from tui.cells import COLUMN_KEYS, COLUMNS, cell  # noqa: E402
-from tui.dataset import load_dataset  # noqa: E402
-from tui.query import parse  # noqa: E402
-from tui.rowindex import View  # noqa: E402
-from tui.widgets.catalog_table import CatalogTable  # noqa: E402
+from pricesync.tui import app as app_module  # noqa: E402
+from pricesync.tui.cells import COLUMN_KEYS, COLUMNS, cell  # noqa: E402
+from pricesync.tui.dataset import load_dataset  # noqa: E402
+from pricesync.tui.query import parse  # noqa: E402
+from pricesync.tui.rowindex import View  # noqa: E402
+from pricesync.tui.widgets.catalog_table import CatalogTable  # noqa: E402
 
 SIZE = (160, 50)
 QUERIES = ["m5.large", "vcpu>=8 mem>=32", "region:eu-* os:linux", "gpu>0 price<5", "c6g arch:arm64"]

@@ -18,8 +18,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from core.models import Key
-from core.textsafe import terminal
+from pricesync.core.models import Key
+from pricesync.core.textsafe import terminal
 
 from ..cells import COLUMNS, MARK, cell
 from ..rows import CatalogRows

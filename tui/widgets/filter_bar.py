@@ -10,7 +10,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, Label, Static
 
-from core.textsafe import terminal
+from pricesync.core.textsafe import terminal
 
 from ..query import Query, parse
 

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.app import App
 from textual.widgets import RichLog
 
-from core.textsafe import terminal
+from pricesync.core.textsafe import terminal
 
 from ..messages import LogLine
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from rich.text import Text
 from textual.widgets import Static
 
-from core.scheduler import PROVIDER_NAMES
-from core.textsafe import terminal
+from pricesync.core.scheduler import PROVIDER_NAMES
+from pricesync.core.textsafe import terminal
 
 from ..cells import MARK
 from ..changes import Marks
