@@ -17,8 +17,13 @@ from .paths import cache_path
 
 CACHE_SCHEMA = 1
 _FIELDS: dict[str, type | tuple[type, ...]] = {
-    "schema_version": int, "provider": str, "mode": str, "fetched_at": str,
-    "source_version": (str, type(None)), "regions": dict, "records": list,
+    "schema_version": int,
+    "provider": str,
+    "mode": str,
+    "fetched_at": str,
+    "source_version": (str, type(None)),
+    "regions": dict,
+    "records": list,
 }
 
 
@@ -66,8 +71,12 @@ def load_cache(data: Path, provider: str) -> PriceCache | None:
         raise CatalogError(f"{where} has the wrong shape ('regions' must map names to objects)")
     records = tuple(parse_record(r, f"{where}: records[{i}]") for i, r in enumerate(obj["records"]))
     return PriceCache(
-        provider=provider, mode=obj["mode"], fetched_at=obj["fetched_at"], source_version=obj["source_version"],
-        regions=dict(regions), records=records,
+        provider=provider,
+        mode=obj["mode"],
+        fetched_at=obj["fetched_at"],
+        source_version=obj["source_version"],
+        regions=dict(regions),
+        records=records,
     )
 
 

@@ -12,8 +12,16 @@ from pathlib import Path
 from .errors import CatalogError
 from .fileio import atomic_write_bytes, atomic_write_json, exclusive, lock_path, read_json, regular_file_exists
 from .models import (
-    PROVIDERS, SCHEMA_VERSION, Catalog, CatalogEntry, PriceRecord, SourceInfo, is_currency, is_instance_type,
-    is_price_string, is_region,
+    PROVIDERS,
+    SCHEMA_VERSION,
+    Catalog,
+    CatalogEntry,
+    PriceRecord,
+    SourceInfo,
+    is_currency,
+    is_instance_type,
+    is_price_string,
+    is_region,
 )
 from .paths import catalog_path, writable_data_dir
 
@@ -48,7 +56,8 @@ def _quoted(value: object) -> str:
 
 def _checked(obj: object, where: str, types: dict[str, tuple[type, ...]]) -> dict:
     """The fields of `obj` after the catalog's rules: every field present with its type (a bool
-    is never a number), identifiers in the sources' character sets, prices plain decimal strings within the limits, memory a finite number >= 0."""
+    is never a number), identifiers in the sources' character sets, prices plain decimal strings
+    within the limits, memory a finite number >= 0."""
     if not isinstance(obj, dict):
         raise CatalogError(f"{where} is not an object")
     for name, allowed in types.items():

@@ -36,7 +36,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def add_common_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-dir", metavar="DIR", help="data directory (default: $PRICESYNC_DATA_DIR or the user data dir)")
+    p.add_argument(
+        "--data-dir", metavar="DIR", help="data directory (default: $PRICESYNC_DATA_DIR or the user data dir)"
+    )
     p.add_argument("--config", metavar="FILE", help="config file (default: config.toml in the user config dir)")
 
 
@@ -58,15 +60,39 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sync", help="fetch prices into the cache; --write-back updates the catalog")
     add_common_options(s)
     s.set_defaults(handler=cmd_sync)
-    s.add_argument("--provider", choices=PROVIDERS, help="which source (default: [sync] providers and the enabled [azure]/[gcp])")
+    s.add_argument(
+        "--provider", choices=PROVIDERS, help="which source (default: [sync] providers and the enabled [azure]/[gcp])"
+    )
     mode = s.add_mutually_exclusive_group()
-    mode.add_argument("--public", dest="mode", action="store_const", const="public", help="AWS Price List Bulk API (default; no credentials)")
-    mode.add_argument("--boto3", dest="mode", action="store_const", const="boto3", help="AWS Pricing API via boto3 (needs AWS credentials; aws.profile, aws.endpoint_url)")
+    mode.add_argument(
+        "--public",
+        dest="mode",
+        action="store_const",
+        const="public",
+        help="AWS Price List Bulk API (default; no credentials)",
+    )
+    mode.add_argument(
+        "--boto3",
+        dest="mode",
+        action="store_const",
+        const="boto3",
+        help="AWS Pricing API via boto3 (needs AWS credentials; aws.profile, aws.endpoint_url)",
+    )
     where = s.add_mutually_exclusive_group()
-    where.add_argument("--region", action="append", metavar="R", help="a region to sync (repeatable; default: the config's, else the catalog's)")
+    where.add_argument(
+        "--region",
+        action="append",
+        metavar="R",
+        help="a region to sync (repeatable; default: the config's, else the catalog's)",
+    )
     where.add_argument("--all-regions", action="store_true", help="every region the source lists")
     s.add_argument("--write-back", action="store_true", help="merge the fetched prices into the catalog")
-    s.add_argument("--force", action="store_true", help="ignore stored versions; take a fetch past the sanity guard's empty/missing/<=0 rules (never the currency rule)")
+    s.add_argument(
+        "--force",
+        action="store_true",
+        help="ignore stored versions; take a fetch past the sanity guard's empty/missing/<=0 rules "
+        "(never the currency rule)",
+    )
     s.add_argument("--endpoint", metavar="URL", help="base URL of the price source (mirrors, tests)")
     s.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -80,7 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--min-vcpu", type=int, metavar="N")
     ls.add_argument("--min-memory", type=float, metavar="GIB")
     ls.add_argument("--max-price", type=_price_arg, metavar="P")
-    ls.add_argument("--sort", default="instance_type", choices=["instance_type", "family", "region", "os", "vcpu", "memory_gib", "gpu", "price"])
+    ls.add_argument(
+        "--sort",
+        default="instance_type",
+        choices=["instance_type", "family", "region", "os", "vcpu", "memory_gib", "gpu", "price"],
+    )
     out = ls.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true")
     out.add_argument("--csv", action="store_true")
@@ -105,8 +135,13 @@ class _Progress:
             from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
             self.bar = Progress(
-                TextColumn("{task.description:<16}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                TextColumn("{task.fields[records]} prices"), transient=True, console=Console(stderr=True),
+                TextColumn("{task.description:<16}"),
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                TextColumn("{task.fields[records]} prices"),
+                transient=True,
+                console=Console(stderr=True),
             )
 
     def __enter__(self):
@@ -142,8 +177,10 @@ def _print_result(result: SyncResult) -> None:
     )
     for change in result.changes[:20]:
         pct = change.pct
-        line(f"  {'/'.join(change.key)}: {change.old or 'never synced'} -> {change.new}"
-             + (f" ({pct:+.2f}%)" if pct is not None else ""))
+        line(
+            f"  {'/'.join(change.key)}: {change.old or 'never synced'} -> {change.new}"
+            + (f" ({pct:+.2f}%)" if pct is not None else "")
+        )
     if len(result.changes) > 20:
         line(f"  ... and {len(result.changes) - 20} more")
 
@@ -200,7 +237,20 @@ def _json_result(result: SyncResult) -> dict:
 
 # -- list ---------------------------------------------------------------------------------------
 
-_COLUMNS = ["instance_type", "family", "region", "os", "vcpu", "memory_gib", "gpu", "arch", "price_per_hour", "price_per_month", "price_synced_at", "available"]
+_COLUMNS = [
+    "instance_type",
+    "family",
+    "region",
+    "os",
+    "vcpu",
+    "memory_gib",
+    "gpu",
+    "arch",
+    "price_per_hour",
+    "price_per_month",
+    "price_synced_at",
+    "available",
+]
 
 
 def _monthly(price: str | None) -> str | None:
@@ -227,7 +277,9 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
             and (not text or text in e.instance_type.lower() or text in (e.family or "").lower())
             and (args.min_vcpu is None or (e.vcpu or 0) >= args.min_vcpu)
             and (args.min_memory is None or (e.memory_gib or 0) >= args.min_memory)
-            and (args.max_price is None or (e.price_per_hour is not None and Decimal(e.price_per_hour) <= args.max_price))
+            and (
+                args.max_price is None or (e.price_per_hour is not None and Decimal(e.price_per_hour) <= args.max_price)
+            )
         )
 
     rows = sorted((e for e in catalog.entries if keep(e)), key=_sort_key(args.sort))
@@ -237,7 +289,9 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         w = csv.writer(sys.stdout)
         w.writerow(_COLUMNS)
         for e in rows:
-            w.writerow([csv_cell(getattr(e, c) if c != "price_per_month" else _monthly(e.price_per_hour)) for c in _COLUMNS])
+            w.writerow(
+                [csv_cell(getattr(e, c) if c != "price_per_month" else _monthly(e.price_per_hour)) for c in _COLUMNS]
+            )
     else:
         _print_table(catalog, rows)
     return EXIT_OK
@@ -246,14 +300,35 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 def _print_table(catalog, rows: list[CatalogEntry]) -> None:
     table(
         f"{catalog.provider} catalog ({len(rows)} of {len(catalog.entries)} entries, {catalog.currency})",
-        [("instance type", "left"), ("family", "left"), ("region", "left"), ("os", "left"), ("vCPU", "right"),
-         ("mem GiB", "right"), ("GPU", "right"), ("arch", "left"), ("$/hour", "right"), ("$/month", "right"),
-         ("synced", "left")],
-        [[e.instance_type, e.family or "?", e.region, e.os, e.vcpu if e.vcpu is not None else "?",
-          f"{e.memory_gib:g}" if e.memory_gib is not None else "?", e.gpu if e.gpu is not None else "?",
-          e.arch or "?", e.price_per_hour or "never synced", _monthly(e.price_per_hour) or "-",
-          (e.price_synced_at or "never") + ("" if e.available else " (unavailable)")]
-         for e in rows],
+        [
+            ("instance type", "left"),
+            ("family", "left"),
+            ("region", "left"),
+            ("os", "left"),
+            ("vCPU", "right"),
+            ("mem GiB", "right"),
+            ("GPU", "right"),
+            ("arch", "left"),
+            ("$/hour", "right"),
+            ("$/month", "right"),
+            ("synced", "left"),
+        ],
+        [
+            [
+                e.instance_type,
+                e.family or "?",
+                e.region,
+                e.os,
+                e.vcpu if e.vcpu is not None else "?",
+                f"{e.memory_gib:g}" if e.memory_gib is not None else "?",
+                e.gpu if e.gpu is not None else "?",
+                e.arch or "?",
+                e.price_per_hour or "never synced",
+                _monthly(e.price_per_hour) or "-",
+                (e.price_synced_at or "never") + ("" if e.available else " (unavailable)"),
+            ]
+            for e in rows
+        ],
     )
 
 

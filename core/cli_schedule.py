@@ -116,8 +116,10 @@ def cmd_schedule_install(args: argparse.Namespace, settings: Settings) -> int:
         for name, text in units.items():
             lines(f"# {name}\n{text}")
         return 0
-    unit_dir = Path(args.unit_dir) if args.unit_dir else (
-        Path.home() / ".config/systemd/user" if args.user else Path("/etc/systemd/system")
+    unit_dir = (
+        Path(args.unit_dir)
+        if args.unit_dir
+        else (Path.home() / ".config/systemd/user" if args.user else Path("/etc/systemd/system"))
     )
     unit_dir.mkdir(parents=True, exist_ok=True)
     for name, text in units.items():

@@ -141,7 +141,10 @@ class Bound:
             raise ConfigError(f"{where} must be a finite number, not {value}")
         if value < self.low or (self.low_open and value == self.low) or (self.high is not None and value > self.high):
             low = f"> {self.low:g}" if self.low_open else f">= {self.low:g}"
-            raise ConfigError(f"{where} must be a number {low}{f' and <= {self.high:g}' if self.high is not None else ''}, not {value:g}")
+            raise ConfigError(
+                f"{where} must be a number {low}{f' and <= {self.high:g}' if self.high is not None else ''}, "
+                f"not {value:g}"
+            )
 
 
 POSITIVE = Bound(low_open=True)

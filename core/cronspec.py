@@ -79,8 +79,13 @@ class CronSpec:
     def trigger(self, end: datetime | None = None) -> CronTrigger:
         dow = "*" if self.days_of_week is None else ",".join(DAY_NAMES[d] for d in self.days_of_week)
         return CronTrigger(
-            minute=self.minute, hour=self.hour, day=self.day, month=self.month,
-            day_of_week=dow, timezone=self.zone, end_date=end,
+            minute=self.minute,
+            hour=self.hour,
+            day=self.day,
+            month=self.month,
+            day_of_week=dow,
+            timezone=self.zone,
+            end_date=end,
         )
 
     def next_fire_times(self, count: int, after: datetime) -> list[datetime]:

@@ -172,9 +172,12 @@ def count_kinds(changes: Sequence[CacheChange]) -> tuple[int, int, int]:
     return len(changes) - added - removed, added, removed
 
 
-_RUN_COLUMNS = "id, provider, at, mode, status, regions, source_version, records, changed, added, removed, wrote_back, error, duration_s"
-_CHANGE_SELECT = """SELECT c.run_id, r.at, e.provider, e.instance_type, e.region, e.os, c.old, c.new, c.pct, r.source_version
-    FROM change c JOIN run r ON r.id = c.run_id JOIN entry e ON e.id = c.entry_id"""
+_RUN_COLUMNS = (
+    "id, provider, at, mode, status, regions, source_version, records, changed, added, removed, wrote_back, "
+    "error, duration_s"
+)
+_CHANGE_SELECT = """SELECT c.run_id, r.at, e.provider, e.instance_type, e.region, e.os, c.old, c.new, c.pct,
+    r.source_version FROM change c JOIN run r ON r.id = c.run_id JOIN entry e ON e.id = c.entry_id"""
 
 
 def _run_row(row: tuple) -> RunRow:
@@ -198,9 +201,21 @@ class HistoryStore:
         with self._write() as db:
             run_id = db.execute(
                 f"INSERT INTO run ({_RUN_COLUMNS}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (result.provider, at, result.mode, result.status, json.dumps(list(result.regions)),
-                 result.source_version, result.records, changed, added, removed, int(result.wrote_back),
-                 result.error, round(result.duration_s, 3)),
+                (
+                    result.provider,
+                    at,
+                    result.mode,
+                    result.status,
+                    json.dumps(list(result.regions)),
+                    result.source_version,
+                    result.records,
+                    changed,
+                    added,
+                    removed,
+                    int(result.wrote_back),
+                    result.error,
+                    round(result.duration_s, 3),
+                ),
             ).lastrowid
             if changes:
                 db.executemany(
@@ -252,8 +267,11 @@ class HistoryStore:
 
     def entry_history(self, key: Key, provider: str = "aws") -> list[ChangeRow]:
         """One entry's changes, oldest first: the price before the first one is its `old`."""
-        sql = _CHANGE_SELECT + """ WHERE e.provider = ? AND e.instance_type = ? AND e.region = ? AND e.os = ?
+        sql = (
+            _CHANGE_SELECT
+            + """ WHERE e.provider = ? AND e.instance_type = ? AND e.region = ? AND e.os = ?
             ORDER BY c.run_id"""
+        )
         return [ChangeRow(*row) for row in self._read(sql, [provider, *key])]
 
     def runs(self, provider: str | None = None, limit: int | None = 20) -> list[RunRow]:
@@ -286,7 +304,11 @@ class HistoryStore:
         """A checked connection: the file is pricesync's history at a schema this version knows
         (migrated first, by a writer). Readers open it read-only."""
         self._check_files()
-        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None) if write else self._open_read_only()
+        db = (
+            sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            if write
+            else self._open_read_only()
+        )
         try:
             if self._identify(db) < len(MIGRATIONS):
                 if not write:  # only a writer migrates
@@ -452,5 +474,10 @@ class HistoryRecorder:
             raise HistoryError(f"price history not recorded: {exc}") from None
         if changes:
             changed, added, removed = count_kinds(changes)
-            log.info("%s history: %d price(s) changed, %d added, %d removed since the last fetch",
-                     result.provider, changed, added, removed)
+            log.info(
+                "%s history: %d price(s) changed, %d added, %d removed since the last fetch",
+                result.provider,
+                changed,
+                added,
+                removed,
+            )

@@ -61,8 +61,9 @@ class HttpSettings:
 
     def download(self) -> Limits:
         """An offer file: large, streamed; a deadline until the headers, then a rate floor."""
-        return Limits(self.max_download_mb * 1_000_000, self.document_timeout_s,
-                      self.min_rate_kb_s * 1000, self.rate_window_s)
+        return Limits(
+            self.max_download_mb * 1_000_000, self.document_timeout_s, self.min_rate_kb_s * 1000, self.rate_window_s
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +209,9 @@ class _PacedStream(httpcore.NetworkStream):
 
     def start_tls(self, ssl_context, server_hostname=None, timeout=None) -> httpcore.NetworkStream:
         with _paced(httpcore.ConnectTimeout) as pace:
-            return _PacedStream(self._inner.start_tls(ssl_context, server_hostname, pace.timeout(timeout) if pace else timeout))
+            return _PacedStream(
+                self._inner.start_tls(ssl_context, server_hostname, pace.timeout(timeout) if pace else timeout)
+            )
 
     def get_extra_info(self, info: str):
         return self._inner.get_extra_info(info)
@@ -217,7 +220,9 @@ class _PacedStream(httpcore.NetworkStream):
 class _PacedBackend(httpcore.SyncBackend):
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None) -> httpcore.NetworkStream:
         with _paced(httpcore.ConnectTimeout) as pace:
-            inner = super().connect_tcp(host, port, pace.timeout(timeout) if pace else timeout, local_address, socket_options)
+            inner = super().connect_tcp(
+                host, port, pace.timeout(timeout) if pace else timeout, local_address, socket_options
+            )
         return _PacedStream(inner)
 
 
@@ -241,8 +246,11 @@ class _Retry(Retry):
             left = pace.deadline - time.monotonic()
             if left <= 0:
                 pace.check()
-            self.total_timeout = self.elapsed_sleep + left if self.total_timeout is None else min(
-                self.total_timeout, self.elapsed_sleep + left)
+            self.total_timeout = (
+                self.elapsed_sleep + left
+                if self.total_timeout is None
+                else min(self.total_timeout, self.elapsed_sleep + left)
+            )
         super().sleep(response)
 
 
@@ -331,7 +339,9 @@ class Body:
         if self._first:
             encodings = _encodings(self._response)
             if len(encodings) > 1 or any(e not in ENCODINGS for e in encodings):
-                raise SourceError(f"{self.name} sent a Content-Encoding other than one layer of {' or '.join(ENCODINGS)}")
+                raise SourceError(
+                    f"{self.name} sent a Content-Encoding other than one layer of {' or '.join(ENCODINGS)}"
+                )
         if self._cancel is not None and self._cancel.is_set():
             raise Cancelled("sync cancelled")
         try:
@@ -415,7 +425,9 @@ def get_stream(client: httpx.Client, url: str, *, limits: Limits, **request) -> 
         yield response, body
 
 
-def get_json(client: httpx.Client, url: str, *, settings: HttpSettings, parse_float=None, **request) -> tuple[httpx.Response, object]:
+def get_json(
+    client: httpx.Client, url: str, *, settings: HttpSettings, parse_float=None, **request
+) -> tuple[httpx.Response, object]:
     """GET a small JSON document (an index, an API page) whole, under the document bounds.
     `parse_float=Decimal` keeps prices that a source sends as JSON numbers exact."""
     with get_stream(client, url, limits=settings.document(), **request) as (response, body):
@@ -428,7 +440,9 @@ def parse_json(data: bytes | str, name: str, *, parse_float=None) -> object:
     try:
         return json.loads(data, parse_float=parse_float)
     except json.JSONDecodeError as exc:
-        raise SourceError(f"{name} did not return valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+        raise SourceError(
+            f"{name} did not return valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        ) from None
     except UnicodeDecodeError as exc:
         raise SourceError(f"{name} did not return valid JSON (not UTF-8 at byte {exc.start})") from None
     except RecursionError:

@@ -28,7 +28,7 @@ _DECIMAL_RE = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 
 def price_problem(value: object) -> str:
-    """"" for an hourly price a catalog may hold, else the reason it is skipped: `bad_price`
+    """ "" for an hourly price a catalog may hold, else the reason it is skipped: `bad_price`
     (not a plain decimal string: Decimal() would also take "1e-3", "Infinity" and non-ASCII
     digits), `absurd_price` (more digits than MAX_PRICE_INTEGER_DIGITS / MAX_PRICE_DECIMALS, or
     above MAX_PRICE_PER_HOUR) or `zero_price`."""

@@ -10,6 +10,7 @@ Logs name a webhook by scheme, host and path only: never its query string or its
 from __future__ import annotations
 
 import atexit
+import functools
 import hashlib
 import hmac
 import json
@@ -113,14 +114,23 @@ def _number(table: dict, key: str, default: float, where: str, *, positive: bool
 def _change_json(change: CacheChange) -> dict:
     (itype, region, os_), old, new = change
     pct = change_pct(change[0], old, new)
-    return {"instance_type": itype, "region": region, "os": os_, "old": old, "new": new,
-            "pct": None if pct is None else round(pct, 2)}
+    return {
+        "instance_type": itype,
+        "region": region,
+        "os": os_,
+        "old": old,
+        "new": new,
+        "pct": None if pct is None else round(pct, 2),
+    }
 
 
-def summary(result: SyncResult, changes: list[CacheChange], min_change_pct: float, *, test: bool = False) -> dict | None:
+def summary(
+    result: SyncResult, changes: list[CacheChange], min_change_pct: float, *, test: bool = False
+) -> dict | None:
     """The payload for one webhook, or None when no change reaches its threshold. Keys that
     appeared or left always count; price moves count from `min_change_pct` up. The biggest
     moves come first, then keys that appeared or left; at most MAX_CHANGES of them."""
+
     def order(c: CacheChange) -> tuple:
         pct = change_pct(*c)
         return (pct is None, -abs(pct or 0), c[0])
@@ -210,13 +220,26 @@ def deliver(hook: Webhook, payload: dict, http: HttpSettings) -> Outcome:
     if hook.secret:
         headers[SIGNATURE_HEADER] = sign(body, hook.secret)
     inner = _CountingTransport(verify=http.verify_tls)
-    client = make_client(http, methods=("POST",), timeout_s=hook.timeout_s, transport=inner,
-                         total_backoff_s=MAX_BACKOFF_S, follow_redirects=False)
+    client = make_client(
+        http,
+        methods=("POST",),
+        timeout_s=hook.timeout_s,
+        transport=inner,
+        total_backoff_s=MAX_BACKOFF_S,
+        follow_redirects=False,
+    )
     # the answer's body is never read
-    limits = Limits(max_bytes=0, deadline_s=hook.bound_s(http), knob="the webhook's timeout_s per attempt, pauses included")
+    limits = Limits(
+        max_bytes=0, deadline_s=hook.bound_s(http), knob="the webhook's timeout_s per attempt, pauses included"
+    )
     try:
-        with client, bounded(client, "POST", hook.url, limits=limits, name="the webhook", content=body,
-                             headers=headers) as (response, _):
+        with (
+            client,
+            bounded(client, "POST", hook.url, limits=limits, name="the webhook", content=body, headers=headers) as (
+                response,
+                _,
+            ),
+        ):
             status = response.status_code
     except SourceError as exc:
         return Outcome(False, inner.attempts, error=hook.scrub(str(exc)))
@@ -234,14 +257,17 @@ class _Delivery:
 
 _inflight: set[_Delivery] = set()
 _inflight_lock = threading.Lock()
-_atexit_registered = False
 EXIT_WAIT_S = 5.0  # at interpreter exit, how long unfinished deliveries may hold the process
 DEADLINE_SLACK_S = 1.0  # a delivery ends at its deadline; the wait allows it this much to wind up
 
 
-def _start(hook: Webhook, payload: dict, http: HttpSettings) -> None:
-    global _atexit_registered
+@functools.cache
+def _wait_at_exit() -> None:
+    """The daemon and the TUI exit through here (once registered); quitting must stay prompt."""
+    atexit.register(wait_for_deliveries, EXIT_WAIT_S)
 
+
+def _start(hook: Webhook, payload: dict, http: HttpSettings) -> None:
     def run() -> None:
         try:
             outcome = deliver(hook, payload, http)
@@ -249,20 +275,20 @@ def _start(hook: Webhook, payload: dict, http: HttpSettings) -> None:
                 log.info("webhook %s %s", hook.name, outcome.describe())
             else:
                 log.warning("webhook %s %s", hook.name, outcome.describe())
-        except Exception as exc:  # noqa: BLE001  a bug must not take the process down; no traceback: it may hold the URL
+        except Exception as exc:
             log.error("webhook %s failed: internal error %s", hook.name, hook.scrub(repr(exc)))
         finally:
             with _inflight_lock:
                 _inflight.discard(delivery)
 
-    delivery = _Delivery(threading.Thread(target=run, name="pricesync-webhook", daemon=True),
-                         time.monotonic() + hook.bound_s(http) + DEADLINE_SLACK_S, hook.name)
+    delivery = _Delivery(
+        threading.Thread(target=run, name="pricesync-webhook", daemon=True),
+        time.monotonic() + hook.bound_s(http) + DEADLINE_SLACK_S,
+        hook.name,
+    )
     with _inflight_lock:
         _inflight.add(delivery)
-        if not _atexit_registered:
-            # the daemon and the TUI exit through here; quitting must stay prompt
-            atexit.register(wait_for_deliveries, EXIT_WAIT_S)
-            _atexit_registered = True
+    _wait_at_exit()
     delivery.thread.start()
 
 
@@ -316,8 +342,15 @@ class Notifier:
 
 def sample_payload() -> dict:
     """What `pricesync notify test` sends."""
-    result = SyncResult(provider="aws", mode="public", status="updated", regions=("us-east-1",), records=1,
-                        changed=1, source_version="20250101000000")
+    result = SyncResult(
+        provider="aws",
+        mode="public",
+        status="updated",
+        regions=("us-east-1",),
+        records=1,
+        changed=1,
+        source_version="20250101000000",
+    )
     payload = summary(result, [(("m5.large", "us-east-1", "linux"), "0.0960000000", "0.1000000000")], 0, test=True)
     assert payload is not None
     return payload

@@ -106,13 +106,22 @@ class PriceSyncScheduler:
             log.info("Scheduler disabled; syncs run only when asked.")
             return
         self._aps.add_job(
-            self._job, self._trigger, id=JOB_ID, args=("schedule",), max_instances=1, coalesce=True,
-            misfire_grace_time=self.settings.schedule.misfire_grace_s, replace_existing=True,
+            self._job,
+            self._trigger,
+            id=JOB_ID,
+            args=("schedule",),
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=self.settings.schedule.misfire_grace_s,
+            replace_existing=True,
         )
         log.info("Scheduler started. %s.", self.headline())
         if self.settings.schedule.catch_up and self._missed_since_last_success():
             when = datetime.now(UTC) + self._catch_up_delay
-            log.info("A scheduled run was missed while pricesync was not running; catching up at %s", when.isoformat(timespec="seconds"))
+            log.info(
+                "A scheduled run was missed while pricesync was not running; catching up at %s",
+                when.isoformat(timespec="seconds"),
+            )
             self._aps.add_job(self._job, DateTrigger(when), args=("catch-up",), misfire_grace_time=None)
 
     @property
@@ -133,8 +142,9 @@ class PriceSyncScheduler:
         if self.running:
             log.warning("sync already running; not starting another")
             return False
-        self._aps.add_job(self._job, DateTrigger(datetime.now(UTC)), args=("manual", providers, write_back),
-                          misfire_grace_time=None)
+        self._aps.add_job(
+            self._job, DateTrigger(datetime.now(UTC)), args=("manual", providers, write_back), misfire_grace_time=None
+        )
         return True
 
     def pause(self) -> None:
@@ -188,8 +198,15 @@ class PriceSyncScheduler:
             results.append(self._sync_one(provider, write_back))
         status = overall_status(results, self._cancel.is_set())
         errors = [f"{r.provider}: {r.error}" for r in results if r.error]
-        self._finish(replace(run, finished_at=datetime.now(UTC), status=status, results=tuple(results),
-                             error="; ".join(errors) or None))
+        self._finish(
+            replace(
+                run,
+                finished_at=datetime.now(UTC),
+                status=status,
+                results=tuple(results),
+                error="; ".join(errors) or None,
+            )
+        )
 
     def _sync_one(self, provider: str, write_back: bool) -> SyncResult:
         """engine.sync in a daemon thread, so a blocked download cannot hold shutdown up.
@@ -219,11 +236,23 @@ class PriceSyncScheduler:
         self._last_run = run
         for r in run.results:
             try:
-                update_provider_state(self.settings.data_dir, r.provider, {"last_run": {
-                    "time": run.started_at.isoformat(timespec="seconds"), "trigger": run.trigger,
-                    "status": r.status, "records": r.records, "added": r.added, "changed": r.changed,
-                    "missing": r.missing, "wrote_back": r.wrote_back, "error": r.error,
-                }})
+                update_provider_state(
+                    self.settings.data_dir,
+                    r.provider,
+                    {
+                        "last_run": {
+                            "time": run.started_at.isoformat(timespec="seconds"),
+                            "trigger": run.trigger,
+                            "status": r.status,
+                            "records": r.records,
+                            "added": r.added,
+                            "changed": r.changed,
+                            "missing": r.missing,
+                            "wrote_back": r.wrote_back,
+                            "error": r.error,
+                        }
+                    },
+                )
             except PriceSyncError as exc:
                 log.error("cannot record the run in state.json: %s", exc)
         log.info("%s run %s%s", run.trigger, run.status, f": {run.error}" if run.error else "")
@@ -249,8 +278,11 @@ class PriceSyncScheduler:
         return fire is not None and fire <= datetime.now(UTC)
 
     def _on_missed(self, event: JobExecutionEvent) -> None:
-        log.warning("scheduled run due at %s was missed (more than %ss late)", event.scheduled_run_time,
-                    self.settings.schedule.misfire_grace_s)
+        log.warning(
+            "scheduled run due at %s was missed (more than %ss late)",
+            event.scheduled_run_time,
+            self.settings.schedule.misfire_grace_s,
+        )
         self._emit("missed", None)
 
     def _emit(self, kind: str, run: RunRecord | None) -> None:

@@ -8,6 +8,7 @@ webhook.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -118,10 +119,24 @@ class SyncEngine:
         attempt = _Attempt(provider)
         if (unusable := self._unusable_data_dir(provider, mode, started)) is not None:
             return unusable  # the sync could not start: there is nothing to record
-        result = self._exclusively(provider, mode, started, lambda: self._sync_locked(
-            provider, mode, regions, all_regions, write_back, force, endpoint,
-            cancel or threading.Event(), progress, started, attempt,
-        ))
+        result = self._exclusively(
+            provider,
+            mode,
+            started,
+            lambda: self._sync_locked(
+                provider,
+                mode,
+                regions,
+                all_regions,
+                write_back,
+                force,
+                endpoint,
+                cancel or threading.Event(),
+                progress,
+                started,
+                attempt,
+            ),
+        )
         if result.status != "busy":
             self._notify(result, attempt)
         return attempt.finish(result)
@@ -155,18 +170,31 @@ class SyncEngine:
             catalog = self.catalog(provider)
             regions = sorted(cache.regions)
             diff = diff_catalog(catalog, cache.records, regions)
-            cached = dict(regions=tuple(regions), records=len(cache.records), added=len(diff.added),
-                          changed=len(diff.changed), missing=len(diff.missing), source_version=cache.source_version,
-                          changes=diff.changed)
+            cached = {
+                "regions": tuple(regions),
+                "records": len(cache.records),
+                "added": len(diff.added),
+                "changed": len(diff.changed),
+                "missing": len(diff.missing),
+                "source_version": cache.source_version,
+                "changes": diff.changed,
+            }
             report = write_back_problems(catalog, cache.records, regions, diff, self.settings.sync.max_missing_pct)
             try:
                 self._judge(report, force, "write-back refused, catalog kept", attempt)
-                self._write_catalog(provider, catalog, list(cache.records), diff,
-                                    SourceInfo(cache.mode, cache.source_version, None))
+                self._write_catalog(
+                    provider, catalog, list(cache.records), diff, SourceInfo(cache.mode, cache.source_version, None)
+                )
             except PriceSyncError as exc:
                 return self._failed(provider, cache.mode, exc, started, **cached)
-            return SyncResult(provider=provider, mode=cache.mode, status="updated", wrote_back=True,
-                              duration_s=time.monotonic() - started, **cached)
+            return SyncResult(
+                provider=provider,
+                mode=cache.mode,
+                status="updated",
+                wrote_back=True,
+                duration_s=time.monotonic() - started,
+                **cached,
+            )
 
         if (unusable := self._unusable_data_dir(provider, "cache", started)) is not None:
             return unusable
@@ -194,8 +222,9 @@ class SyncEngine:
                 return body()
         except SyncBusy as exc:
             log.warning("%s", exc)
-            return SyncResult(provider=provider, mode=mode, status="busy", error=str(exc),
-                              duration_s=time.monotonic() - started)
+            return SyncResult(
+                provider=provider, mode=mode, status="busy", error=str(exc), duration_s=time.monotonic() - started
+            )
         except PriceSyncError as exc:
             return self._failed(provider, mode, exc, started)
         except Exception as exc:  # a bug must not take the app or the daemon down
@@ -207,12 +236,16 @@ class SyncEngine:
         attempt and its error, never versions or validators."""
         message = str(exc)
         log.error("%s sync failed: %s", provider, message)
-        try:
+        with contextlib.suppress(PriceSyncError):  # e.g. a read-only data dir: the error above says what failed
             update_provider_state(self.data, provider, {"last_status": "failed", "last_error": message})
-        except PriceSyncError:
-            pass  # e.g. a read-only data dir: the error above already says what failed
-        return SyncResult(provider=provider, mode=mode, status="failed", error=message,
-                          duration_s=time.monotonic() - started, **fetched)
+        return SyncResult(
+            provider=provider,
+            mode=mode,
+            status="failed",
+            error=message,
+            duration_s=time.monotonic() - started,
+            **fetched,
+        )
 
     def _sync_locked(
         self, provider, mode, regions, all_regions, write_back, force, endpoint, cancel, progress, started, attempt
@@ -243,11 +276,16 @@ class SyncEngine:
         now = utc_now()
         new_cache = self._new_cache(provider, mode, fetched, cache, records, now)
         diff = diff_catalog(catalog, records, regions_done)
-        summary = dict(
-            regions=tuple(regions_done), records=len(records), added=len(diff.added), changed=len(diff.changed),
-            missing=len(diff.missing), source_version=new_cache.source_version, changes=diff.changed,
-            skipped=dict(sum((f.skipped for f in fetched.regions.values()), Counter())),
-        )
+        summary = {
+            "regions": tuple(regions_done),
+            "records": len(records),
+            "added": len(diff.added),
+            "changed": len(diff.changed),
+            "missing": len(diff.missing),
+            "source_version": new_cache.source_version,
+            "changes": diff.changed,
+            "skipped": dict(sum((f.skipped for f in fetched.regions.values()), Counter())),
+        }
         write = write_back and not diff.empty
         limit = self.settings.sync.max_missing_pct
         fresh = {r: f.records for r, f in fetched.regions.items() if f.records is not None}
@@ -261,26 +299,44 @@ class SyncEngine:
             if not fetched.unchanged:
                 write_cache(self.data, new_cache)
                 attempt.written = new_cache
-            update_provider_state(self.data, provider, {
-                "last_success": now,
-                "last_status": "unchanged" if fetched.unchanged else "updated",
-                "last_error": None,
-                "mode": mode,
-                "source_version": new_cache.source_version,
-                "index": fetched.index_validators.to_json() if fetched.index_validators else None,
-                "regions": {**(pstate.get("regions") or {}), **{r: f.version.to_json() for r, f in fetched.regions.items()}},
-                "counts": {"records": len(records)},
-            })
+            update_provider_state(
+                self.data,
+                provider,
+                {
+                    "last_success": now,
+                    "last_status": "unchanged" if fetched.unchanged else "updated",
+                    "last_error": None,
+                    "mode": mode,
+                    "source_version": new_cache.source_version,
+                    "index": fetched.index_validators.to_json() if fetched.index_validators else None,
+                    "regions": {
+                        **(pstate.get("regions") or {}),
+                        **{r: f.version.to_json() for r, f in fetched.regions.items()},
+                    },
+                    "counts": {"records": len(records)},
+                },
+            )
             if write:
                 self._write_catalog(provider, catalog, records, diff, SourceInfo(mode, new_cache.source_version, None))
         except PriceSyncError as exc:
             return self._failed(provider, mode, exc, started, **summary)
         status = "updated" if (not fetched.unchanged or write) else "unchanged"
-        result = SyncResult(provider=provider, mode=mode, status=status, wrote_back=write,
-                            duration_s=time.monotonic() - started, **summary)
+        result = SyncResult(
+            provider=provider,
+            mode=mode,
+            status=status,
+            wrote_back=write,
+            duration_s=time.monotonic() - started,
+            **summary,
+        )
         log.info(
             "%s sync %s: %d prices, %d added, %d changed, %d missing%s",
-            provider, status, result.records, result.added, result.changed, result.missing,
+            provider,
+            status,
+            result.records,
+            result.added,
+            result.changed,
+            result.missing,
             ", written back" if write else "",
         )
         return result
@@ -291,14 +347,18 @@ class SyncEngine:
         China regions, in CNY): a region priced wholly in another currency is left out with a
         warning, as long as one region in the catalog's currency remains. A region asked for by
         name stays, and the sanity guard refuses it."""
-        other = {region: f.records[0].currency for region, f in fetched.regions.items()
-                 if f.records and all(r.currency != currency for r in f.records)}
+        other = {
+            region: f.records[0].currency
+            for region, f in fetched.regions.items()
+            if f.records and all(r.currency != currency for r in f.records)
+        }
         if len(other) == len(fetched.regions):
             return
         for region, theirs in sorted(other.items()):
             del fetched.regions[region]
-            attempt.warn(f"{region} is priced in {theirs}, not the catalog's {currency}: left out "
-                         "(a catalog holds one currency)")
+            attempt.warn(
+                f"{region} is priced in {theirs}, not the catalog's {currency}: left out (a catalog holds one currency)"
+            )
 
     def _previous_cache(self, provider: str, force: bool, attempt: _Attempt) -> PriceCache | None:
         """The cache before this sync. A damaged one fails the sync (nothing is written from
@@ -340,9 +400,12 @@ class SyncEngine:
         kept = [r for r in (old.records if old else ()) if r.region not in fetched.regions]
         versions = sorted(v["version"] for v in regions.values() if v.get("version"))
         return PriceCache(
-            provider=provider, mode=mode, fetched_at=now,
+            provider=provider,
+            mode=mode,
+            fetched_at=now,
             source_version=versions[-1] if versions else None,
-            regions=regions, records=tuple(kept + records),
+            regions=regions,
+            records=tuple(kept + records),
         )
 
     @staticmethod
@@ -358,5 +421,8 @@ class SyncEngine:
         write_catalog(ensure_catalog(self.data, provider), merged)
         log.info(
             "%s catalog written back: %d added, %d changed, %d marked unavailable",
-            provider, len(diff.added), len(diff.changed), len(diff.missing),
+            provider,
+            len(diff.added),
+            len(diff.changed),
+            len(diff.missing),
         )

@@ -15,6 +15,7 @@ from decimal import Decimal
 from urllib.parse import parse_qs, quote, urlsplit
 
 from pricesync.core.providers.azure import vm_filter
+
 from tests.priceserver import PriceServer, Route
 
 PATH = "/api/retail/prices"
@@ -79,7 +80,14 @@ def traps(sku: str, region: str, price: str, series: str = "Dsv5") -> list[dict]
         item(sku, region, str(p * Decimal("0.3")), series=series, suffix=" Low Priority"),
         item(sku, region, str(p * Decimal("0.9")), series=series, windows=True, price_type="DevTestConsumption"),
         # a reservation's retailPrice is the total for the term, though the unit says "1 Hour"
-        item(sku, region, str(p * 8760 * Decimal("0.6")), series=series, price_type="Reservation", reservationTerm="1 Year"),
+        item(
+            sku,
+            region,
+            str(p * 8760 * Decimal("0.6")),
+            series=series,
+            price_type="Reservation",
+            reservationTerm="1 Year",
+        ),
         # the same meter billed from another region: not the primary meter region
         item(sku, region, str(p * 2), series=series, primary=False),
         item(sku, region, "0", series=series, suffix=" Free Trial"),
@@ -87,8 +95,18 @@ def traps(sku: str, region: str, price: str, series: str = "Dsv5") -> list[dict]
 
 
 def storage_item(region: str) -> dict:
-    return item("", region, "262.14", series="", unit="1/Month", service="Storage", meterName="S60 LRS Disk",
-                productName="Standard HDD Managed Disks", skuName="S60 LRS", serviceFamily="Storage")
+    return item(
+        "",
+        region,
+        "262.14",
+        series="",
+        unit="1/Month",
+        service="Storage",
+        meterName="S60 LRS Disk",
+        productName="Standard HDD Managed Disks",
+        skuName="S60 LRS",
+        serviceFamily="Storage",
+    )
 
 
 def page(items: list[dict], next_link: str | None) -> dict:
@@ -107,7 +125,9 @@ def next_link(region: str | None, skip: int) -> str:
     return f"{UPSTREAM}{PATH}?{query}"
 
 
-def serve_azure(server: PriceServer, items: dict[str, list[dict]], *, page_size: int = 4) -> dict[tuple[str, int], Route]:
+def serve_azure(
+    server: PriceServer, items: dict[str, list[dict]], *, page_size: int = 4
+) -> dict[tuple[str, int], Route]:
     """Serve `{region: items}` at PATH in pages of `page_size`, selected by the `$filter`'s
     armRegionName (every item when the filter names none) and `$skip`. Returns the Route of
     each (region or "*", page number) so a test can script faults on one page."""

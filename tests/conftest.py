@@ -12,8 +12,8 @@ from os import environ
 from pathlib import Path
 
 import pytest
-
 from pricesync.core.config import load_settings
+
 from tests import offerdata
 from tests.priceserver import PriceServer, Running
 
@@ -85,16 +85,34 @@ def small_catalog(path: Path, entries: list[dict] | None = None) -> Path:
         for region, prices in (("us-east-1", US_EAST_1), ("eu-west-1", EU_WEST_1)):
             for itype, os_name in prices:
                 vcpu, mem, gpu, _ = offerdata.SPECS[itype]
-                entries.append({
-                    "instance_type": itype, "family": itype.split(".")[0], "region": region, "os": os_name.lower(),
-                    "vcpu": int(vcpu), "memory_gib": float(mem.split()[0].replace(",", "")), "gpu": int(gpu or 0),
-                    "arch": "arm64" if itype.startswith("c6g") else "x86_64",
-                    "price_per_hour": None, "price_synced_at": None, "available": True,
-                })
-    path.write_text(json.dumps({
-        "schema_version": 1, "provider": "aws", "currency": "USD", "updated_at": None,
-        "source": {"mode": "bundled", "version": None, "publication_date": None}, "entries": entries,
-    }, indent=1))
+                entries.append(
+                    {
+                        "instance_type": itype,
+                        "family": itype.split(".")[0],
+                        "region": region,
+                        "os": os_name.lower(),
+                        "vcpu": int(vcpu),
+                        "memory_gib": float(mem.split()[0].replace(",", "")),
+                        "gpu": int(gpu or 0),
+                        "arch": "arm64" if itype.startswith("c6g") else "x86_64",
+                        "price_per_hour": None,
+                        "price_synced_at": None,
+                        "available": True,
+                    }
+                )
+    path.write_text(
+        json.dumps(
+            {
+                "schema_version": 1,
+                "provider": "aws",
+                "currency": "USD",
+                "updated_at": None,
+                "source": {"mode": "bundled", "version": None, "publication_date": None},
+                "entries": entries,
+            },
+            indent=1,
+        )
+    )
     return path
 
 
@@ -129,7 +147,9 @@ def cli(settings):
     """`cli("sync", "--json")` runs `pricesync` against `settings` and returns the CompletedProcess."""
 
     def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-        return subprocess.run([*CLI, *args], env=cli_env(settings), capture_output=True, text=True, timeout=timeout, check=False)
+        return subprocess.run(
+            [*CLI, *args], env=cli_env(settings), capture_output=True, text=True, timeout=timeout, check=False
+        )
 
     return run
 

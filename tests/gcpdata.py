@@ -32,14 +32,30 @@ FAMILIES = {
 }
 # Americas on-demand rates in nanos (core per vCPU hour, RAM per GiB hour); n2d and e2 are the real ones
 RATES = {
-    "c2": (33174000, 4446000), "c3": (34806000, 4664000), "e2": (21811000, 2923000),
-    "n1": (31611000, 4237000), "n2": (31611000, 4237000), "n2d": (27502000, 3686000),
-    "n4": (30120000, 4036000), "t2a": (30800000, 3850000), "t2d": (27502000, 3686000),
+    "c2": (33174000, 4446000),
+    "c3": (34806000, 4664000),
+    "e2": (21811000, 2923000),
+    "n1": (31611000, 4237000),
+    "n2": (31611000, 4237000),
+    "n2d": (27502000, 3686000),
+    "n4": (30120000, 4036000),
+    "t2a": (30800000, 3850000),
+    "t2d": (27502000, 3686000),
 }
 
 
-def sku(description: str, group: str, usage: str, location: tuple[str, list[str]], nanos: int, *,
-        units: str = "0", unit: str = "h", currency: str = "USD", tiers: list[tuple[str, int]] | None = None) -> dict:
+def sku(
+    description: str,
+    group: str,
+    usage: str,
+    location: tuple[str, list[str]],
+    nanos: int,
+    *,
+    units: str = "0",
+    unit: str = "h",
+    currency: str = "USD",
+    tiers: list[tuple[str, int]] | None = None,
+) -> dict:
     name, regions = location
     sku_id = hashlib.md5(f"{description}|{name}|{usage}".encode()).hexdigest().upper()
     sku_id = f"{sku_id[:4]}-{sku_id[4:8]}-{sku_id[8:12]}"
@@ -48,43 +64,58 @@ def sku(description: str, group: str, usage: str, location: tuple[str, list[str]
         "name": f"services/6F81-5844-456A/skus/{sku_id}",
         "skuId": sku_id,
         "description": f"{description} running in {name}" if "running in" not in description else description,
-        "category": {"serviceDisplayName": "Compute Engine", "resourceFamily": "Compute", "resourceGroup": group, "usageType": usage},
+        "category": {
+            "serviceDisplayName": "Compute Engine",
+            "resourceFamily": "Compute",
+            "resourceGroup": group,
+            "usageType": usage,
+        },
         "serviceRegions": list(regions),
-        "pricingInfo": [{
-            "summary": "",
-            "pricingExpression": {
-                "usageUnit": unit,
-                "displayQuantity": 1,
-                "tieredRates": [
-                    {"startUsageAmount": start, "unitPrice": {"currencyCode": currency, "units": u, "nanos": n}}
-                    for start, (u, n) in enumerate(tiers or [(units, nanos)])
-                ],
-                "usageUnitDescription": "gibibyte hour" if ram else "hour",
-                "baseUnit": "By.s" if ram else "s",
-                "baseUnitDescription": "byte second" if ram else "second",
-                "baseUnitConversionFactor": 3865470566400 if ram else 3600,
-            },
-            "currencyConversionRate": 1,
-            "effectiveTime": "2025-11-01T10:52:50.681Z",
-        }],
+        "pricingInfo": [
+            {
+                "summary": "",
+                "pricingExpression": {
+                    "usageUnit": unit,
+                    "displayQuantity": 1,
+                    "tieredRates": [
+                        {"startUsageAmount": start, "unitPrice": {"currencyCode": currency, "units": u, "nanos": n}}
+                        for start, (u, n) in enumerate(tiers or [(units, nanos)])
+                    ],
+                    "usageUnitDescription": "gibibyte hour" if ram else "hour",
+                    "baseUnit": "By.s" if ram else "s",
+                    "baseUnitDescription": "byte second" if ram else "second",
+                    "baseUnitConversionFactor": 3865470566400 if ram else 3600,
+                },
+                "currencyConversionRate": 1,
+                "effectiveTime": "2025-11-01T10:52:50.681Z",
+            }
+        ],
         "serviceProviderName": "Google",
         "geoTaxonomy": {"type": "MULTI_REGIONAL" if len(regions) > 1 else "REGIONAL", "regions": list(regions)},
     }
 
 
-def family_skus(family: str, location: tuple[str, list[str]], core: int, ram: int, *, traps_first: bool = False) -> list[dict]:
+def family_skus(
+    family: str, location: tuple[str, list[str]], core: int, ram: int, *, traps_first: bool = False
+) -> list[dict]:
     """The on-demand Core and Ram SKUs of a family in a location, with the trap SKUs around them."""
     prefix, (core_group, ram_group) = FAMILIES[family]
     short = prefix.removesuffix(" Instance")
-    real = [sku(f"{prefix} Core", core_group, "OnDemand", location, core),
-            sku(f"{prefix} Ram", ram_group, "OnDemand", location, ram, unit="GiBy.h")]
+    real = [
+        sku(f"{prefix} Core", core_group, "OnDemand", location, core),
+        sku(f"{prefix} Ram", ram_group, "OnDemand", location, ram, unit="GiBy.h"),
+    ]
     traps = [
         sku(f"Spot Preemptible {prefix} Core", core_group, "Preemptible", location, core // 3),
         sku(f"Spot Preemptible {prefix} Ram", ram_group, "Preemptible", location, ram // 3, unit="GiBy.h"),
         sku(f"{short} Custom Instance Core", core_group, "OnDemand", location, core + core // 20),
         sku(f"{short} Custom Instance Ram", ram_group, "OnDemand", location, ram + ram // 20, unit="GiBy.h"),
-        sku(f"Sole Tenancy Premium for {short} Sole Tenancy Instance Core", core_group, "OnDemand", location, core // 10),
-        sku(f"Commitment v1: {short} Cpu in {location[0]} for 1 Year", core_group, "Commit1Yr", location, core * 6 // 10),
+        sku(
+            f"Sole Tenancy Premium for {short} Sole Tenancy Instance Core", core_group, "OnDemand", location, core // 10
+        ),
+        sku(
+            f"Commitment v1: {short} Cpu in {location[0]} for 1 Year", core_group, "Commit1Yr", location, core * 6 // 10
+        ),
         sku(f"Reserved {short} Core in {location[0]}", core_group, "OnDemand", location, 0),
         sku(f"Reserved {short} Ram in {location[0]}", ram_group, "OnDemand", location, 0, unit="GiBy.h"),
     ]
@@ -102,7 +133,9 @@ def shared_core_skus(location: tuple[str, list[str]]) -> list[dict]:
 def other_skus(location: tuple[str, list[str]]) -> list[dict]:
     """SKUs of the same service that are no machine rate: a GPU, a tiered disk, a licence."""
     gpu = sku("Nvidia Tesla A100 GPU", "GPU", "OnDemand", location, 933908000, units="2")
-    disk = sku("Storage PD Capacity", "PDStandard", "OnDemand", location, 0, unit="GiBy.mo", tiers=[("0", 0), ("0", 40000000)])
+    disk = sku(
+        "Storage PD Capacity", "PDStandard", "OnDemand", location, 0, unit="GiBy.mo", tiers=[("0", 0), ("0", 40000000)]
+    )
     disk["category"]["resourceFamily"] = "Storage"
     memopt = sku("Memory-optimized Instance Core", "CPU", "OnDemand", location, 34800000)
     return [gpu, disk, memopt]
@@ -124,11 +157,25 @@ def serve_gcp(server: PriceServer, skus: list[dict], *, key: str, page_size: int
     in `X-Goog-Api-Key` gets the real API's 403. Returns each page's Route (for faults)."""
     chunks = [skus[i : i + page_size] for i in range(0, len(skus), page_size)] or [[]]
     routes = [
-        Route(json.dumps({"skus": chunk, "nextPageToken": f"tok{n + 1}" if n + 1 < len(chunks) else ""}, indent=2).encode())
+        Route(
+            json.dumps(
+                {"skus": chunk, "nextPageToken": f"tok{n + 1}" if n + 1 < len(chunks) else ""}, indent=2
+            ).encode()
+        )
         for n, chunk in enumerate(chunks)
     ]
-    denied = Route(json.dumps({"error": {"code": 403, "message": "The request is missing a valid API key.",
-                                         "status": "PERMISSION_DENIED"}}).encode(), status=403)
+    denied = Route(
+        json.dumps(
+            {
+                "error": {
+                    "code": 403,
+                    "message": "The request is missing a valid API key.",
+                    "status": "PERMISSION_DENIED",
+                }
+            }
+        ).encode(),
+        status=403,
+    )
 
     def respond(path: str, headers: dict, body: bytes) -> Route | None:
         if {k.lower(): v for k, v in headers.items()}.get("x-goog-api-key") != key:

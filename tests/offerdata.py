@@ -23,10 +23,17 @@ SPECS = {  # instance type -> (vcpu, memory, gpu, physicalProcessor)
     "m7g.metal": ("64", "256 GiB", None, "AWS Graviton3 Processor"),
 }
 BARE_METAL = "Compute Instance (bare metal)"
-OS_OPERATION = {"Linux": "RunInstances", "Windows": "RunInstances:0002", "RHEL": "RunInstances:0010", "SUSE": "RunInstances:000g"}
+OS_OPERATION = {
+    "Linux": "RunInstances",
+    "Windows": "RunInstances:0002",
+    "RHEL": "RunInstances:0010",
+    "SUSE": "RunInstances:000g",
+}
 
 
-def product(sku: str, itype: str, region: str = "us-east-1", *, os: str = "Linux", drop: Iterable[str] = (), **attrs) -> dict:
+def product(
+    sku: str, itype: str, region: str = "us-east-1", *, os: str = "Linux", drop: Iterable[str] = (), **attrs
+) -> dict:
     vcpu, memory, gpu, cpu = SPECS[itype]
     a = {
         "servicecode": "AmazonEC2",
@@ -92,13 +99,28 @@ def reserved(sku: str, price: str, count: int = 6, currency: str = "USD") -> dic
             "sku": sku,
             "effectiveDate": "2025-05-01T00:00:00Z",
             "priceDimensions": {
-                f"{code}.2TG2D8R56U": {"rateCode": f"{code}.2TG2D8R56U", "description": "Upfront Fee", "unit": "Quantity",
-                                        "pricePerUnit": {currency: "1161"}, "appliesTo": []},
-                f"{code}.6YS6EN2CT7": {"rateCode": f"{code}.6YS6EN2CT7", "description": "reserved instance hour",
-                                        "beginRange": "0", "endRange": "Inf", "unit": "Hrs",
-                                        "pricePerUnit": {currency: price}, "appliesTo": []},
+                f"{code}.2TG2D8R56U": {
+                    "rateCode": f"{code}.2TG2D8R56U",
+                    "description": "Upfront Fee",
+                    "unit": "Quantity",
+                    "pricePerUnit": {currency: "1161"},
+                    "appliesTo": [],
+                },
+                f"{code}.6YS6EN2CT7": {
+                    "rateCode": f"{code}.6YS6EN2CT7",
+                    "description": "reserved instance hour",
+                    "beginRange": "0",
+                    "endRange": "Inf",
+                    "unit": "Hrs",
+                    "pricePerUnit": {currency: price},
+                    "appliesTo": [],
+                },
             },
-            "termAttributes": {"LeaseContractLength": "1yr", "OfferingClass": "standard", "PurchaseOption": "Partial Upfront"},
+            "termAttributes": {
+                "LeaseContractLength": "1yr",
+                "OfferingClass": "standard",
+                "PurchaseOption": "Partial Upfront",
+            },
         }
     return terms
 
@@ -121,7 +143,9 @@ def dump(obj: object) -> bytes:
     return json.dumps(obj, indent=2, separators=(",", " : ")).encode()
 
 
-def region_offer(region: str, prices: dict[tuple[str, str], str], *, currency: str = "USD", version: str = "20251101000000") -> dict:
+def region_offer(
+    region: str, prices: dict[tuple[str, str], str], *, currency: str = "USD", version: str = "20251101000000"
+) -> dict:
     """A region's offer file with the given catalog prices plus every trap of the real files:
     a $0.00 Capacity Block twin, Dedicated and Host tenancy, an allocated capacity
     reservation at $0, BYOL, SQL pre-installed, a Local Zone product, a storage product,
@@ -144,14 +168,27 @@ def region_offer(region: str, prices: dict[tuple[str, str], str], *, currency: s
     for (itype, os), price in prices.items():
         add(product("", itype, region, os=os), price)
         if os == "Linux":
-            add(product("", itype, region, os=os, operation="RunInstances:CB", marketoption="CapacityBlock"), "0.0000000000")
-            add(product("", itype, region, os=os, tenancy="Dedicated", usagetype=f"DedicatedUsage:{itype}"), "9.9900000000")
+            add(
+                product("", itype, region, os=os, operation="RunInstances:CB", marketoption="CapacityBlock"),
+                "0.0000000000",
+            )
+            add(
+                product("", itype, region, os=os, tenancy="Dedicated", usagetype=f"DedicatedUsage:{itype}"),
+                "9.9900000000",
+            )
             add(product("", itype, region, os=os, tenancy="Host", usagetype=f"HostUsage:{itype}"), "0.0000000000")
             add(product("", itype, region, os=os, capacitystatus="AllocatedCapacityReservation"), "0.0000000000")
             add(product("", itype, region, os=os, licenseModel="Bring your own license"), "0.0100000000")
-            add(product("", itype, region, os=os, preInstalledSw="SQL Web", operation="RunInstances:0200"), "1.0000000000")
+            add(
+                product("", itype, region, os=os, preInstalledSw="SQL Web", operation="RunInstances:0200"),
+                "1.0000000000",
+            )
             add(product("", itype, f"{region}-mia-1", os=os, locationType="AWS Local Zone"), "8.8800000000")
-    storage = {"sku": "", "productFamily": "Storage", "attributes": {"servicecode": "AmazonEC2", "regionCode": region, "volumeApiName": "gp3"}}
+    storage = {
+        "sku": "",
+        "productFamily": "Storage",
+        "attributes": {"servicecode": "AmazonEC2", "regionCode": region, "volumeApiName": "gp3"},
+    }
     add(storage, "0.0800000000")
     return offer(products, od, ri, version)
 

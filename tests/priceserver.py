@@ -65,12 +65,12 @@ def _handler(server: PriceServer):
         def log_message(self, *args):  # keep test output clean
             pass
 
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             server.requests.append((self.path, dict(self.headers)))
             route = server.routes.get(self.path) or server.routes.get(self.path.split("?")[0])
             self._answer(route or self._respond(b""))
 
-        def do_POST(self):  # noqa: N802
+        def do_POST(self):
             server.requests.append((self.path, dict(self.headers)))
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             self._answer(self._respond(body))

@@ -24,13 +24,17 @@ def price_list_items(offer: dict) -> list[dict]:
     with its own terms, the offer's version and publication date."""
     items = []
     for sku, product in offer["products"].items():
-        items.append({
-            "product": product,
-            "serviceCode": "AmazonEC2",
-            "terms": {kind: offer["terms"][kind][sku] for kind in ("OnDemand", "Reserved") if sku in offer["terms"][kind]},
-            "version": offer["version"],
-            "publicationDate": offer["publicationDate"],
-        })
+        items.append(
+            {
+                "product": product,
+                "serviceCode": "AmazonEC2",
+                "terms": {
+                    kind: offer["terms"][kind][sku] for kind in ("OnDemand", "Reserved") if sku in offer["terms"][kind]
+                },
+                "version": offer["version"],
+                "publicationDate": offer["publicationDate"],
+            }
+        )
     return items
 
 
@@ -58,19 +62,27 @@ class PricingApi:
 
     def get_products(self, body: dict) -> Route:
         if self.fail_at_call is not None and len(self.calls) >= self.fail_at_call:
-            return Route(json.dumps({"__type": "InternalErrorException", "message": "internal failure"}).encode(),
-                         status=500, content_type=CONTENT_TYPE)
+            return Route(
+                json.dumps({"__type": "InternalErrorException", "message": "internal failure"}).encode(),
+                status=500,
+                content_type=CONTENT_TYPE,
+            )
         selected = [i for i in self.items if matches(i, body.get("Filters", []))]
         start = int(body.get("NextToken") or 0)
         size = min(self.page_size, int(body.get("MaxResults") or 100))
-        answer = {"FormatVersion": "aws_v1", "PriceList": [json.dumps(i, separators=(",", ":")) for i in selected[start : start + size]]}
+        answer = {
+            "FormatVersion": "aws_v1",
+            "PriceList": [json.dumps(i, separators=(",", ":")) for i in selected[start : start + size]],
+        }
         if start + size < len(selected):
             answer["NextToken"] = str(start + size)
         return Route(json.dumps(answer).encode(), content_type=CONTENT_TYPE)
 
     def get_attribute_values(self, body: dict) -> Route:
         values = sorted({i["product"]["attributes"].get(body["AttributeName"]) for i in self.items} - {None})
-        return Route(json.dumps({"AttributeValues": [{"Value": v} for v in values]}).encode(), content_type=CONTENT_TYPE)
+        return Route(
+            json.dumps({"AttributeValues": [{"Value": v} for v in values]}).encode(), content_type=CONTENT_TYPE
+        )
 
     def respond(self, path: str, headers: dict, body: bytes) -> Route | None:
         target = {k.lower(): v for k, v in headers.items()}.get("x-amz-target", "")
@@ -83,7 +95,9 @@ class PricingApi:
             return self.get_products(request)
         if target == "AWSPriceListService.GetAttributeValues":
             return self.get_attribute_values(request)
-        return Route(json.dumps({"__type": "UnknownOperationException"}).encode(), status=400, content_type=CONTENT_TYPE)
+        return Route(
+            json.dumps({"__type": "UnknownOperationException"}).encode(), status=400, content_type=CONTENT_TYPE
+        )
 
 
 def serve_pricing_api(server: PriceServer, items: list[dict], **opts) -> PricingApi:

@@ -12,7 +12,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
 from pricesync.core import catalog as catalog_mod
 from pricesync.core import fileio
 from pricesync.core.catalog import (
@@ -23,6 +22,7 @@ from pricesync.core.catalog import (
 )
 from pricesync.core.errors import CatalogError, SyncBusy
 from pricesync.core.fileio import lock_path
+
 from tests.conftest import small_catalog
 
 
@@ -138,7 +138,9 @@ def test_other_providers_catalog_is_refused(tmp_path):
 def synced(path: Path):
     """The catalog at `path` with every price set: what a write-back produces."""
     cat = load_catalog(path, "aws")
-    entries = tuple(replace(e, price_per_hour="0.1000000000", price_synced_at="2025-11-01T00:00:00Z") for e in cat.entries)
+    entries = tuple(
+        replace(e, price_per_hour="0.1000000000", price_synced_at="2025-11-01T00:00:00Z") for e in cat.entries
+    )
     return replace(cat, entries=entries, updated_at="2025-11-01T00:00:00Z")
 
 
@@ -150,7 +152,11 @@ def test_write_replaces_and_keeps_bak(tmp_path):
     assert (tmp_path / "aws_catalog.json.bak").read_bytes() == old
     assert load_catalog(path, "aws") == new
     assert '"price_per_hour": "0.1000000000"' in path.read_text()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["aws_catalog.json", "aws_catalog.json.bak", "aws_catalog.json.lock"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "aws_catalog.json",
+        "aws_catalog.json.bak",
+        "aws_catalog.json.lock",
+    ]
 
 
 def test_second_write_moves_bak_forward(tmp_path):
@@ -200,10 +206,15 @@ def test_lock_is_a_separate_file_held_across_processes(tmp_path, monkeypatch):
     path = small_catalog(tmp_path / "aws_catalog.json")
     old = path.read_bytes()
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, filelock; l = filelock.FileLock(sys.argv[1]); l.acquire(); print('held', flush=True); sys.stdin.read()",
-         str(lock_path(path))],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, filelock; l = filelock.FileLock(sys.argv[1]); l.acquire(); print('held', flush=True); sys.stdin.read()",
+            str(lock_path(path)),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline() == "held\n"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from pricesync.core.history import HistoryStore
+
 from tests.test_history import EU_V2, US_V2, US_V3, V2, V3, serve_version
 
 
@@ -30,7 +30,20 @@ def test_changes_newest_first(cli, synced):
     assert p.returncode == 0, p.stderr
     rows = lines(p.stdout)
     assert rows[0][:3] == ["price", "changes,", "newest"]
-    assert rows[1] == ["when", "(UTC)", "provider", "region", "os", "instance", "type", "old", "->", "new", "change", "source"]
+    assert rows[1] == [
+        "when",
+        "(UTC)",
+        "provider",
+        "region",
+        "os",
+        "instance",
+        "type",
+        "old",
+        "->",
+        "new",
+        "change",
+        "source",
+    ]
     body = [r[2:] for r in rows[2:]]  # without the date and time
     assert body[0] == ["aws", "us-east-1", "linux", "m5.large", "0.1000000000", "->", "0.1050000000", "+5.00%", V3]
     assert ["aws", "eu-west-1", "linux", "c6g.large", "0.0770000000", "->", "0.0731500000", "-5.00%", V2] in body
@@ -42,10 +55,25 @@ def test_changes_newest_first(cli, synced):
 def test_changes_filters_and_json(cli, synced):
     out = json.loads(cli("changes", "--instance", "m5", "--json").stdout)
     assert [(r["old"], r["new"], r["kind"], r["source_version"]) for r in out] == [
-        ("0.1000000000", "0.1050000000", "changed", V3), ("0.0960000000", "0.1000000000", "changed", V2)]
-    assert set(out[0]) == {"run_id", "at", "provider", "instance_type", "region", "os", "old", "new", "pct",
-                           "source_version", "kind"}
-    assert [r["instance_type"] for r in json.loads(cli("changes", "--region", "eu-west-1", "--json").stdout)] == ["c6g.large"]
+        ("0.1000000000", "0.1050000000", "changed", V3),
+        ("0.0960000000", "0.1000000000", "changed", V2),
+    ]
+    assert set(out[0]) == {
+        "run_id",
+        "at",
+        "provider",
+        "instance_type",
+        "region",
+        "os",
+        "old",
+        "new",
+        "pct",
+        "source_version",
+        "kind",
+    }
+    assert [r["instance_type"] for r in json.loads(cli("changes", "--region", "eu-west-1", "--json").stdout)] == [
+        "c6g.large"
+    ]
     assert len(json.loads(cli("changes", "--since", "7d", "--json").stdout)) == 6
     assert json.loads(cli("changes", "--since", "2999-01-01", "--json").stdout) == []
     assert json.loads(cli("changes", "--provider", "gcp", "--json").stdout) == []
@@ -57,8 +85,9 @@ def test_changes_filters_and_json(cli, synced):
 def test_bad_since_is_a_usage_error(cli):
     p = cli("changes", "--since", "last tuesday")
     assert p.returncode == 2
-    assert p.stderr == ("pricesync: argument --since: 'last tuesday' is neither like 7d, 12h, 2w nor a date "
-                        "such as 2025-11-01\n")
+    assert p.stderr == (
+        "pricesync: argument --since: 'last tuesday' is neither like 7d, 12h, 2w nor a date such as 2025-11-01\n"
+    )
 
 
 def test_empty_history(cli, settings):
@@ -81,7 +110,8 @@ def test_history_of_one_entry(cli, synced):
 
     out = json.loads(cli("history", "t3.micro", "--os", "RHEL", "--json").stdout)
     assert [(e["region"], e["os"], [(c["old"], c["new"]) for c in e["changes"]]) for e in out] == [
-        ("us-east-1", "rhel", [("0.0392000000", None)])]
+        ("us-east-1", "rhel", [("0.0392000000", None)])
+    ]
     assert "(no longer listed)" in cli("history", "t3.micro").stdout
 
 

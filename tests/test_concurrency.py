@@ -10,10 +10,10 @@ import subprocess
 import time
 
 import pytest
-
 from pricesync.core.cache import load_cache
 from pricesync.core.catalog import load_catalog
 from pricesync.core.state import load_state
+
 from tests.conftest import CLI, cli_env, small_catalog
 
 OFFERS = [f"/offers/v1.0/aws/AmazonEC2/20251101000000/{r}/index.json" for r in ("us-east-1", "eu-west-1")]
@@ -21,7 +21,9 @@ DEADLINE_S = 60
 
 
 def start(settings, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([*CLI, *args], env=cli_env(settings), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [*CLI, *args], env=cli_env(settings), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def first_to_exit(procs: list[subprocess.Popen]) -> subprocess.Popen:
@@ -70,7 +72,9 @@ def big_catalog(path):
     """The small catalog plus FILLER never-synced entries in another region."""
     entries = json.loads(small_catalog(path).read_text())["entries"]
     template = entries[0]
-    entries += [dict(template, instance_type=f"z{i}.large", family=f"z{i}", region="ap-filler-1") for i in range(FILLER)]
+    entries += [
+        dict(template, instance_type=f"z{i}.large", family=f"z{i}", region="ap-filler-1") for i in range(FILLER)
+    ]
     return small_catalog(path, entries)
 
 
@@ -122,13 +126,17 @@ def test_sigkill_during_write_back_leaves_old_or_new_catalog(settings):
             continue
         catalog = load_catalog(path, "aws")  # a partial file would not load
         assert len(catalog.entries) == count
-        assert {e.key: e.price_per_hour for e in catalog.entries}[("p4d.24xlarge", "us-east-1", "linux")] == "32.7726000000"
+        assert {e.key: e.price_per_hour for e in catalog.entries}[
+            ("p4d.24xlarge", "us-east-1", "linux")
+        ] == "32.7726000000"
         assert (data / "aws_catalog.json.bak").read_bytes() == old
         outcomes["new"] += 1
     assert hit_mid_write, f"no kill landed during a catalog write (seed {seed}, outcomes {outcomes})"
     # a killed process leaves no lock behind: the next sync runs, and clears its temp files
     path.write_bytes(old)
-    done = subprocess.run([*CLI, *WRITE_BACK], env=cli_env(settings), capture_output=True, text=True, timeout=DEADLINE_S, check=False)
+    done = subprocess.run(
+        [*CLI, *WRITE_BACK], env=cli_env(settings), capture_output=True, text=True, timeout=DEADLINE_S, check=False
+    )
     assert done.returncode == 0, done.stderr
     assert "written back" in done.stdout
     assert not catalog_temps(data)

@@ -6,9 +6,9 @@ import json
 import re
 
 import pytest
-
 from pricesync.core.config import load_settings
 from pricesync.core.errors import ConfigError
+
 from tests.conftest import closed_port
 
 
@@ -29,7 +29,9 @@ def test_defaults_without_a_file(tmp_path, monkeypatch):
 
 
 def test_full_file_is_read(tmp_path):
-    path = config(tmp_path, """
+    path = config(
+        tmp_path,
+        """
 [sync]
 providers = ["aws"]
 write_back = true
@@ -45,7 +47,8 @@ cron = "30 4 * * *"
 [azure]
 [gcp]
 [notify]
-""")
+""",
+    )
     s = load_settings(path, tmp_path)
     assert s.config_path == path
     assert s.sync.write_back is True

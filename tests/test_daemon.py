@@ -9,7 +9,6 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from pricesync.core.state import update_provider_state
 
 OFFER = "/offers/v1.0/aws/AmazonEC2/20251101000000/us-east-1/index.json"
@@ -32,12 +31,26 @@ def test_daemon_logs_start_survives_a_failing_run_and_stops_cleanly(settings, se
     cfg = tmp_path / "daemon.toml"
     cfg.write_text(settings.config_path.read_text() + "\n[schedule]\ncatch_up_delay_s = 0.2\n")
     # the last success is days old, so the daemon catches up at once; the source is failing
-    update_provider_state(settings.data_dir, "aws", {
-        "last_success": (datetime.now(UTC) - timedelta(days=3)).isoformat().replace("+00:00", "Z")})
+    update_provider_state(
+        settings.data_dir,
+        "aws",
+        {"last_success": (datetime.now(UTC) - timedelta(days=3)).isoformat().replace("+00:00", "Z")},
+    )
     server.routes[OFFER].status = 500
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pricesync.core.cli", "daemon", "--config", str(cfg), "--data-dir", str(settings.data_dir)],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pricesync.core.cli",
+            "daemon",
+            "--config",
+            str(cfg),
+            "--data-dir",
+            str(settings.data_dir),
+        ],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
     )
     lines: list[str] = []
     try:

@@ -16,8 +16,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from pricesync.core.catalog import bundled_catalog_file
+
 from tests.conftest import assert_files_kept, closed_port, data_snapshot
 
 INDEX = "/offers/v1.0/aws/AmazonEC2/current/region_index.json"
@@ -68,24 +68,43 @@ def drop_offer(server) -> None:
 
 # name -> (change the server, returning extra CLI args or None; stderr pattern). Exit code 1 each.
 FAULTS = {
-    "connection refused": (lambda s: ["--endpoint", f"http://127.0.0.1:{closed_port()}"],
-                           r"cannot connect to http://127\.0\.0\.1:\d+/offers/.*region_index\.json"),
-    "http 403": (serve(INDEX, b"<Error>AccessDenied</Error>", status=403), r"HTTP 403 Forbidden from .*region_index\.json"),
+    "connection refused": (
+        lambda s: ["--endpoint", f"http://127.0.0.1:{closed_port()}"],
+        r"cannot connect to http://127\.0\.0\.1:\d+/offers/.*region_index\.json",
+    ),
+    "http 403": (
+        serve(INDEX, b"<Error>AccessDenied</Error>", status=403),
+        r"HTTP 403 Forbidden from .*region_index\.json",
+    ),
     "http 404 offer file": (drop_offer, r"HTTP 404 Not Found from .*/us-east-1/index\.json"),
-    "http 500 after retries": (tweak(INDEX, fail_first=100, fail_status=500), r"HTTP 500 Internal Server Error from .*region_index\.json"),
+    "http 500 after retries": (
+        tweak(INDEX, fail_first=100, fail_status=500),
+        r"HTTP 500 Internal Server Error from .*region_index\.json",
+    ),
     "index timeout": (tweak(INDEX, delay_s=3.0), r"timed out talking to .*region_index\.json"),
     # the ~300 kB offer goes out in 64 KiB chunks; the second one comes too late
     "offer stalls mid-stream": (tweak(OFFER, chunk_delay_s=3.0), r"timed out talking to .*/us-east-1/index\.json"),
     "body cut off": (cut_off, r"download of .*/us-east-1/index\.json was cut off: .*received \d+ bytes, expected \d+"),
-    "html error page": (serve(INDEX, b"<!DOCTYPE html><html><body><h1>Service Unavailable</h1></body></html>", content_type="text/html"),
-                        r"region_index\.json returned HTML \(an error page\?\), not JSON"),
+    "html error page": (
+        serve(
+            INDEX, b"<!DOCTYPE html><html><body><h1>Service Unavailable</h1></body></html>", content_type="text/html"
+        ),
+        r"region_index\.json returned HTML \(an error page\?\), not JSON",
+    ),
     "index of the wrong shape": (serve(INDEX, b'{"offers": {}}'), r"is not an AWS region index \(no 'regions'\)"),
     "index not JSON": (serve(INDEX, b'{"regions": '), r"region_index\.json did not return valid JSON"),
-    "offer of the wrong shape": (serve(OFFER, b'{"formatVersion": "v1.0", "terms": {}}'), r"offer file for us-east-1 has no 'products'"),
-    "offer not JSON": (serve(OFFER, b'{"products": {"SKU": {"sku": nope}}}'),
-                       r"offer file for us-east-1 is not valid JSON \(within bytes 0-\d+: lexical error: invalid string in json text\.\)$"),
-    "region not in the index": (lambda s: ["--region", "ap-south-9"],
-                                r"region ap-south-9 is not in the AWS price list index \(2 regions listed\)"),
+    "offer of the wrong shape": (
+        serve(OFFER, b'{"formatVersion": "v1.0", "terms": {}}'),
+        r"offer file for us-east-1 has no 'products'",
+    ),
+    "offer not JSON": (
+        serve(OFFER, b'{"products": {"SKU": {"sku": nope}}}'),
+        r"offer file for us-east-1 is not valid JSON \(within bytes 0-\d+: lexical error: invalid string in json text\.\)$",
+    ),
+    "region not in the index": (
+        lambda s: ["--region", "ap-south-9"],
+        r"region ap-south-9 is not in the AWS price list index \(2 regions listed\)",
+    ),
 }
 HITS = {"http 403": 1, "http 500 after retries": 3}  # 4xx is not retried; 5xx is, `retries` (2) times
 
@@ -130,12 +149,24 @@ def test_transient_failure_then_success(cli, aws_server, status, retry_after):
 
 # name -> (file, how it is damaged, CLI args, stderr pattern with {path})
 DAMAGE = {
-    "corrupt catalog": ("aws_catalog.json", lambda text: '{"schema_version": 1, "entries": [{"instance_type": "m5.lar',
-                        SYNC, r"catalog {path} is not valid JSON"),
-    "invalid catalog": ("aws_catalog.json", lambda text: text.replace('"vcpu": 96', '"vcpu": "96"'),
-                        SYNC, r"{path}: entries\[\d+\] 'vcpu' has the wrong type \(str\)"),
-    "corrupt cache": ("aws_cache.json", lambda text: '{"schema_version": 1}',
-                      ("sync", "--write-back"), r"price cache {path} has the wrong shape"),
+    "corrupt catalog": (
+        "aws_catalog.json",
+        lambda text: '{"schema_version": 1, "entries": [{"instance_type": "m5.lar',
+        SYNC,
+        r"catalog {path} is not valid JSON",
+    ),
+    "invalid catalog": (
+        "aws_catalog.json",
+        lambda text: text.replace('"vcpu": 96', '"vcpu": "96"'),
+        SYNC,
+        r"{path}: entries\[\d+\] 'vcpu' has the wrong type \(str\)",
+    ),
+    "corrupt cache": (
+        "aws_cache.json",
+        lambda text: '{"schema_version": 1}',
+        ("sync", "--write-back"),
+        r"price cache {path} has the wrong shape",
+    ),
 }
 
 
@@ -167,7 +198,10 @@ def read_only(directory: Path):
     if os.geteuid() != 0:
         directory.chmod(0o555)
         undo = ["chmod", "755", str(directory)]
-    elif shutil.which("chattr") and subprocess.run(["chattr", "+i", str(directory)], capture_output=True, check=False).returncode == 0:
+    elif (
+        shutil.which("chattr")
+        and subprocess.run(["chattr", "+i", str(directory)], capture_output=True, check=False).returncode == 0
+    ):
         undo = ["chattr", "-i", str(directory)]
     else:
         pytest.skip("running as root without chattr +i: cannot make a directory read-only")

@@ -10,12 +10,12 @@ import sys
 import textwrap
 
 import pytest
-
 from pricesync.core import history
 from pricesync.core.cache import PriceCache
 from pricesync.core.history import HistoryError, HistoryStore, cache_changes
 from pricesync.core.models import PriceRecord, SyncResult
 from pricesync.core.sync import SyncEngine
+
 from tests.conftest import EU_WEST_1, US_EAST_1, serve_aws
 
 V1, V2, V3 = "20251101000000", "20251201000000", "20260101000000"
@@ -77,7 +77,9 @@ def test_history_across_syncs_stores_only_changes(engine, store, aws_server):
     newest = store.changes()
     assert [moved(newest[:1])] == [{M5_US: ("0.1000000000", "0.1050000000")}] and len(newest) == 6
     assert [(r.old, r.new, r.source_version) for r in store.entry_history(M5_US)] == [
-        ("0.0960000000", "0.1000000000", V2), ("0.1000000000", "0.1050000000", V3)]
+        ("0.0960000000", "0.1000000000", V2),
+        ("0.1000000000", "0.1050000000", V3),
+    ]
     with sqlite3.connect(store.path) as db:
         assert db.execute("SELECT count(*) FROM change").fetchone() == (6,)
 
@@ -125,7 +127,9 @@ def _cache(prices: dict, regions=("us-east-1",)) -> PriceCache:
 
 def test_cache_changes_compares_decimals_and_skips_new_regions():
     before = _cache({("a", "us-east-1", "linux"): "0.10"})
-    after = _cache({("a", "us-east-1", "linux"): "0.1000", ("b", "eu-west-1", "linux"): "1"}, ("us-east-1", "eu-west-1"))
+    after = _cache(
+        {("a", "us-east-1", "linux"): "0.1000", ("b", "eu-west-1", "linux"): "1"}, ("us-east-1", "eu-west-1")
+    )
     assert cache_changes(before, after) == []  # same price, other spelling; eu-west-1 is a baseline
     assert cache_changes(None, after) == [] and cache_changes(before, None) == []
 
@@ -210,8 +214,10 @@ WRITER = textwrap.dedent("""
 
 def test_two_processes_write_at_once(tmp_path):
     n = 150
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), name, str(n)], stderr=subprocess.PIPE, text=True)
-             for name in ("daemon", "tui")]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), name, str(n)], stderr=subprocess.PIPE, text=True)
+        for name in ("daemon", "tui")
+    ]
     errors = [p.communicate(timeout=120)[1] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], errors
     store = HistoryStore(tmp_path)

@@ -11,12 +11,12 @@ import socket
 import threading
 
 import pytest
-
 from pricesync.core import notify
 from pricesync.core.config import load_settings
 from pricesync.core.errors import ConfigError
 from pricesync.core.notify import parse_webhooks
 from pricesync.core.sync import SyncEngine
+
 from tests.conftest import EU_WEST_1, US_EAST_1, closed_port
 from tests.priceserver import Route
 from tests.test_history import EU_V2, US_V2, V2, serve_version
@@ -75,18 +75,21 @@ def sync_a_price_change(settings, server, **kwargs):
 # -- config -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("table, message", [
-    ({"url": "http://h/x", "colour": "red", "retry": 1}, "unknown key(s): colour, retry (known: format, "),
-    ({"secret": "s"}, "url is required"),
-    ({"url": "ftp://h/x"}, "url must be an http:// or https:// URL with a host"),
-    ({"url": "http:///x"}, "url must be an http:// or https:// URL with a host"),
-    ({"url": "http://h", "format": "xml"}, "format must be 'json' or 'slack', not 'xml'"),
-    ({"url": "http://h", "timeout_s": 0}, "timeout_s must be a number > 0"),
-    ({"url": "http://h", "min_change_pct": -1}, "min_change_pct must be a number >= 0"),
-    ({"url": "http://h", "min_change_pct": True}, "min_change_pct must be a number >= 0"),
-    ({"url": "http://h", "providers": ["aws", "oracle"]}, "providers must be a list of aws, azure, gcp"),
-    ({"url": "http://h", "secret": 5}, "secret must be a string"),
-])
+@pytest.mark.parametrize(
+    "table, message",
+    [
+        ({"url": "http://h/x", "colour": "red", "retry": 1}, "unknown key(s): colour, retry (known: format, "),
+        ({"secret": "s"}, "url is required"),
+        ({"url": "ftp://h/x"}, "url must be an http:// or https:// URL with a host"),
+        ({"url": "http:///x"}, "url must be an http:// or https:// URL with a host"),
+        ({"url": "http://h", "format": "xml"}, "format must be 'json' or 'slack', not 'xml'"),
+        ({"url": "http://h", "timeout_s": 0}, "timeout_s must be a number > 0"),
+        ({"url": "http://h", "min_change_pct": -1}, "min_change_pct must be a number >= 0"),
+        ({"url": "http://h", "min_change_pct": True}, "min_change_pct must be a number >= 0"),
+        ({"url": "http://h", "providers": ["aws", "oracle"]}, "providers must be a list of aws, azure, gcp"),
+        ({"url": "http://h", "secret": 5}, "secret must be a string"),
+    ],
+)
 def test_bad_webhook_tables_are_named(table, message):
     with pytest.raises(ConfigError) as err:
         parse_webhooks([{"url": "http://h"}, table], "cfg.toml")
@@ -98,14 +101,22 @@ def test_a_bad_webhook_fails_the_cli_with_one_line(cli, settings):
     settings.config_path.write_text(settings.config_path.read_text() + 'colour = "red"\n')
     p = cli("list")
     assert p.returncode == 2
-    assert p.stderr.strip().endswith("[[notify.webhook]] #1: unknown key(s): colour (known: format, min_change_pct, "
-                                     "providers, secret, timeout_s, url)")
+    assert p.stderr.strip().endswith(
+        "[[notify.webhook]] #1: unknown key(s): colour (known: format, min_change_pct, "
+        "providers, secret, timeout_s, url)"
+    )
     assert len(p.stderr.strip().splitlines()) == 1
 
 
 def test_defaults_and_the_safe_name():
     (hook,) = parse_webhooks([{"url": f"https://user:pw@hooks.example:8443/a/b?token={TOKEN}#frag"}], "cfg")
-    assert (hook.min_change_pct, hook.providers, hook.format, hook.timeout_s, hook.secret) == (0.0, (), "json", 10.0, "")
+    assert (hook.min_change_pct, hook.providers, hook.format, hook.timeout_s, hook.secret) == (
+        0.0,
+        (),
+        "json",
+        10.0,
+        "",
+    )
     assert hook.name == "https://hooks.example:8443/a/b"
     assert TOKEN not in repr(hook) and "pw" not in repr(hook)
 
@@ -131,12 +142,24 @@ def test_price_change_posts_one_signed_summary(settings, aws_server):
     stamp = int(header(headers, "X-Pricesync-Timestamp"))
     assert payload.pop("sent_at") == notify.datetime.fromtimestamp(stamp, notify.UTC).isoformat().replace("+00:00", "Z")
     assert payload == {
-        "event": "pricesync.prices_changed", "provider": "aws", "mode": "public",
-        "regions": ["eu-west-1", "us-east-1"], "source_version": V2, "wrote_back": False,
+        "event": "pricesync.prices_changed",
+        "provider": "aws",
+        "mode": "public",
+        "regions": ["eu-west-1", "us-east-1"],
+        "source_version": V2,
+        "wrote_back": False,
         "counts": {"records": 9, "changed": 1, "added": 0, "removed": 0},
         "catalog": {"added": 0, "changed": 9, "missing": 0},
-        "changes": [{"instance_type": "m5.large", "region": "us-east-1", "os": "linux",
-                     "old": "0.0960000000", "new": "0.1000000000", "pct": 4.17}],
+        "changes": [
+            {
+                "instance_type": "m5.large",
+                "region": "us-east-1",
+                "os": "linux",
+                "old": "0.0960000000",
+                "new": "0.1000000000",
+                "pct": 4.17,
+            }
+        ],
         "more_changes": 0,
     }
 
@@ -156,14 +179,24 @@ def test_top_changes_first_capped_and_filtered(settings, aws_server, monkeypatch
     assert gcp == []
     payload = json.loads(all_[0][1])
     assert [(c["instance_type"], c["pct"]) for c in payload["changes"]] == [
-        ("p4d.24xlarge", -10.0), ("c6g.large", -5.0), ("m5.large", 4.17), ("t3.micro", None)]
+        ("p4d.24xlarge", -10.0),
+        ("c6g.large", -5.0),
+        ("m5.large", 4.17),
+        ("t3.micro", None),
+    ]
     assert payload["more_changes"] == 1 and payload["wrote_back"] is True
     assert payload["counts"] == {"records": 9, "changed": 3, "added": 1, "removed": 1}
     assert all(header(h, "X-Pricesync-Signature") is None for h, _ in all_)  # no secret, no signature
-    assert [c["instance_type"] for c in json.loads(big[0][1])["changes"]] == ["p4d.24xlarge", "t3.micro", "x1e.32xlarge"]
+    assert [c["instance_type"] for c in json.loads(big[0][1])["changes"]] == [
+        "p4d.24xlarge",
+        "t3.micro",
+        "x1e.32xlarge",
+    ]
     text = json.loads(slack[0][1])["text"]
-    assert text.startswith("*pricesync*: aws prices moved (3 changed, 1 added, 1 removed; eu-west-1, us-east-1; "
-                           f"source {V2}; written back)")
+    assert text.startswith(
+        "*pricesync*: aws prices moved (3 changed, 1 added, 1 removed; eu-west-1, us-east-1; "
+        f"source {V2}; written back)"
+    )
     assert "p4d.24xlarge us-east-1 linux: 32.7726000000 -&gt; 29.4953400000 (-10.00%)" in text
     assert "t3.micro us-east-1 rhel: 0.0392000000 -&gt; gone" in text and "... and 1 more" in text
 
@@ -208,8 +241,9 @@ def silent_port():
 
 
 def test_cli_sync_waits_only_up_to_the_timeout_and_logs_no_secret(cli, settings, aws_server, silent_port):
-    with_webhooks(settings, {"url": f"http://127.0.0.1:{silent_port}/hook?token={TOKEN}", "secret": SECRET,
-                             "timeout_s": 0.3})
+    with_webhooks(
+        settings, {"url": f"http://127.0.0.1:{silent_port}/hook?token={TOKEN}", "secret": SECRET, "timeout_s": 0.3}
+    )
     SyncEngine(settings, listeners=[]).sync("aws")
     serve_version(aws_server, V2, US_V2, EU_V2)
     p = cli("sync")
@@ -243,8 +277,11 @@ def test_failures_are_logged_without_secrets(settings, aws_server, caplog):
 def test_notify_test_reports_each_webhook(cli, settings, aws_server):
     ok = receiver(aws_server, "/ok")
     receiver(aws_server, "/bad", Route(b"nope", status=500))
-    with_webhooks(settings, {"url": hook_url(aws_server, "/ok"), "secret": SECRET, "format": "json"},
-                  {"url": hook_url(aws_server, "/bad")})
+    with_webhooks(
+        settings,
+        {"url": hook_url(aws_server, "/ok"), "secret": SECRET, "format": "json"},
+        {"url": hook_url(aws_server, "/bad")},
+    )
     p = cli("notify", "test")
     assert p.returncode == 1
     assert p.stdout.splitlines() == [

@@ -10,9 +10,9 @@ import io
 from collections.abc import Callable, Iterable
 
 import pytest
-
 from pricesync.core.errors import SourceError
 from pricesync.core.providers.aws_offer import parse_offer
+
 from tests import offerdata
 from tests.conftest import US_EAST_1
 
@@ -75,8 +75,13 @@ def test_region_offer_gives_exactly_the_catalog_prices(chunk):
     assert all(r.region == REGION and r.currency == "USD" for r in records.values())
     # one of each trap per Linux type (5), Dedicated + Host tenancy, the storage product
     assert skipped == {
-        "not_on_demand_market": 4, "not_shared_tenancy": 8, "capacity_reservation": 4, "byol": 4,
-        "preinstalled_software": 4, "other_location": 4, "not_compute": 1,
+        "not_on_demand_market": 4,
+        "not_shared_tenancy": 8,
+        "capacity_reservation": 4,
+        "byol": 4,
+        "preinstalled_software": 4,
+        "other_location": 4,
+        "not_compute": 1,
     }
 
 
@@ -90,8 +95,11 @@ def test_specs_come_from_the_file():
     assert records[("t3.micro", "rhel")].memory_gib == 1.0
 
 
-BARE_METAL = {("i3en.metal", "Linux"): "10.8480000000", ("c7i.metal-24xl", "Linux"): "4.2840000000",
-              ("m7g.metal", "SUSE"): "2.7532000000"}
+BARE_METAL = {
+    ("i3en.metal", "Linux"): "10.8480000000",
+    ("c7i.metal-24xl", "Linux"): "4.2840000000",
+    ("m7g.metal", "SUSE"): "2.7532000000",
+}
 
 
 @pytest.mark.parametrize("chunk", CHUNKS)
@@ -99,12 +107,18 @@ def test_bare_metal_is_selected_with_its_specs(chunk):
     """Real offer files label `*.metal` products "Compute Instance (bare metal)" (the Product
     Family column of ../shared/realdata/ec2-priceit/examples/3-global-pricing-file-sample.csv)."""
     offer = offerdata.region_offer(REGION, US_EAST_1 | BARE_METAL)
-    assert {p["productFamily"] for p in offer["products"].values() if ".metal" in p["attributes"].get("instanceType", "")} == {
-        "Compute Instance (bare metal)"}
+    assert {
+        p["productFamily"] for p in offer["products"].values() if ".metal" in p["attributes"].get("instanceType", "")
+    } == {"Compute Instance (bare metal)"}
     records, skipped = parse(offer, chunk)
     assert {k: r.price_per_hour for k, r in records.items() if ".metal" in k[0]} == {
-        (itype, os.lower()): price for (itype, os), price in BARE_METAL.items()}
-    i3en, c7i, m7g = records[("i3en.metal", "linux")], records[("c7i.metal-24xl", "linux")], records[("m7g.metal", "suse")]
+        (itype, os.lower()): price for (itype, os), price in BARE_METAL.items()
+    }
+    i3en, c7i, m7g = (
+        records[("i3en.metal", "linux")],
+        records[("c7i.metal-24xl", "linux")],
+        records[("m7g.metal", "suse")],
+    )
     assert (i3en.family, i3en.vcpu, i3en.memory_gib, i3en.gpu, i3en.arch) == ("i3en", 96, 768.0, 0, "x86_64")
     assert (c7i.family, c7i.vcpu, c7i.memory_gib) == ("c7i", 96, 192.0)
     assert (m7g.family, m7g.arch) == ("m7g", "arm64")
@@ -127,16 +141,44 @@ def test_cny_region_keeps_cny():
 # -- each trap alone, placed before its legitimate twin -----------------------------------------
 
 TRAPS = {
-    "capacity block $0 twin": ({"operation": "RunInstances:CB", "marketoption": "CapacityBlock"}, "0.0000000000", "not_on_demand_market"),
-    "capacity block, no marketoption": ({"operation": "RunInstances:CB", "drop": ["marketoption"]}, "0.0000000000", "other_operation"),
+    "capacity block $0 twin": (
+        {"operation": "RunInstances:CB", "marketoption": "CapacityBlock"},
+        "0.0000000000",
+        "not_on_demand_market",
+    ),
+    "capacity block, no marketoption": (
+        {"operation": "RunInstances:CB", "drop": ["marketoption"]},
+        "0.0000000000",
+        "other_operation",
+    ),
     "dedicated tenancy": ({"tenancy": "Dedicated"}, "40.0000000000", "not_shared_tenancy"),
     "host tenancy $0": ({"tenancy": "Host"}, "0.0000000000", "not_shared_tenancy"),
-    "allocated capacity reservation $0": ({"capacitystatus": "AllocatedCapacityReservation"}, "0.0000000000", "capacity_reservation"),
-    "unused capacity reservation": ({"capacitystatus": "UnusedCapacityReservation"}, "32.7726000000", "capacity_reservation"),
+    "allocated capacity reservation $0": (
+        {"capacitystatus": "AllocatedCapacityReservation"},
+        "0.0000000000",
+        "capacity_reservation",
+    ),
+    "unused capacity reservation": (
+        {"capacitystatus": "UnusedCapacityReservation"},
+        "32.7726000000",
+        "capacity_reservation",
+    ),
     "byol": ({"licenseModel": "Bring your own license"}, "1.0000000000", "byol"),
-    "sql pre-installed": ({"preInstalledSw": "SQL Web", "operation": "RunInstances:0200"}, "35.0000000000", "preinstalled_software"),
-    "local zone in a region file": ({"regionCode": "us-east-1-mia-1", "locationType": "AWS Local Zone"}, "40.0000000000", "other_location"),
-    "wavelength zone without regionCode": ({"locationType": "AWS Wavelength Zone", "drop": ["regionCode"]}, "40.0000000000", "other_location"),
+    "sql pre-installed": (
+        {"preInstalledSw": "SQL Web", "operation": "RunInstances:0200"},
+        "35.0000000000",
+        "preinstalled_software",
+    ),
+    "local zone in a region file": (
+        {"regionCode": "us-east-1-mia-1", "locationType": "AWS Local Zone"},
+        "40.0000000000",
+        "other_location",
+    ),
+    "wavelength zone without regionCode": (
+        {"locationType": "AWS Wavelength Zone", "drop": ["regionCode"]},
+        "40.0000000000",
+        "other_location",
+    ),
     "windows byol operation for linux": ({"operation": "RunInstances:0800"}, "1.0000000000", "other_operation"),
 }
 
@@ -183,7 +225,9 @@ def test_reserved_term_under_on_demand_is_ignored():
 
 def test_reserved_term_beside_the_on_demand_one_does_not_make_it_ambiguous():
     prod, terms = legit()
-    records, skipped = parse(offer_of([(prod, lambda sku: offerdata.reserved(sku, "20.0000000000", count=2) | terms(sku))]))
+    records, skipped = parse(
+        offer_of([(prod, lambda sku: offerdata.reserved(sku, "20.0000000000", count=2) | terms(sku))])
+    )
     assert records[("p4d.24xlarge", "linux")].price_per_hour == "32.7726000000"
     assert skipped == {}
 
@@ -213,8 +257,10 @@ def test_product_without_terms_is_counted():
 @pytest.mark.parametrize("chunk", CHUNKS)
 def test_layouts_give_the_same_records(order, chunk):
     items = [legit(), legit("m5.large", "0.0960000000"), legit("c6g.large", "0.0680000000", os="Linux")]
-    trap = (offerdata.product("", "m5.large", REGION, capacitystatus="AllocatedCapacityReservation"),
-            od("0.0000000000"))
+    trap = (
+        offerdata.product("", "m5.large", REGION, capacitystatus="AllocatedCapacityReservation"),
+        od("0.0000000000"),
+    )
     records, skipped = parse(offer_of([trap, *items], order=order), chunk)
     assert {k: r.price_per_hour for k, r in records.items()} == {
         ("p4d.24xlarge", "linux"): "32.7726000000",

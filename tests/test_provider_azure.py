@@ -9,13 +9,13 @@ from decimal import Decimal
 from importlib import resources
 
 import pytest
-
 from pricesync.core.catalog import bundled_catalog_file, load_catalog
 from pricesync.core.config import load_settings
 from pricesync.core.providers import make_provider
 from pricesync.core.providers.base import FetchRequest
 from pricesync.core.providers.specs import bundled_specs
 from pricesync.core.sync import SyncEngine
+
 from tests import azuredata as az
 from tests.conftest import CLI, assert_files_kept, cli_env, data_snapshot
 
@@ -38,7 +38,11 @@ def fixture_items(region: str) -> tuple[list[dict], dict[tuple[str, str, str], s
     items: list[dict] = [az.storage_item(region)]
     expected: dict[tuple[str, str, str], str] = {}
     for i, (size, os_, family) in enumerate(bundled(region)):
-        price = LONG if (size, os_) == ("Standard_D2s_v5", "linux") else f"{Decimal(i + 1) * Decimal('0.0137') + Decimal(len(region)) / 1000}"
+        price = (
+            LONG
+            if (size, os_) == ("Standard_D2s_v5", "linux")
+            else f"{Decimal(i + 1) * Decimal('0.0137') + Decimal(len(region)) / 1000}"
+        )
         # the API spells some sizes in another case than the catalog does
         sku = "Standard_E2S_V5" if size == "Standard_E2s_v5" else size
         real = az.item(sku, region, price, series=family, windows=os_ == "windows")
@@ -86,8 +90,15 @@ def test_pay_as_you_go_prices_only_with_bundled_specs(azure_settings, served):
     assert {r.key: r.price_per_hour for r in f.records} == expected["eastus"]
     assert {r.currency for r in f.records} == {"USD"}
     n_linux = sum(1 for _, os_, _ in bundled("eastus") if os_ == "linux")
-    assert f.skipped == {"spot": 2 * n_linux, "low_priority": n_linux, "devtest": n_linux, "reservation": n_linux,
-                         "duplicate": n_linux, "zero_price": n_linux, "other_service": 1}
+    assert f.skipped == {
+        "spot": 2 * n_linux,
+        "low_priority": n_linux,
+        "devtest": n_linux,
+        "reservation": n_linux,
+        "duplicate": n_linux,
+        "zero_price": n_linux,
+        "other_service": 1,
+    }
     by_key = {r.key: r for r in f.records}
     d2 = by_key[("Standard_D2s_v5", "eastus", "linux")]
     assert (d2.price_per_hour, d2.vcpu, d2.memory_gib, d2.family, d2.arch) == (LONG, 2, 8.0, "Dsv5", "x86_64")
@@ -98,7 +109,9 @@ def test_pay_as_you_go_prices_only_with_bundled_specs(azure_settings, served):
 
 
 def test_unknown_size_is_added_with_unknown_specs(azure_settings, served):
-    rec = next(r for r in fetch(azure_settings, ["westeurope"]).regions["westeurope"].records if r.instance_type == UNKNOWN)
+    rec = next(
+        r for r in fetch(azure_settings, ["westeurope"]).regions["westeurope"].records if r.instance_type == UNKNOWN
+    )
     assert UNKNOWN.lower() not in bundled_specs("azure")
     assert (rec.vcpu, rec.memory_gib, rec.gpu, rec.arch, rec.family) == (None, None, None, None, "ZZsv9")
 
@@ -112,7 +125,10 @@ def test_pages_follow_next_page_link_on_the_configured_endpoint(azure_settings, 
     assert len(paths) == pages  # every NextPageLink (https://prices.azure.com:443/...) fetched from 127.0.0.1
     first = paths[0]
     assert "currencyCode=%27USD%27" in first
-    assert "%24filter=serviceName+eq+%27Virtual+Machines%27+and+priceType+eq+%27Consumption%27+and+armRegionName+eq+%27eastus%27" in first
+    assert (
+        "%24filter=serviceName+eq+%27Virtual+Machines%27+and+priceType+eq+%27Consumption%27+and+armRegionName+eq+%27eastus%27"
+        in first
+    )
     assert [p.rsplit("$skip=", 1)[-1] for p in paths[1:]] == [str(50 * n) for n in range(1, pages)]
     assert all(routes[("eastus", n)].hits == 1 for n in range(pages))
 
@@ -125,7 +141,9 @@ def test_progress_counts_the_bytes_of_every_page(azure_settings, served):
     provider.close()
     assert {region for region, *_ in seen} == {"eastus"}
     done = [n for _, n, _, _ in seen]
-    assert done == sorted(done) and done[-1] == sum(len(r.body) for (region, _), r in routes.items() if region == "eastus")
+    assert done == sorted(done) and done[-1] == sum(
+        len(r.body) for (region, _), r in routes.items() if region == "eastus"
+    )
     counts = [n for *_, n in seen]
     assert counts == sorted(counts) and counts[-1] > 0
 
@@ -199,8 +217,13 @@ def test_all_regions_is_one_listing_grouped_by_region(azure_settings, served, se
 def test_cli_sync_write_back_and_list(azure_settings, served):
     expected, _ = served
     env = cli_env(azure_settings)
-    p = subprocess.run([*CLI, "sync", "--provider", "azure", "--write-back", "--json"], env=env,
-                       capture_output=True, text=True, timeout=120)
+    p = subprocess.run(
+        [*CLI, "sync", "--provider", "azure", "--write-back", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
     assert (out["provider"], out["mode"], out["status"], out["wrote_back"]) == ("azure", "api", "updated", True)
@@ -209,12 +232,27 @@ def test_cli_sync_write_back_and_list(azure_settings, served):
     prices = {e.key: e.price_per_hour for e in catalog.entries if e.region in REGIONS}
     assert prices == {k: v for region in REGIONS for k, v in expected[region].items()}
     assert all(e.price_per_hour is None for e in catalog.entries if e.region not in REGIONS)
-    listed = subprocess.run([*CLI, "list", "--provider", "azure", "--region", "eastus", "--filter", "ZZ4s", "--csv"],
-                            env=env, capture_output=True, text=True, timeout=60)
+    listed = subprocess.run(
+        [*CLI, "list", "--provider", "azure", "--region", "eastus", "--filter", "ZZ4s", "--csv"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     header, row = listed.stdout.splitlines()
     entry = dict(zip(header.split(","), row.split(",")))
-    assert (entry["instance_type"], entry["family"], entry["price_per_hour"], entry["available"]) == (UNKNOWN, "ZZsv9", "0.4410", "True")
+    assert (entry["instance_type"], entry["family"], entry["price_per_hour"], entry["available"]) == (
+        UNKNOWN,
+        "ZZsv9",
+        "0.4410",
+        "True",
+    )
     assert entry["vcpu"] == entry["memory_gib"] == entry["gpu"] == entry["arch"] == ""  # unknown, not invented
-    table = subprocess.run([*CLI, "list", "--provider", "azure", "--region", "eastus", "--filter", "ZZ4s"],
-                           env=env | {"COLUMNS": "200"}, capture_output=True, text=True, timeout=60)
+    table = subprocess.run(
+        [*CLI, "list", "--provider", "azure", "--region", "eastus", "--filter", "ZZ4s"],
+        env=env | {"COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert UNKNOWN in table.stdout and "?" in table.stdout  # unknown specs shown as such

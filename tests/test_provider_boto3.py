@@ -7,7 +7,6 @@ import json
 import subprocess
 
 import pytest
-
 from pricesync.core.config import load_settings
 from pricesync.core.errors import ConfigError
 from pricesync.core.providers import make_provider
@@ -15,14 +14,27 @@ from pricesync.core.providers.aws_boto3 import AwsBoto3Provider
 from pricesync.core.providers.aws_public import AwsPublicProvider
 from pricesync.core.providers.base import FetchRequest
 from pricesync.core.sync import SyncEngine
+
 from tests import offerdata
 from tests.conftest import CLI, EU_WEST_1, US_EAST_1, assert_files_kept, cli_env, data_snapshot
 from tests.pricingapi import price_list_items, serve_pricing_api
 
 REGIONS = {"us-east-1": US_EAST_1, "eu-west-1": EU_WEST_1}
-AWS_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
-           "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_WEB_IDENTITY_TOKEN_FILE",
-           "AWS_ROLE_ARN", "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_PRICING")
+AWS_ENV = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_MAX_ATTEMPTS",
+    "AWS_RETRY_MODE",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_PRICING",
+)
 
 
 VERSION = "20251101000000"
@@ -34,11 +46,19 @@ def offers(regions=REGIONS) -> dict[str, dict]:
     out = {}
     for region, prices in regions.items():
         offer = offerdata.region_offer(region, prices, version=VERSION)
-        cb = offerdata.product("CBPRICED" + region.upper().replace("-", "")[:8], "m5.xlarge", region,
-                               operation="RunInstances:CB", marketoption="CapacityBlock")
+        cb = offerdata.product(
+            "CBPRICED" + region.upper().replace("-", "")[:8],
+            "m5.xlarge",
+            region,
+            operation="RunInstances:CB",
+            marketoption="CapacityBlock",
+        )
         # first, so that it would win over the real m5.xlarge SKU if it were not skipped
         offer["products"] = {cb["sku"]: cb, **offer["products"]}
-        offer["terms"]["OnDemand"] = {cb["sku"]: offerdata.on_demand(cb["sku"], "4.5000000000"), **offer["terms"]["OnDemand"]}
+        offer["terms"]["OnDemand"] = {
+            cb["sku"]: offerdata.on_demand(cb["sku"], "4.5000000000"),
+            **offer["terms"]["OnDemand"],
+        }
         out[region] = offer
     return out
 
@@ -50,8 +70,10 @@ def pricing_items(regions=REGIONS) -> list[dict]:
 
 def serve_offer_files(server) -> None:
     """`offers` as the public Bulk API serves them: a region index and one file per region."""
-    server.set("/offers/v1.0/aws/AmazonEC2/current/region_index.json",
-               offerdata.dump(offerdata.region_index({r: VERSION for r in REGIONS})))
+    server.set(
+        "/offers/v1.0/aws/AmazonEC2/current/region_index.json",
+        offerdata.dump(offerdata.region_index(dict.fromkeys(REGIONS, VERSION))),
+    )
     for region, offer in offers().items():
         server.set(f"/offers/v1.0/aws/AmazonEC2/{VERSION}/{region}/index.json", offerdata.dump(offer))
 
@@ -114,7 +136,8 @@ def test_pages_filters_versions_and_skips(aws_env, server, boto_settings):
     provider.close()
     f = result.regions["us-east-1"]
     assert {(r.instance_type, r.os): r.price_per_hour for r in f.records} == {
-        (t, os.lower()): p for (t, os), p in US_EAST_1.items()}
+        (t, os.lower()): p for (t, os), p in US_EAST_1.items()
+    }
     assert f.version.version == "20251101000000" and f.publication_date == "2025-11-01T00:00:00Z"
     # the Capacity Block SKUs (4 twins at $0, one priced) pass the filters and are skipped, counted
     assert f.skipped == {"not_on_demand_market": 5}
@@ -130,7 +153,11 @@ def test_pages_filters_versions_and_skips(aws_env, server, boto_settings):
         assert filters["licenseModel"] == "No License required"
         assert filters["productFamily"] == "Compute Instance"  # contained in both families, bare metal too
     assert sorted({f["Value"] for c in api.calls for f in c["Filters"] if f["Field"] == "operatingSystem"}) == [
-        "Linux", "RHEL", "SUSE", "Windows"]
+        "Linux",
+        "RHEL",
+        "SUSE",
+        "Windows",
+    ]
     assert seen and seen[-1][0] == "us-east-1" and seen[-1][2] == len(US_EAST_1)
 
 
@@ -228,7 +255,11 @@ def run_cli(settings, env_extra: dict, *args: str) -> subprocess.CompletedProces
 def aws_env_vars(tmp_path, credentials: bool) -> dict:
     empty = tmp_path / "aws-empty-cli"
     empty.write_text("")
-    env = {"AWS_CONFIG_FILE": str(empty), "AWS_SHARED_CREDENTIALS_FILE": str(empty), "AWS_EC2_METADATA_DISABLED": "true"}
+    env = {
+        "AWS_CONFIG_FILE": str(empty),
+        "AWS_SHARED_CREDENTIALS_FILE": str(empty),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
     if credentials:
         env |= {"AWS_ACCESS_KEY_ID": "AKIDTESTTESTTEST", "AWS_SECRET_ACCESS_KEY": "test-secret"}
     return env
@@ -236,7 +267,9 @@ def aws_env_vars(tmp_path, credentials: bool) -> dict:
 
 def test_cli_boto3_sync_write_back(aws_env, server, boto_settings, tmp_path):
     serve_pricing_api(server, pricing_items())
-    p = run_cli(boto_settings, aws_env_vars(tmp_path, True), "sync", "--provider", "aws", "--boto3", "--write-back", "--json")
+    p = run_cli(
+        boto_settings, aws_env_vars(tmp_path, True), "sync", "--provider", "aws", "--boto3", "--write-back", "--json"
+    )
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
     assert (out["mode"], out["status"], out["records"], out["wrote_back"]) == ("boto3", "updated", 9, True)

@@ -9,7 +9,6 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
-
 from pricesync.core.catalog import load_catalog
 from pricesync.core.config import load_settings
 from pricesync.core.errors import ConfigError
@@ -18,6 +17,7 @@ from pricesync.core.providers.base import FetchRequest
 from pricesync.core.providers.gcp import money
 from pricesync.core.providers.specs import bundled_specs
 from pricesync.core.sync import SyncEngine
+
 from tests import gcpdata as g
 from tests.conftest import CLI, assert_files_kept, cli_env, data_snapshot
 
@@ -96,13 +96,24 @@ def test_every_price_is_vcpus_times_core_plus_gib_times_ram(gcp_settings, routes
 def test_trap_skus_are_skipped_and_counted(gcp_settings, routes):
     f = fetch(gcp_settings, ["us-east1"]).regions["us-east1"]
     n = len(g.RATES)  # families; each has the full set of traps
-    assert f.skipped == {"spot": 2 * n + 1, "custom": 2 * n, "sole_tenancy": n, "commitment": n, "reserved": 2 * n,
-                         "other_sku": 2, "not_compute": 1}
+    assert f.skipped == {
+        "spot": 2 * n + 1,
+        "custom": 2 * n,
+        "sole_tenancy": n,
+        "commitment": n,
+        "reserved": 2 * n,
+        "other_sku": 2,
+        "not_compute": 1,
+    }
 
 
 def test_conflicting_rates_leave_the_family_unpriced_in_that_region(gcp_settings, server):
     skus = g.catalog_skus(g.AMERICAS)
-    skus.append(g.sku("N2 Instance Core running in South Carolina", "CPU", "OnDemand", ("South Carolina", ["us-east1"]), 99999000))
+    skus.append(
+        g.sku(
+            "N2 Instance Core running in South Carolina", "CPU", "OnDemand", ("South Carolina", ["us-east1"]), 99999000
+        )
+    )
     g.serve_gcp(server, skus, key=KEY)
     result = fetch(gcp_settings, ["us-east1", "us-central1"])
     n2_types = sum(1 for spec in bundled_specs("gcp").values() if spec.family == "n2")
@@ -129,7 +140,11 @@ def test_429_then_success(gcp_settings, routes):
 
 @pytest.mark.parametrize(
     ("fault", "message"),
-    [({"status": 503}, "HTTP 503"), ({"truncate_at": 500}, "cut off"), ({"body": b'{"services": []}'}, "not a Cloud Billing SKU list")],
+    [
+        ({"status": 503}, "HTTP 503"),
+        ({"truncate_at": 500}, "cut off"),
+        ({"body": b'{"services": []}'}, "not a Cloud Billing SKU list"),
+    ],
 )
 def test_a_page_failing_mid_way_writes_nothing(gcp_settings, routes, fault, message):
     engine = SyncEngine(gcp_settings, listeners=[])

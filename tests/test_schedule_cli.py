@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 
 
 def run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "pricesync.core.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "pricesync.core.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=60
+    )
 
 
 def test_show_json_lists_utc_times(tmp_path):
@@ -23,8 +25,18 @@ def test_show_json_lists_utc_times(tmp_path):
 
 def test_show_prints_utc_and_the_schedule_zone_across_dst(tmp_path):
     # New York leaves DST on the first Sunday of November and enters it in March: within 130 days
-    r = run("schedule", "show", "--cron", "0 9 * * *", "--timezone", "America/New_York", "--count", "130",
-            "--data-dir", str(tmp_path))
+    r = run(
+        "schedule",
+        "show",
+        "--cron",
+        "0 9 * * *",
+        "--timezone",
+        "America/New_York",
+        "--count",
+        "130",
+        "--data-dir",
+        str(tmp_path),
+    )
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0] == "Schedule: daily at 09:00 America/New_York (cron '0 9 * * *', zone America/New_York)"
@@ -52,7 +64,9 @@ def test_install_systemd_prints_a_persistent_timer(tmp_path):
 
 def test_install_systemd_write_puts_units_in_the_unit_dir(tmp_path):
     units = tmp_path / "units"
-    r = run("schedule", "install", "--systemd", "--user", "--write", "--unit-dir", str(units), "--data-dir", str(tmp_path))
+    r = run(
+        "schedule", "install", "--systemd", "--user", "--write", "--unit-dir", str(units), "--data-dir", str(tmp_path)
+    )
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in units.iterdir()) == ["pricesync-sync.service", "pricesync-sync.timer"]
     assert "OnCalendar=*-*-* 02:00:00 UTC" in (units / "pricesync-sync.timer").read_text()

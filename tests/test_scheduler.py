@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-
 from pricesync.core.config import load_settings
 from pricesync.core.cronspec import parse_cron
 from pricesync.core.errors import ConfigError
@@ -25,7 +24,11 @@ OFFER = "/offers/v1.0/aws/AmazonEC2/20251101000000/us-east-1/index.json"
 
 
 def dir_digest(path):
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(path.iterdir()) if p.is_file() and not p.name.endswith(".lock")}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(path.iterdir())
+        if p.is_file() and not p.name.endswith(".lock")
+    }
 
 
 class Events:
@@ -97,14 +100,24 @@ def test_disabled_schedule_does_not_schedule_but_runs_on_demand(settings, tmp_pa
 
 @pytest.mark.parametrize(
     "dow, weekdays",
-    [("sun", {6}), ("0", {6}), ("7", {6}), ("1-5", {0, 1, 2, 3, 4}), ("sat,sun", {5, 6}), ("5-7", {4, 5, 6}), ("*/2", {6, 1, 3, 5})],
+    [
+        ("sun", {6}),
+        ("0", {6}),
+        ("7", {6}),
+        ("1-5", {0, 1, 2, 3, 4}),
+        ("sat,sun", {5, 6}),
+        ("5-7", {4, 5, 6}),
+        ("*/2", {6, 1, 3, 5}),
+    ],
 )
 def test_day_of_week_follows_crontab_not_apscheduler(dow, weekdays):
     spec = parse_cron(f"0 6 * * {dow}", "UTC")
     times = spec.next_fire_times(21, datetime(2026, 11, 29, 7, tzinfo=UTC))
     assert {t.weekday() for t in times} == weekdays  # Python: Monday = 0, Sunday = 6
     if dow == "0":  # the trap: APScheduler's own parser reads 0 as Monday
-        aps = CronTrigger.from_crontab("0 6 * * 0", timezone=UTC).get_next_fire_time(None, datetime(2026, 11, 29, 7, tzinfo=UTC))
+        aps = CronTrigger.from_crontab("0 6 * * 0", timezone=UTC).get_next_fire_time(
+            None, datetime(2026, 11, 29, 7, tzinfo=UTC)
+        )
         assert aps.weekday() == 0
 
 

@@ -7,11 +7,11 @@ import re
 from decimal import Decimal
 
 import pytest
-
 from pricesync.core.cache import load_cache
 from pricesync.core.catalog import load_catalog
 from pricesync.core.state import provider_state
 from pricesync.core.sync import SyncEngine
+
 from tests import offerdata
 from tests.conftest import EU_WEST_1, US_EAST_1, serve_aws
 
@@ -140,7 +140,9 @@ def test_write_back_merges_changed_added_missing(engine, settings, aws_server):
     assert after[("m5.large", "us-east-1", "linux")] == ("0.1000000000", True)
     assert after[("x1e.32xlarge", "us-east-1", "linux")] == ("26.6880000000", True)
     assert after[("t3.micro", "us-east-1", "rhel")] == ("0.0392000000", False)  # kept, marked
-    x1e = next(e for e in load_catalog(settings.data_dir / "aws_catalog.json").entries if e.instance_type == "x1e.32xlarge")
+    x1e = next(
+        e for e in load_catalog(settings.data_dir / "aws_catalog.json").entries if e.instance_type == "x1e.32xlarge"
+    )
     assert (x1e.vcpu, x1e.memory_gib, x1e.family, x1e.arch) == (128, 3904.0, "x1e", "x86_64")
     assert '"price_per_hour": "26.6880000000"' in (settings.data_dir / "aws_catalog.json").read_text()
     cat = load_catalog(settings.data_dir / "aws_catalog.json")
@@ -180,7 +182,10 @@ def serve_cny(server) -> None:
     """eu-west-1 published in CNY (a China region's file) while the catalog is USD."""
     cny = {k: str(Decimal(v) * 7) for k, v in EU_WEST_1.items()}
     serve_aws(server, {"us-east-1": (V1, US_EAST_1), "eu-west-1": (V2, cny)}, index_etag='"idx-2"')
-    server.set(offer_path("eu-west-1", V2), offerdata.dump(offerdata.region_offer("eu-west-1", cny, currency="CNY", version=V2)))
+    server.set(
+        offer_path("eu-west-1", V2),
+        offerdata.dump(offerdata.region_offer("eu-west-1", cny, currency="CNY", version=V2)),
+    )
 
 
 @pytest.mark.parametrize("case", GUARDS)

@@ -9,13 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from apscheduler.triggers.date import DateTrigger
-
 from pricesync.core.scheduler import PriceSyncScheduler
-from tests import offerdata
-from tests.conftest import US_EAST_1
-from tests.test_tui_support import (
-    ADDED, FIXED_NOW, WAIT_S, log_text, run, screen_text, settle, wait_for, write_pending_data,
-)
 from pricesync.tui import app as app_module
 from pricesync.tui.app import COMMANDS, PriceSyncApp, main
 from pricesync.tui.cells import COLUMN_KEYS
@@ -23,6 +17,20 @@ from pricesync.tui.screens import ConfirmWriteBack, HelpScreen, ProviderPicker, 
 from pricesync.tui.widgets.catalog_table import GAP, CatalogTable
 from pricesync.tui.widgets.filter_bar import FilterInput
 from pricesync.tui.widgets.log_pane import LogPane
+
+from tests import offerdata
+from tests.conftest import US_EAST_1
+from tests.test_tui_support import (
+    ADDED,
+    FIXED_NOW,
+    WAIT_S,
+    log_text,
+    run,
+    screen_text,
+    settle,
+    wait_for,
+    write_pending_data,
+)
 
 OFFER = "/offers/v1.0/aws/AmazonEC2/20251101000000/us-east-1/index.json"
 SIZE = (160, 50)
@@ -109,8 +117,14 @@ def test_filter_language_filters_live_and_shows_bad_terms(settings):
             assert app.query_one(FilterInput).value == "" and app.shown == 9
             assert isinstance(app.focused, CatalogTable)
             assert not app.query_one("#filter-feedback").display
-            for text, shown in [("m5", 5), ("gpu>0", 1), ("price<0.5", 0), ("os:linux arch:arm64", 2),
-                                ("region:eu-* xlarge", 1), ("os:windows,rhel", 2)]:
+            for text, shown in [
+                ("m5", 5),
+                ("gpu>0", 1),
+                ("price<0.5", 0),
+                ("os:linux arch:arm64", 2),
+                ("region:eu-* xlarge", 1),
+                ("os:windows,rhel", 2),
+            ]:
                 await pilot.press("slash", "ctrl+a", "ctrl+k", *text, "enter")
                 assert app.shown == shown, text
             assert isinstance(app.focused, CatalogTable)
@@ -141,7 +155,9 @@ def test_big_catalogs_filter_in_a_worker_and_only_the_latest_view_lands(settings
             await wait_for(pilot, lambda: app.view_settled, "the worker's rows")
             assert app.shown == 2
             assert {app.data.index.rows.keys[r] for r in app.table.order} == {
-                ("m5.xlarge", "us-east-1", "linux"), ("m5.xlarge", "eu-west-1", "linux")}
+                ("m5.xlarge", "us-east-1", "linux"),
+                ("m5.xlarge", "eu-west-1", "linux"),
+            }
 
     run(go())
 
@@ -372,8 +388,11 @@ def test_next_run_counts_down_live(settings):
     when = datetime(2099, 1, 1, 2, 0, 0, tzinfo=UTC)
 
     async def go():
-        app = make_app(settings, clock=lambda: now[0],
-                       scheduler=PriceSyncScheduler(settings, enabled=True, trigger=DateTrigger(when)))
+        app = make_app(
+            settings,
+            clock=lambda: now[0],
+            scheduler=PriceSyncScheduler(settings, enabled=True, trigger=DateTrigger(when)),
+        )
         async with app.run_test(size=SIZE) as pilot:
             await loaded(pilot)
             assert "next run 2099-01-01 02:00 UTC in 2h 00m 00s · daily at 02:00 UTC" in next_run(app)
@@ -395,7 +414,9 @@ def test_end_to_end_sync_from_the_app_then_write_back(settings, aws_server):
             assert "new" not in screen_text(app)
             await pilot.press("s")
             assert app.syncing and app.check_action("sync_now", ()) is None
-            assert app.query_one("#sync-progress").display and "syncing AWS" in str(app.query_one("#sync-label").render())
+            assert app.query_one("#sync-progress").display and "syncing AWS" in str(
+                app.query_one("#sync-label").render()
+            )
             await pilot.press("s")  # disabled: no second run
             await wait_for(pilot, lambda: not app.syncing, "the sync")
             await wait_for(pilot, lambda: app.data.cache is not None, "the reload")
@@ -501,7 +522,8 @@ def test_a_bad_config_is_one_line_and_exit_2(tmp_path, capsys):
 
 def test_options_are_parsed(tmp_path):
     args = app_module.build_parser().parse_args(
-        ["--config", "c.toml", "--data-dir", "d", "--provider", "gcp", "--no-scheduler"])
+        ["--config", "c.toml", "--data-dir", "d", "--provider", "gcp", "--no-scheduler"]
+    )
     assert (args.config, args.data_dir, args.provider, args.no_scheduler) == ("c.toml", "d", "gcp", True)
     with pytest.raises(SystemExit):
         app_module.build_parser().parse_args(["--provider", "oracle"])

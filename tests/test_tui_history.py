@@ -4,18 +4,25 @@ and help entries, a broken history file; and the plain loaders and formats of tu
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, OptionList, Sparkline, Static
-
 from pricesync.core.history import HistoryStore
-from tests.test_history import EU_V2, US_V2, US_V3, V2, V3, serve_version
-from tests.test_tui_app import SIZE, loaded, make_app, notes, settled, status  # noqa: F401 (fixture)
-from tests.test_tui_support import HISTORY_V2, M5_US, run, screen_text, wait_for, write_history, write_pending_data
 from pricesync.tui.app import COMMANDS, PriceSyncApp
 from pricesync.tui.cells import MARK
 from pricesync.tui.changes import (
-    history_text, load_changes, load_entry_history, load_marks, load_runs, pct_text, sparkline_points, step,
+    history_text,
+    load_changes,
+    load_entry_history,
+    load_marks,
+    load_runs,
+    pct_text,
+    sparkline_points,
+    step,
 )
 from pricesync.tui.screens import HELP, ChangesScreen, EntryHistoryScreen
+from textual.widgets import DataTable, OptionList, Sparkline, Static
+
+from tests.test_history import EU_V2, US_V2, US_V3, V2, V3, serve_version
+from tests.test_tui_app import SIZE, loaded, make_app, notes, settled, status  # noqa: F401 (fixture)
+from tests.test_tui_support import HISTORY_V2, M5_US, run, screen_text, wait_for, write_history, write_pending_data
 
 P4D_US = ("p4d.24xlarge", "us-east-1", "linux")
 
@@ -37,15 +44,19 @@ async def open_changes(pilot) -> ChangesScreen:
 
 
 async def changes_shown(pilot, screen: ChangesScreen, n: int) -> None:
-    await wait_for(pilot, lambda: len(screen.shown) == n and "Loading" not in text_of(screen, "#changes-note"),
-                   f"{n} changes")
+    await wait_for(
+        pilot, lambda: len(screen.shown) == n and "Loading" not in text_of(screen, "#changes-note"), f"{n} changes"
+    )
 
 
 async def open_history(pilot) -> EntryHistoryScreen:
     app = pilot.app
     await pilot.press("h")
-    await wait_for(pilot, lambda: isinstance(app.screen, EntryHistoryScreen)
-                   and "Loading" not in text_of(app.screen, "#entry-prices"), "the history")
+    await wait_for(
+        pilot,
+        lambda: isinstance(app.screen, EntryHistoryScreen) and "Loading" not in text_of(app.screen, "#entry-prices"),
+        "the history",
+    )
     return app.screen
 
 
@@ -115,8 +126,14 @@ def test_c_without_history_says_so_and_creates_nothing(settings):
             await loaded(pilot)
             await pilot.press("c")
             app = pilot.app
-            await wait_for(pilot, lambda: isinstance(app.screen, ChangesScreen)
-                           and "No syncs recorded yet" in text_of(app.screen, "#changes-note"), "the message")
+            await wait_for(
+                pilot,
+                lambda: (
+                    isinstance(app.screen, ChangesScreen)
+                    and "No syncs recorded yet" in text_of(app.screen, "#changes-note")
+                ),
+                "the message",
+            )
             assert app.screen.query_one(OptionList).option_count == 0
             await pilot.press("left", "right", "up", "enter")  # nothing to step to
             assert isinstance(app.screen, ChangesScreen)
@@ -134,8 +151,11 @@ def test_a_broken_history_file_is_shown_never_a_crash(settings):
             await wait_for(pilot, lambda: app.marks.error is not None, "the marks")
             assert "cannot read" in status(app) and "history.sqlite3" in status(app)
             await pilot.press("c")
-            await wait_for(pilot, lambda: isinstance(app.screen, ChangesScreen)
-                           and "cannot read" in text_of(app.screen, "#changes-note"), "the error")
+            await wait_for(
+                pilot,
+                lambda: isinstance(app.screen, ChangesScreen) and "cannot read" in text_of(app.screen, "#changes-note"),
+                "the error",
+            )
             await pilot.press("escape")
             screen = await open_history(pilot)
             assert "cannot read" in text_of(screen, "#entry-prices")
@@ -158,7 +178,9 @@ def test_h_shows_the_dated_prices_and_a_sparkline_or_no_history_yet(settings):
             await select_row(pilot, "m5.large region:us-east-1 os:linux")
             assert app.table.cursor_key == M5_US
             screen = await open_history(pilot)
-            assert "Price history · m5.large · us-east-1 · linux · AWS" in str(screen.query_one(".dialog-title").render())
+            assert "Price history · m5.large · us-east-1 · linux · AWS" in str(
+                screen.query_one(".dialog-title").render()
+            )
             lines = [line.split() for line in text_of(screen, "#entry-prices").splitlines()]
             assert lines == [
                 ["when", "(UTC)", "$/hour", "change", "source"],
@@ -223,9 +245,13 @@ def test_rows_the_last_sync_moved_are_marked_and_the_marks_follow_each_sync(sett
             serve_version(aws_server, V2, US_V2, EU_V2)
             await sync(pilot, 2)
             await wait_for(pilot, lambda: len(app.marks.keys) == 5, "the marks of the second sync")
-            assert marked_rows(app) == {"m5.large us-east-1 linux", "p4d.24xlarge us-east-1 linux",
-                                        "c6g.large eu-west-1 linux", "x1e.32xlarge us-east-1 linux",
-                                        "t3.micro us-east-1 rhel"}
+            assert marked_rows(app) == {
+                "m5.large us-east-1 linux",
+                "p4d.24xlarge us-east-1 linux",
+                "c6g.large eu-west-1 linux",
+                "x1e.32xlarge us-east-1 linux",
+                "t3.micro us-east-1 rhel",
+            }
             assert f"{MARK} 5 moved " in status(app)
 
             serve_version(aws_server, V3, US_V3, EU_V2)
@@ -294,8 +320,12 @@ def test_loaders_on_a_missing_and_a_recorded_history(tmp_path):
     runs = load_runs(store, "aws")
     assert [r.status for r in runs.runs] == ["unchanged", "updated", "failed", "updated", "updated"]
     assert runs.initial == 1
-    assert [step(runs.runs, 1, True), step(runs.runs, 3, True), step(runs.runs, 3, False), step(runs.runs, 1, False)] \
-        == [3, None, 1, None]
+    assert [
+        step(runs.runs, 1, True),
+        step(runs.runs, 3, True),
+        step(runs.runs, 3, False),
+        step(runs.runs, 1, False),
+    ] == [3, None, 1, None]
     short = load_runs(store, "aws", limit=1)  # the last run with changes is older than the runs listed
     assert [r.status for r in short.runs] == ["unchanged", "updated"] and short.initial == 1
     assert load_runs(store, "gcp") == load_runs(HistoryStore(tmp_path / "none"), "gcp")
@@ -318,7 +348,9 @@ def test_formats(tmp_path):
     write_history(tmp_path)
     rows = {r.key: r for r in HistoryStore(tmp_path).changes(run_id=2)}
     assert [(str(t), str(t.style)) for t in map(pct_text, (rows[M5_US], rows[P4D_US]))] == [
-        ("+4.2%", "red"), ("-10.0%", "green")]
+        ("+4.2%", "red"),
+        ("-10.0%", "green"),
+    ]
     added, removed = (rows[k] for k, old, new in HISTORY_V2 if old is None or new is None)
     assert (str(pct_text(added)), str(pct_text(removed))) == ("new", "removed")
     history = HistoryStore(tmp_path).entry_history(removed.key)

@@ -7,26 +7,51 @@ import random
 from decimal import Decimal
 
 import pytest
-
 from pricesync.core.catalog import load_catalog
 from pricesync.core.config import load_settings
 from pricesync.core.diff import diff_catalog
 from pricesync.core.errors import CatalogError
 from pricesync.core.models import CatalogDiff, PriceChange, PriceRecord
 from pricesync.core.sync import SyncEngine
-from tests.test_tui_support import ADDED, MISSING, PENDING_PRICES, synthetic_catalog, write_pending_data
 from pricesync.tui.cells import cell, column_widths, exact
 from pricesync.tui.export import csv_bytes, export_csv
 from pricesync.tui.query import parse
 from pricesync.tui.rowindex import Cancelled, RowIndex, View
 from pricesync.tui.rows import Column, Pending, build_rows, natural_key
 
+from tests.test_tui_support import ADDED, MISSING, PENDING_PRICES, synthetic_catalog, write_pending_data
+
 QUERIES = [
-    "", "m5", "M5 LARGE", "xlarge 4", "c6", "vcpu>=8", "vcpu<2", "vcpu=16", "vcpu!=16", "mem>=32", "mem<=4",
-    "gpu>0", "gpu=0", "price<0.5", "price>=1.5", "price=2.5", "price!=2.5", "month<100", "month>=365",
-    "region:eu-*", "region:eu-*,us-east-1", "region!=us-*", "os:linux", "os!=linux", "arch:arm64",
-    "family:m5,c6g", "type:*.metal", "m5 vcpu>=8 mem>=32 gpu>0 price<20 region:eu-* os:linux",
-    "nothing-matches-this", "vcpu>=x m5",
+    "",
+    "m5",
+    "M5 LARGE",
+    "xlarge 4",
+    "c6",
+    "vcpu>=8",
+    "vcpu<2",
+    "vcpu=16",
+    "vcpu!=16",
+    "mem>=32",
+    "mem<=4",
+    "gpu>0",
+    "gpu=0",
+    "price<0.5",
+    "price>=1.5",
+    "price=2.5",
+    "price!=2.5",
+    "month<100",
+    "month>=365",
+    "region:eu-*",
+    "region:eu-*,us-east-1",
+    "region!=us-*",
+    "os:linux",
+    "os!=linux",
+    "arch:arm64",
+    "family:m5,c6g",
+    "type:*.metal",
+    "m5 vcpu>=8 mem>=32 gpu>0 price<20 region:eu-* os:linux",
+    "nothing-matches-this",
+    "vcpu>=x m5",
 ]
 SORTS = ["type", "family", "vcpu", "mem", "gpu", "arch", "region", "os", "price", "month", "pending"]
 
@@ -37,8 +62,11 @@ def sample():
     entries = catalog.entries
     rnd = random.Random(3)
     changed = tuple(
-        PriceChange(e.key, e.price_per_hour, f"{Decimal(e.price_per_hour) * Decimal(rnd.choice(('0.9', '1.1', '1.25'))):.10f}")
-        for e in entries[::11] if e.price_per_hour is not None
+        PriceChange(
+            e.key, e.price_per_hour, f"{Decimal(e.price_per_hour) * Decimal(rnd.choice(('0.9', '1.1', '1.25'))):.10f}"
+        )
+        for e in entries[::11]
+        if e.price_per_hour is not None
     )
     added = (PriceRecord("z9.large", "eu-west-1", "linux", "0.5000000000", "USD", "z9", 2, 8.0, 0, "x86_64"),)
     diff = CatalogDiff(added=added, changed=changed, missing=tuple(e.key for e in entries[5::97]))
@@ -49,7 +77,9 @@ def reference(catalog, diff, view: View) -> list[int]:
     """The same view computed naively from the entries."""
     items = list(catalog.entries) + list(diff.added)
     n_catalog = len(catalog.entries)
-    pending: dict = {k: "missing" for k in diff.missing} | {c.key: c for c in diff.changed} | {r.key: r for r in diff.added}
+    pending: dict = (
+        dict.fromkeys(diff.missing, "missing") | {c.key: c for c in diff.changed} | {r.key: r for r in diff.added}
+    )
 
     def value(i, field):
         e = items[i]
@@ -126,11 +156,33 @@ def test_cached_orders_are_reused_and_cancel_is_honoured(sample):
 
 
 def test_natural_key_orders_sizes_and_numbers():
-    names = ["m5.metal", "m5.2xlarge", "m5.large", "m5.xlarge", "m5.24xlarge", "m5.12xlarge", "m10.large", "m5.medium",
-             "n2-standard-16", "n2-standard-8", "Standard_D2s_v3", "Standard_D16s_v3"]
+    names = [
+        "m5.metal",
+        "m5.2xlarge",
+        "m5.large",
+        "m5.xlarge",
+        "m5.24xlarge",
+        "m5.12xlarge",
+        "m10.large",
+        "m5.medium",
+        "n2-standard-16",
+        "n2-standard-8",
+        "Standard_D2s_v3",
+        "Standard_D16s_v3",
+    ]
     assert sorted(names, key=natural_key) == [
-        "m5.medium", "m5.large", "m5.xlarge", "m5.2xlarge", "m5.12xlarge", "m5.24xlarge", "m5.metal", "m10.large",
-        "n2-standard-8", "n2-standard-16", "Standard_D2s_v3", "Standard_D16s_v3",
+        "m5.medium",
+        "m5.large",
+        "m5.xlarge",
+        "m5.2xlarge",
+        "m5.12xlarge",
+        "m5.24xlarge",
+        "m5.metal",
+        "m10.large",
+        "n2-standard-8",
+        "n2-standard-16",
+        "Standard_D2s_v3",
+        "Standard_D16s_v3",
     ]
 
 
@@ -144,13 +196,16 @@ def test_column_codes_switch_from_bytes_to_array_beyond_256_values():
 
 
 @pytest.mark.parametrize("distinct", [257, 6000, 70_000])
-@pytest.mark.parametrize("keep", [
-    lambda v: v % 7 == 3,  # partial in every group: more than MAX_PARTIAL_GROUPS at 6000+
-    lambda v: 200 <= v < 5000,  # whole groups and two partial ones
-    lambda v: v % 1000 < 3,  # a few partial groups
-    lambda v: False,
-    lambda v: True,
-])
+@pytest.mark.parametrize(
+    "keep",
+    [
+        lambda v: v % 7 == 3,  # partial in every group: more than MAX_PARTIAL_GROUPS at 6000+
+        lambda v: 200 <= v < 5000,  # whole groups and two partial ones
+        lambda v: v % 1000 < 3,  # a few partial groups
+        lambda v: False,
+        lambda v: True,
+    ],
+)
 def test_masks_of_big_columns_match_a_plain_lookup(distinct, keep):
     rnd = random.Random(distinct)
     raw = [rnd.randrange(distinct) for _ in range(20_000)] + list(range(distinct))
@@ -175,24 +230,27 @@ def test_rows_carry_the_pending_changes_of_the_cache(data_dir):
     assert by_key[("m5.xlarge", "us-east-1", "linux")] is None
 
 
-@pytest.mark.parametrize(("key", "value", "text", "style"), [
-    ("price", Decimal("0.0960000000"), "0.0960", ""),
-    ("price", Decimal("0.0123456000"), "0.0123456", ""),
-    ("price", Decimal("32.7726000000"), "32.7726", ""),
-    ("month", Decimal("0.0960000000"), "70.08", ""),
-    ("month", Decimal("1.0000000000"), "730.00", ""),
-    ("month", Decimal("0.0123456000"), "9.012288", ""),
-    ("price", None, "-", "dim"),
-    ("vcpu", None, "?", "dim"),
-    ("mem", 0.5, "0.5", ""),
-    ("mem", 1152.0, "1152", ""),
-    ("pending", None, "", ""),
-    ("pending", Pending("changed", Decimal("0.1"), 4.1666), "0.1000 ▲4.2%", "up"),
-    ("pending", Pending("changed", Decimal("0.07"), -9.0909), "0.0700 ▼9.1%", "down"),
-    ("pending", Pending("new", Decimal("0.096")), "0.0960 new", "new"),
-    ("pending", Pending("added", Decimal("26.688")), "26.6880 added", "new"),
-    ("pending", Pending("missing"), "missing", "missing"),
-])
+@pytest.mark.parametrize(
+    ("key", "value", "text", "style"),
+    [
+        ("price", Decimal("0.0960000000"), "0.0960", ""),
+        ("price", Decimal("0.0123456000"), "0.0123456", ""),
+        ("price", Decimal("32.7726000000"), "32.7726", ""),
+        ("month", Decimal("0.0960000000"), "70.08", ""),
+        ("month", Decimal("1.0000000000"), "730.00", ""),
+        ("month", Decimal("0.0123456000"), "9.012288", ""),
+        ("price", None, "-", "dim"),
+        ("vcpu", None, "?", "dim"),
+        ("mem", 0.5, "0.5", ""),
+        ("mem", 1152.0, "1152", ""),
+        ("pending", None, "", ""),
+        ("pending", Pending("changed", Decimal("0.1"), 4.1666), "0.1000 ▲4.2%", "up"),
+        ("pending", Pending("changed", Decimal("0.07"), -9.0909), "0.0700 ▼9.1%", "down"),
+        ("pending", Pending("new", Decimal("0.096")), "0.0960 new", "new"),
+        ("pending", Pending("added", Decimal("26.688")), "26.6880 added", "new"),
+        ("pending", Pending("missing"), "missing", "missing"),
+    ],
+)
 def test_cells(key, value, text, style):
     assert cell(key, value) == (text, style)
 

@@ -9,14 +9,21 @@ from datetime import UTC, datetime
 
 import pytest
 from apscheduler.triggers.date import DateTrigger
-
 from pricesync.core.scheduler import PriceSyncScheduler
 from pricesync.core.state import update_provider_state
-from tests.test_tui_support import (  # noqa: F401 (fixtures)
-    FIXED_NOW, frozen_log_time, home, log_text, settle, wait_for, write_history, write_pending_data,
-)
 from pricesync.tui.app import PriceSyncApp
 from pricesync.tui.screens import ChangesScreen
+
+from tests.test_tui_support import (  # noqa: F401 (fixtures)
+    FIXED_NOW,
+    frozen_log_time,
+    home,
+    log_text,
+    settle,
+    wait_for,
+    write_history,
+    write_pending_data,
+)
 
 SIZE = (140, 36)
 OFFER = "/offers/v1.0/aws/AmazonEC2/20251101000000/us-east-1/index.json"
@@ -43,8 +50,11 @@ async def until_loaded(pilot) -> None:
 def test_main_screen(snap_compare, snap_settings):
     now = datetime(2099, 1, 1, 0, 0, 0, tzinfo=UTC)
     when = datetime(2099, 1, 1, 2, 0, 0, tzinfo=UTC)
-    app = make_app(snap_settings, clock=lambda: now,
-                   scheduler=PriceSyncScheduler(snap_settings, enabled=True, trigger=DateTrigger(when)))
+    app = make_app(
+        snap_settings,
+        clock=lambda: now,
+        scheduler=PriceSyncScheduler(snap_settings, enabled=True, trigger=DateTrigger(when)),
+    )
     assert snap_compare(app, terminal_size=SIZE, run_before=until_loaded)
 
 
@@ -75,10 +85,15 @@ def test_pending_changes(snap_compare, snap_settings):
 
 
 def test_failed_sync_in_red(snap_compare, snap_settings):
-    update_provider_state(snap_settings.data_dir, "aws", {
-        "last_attempt": "2025-11-03T09:00:00Z", "last_status": "failed",
-        "last_error": "HTTP 503 Service Unavailable from http://127.0.0.1/offers/v1.0/aws/AmazonEC2/current/region_index.json",
-    })
+    update_provider_state(
+        snap_settings.data_dir,
+        "aws",
+        {
+            "last_attempt": "2025-11-03T09:00:00Z",
+            "last_status": "failed",
+            "last_error": "HTTP 503 Service Unavailable from http://127.0.0.1/offers/v1.0/aws/AmazonEC2/current/region_index.json",
+        },
+    )
     assert snap_compare(make_app(snap_settings), terminal_size=SIZE, run_before=until_loaded)
 
 

@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-
 from pricesync.core.cache import PriceCache, write_cache
 from pricesync.core.history import HistoryStore
 from pricesync.core.models import Catalog, CatalogEntry, PriceRecord, SourceInfo, SyncResult
 from pricesync.core.state import update_provider_state
+
 from tests import offerdata
 from tests.conftest import EU_WEST_1, US_EAST_1, small_catalog
 
@@ -89,12 +89,21 @@ def priced_entries() -> list[dict]:
     for region, prices in (("us-east-1", US_EAST_1), ("eu-west-1", EU_WEST_1)):
         for (itype, os_), price in prices.items():
             vcpu, mem, gpu, _ = offerdata.SPECS[itype]
-            entries.append({
-                "instance_type": itype, "family": itype.split(".")[0], "region": region, "os": os_.lower(),
-                "vcpu": int(vcpu), "memory_gib": float(mem.split()[0].replace(",", "")), "gpu": int(gpu or 0),
-                "arch": "arm64" if itype.startswith("c6g") else "x86_64",
-                "price_per_hour": price, "price_synced_at": "2025-11-01T02:00:00Z", "available": True,
-            })
+            entries.append(
+                {
+                    "instance_type": itype,
+                    "family": itype.split(".")[0],
+                    "region": region,
+                    "os": os_.lower(),
+                    "vcpu": int(vcpu),
+                    "memory_gib": float(mem.split()[0].replace(",", "")),
+                    "gpu": int(gpu or 0),
+                    "arch": "arm64" if itype.startswith("c6g") else "x86_64",
+                    "price_per_hour": price,
+                    "price_synced_at": "2025-11-01T02:00:00Z",
+                    "available": True,
+                }
+            )
     return entries
 
 
@@ -115,15 +124,32 @@ def write_pending_data(data) -> None:
         key = (e["instance_type"], e["region"], e["os"])
         if key != MISSING:
             price = PENDING_PRICES.get(key, e["price_per_hour"])
-            records.append(PriceRecord(*key, price, "USD", e["family"], e["vcpu"], e["memory_gib"], e["gpu"], e["arch"]))
+            records.append(
+                PriceRecord(*key, price, "USD", e["family"], e["vcpu"], e["memory_gib"], e["gpu"], e["arch"])
+            )
     records.append(ADDED)
     region = {"version": "20251101000000", "publication_date": None, "count": 1, "fetched_at": "2025-11-03T02:00:00Z"}
-    write_cache(data, PriceCache("aws", "public", "2025-11-03T02:00:00Z", "20251101000000",
-                                 {"us-east-1": region, "eu-west-1": region}, tuple(records)))
-    update_provider_state(data, "aws", {
-        "last_attempt": "2025-11-03T02:00:00Z", "last_success": "2025-11-03T02:00:00Z",
-        "last_status": "updated", "source_version": "20251101000000",
-    })
+    write_cache(
+        data,
+        PriceCache(
+            "aws",
+            "public",
+            "2025-11-03T02:00:00Z",
+            "20251101000000",
+            {"us-east-1": region, "eu-west-1": region},
+            tuple(records),
+        ),
+    )
+    update_provider_state(
+        data,
+        "aws",
+        {
+            "last_attempt": "2025-11-03T02:00:00Z",
+            "last_success": "2025-11-03T02:00:00Z",
+            "last_status": "updated",
+            "source_version": "20251101000000",
+        },
+    )
 
 
 M5_US = ("m5.large", "us-east-1", "linux")
@@ -144,8 +170,17 @@ def write_history(data) -> None:
     regions = ("us-east-1", "eu-west-1")
 
     def run(at, status, changes=(), version="20251101000000", error=None, wrote_back=False):
-        result = SyncResult("aws", "public", status, regions, 9, wrote_back=wrote_back, duration_s=1.5,
-                            error=error, source_version=version)
+        result = SyncResult(
+            "aws",
+            "public",
+            status,
+            regions,
+            9,
+            wrote_back=wrote_back,
+            duration_s=1.5,
+            error=error,
+            source_version=version,
+        )
         store.record(result, list(changes), at)
 
     run("2025-11-01T02:00:00Z", "updated")
@@ -156,8 +191,22 @@ def write_history(data) -> None:
 
 
 FAMILIES = [f"{a}{g}{s}" for a in "cmrtpgix" for g in "34567" for s in ("", "g", "a", "d", "n")]
-SIZES = ["nano", "micro", "small", "medium", "large", "xlarge", *(f"{k}xlarge" for k in (2, 4, 8, 12, 16, 24, 32, 48)), "metal"]
-REGIONS = [f"{p}-{d}-{i}" for p in ("us", "eu", "ap", "sa", "ca", "me", "af") for d in ("east", "west", "central", "north", "south") for i in (1, 2, 3)]
+SIZES = [
+    "nano",
+    "micro",
+    "small",
+    "medium",
+    "large",
+    "xlarge",
+    *(f"{k}xlarge" for k in (2, 4, 8, 12, 16, 24, 32, 48)),
+    "metal",
+]
+REGIONS = [
+    f"{p}-{d}-{i}"
+    for p in ("us", "eu", "ap", "sa", "ca", "me", "af")
+    for d in ("east", "west", "central", "north", "south")
+    for i in (1, 2, 3)
+]
 OSES = ["linux", "windows", "rhel", "suse", "ubuntu-pro", "rhel-ha"]
 
 
@@ -180,9 +229,18 @@ def synthetic_catalog(n: int, seed: int = 1, unknown: float = 0.0) -> Catalog:
         seen.add(key)
         vcpu = 2 ** rnd.randint(0, 7)
         price = maybe(f"{Decimal(rnd.randint(30, 400_000)) / 10_000:.10f}")
-        entries.append(CatalogEntry(
-            key[0], maybe(family), key[1], key[2], maybe(vcpu), maybe(float(vcpu * rnd.choice((2, 4, 8)))),
-            maybe(rnd.choice((0, 0, 0, 0, 1, 8))), maybe("arm64" if "g" in family[2:] else "x86_64"), price,
-            available=rnd.random() > 0.01,
-        ))
+        entries.append(
+            CatalogEntry(
+                key[0],
+                maybe(family),
+                key[1],
+                key[2],
+                maybe(vcpu),
+                maybe(float(vcpu * rnd.choice((2, 4, 8)))),
+                maybe(rnd.choice((0, 0, 0, 0, 1, 8))),
+                maybe("arm64" if "g" in family[2:] else "x86_64"),
+                price,
+                available=rnd.random() > 0.01,
+            )
+        )
     return Catalog("aws", "USD", None, SourceInfo("bundled"), tuple(entries))

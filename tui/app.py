@@ -20,15 +20,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 
-from textual import on
-from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
-from textual.css.query import NoMatches
-from textual.notifications import SeverityLevel
-from textual.screen import Screen
-from textual.widgets import Footer, Input
-from textual.worker import get_current_worker
-
 from pricesync.core.cli import add_common_options
 from pricesync.core.config import Settings, load_settings
 from pricesync.core.errors import ConfigError, PriceSyncError
@@ -39,6 +30,14 @@ from pricesync.core.paths import catalog_path
 from pricesync.core.scheduler import PROVIDER_NAMES, PriceSyncScheduler
 from pricesync.core.sync import SyncEngine
 from pricesync.core.textsafe import terminal
+from textual import on
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+from textual.worker import get_current_worker
 
 from .cells import COLUMN_KEYS, COLUMN_TITLES, column_widths
 from .changes import Marks, load_marks
@@ -48,7 +47,13 @@ from .messages import DatasetLoaded, ExportDone, LogLine, MarksLoaded, OrderRead
 from .query import parse
 from .rowindex import Cancelled, RowIndex, View
 from .screens import (
-    ChangesScreen, ConfirmWriteBack, EntryHistoryScreen, HelpScreen, ProviderPicker, RegionPicker, read_history,
+    ChangesScreen,
+    ConfirmWriteBack,
+    EntryHistoryScreen,
+    HelpScreen,
+    ProviderPicker,
+    RegionPicker,
+    read_history,
 )
 from .widgets.catalog_table import CatalogTable
 from .widgets.filter_bar import FilterBar, FilterInput
@@ -179,10 +184,14 @@ class PriceSyncApp(App):
     def _tick(self) -> None:
         """Every second (a timer task, which may run while the screen is torn down at exit)."""
         now = self.clock()
-        if self._sync_requested and not self.scheduler.running and self._sync_since is None:
-            if (now - self._sync_requested).total_seconds() > REQUEST_GRACE_S:
-                self._sync_requested = None
-                self.refresh_bindings()
+        if (
+            self._sync_requested
+            and not self.scheduler.running
+            and self._sync_since is None
+            and (now - self._sync_requested).total_seconds() > REQUEST_GRACE_S
+        ):
+            self._sync_requested = None
+            self.refresh_bindings()
         try:
             self.query_one(NextRunBar).show(
                 self.scheduler.next_run_time,
@@ -197,11 +206,19 @@ class PriceSyncApp(App):
 
     def _show_status(self) -> None:
         if self.data is not None:
-            self.query_one(StatusBar).show(self.data, self.shown, self.view, self.scheduler.write_back, self.clock(),
-                                           self.marks)
+            self.query_one(StatusBar).show(
+                self.data, self.shown, self.view, self.scheduler.write_back, self.clock(), self.marks
+            )
 
-    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
-               timeout: float | None = None, markup: bool = True) -> None:
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
         """Every notification is plain, neutralised text whatever `markup` says: messages quote
         errors and versions from price sources, which must neither run as markup nor reach the
         terminal raw. Screens and widgets notify through here too."""
@@ -231,8 +248,9 @@ class PriceSyncApp(App):
         self._marks_generation += 1
         if self.marks.run is not None and self.marks.run.provider != self.provider:
             self._set_marks(Marks())  # not another provider's marks meanwhile
-        read_history(self, partial(MarksLoaded, self._marks_generation), load_marks, self.history, self.provider,
-                     exclusive=True)
+        read_history(
+            self, partial(MarksLoaded, self._marks_generation), load_marks, self.history, self.provider, exclusive=True
+        )
 
     def on_marks_loaded(self, message: MarksLoaded) -> None:
         if message.generation == self._marks_generation:
@@ -252,8 +270,11 @@ class PriceSyncApp(App):
             widths = column_widths(data.index.rows) if data.index else {}
         except Exception as exc:  # a bug must not leave the app on "Loading…"
             log.exception("loading the %s catalog failed", provider)
-            data = Dataset(provider, catalog_path(self.settings.data_dir, provider),
-                           error=f"internal error loading the catalog: {exc!r}")
+            data = Dataset(
+                provider,
+                catalog_path(self.settings.data_dir, provider),
+                error=f"internal error loading the catalog: {exc!r}",
+            )
             order, widths = [], {}
         self.post_message(DatasetLoaded(generation, data, view, order, widths))
 
@@ -290,7 +311,10 @@ class PriceSyncApp(App):
         else:
             self.run_worker(
                 partial(self._view_work, self._view_generation, index, self.view),
-                thread=True, group="view", exclusive=True, exit_on_error=False,
+                thread=True,
+                group="view",
+                exclusive=True,
+                exit_on_error=False,
             )
 
     def _view_work(self, generation: int, index: RowIndex, view: View) -> None:
@@ -433,8 +457,11 @@ class PriceSyncApp(App):
                     self.notify(f"{name}: {result.error}", severity="warning")
                 else:
                     written = ", written back" if result.wrote_back else ""
-                    self.notify(f"{name} sync {result.status}: {result.added} added, {result.changed} changed, "
-                                f"{result.missing} missing{written}", timeout=6)
+                    self.notify(
+                        f"{name} sync {result.status}: {result.added} added, {result.changed} changed, "
+                        f"{result.missing} missing{written}",
+                        timeout=6,
+                    )
             if any(r.provider == self.provider for r in results) or not results:
                 self._load()
         elif event.kind == "missed":
@@ -467,14 +494,20 @@ class PriceSyncApp(App):
     def _write_back_answer(self, yes: bool | None) -> None:
         if yes and self.data:
             provider = self.data.provider
-            self.run_worker(lambda: self.post_message(WriteBackDone(self.engine.write_back(provider))),
-                            thread=True, group="io", exit_on_error=False)
+            self.run_worker(
+                lambda: self.post_message(WriteBackDone(self.engine.write_back(provider))),
+                thread=True,
+                group="io",
+                exit_on_error=False,
+            )
 
     def on_write_back_done(self, message: WriteBackDone) -> None:
         r = message.result
         name = PROVIDER_NAMES.get(r.provider, r.provider)
         if r.status == "updated":
-            self.notify(f"{name} catalog written back: {r.added} added, {r.changed} changed, {r.missing} marked unavailable")
+            self.notify(
+                f"{name} catalog written back: {r.added} added, {r.changed} changed, {r.missing} marked unavailable"
+            )
         else:
             self.notify(f"{name} write-back {r.status}: {r.error}", severity="error", timeout=10)
         self._load()
@@ -524,14 +557,17 @@ class PriceSyncApp(App):
         for action, title, help_text in COMMANDS:
             yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
         for key in COLUMN_KEYS:
-            yield SystemCommand(f"Sort by {COLUMN_TITLES[key]}", f"Sort the table by {COLUMN_TITLES[key]}",
-                                partial(self.set_sort, key))
+            yield SystemCommand(
+                f"Sort by {COLUMN_TITLES[key]}", f"Sort the table by {COLUMN_TITLES[key]}", partial(self.set_sort, key)
+            )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pricesync-tui", description="Dashboard for the local cloud price catalog.")
     add_common_options(parser)
-    parser.add_argument("--provider", choices=PROVIDERS, help="catalog shown first (default: the first [sync] provider)")
+    parser.add_argument(
+        "--provider", choices=PROVIDERS, help="catalog shown first (default: the first [sync] provider)"
+    )
     parser.add_argument("--no-scheduler", action="store_true", help="do not run scheduled syncs in this process")
     return parser
 

@@ -11,11 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from rich.text import Text
-
 from pricesync.core.history import ChangeRow, HistoryError, HistoryStore, RunRow
 from pricesync.core.models import Key
 from pricesync.core.textsafe import terminal
+from rich.text import Text
 
 from .cells import exact_text
 
@@ -136,8 +135,11 @@ def run_summary(run: RunRow) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"{when(run.at)} UTC", style="bold")
     text.append(f" · {run.status} · {'written back' if run.wrote_back else 'not written back'}")
-    text.append(terminal(f" · source {run.source_version or '?'} · {run.records:,} prices · "
-                         f"{', '.join(run.regions) or 'no regions'}"))
+    text.append(
+        terminal(
+            f" · source {run.source_version or '?'} · {run.records:,} prices · {', '.join(run.regions) or 'no regions'}"
+        )
+    )
     return text
 
 
@@ -154,8 +156,13 @@ def change_cells(row: ChangeRow) -> tuple[Text, Text, Text, Text, Text]:
     """instance type, region, OS, old -> new, change (Text: a DataTable parses str cells as markup)."""
     change = pct_text(row)
     change.justify = "right"
-    return (Text(terminal(row.instance_type)), Text(terminal(row.region)), Text(terminal(row.os)),
-            Text(f"{exact_text(row.old)} → {exact_text(row.new)}"), change)
+    return (
+        Text(terminal(row.instance_type)),
+        Text(terminal(row.region)),
+        Text(terminal(row.os)),
+        Text(f"{exact_text(row.old)} → {exact_text(row.new)}"),
+        change,
+    )
 
 
 def sparkline_points(rows: tuple[ChangeRow, ...]) -> list[float]:

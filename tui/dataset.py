@@ -69,5 +69,12 @@ def load_dataset(engine: SyncEngine, provider: str) -> Dataset:
         problems.append(str(exc))
         cache = None
     diff = diff_catalog(catalog, cache.records, cache.regions) if cache is not None else None
-    return replace(base, catalog=catalog, cache=cache, diff=diff, state=state,
-                   index=RowIndex(build_rows(catalog, diff)), problems=tuple(problems))
+    return replace(
+        base,
+        catalog=catalog,
+        cache=cache,
+        diff=diff,
+        state=state,
+        index=RowIndex(build_rows(catalog, diff)),
+        problems=tuple(problems),
+    )

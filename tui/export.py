@@ -17,8 +17,22 @@ from pricesync.core.textsafe import csv_cell
 
 from .rows import CatalogRows
 
-HEADER = ("instance_type", "family", "vcpu", "memory_gib", "gpu", "arch", "region", "os", "price_per_hour",
-          "price_per_month", "pending", "pending_price", "pending_change_pct", "available")
+HEADER = (
+    "instance_type",
+    "family",
+    "vcpu",
+    "memory_gib",
+    "gpu",
+    "arch",
+    "region",
+    "os",
+    "price_per_hour",
+    "price_per_month",
+    "pending",
+    "pending_price",
+    "pending_change_pct",
+    "available",
+)
 SPEC_COLUMNS = ("type", "family", "vcpu", "mem", "gpu", "arch", "region", "os")
 
 
@@ -31,15 +45,20 @@ def csv_bytes(rows: CatalogRows, order: Sequence[int]) -> bytes:
     for row in order:
         p = price.value(row)
         pend = pending.value(row)
-        writer.writerow([csv_cell(cell) for cell in (
-            *(c.value(row) for c in specs),
-            p,
-            None if p is None else f"{monthly_price(p):f}",
-            pend.kind if pend else None,
-            pend.price if pend else None,
-            None if pend is None or pend.pct is None else f"{pend.pct:.4f}",
-            "yes" if available.value(row) else "no",
-        )])
+        writer.writerow(
+            [
+                csv_cell(cell)
+                for cell in (
+                    *(c.value(row) for c in specs),
+                    p,
+                    None if p is None else f"{monthly_price(p):f}",
+                    pend.kind if pend else None,
+                    pend.price if pend else None,
+                    None if pend is None or pend.pct is None else f"{pend.pct:.4f}",
+                    "yes" if available.value(row) else "no",
+                )
+            ]
+        )
     return out.getvalue().encode()
 
 

@@ -6,10 +6,9 @@ handlers of these messages, on the UI thread.
 
 from __future__ import annotations
 
-from textual.message import Message
-
 from pricesync.core.models import SyncResult
 from pricesync.core.scheduler import SchedulerEvent
+from textual.message import Message
 
 from .changes import EntryHistory, Marks, RunChanges, RunList
 from .dataset import Dataset

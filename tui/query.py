@@ -18,17 +18,30 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 NUMERIC_FIELDS = {
-    "vcpu": "vcpu", "vcpus": "vcpu", "cpu": "vcpu",
-    "mem": "mem", "memory": "mem", "ram": "mem",
-    "gpu": "gpu", "gpus": "gpu",
-    "price": "price", "hour": "price", "hourly": "price",
-    "month": "month", "monthly": "month",
+    "vcpu": "vcpu",
+    "vcpus": "vcpu",
+    "cpu": "vcpu",
+    "mem": "mem",
+    "memory": "mem",
+    "ram": "mem",
+    "gpu": "gpu",
+    "gpus": "gpu",
+    "price": "price",
+    "hour": "price",
+    "hourly": "price",
+    "month": "month",
+    "monthly": "month",
 }
 TEXT_FIELDS = {"region": "region", "os": "os", "arch": "arch", "family": "family", "type": "type"}
 FIELD_NAMES = "vcpu, mem, gpu, price, month, region, os, arch, family, type"
 
 OPS: dict[str, Callable[[object, object], bool]] = {
-    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "=": operator.eq, "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "=": operator.eq,
+    "!=": operator.ne,
 }
 _TOKEN = re.compile(r"(?P<field>[A-Za-z_]+)\s*(?P<op><=|>=|!=|==|=|:|<|>)(?:\s*(?P<value>\S+))?|(?P<word>\S+)")
 _UNIT = {"mem": re.compile(r"(?i)\s*(gib|gb|g)$"), "price": re.compile(r"^\$"), "month": re.compile(r"^\$")}

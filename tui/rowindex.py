@@ -48,7 +48,9 @@ def numeric_table(column: Column, term: Term) -> bytes:
     key = TERM_KEY.get(term.field)
     lo = bisect_left(column.values, term.value, 0, known, key=key)
     hi = bisect_right(column.values, term.value, lo, known, key=key)
-    start, stop = {"<": (0, lo), "<=": (0, hi), ">": (hi, known), ">=": (lo, known), "=": (lo, hi)}.get(term.op, (lo, hi))
+    start, stop = {"<": (0, lo), "<=": (0, hi), ">": (hi, known), ">=": (lo, known), "=": (lo, hi)}.get(
+        term.op, (lo, hi)
+    )
     inside = b"\0" * start + b"\1" * (stop - start) + b"\0" * (n - stop)
     if term.op == "!=":
         return bytes(0 if i >= known else 1 - b for i, b in enumerate(inside))
@@ -83,7 +85,9 @@ class RowIndex:
         cols = self.rows.columns
         for word in view.query.words:
             test = _word_test(word.text)
-            either = int.from_bytes(cols["type"].mask(test), "little") | int.from_bytes(cols["family"].mask(test), "little")
+            either = int.from_bytes(cols["type"].mask(test), "little") | int.from_bytes(
+                cols["family"].mask(test), "little"
+            )
             yield either.to_bytes(len(self.rows), "little")
         for term in view.query.terms:
             column = cols[TERM_COLUMN.get(term.field, term.field)]

@@ -47,7 +47,7 @@ class Column:
     group partly in (a word matching some instance types, the two ends of a price range).
     """
 
-    __slots__ = ("values", "codes", "planes")
+    __slots__ = ("codes", "planes", "values")
 
     def __init__(self, raw: Sequence[Hashable], key: Callable | None = None) -> None:
         distinct = set(raw)
@@ -101,7 +101,9 @@ class Column:
         for group, chunk in partial:
             one = bytearray(256)
             one[group] = 1
-            acc |= int.from_bytes(high.translate(one), "little") & int.from_bytes(low.translate(chunk.ljust(256, b"\0")), "little")
+            acc |= int.from_bytes(high.translate(one), "little") & int.from_bytes(
+                low.translate(chunk.ljust(256, b"\0")), "little"
+            )
         return acc.to_bytes(len(high), "little")
 
 
@@ -158,8 +160,10 @@ def build_rows(catalog: Catalog, diff: CatalogDiff | None = None) -> CatalogRows
     def col(name: str) -> list:
         return list(map(attrgetter(name), entries))
 
-    prices = [None if i >= in_catalog or e.price_per_hour is None else Decimal(e.price_per_hour)
-              for i, e in enumerate(entries)]
+    prices = [
+        None if i >= in_catalog or e.price_per_hour is None else Decimal(e.price_per_hour)
+        for i, e in enumerate(entries)
+    ]
     columns = {
         "type": Column(col("instance_type"), natural_key),
         "family": Column(col("family"), natural_key),
@@ -174,4 +178,3 @@ def build_rows(catalog: Catalog, diff: CatalogDiff | None = None) -> CatalogRows
         "available": Column([i >= in_catalog or e.available for i, e in enumerate(entries)]),
     }
     return CatalogRows(keys, columns)
-

@@ -9,6 +9,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
+from pricesync.core.history import HistoryStore
+from pricesync.core.models import PROVIDERS, CatalogDiff, Key
+from pricesync.core.scheduler import PROVIDER_NAMES
+from pricesync.core.textsafe import terminal
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,15 +23,18 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Markdown, OptionList, SelectionList, Sparkline, Static
 from textual.widgets.option_list import Option
 
-from pricesync.core.history import HistoryStore
-from pricesync.core.models import PROVIDERS, CatalogDiff, Key
-from pricesync.core.scheduler import PROVIDER_NAMES
-from pricesync.core.textsafe import terminal
-
 from .cells import COLUMN_TITLES, MARK, exact_text
 from .changes import (
-    RunList, change_cells, history_text, load_changes, load_entry_history, load_runs, run_line, run_summary,
-    sparkline_points, step,
+    RunList,
+    change_cells,
+    history_text,
+    load_changes,
+    load_entry_history,
+    load_runs,
+    run_line,
+    run_summary,
+    sparkline_points,
+    step,
 )
 from .dataset import Dataset
 from .messages import EntryHistoryLoaded, RunChangesLoaded, RunsLoaded
@@ -70,12 +77,23 @@ class ConfirmWriteBack(ModalScreen[bool]):
         data = self.data
         assert data.diff is not None and data.cache is not None
         with Vertical(classes="dialog"):
-            yield Label(f"Write back the cached {PROVIDER_NAMES.get(data.provider, data.provider)} prices?",
-                        classes="dialog-title")
-            yield Static(Text(f"into {tilde(data.catalog_path)} (the previous file is kept as .bak)\n" + terminal(
-                f"prices fetched {data.cache.fetched_at}, source version {data.cache.source_version or '?'}") + "\n"))
+            yield Label(
+                f"Write back the cached {PROVIDER_NAMES.get(data.provider, data.provider)} prices?",
+                classes="dialog-title",
+            )
+            yield Static(
+                Text(
+                    f"into {tilde(data.catalog_path)} (the previous file is kept as .bak)\n"
+                    + terminal(
+                        f"prices fetched {data.cache.fetched_at}, source version {data.cache.source_version or '?'}"
+                    )
+                    + "\n"
+                )
+            )
             yield Static(diff_summary(data.diff))
-            yield Static(Text.assemble("\n", ("y", "bold"), " write back   ", ("n", "bold"), "/", ("esc", "bold"), " cancel"))
+            yield Static(
+                Text.assemble("\n", ("y", "bold"), " write back   ", ("n", "bold"), "/", ("esc", "bold"), " cancel")
+            )
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
@@ -94,8 +112,10 @@ class ProviderPicker(ModalScreen[str | None]):
         for p in PROVIDERS:
             prompt = Text(f"{PROVIDER_NAMES[p]:<6}", style="bold")
             blocker = self.blockers.get(p)
-            prompt.append(terminal(f" catalog only: {blocker}") if blocker else " catalog + sync",
-                          style="dim" if blocker else "green")
+            prompt.append(
+                terminal(f" catalog only: {blocker}") if blocker else " catalog + sync",
+                style="dim" if blocker else "green",
+            )
             if p == self.current:
                 prompt.append("  (shown)", style="italic")
             options.append(Option(prompt, id=p))
@@ -135,8 +155,20 @@ class RegionPicker(ModalScreen[frozenset[str] | None]):
         with Vertical(classes="dialog"):
             yield Label("Show which regions?", classes="dialog-title")
             yield SelectionList[str](*items, id="regions")
-            yield Static(Text.assemble(("space", "bold"), " toggle   ", ("a", "bold"), " all   ", ("n", "bold"),
-                                       " none   ", ("enter", "bold"), " apply   ", ("esc", "bold"), " cancel"))
+            yield Static(
+                Text.assemble(
+                    ("space", "bold"),
+                    " toggle   ",
+                    ("a", "bold"),
+                    " all   ",
+                    ("n", "bold"),
+                    " none   ",
+                    ("enter", "bold"),
+                    " apply   ",
+                    ("esc", "bold"),
+                    " cancel",
+                )
+            )
 
     def action_all(self, select: bool) -> None:
         regions = self.query_one(SelectionList)
@@ -150,11 +182,18 @@ class RegionPicker(ModalScreen[frozenset[str] | None]):
         self.dismiss(self.shown)
 
 
-def read_history(node: DOMNode, message: Callable[..., Message], load: Callable, *args, exclusive: bool = False) -> None:
+def read_history(
+    node: DOMNode, message: Callable[..., Message], load: Callable, *args, exclusive: bool = False
+) -> None:
     """Run a history loader (tui.changes) in a thread worker and post `message(result)` to `node`.
     Group "history": apart from the app's "load", "view" and "io" groups."""
-    node.run_worker(lambda: node.post_message(message(load(*args))), thread=True, group="history",
-                    exclusive=exclusive, exit_on_error=False)
+    node.run_worker(
+        lambda: node.post_message(message(load(*args))),
+        thread=True,
+        group="history",
+        exclusive=exclusive,
+        exit_on_error=False,
+    )
 
 
 def keys_line(*pairs: tuple[str, str]) -> Text:
@@ -185,8 +224,16 @@ class ChangesScreen(ModalScreen[None]):
             yield Static(id="run-summary")
             yield DataTable(id="changes", cursor_type="row")
             yield Static("Loading the history…", id="changes-note")
-            yield Static(keys_line(("↑↓", "run"), ("←→", "earlier / later run with changes"), ("tab", "the changes"),
-                                   ("enter", "a change's history"), ("esc", "close")), classes="dialog-keys")
+            yield Static(
+                keys_line(
+                    ("↑↓", "run"),
+                    ("←→", "earlier / later run with changes"),
+                    ("tab", "the changes"),
+                    ("enter", "a change's history"),
+                    ("esc", "close"),
+                ),
+                classes="dialog-keys",
+            )
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns("instance type", "region", "OS", "old → new $/hour", "change")
@@ -198,7 +245,9 @@ class ChangesScreen(ModalScreen[None]):
         if self.runs.error:
             note.update(Text(tilde(self.runs.error), style="bold red"))
         elif not self.runs.runs:
-            note.update("No syncs recorded yet: the history starts with the first sync (s) and keeps every price that moves.")
+            note.update(
+                "No syncs recorded yet: the history starts with the first sync (s) and keeps every price that moves."
+            )
         runs = self.query_one(OptionList)
         runs.add_options(run_line(r) for r in self.runs.runs)
         runs.highlighted = self.runs.initial
@@ -257,8 +306,14 @@ class EntryHistoryScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(Text(terminal(f"Price history · {' · '.join(self.key)} · "
-                                      f"{PROVIDER_NAMES.get(self.provider, self.provider)}")), classes="dialog-title")
+            yield Label(
+                Text(
+                    terminal(
+                        f"Price history · {' · '.join(self.key)} · {PROVIDER_NAMES.get(self.provider, self.provider)}"
+                    )
+                ),
+                classes="dialog-title",
+            )
             yield Sparkline([], id="sparkline")
             yield Static("Loading the history…", id="entry-prices")
             yield Static(keys_line(("esc", "close")), classes="dialog-keys")

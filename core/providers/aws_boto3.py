@@ -30,8 +30,8 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 
 from ..errors import Cancelled, ConfigError, SourceError
 from ..http import HttpSettings, bounded, make_client, plain, redact_url, response_shape
-from .aws_offer import OPERATING_SYSTEMS, RecordSet, make_record, select_on_demand_price, select_product
 from . import paging
+from .aws_offer import OPERATING_SYSTEMS, RecordSet, make_record, select_on_demand_price, select_product
 from .base import FetchRequest, FetchResult, RegionFetch, RegionVersion
 
 log = logging.getLogger("pricesync.aws")
@@ -61,7 +61,8 @@ def product_filters(region: str, operating_system: str) -> list[dict[str, str]]:
     metal)"."""
     fields = {"regionCode": region, "operatingSystem": operating_system, **_SHARED_FILTERS}
     return [{"Type": "TERM_MATCH", "Field": k, "Value": v} for k, v in fields.items()] + [
-        {"Type": "CONTAINS", "Field": "productFamily", "Value": "Compute Instance"}]
+        {"Type": "CONTAINS", "Field": "productFamily", "Value": "Compute Instance"}
+    ]
 
 
 @contextlib.contextmanager
@@ -74,7 +75,9 @@ def api_errors(endpoint_url: str | None) -> Iterator[None]:
         raise SourceError(NO_CREDENTIALS) from None
     except ClientError as exc:
         err = exc.response.get("Error", {})
-        raise SourceError(f"AWS Pricing API: {plain(err.get('Code', 'error'), 60)}: {plain(err.get('Message', ''))}") from None
+        raise SourceError(
+            f"AWS Pricing API: {plain(err.get('Code', 'error'), 60)}: {plain(err.get('Message', ''))}"
+        ) from None
     except BotoCoreError as exc:
         text = str(exc).replace(endpoint_url, redact_url(endpoint_url)) if endpoint_url else str(exc)
         raise SourceError(f"AWS Pricing API: {plain(text)}") from None
@@ -101,8 +104,14 @@ class _Sender:
         body = request.body
         if hasattr(body, "read"):
             body = body.read()
-        with bounded(self.client, request.method, request.url, limits=self.http.document(),
-                     headers=dict(request.headers.items()), content=body or b"") as (response, received):
+        with bounded(
+            self.client,
+            request.method,
+            request.url,
+            limits=self.http.document(),
+            headers=dict(request.headers.items()),
+            content=body or b"",
+        ) as (response, received):
             data = received.whole()
         return AWSResponse(request.url, response.status_code, dict(response.headers.items()), _Raw(data))
 
@@ -126,8 +135,9 @@ class AwsBoto3Provider:
                 endpoint_url=endpoint_url or None,
                 verify=http.verify_tls,
                 # timeouts and sizes are core.http's (see _Sender); botocore keeps its retries
-                config=Config(retries={"max_attempts": http.retries + 1, "mode": "standard"},
-                              user_agent_extra="pricesync"),
+                config=Config(
+                    retries={"max_attempts": http.retries + 1, "mode": "standard"}, user_agent_extra="pricesync"
+                ),
             )
         except ValueError:  # botocore's message quotes the URL whole
             raise ConfigError(f"the AWS Pricing API endpoint {redact_url(endpoint_url)} is not a valid URL") from None
@@ -160,15 +170,19 @@ class AwsBoto3Provider:
         with response_shape(f"the AWS Pricing API's answer for {region}"):  # botocore's parser crashes too
             for os_name in OPERATING_SYSTEMS:
                 pages = self.client.get_paginator("get_products").paginate(
-                    ServiceCode="AmazonEC2", Filters=product_filters(region, os_name),
-                    FormatVersion="aws_v1", PaginationConfig={"PageSize": 100},
+                    ServiceCode="AmazonEC2",
+                    Filters=product_filters(region, os_name),
+                    FormatVersion="aws_v1",
+                    PaginationConfig={"PageSize": 100},
                 )
                 for n, page in enumerate(pages, 1):
                     if request.cancel.is_set():
                         raise Cancelled("sync cancelled")
                     if n > paging.MAX_PAGES:
-                        raise SourceError(f"the AWS Pricing API has more than {paging.MAX_PAGES} pages of {os_name} "
-                                          f"products for {region}; stopped (a listing that never ends?)")
+                        raise SourceError(
+                            f"the AWS Pricing API has more than {paging.MAX_PAGES} pages of {os_name} "
+                            f"products for {region}; stopped (a listing that never ends?)"
+                        )
                     for text in page.get("PriceList", []):
                         items += 1
                         received += len(text)
@@ -179,11 +193,19 @@ class AwsBoto3Provider:
             raise SourceError(f"the AWS Pricing API has no EC2 products for region {region!r}")
         version, published = max(versions) if versions else (None, "")
         log.info(
-            "%s: %d prices selected from %d products (skipped: %s)", region, len(records.by_key), items,
+            "%s: %d prices selected from %d products (skipped: %s)",
+            region,
+            len(records.by_key),
+            items,
             ", ".join(f"{k} {n}" for k, n in sorted(skipped.items())) or "none",
         )
-        return RegionFetch(region, RegionVersion(version=version), list(records.by_key.values()),
-                           publication_date=published or None, skipped=skipped)
+        return RegionFetch(
+            region,
+            RegionVersion(version=version),
+            list(records.by_key.values()),
+            publication_date=published or None,
+            skipped=skipped,
+        )
 
     @staticmethod
     def _take(text: str, region: str, records: RecordSet, skipped: Counter, versions: set) -> None:

@@ -18,6 +18,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+
 import ijson
 
 from ..errors import SourceError
@@ -288,4 +289,3 @@ def parse_offer(
     if wanted:
         skipped["no_on_demand_term"] += len(wanted)
     return list(records.by_key.values()), skipped
-

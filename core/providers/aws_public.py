@@ -95,12 +95,18 @@ class AwsPublicProvider:
             if is_region(code) and isinstance(item, dict) and isinstance(item.get("currentVersionUrl"), str):
                 urls[code] = item["currentVersionUrl"]
         if len(urls) < len(regions):
-            log.warning("%s: %d region entries skipped (not a region code, or no currentVersionUrl)",
-                        name, len(regions) - len(urls))
+            log.warning(
+                "%s: %d region entries skipped (not a region code, or no currentVersionUrl)",
+                name,
+                len(regions) - len(urls),
+            )
         published = index.get("publicationDate")
         v = _validators(response.headers)
-        return urls, RegionVersion(version=published if isinstance(published, str) else None,
-                                   etag=v.get("etag"), last_modified=v.get("last-modified"))
+        return urls, RegionVersion(
+            version=published if isinstance(published, str) else None,
+            etag=v.get("etag"),
+            last_modified=v.get("last-modified"),
+        )
 
     def fetch(self, request: FetchRequest) -> FetchResult:
         urls, index_v = self._index(request)

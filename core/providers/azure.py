@@ -97,10 +97,16 @@ def select_item(item: object, region: str | None) -> tuple[PriceRecord | None, s
         family = series.group(1) if series and is_instance_type(series.group(1)) else None
         spec = Spec(sku, family, None, None, None, None)
     return PriceRecord(
-        instance_type=spec.instance_type, region=item_region,
+        instance_type=spec.instance_type,
+        region=item_region,
         os="windows" if "Windows" in product.split() else "linux",
-        price_per_hour=price, currency=currency, family=spec.family, vcpu=spec.vcpu,
-        memory_gib=spec.memory_gib, gpu=spec.gpu, arch=spec.arch,
+        price_per_hour=price,
+        currency=currency,
+        family=spec.family,
+        vcpu=spec.vcpu,
+        memory_gib=spec.memory_gib,
+        gpu=spec.gpu,
+        arch=spec.arch,
     ), ""
 
 
@@ -167,7 +173,10 @@ class AzureProvider:
                 unknown = sum(1 for rec in records if rec.vcpu is None)
                 log.info(
                     "%s: %d prices selected, %d of sizes without specs in the bundled catalog (skipped: %s)",
-                    r, len(records), unknown, ", ".join(f"{k} {n}" for k, n in sorted(skipped.items())) or "none",
+                    r,
+                    len(records),
+                    unknown,
+                    ", ".join(f"{k} {n}" for k, n in sorted(skipped.items())) or "none",
                 )
                 result.regions[r] = RegionFetch(r, RegionVersion(), records, skipped=skipped)
         return result
@@ -177,13 +186,24 @@ class AzureProvider:
         log.info("%s: querying %s", label, self.name)
         picked = _Picked()
         params = {"currencyCode": f"'{CURRENCY}'", "$filter": vm_filter(region)}
-        for n, page in enumerate(iter_pages(
-            self.client, self.http, self.endpoint, params, request,
-            next_page=self._next_page, label=label, count=lambda: len(picked.best),
-        ), 1):
+        for n, page in enumerate(
+            iter_pages(
+                self.client,
+                self.http,
+                self.endpoint,
+                params,
+                request,
+                next_page=self._next_page,
+                label=label,
+                count=lambda: len(picked.best),
+            ),
+            1,
+        ):
             items = page.get("Items")
             if not isinstance(items, list):
-                raise SourceError(f"{self.name} returned a page that is not an Azure Retail Prices page (no 'Items' list)")
+                raise SourceError(
+                    f"{self.name} returned a page that is not an Azure Retail Prices page (no 'Items' list)"
+                )
             with response_shape(f"page {n} of {self.name}"):
                 for item in items:
                     picked.add(item, region)

@@ -41,10 +41,18 @@ UNITS = {CORE: "h", RAM: "GiBy.h", FLAT: "h"}
 SHARED_CORE_VCPU = {"e2-micro": Decimal("0.25"), "e2-small": Decimal("0.5"), "e2-medium": Decimal("1")}
 FLAT_GROUPS = {"F1Micro": "f1-micro", "G1Small": "g1-small"}  # resourceGroup -> machine type
 # "N2D AMD Instance Core running in Americas", "N1 Predefined Instance Ram running in Iowa", ...
-_RATE_RE = re.compile(r"^(?P<series>[A-Z][A-Z0-9]*)(?: (?:AMD|Arm|Intel|Predefined))? Instance (?P<kind>Core|Ram|RAM) running in ")
+_RATE_RE = re.compile(
+    r"^(?P<series>[A-Z][A-Z0-9]*)(?: (?:AMD|Arm|Intel|Predefined))? Instance (?P<kind>Core|Ram|RAM) running in "
+)
 _C2_RE = re.compile(r"^Compute optimized (?P<kind>Core|Ram|RAM) running in ")  # C2's SKUs carry no series name
-_SKIP_WORDS = (("Spot", "spot"), ("Preemptible", "spot"), ("Custom", "custom"), ("Sole Tenancy", "sole_tenancy"),
-               ("Commitment", "commitment"), ("Reserved", "reserved"))
+_SKIP_WORDS = (
+    ("Spot", "spot"),
+    ("Preemptible", "spot"),
+    ("Custom", "custom"),
+    ("Sole Tenancy", "sole_tenancy"),
+    ("Commitment", "commitment"),
+    ("Reserved", "reserved"),
+)
 _UNITS_RE = re.compile(r"[0-9]{1,30}")  # longer is absurd (and int() refuses 4,300 digits)
 KEY_ENV = "PRICESYNC_GCP_API_KEY"
 NO_KEY = f"no GCP API key: set {KEY_ENV} or gcp.api_key in the config file (a key with the Cloud Billing API enabled)"
@@ -75,7 +83,9 @@ def classify(sku: dict) -> tuple[tuple[str, str] | None, str]:
         return None, "not_compute"
     usage = category.get("usageType")
     if usage != "OnDemand":
-        return None, "spot" if usage == "Preemptible" else "commitment" if str(usage).startswith("Commit") else "not_on_demand"
+        return None, "spot" if usage == "Preemptible" else "commitment" if str(usage).startswith(
+            "Commit"
+        ) else "not_on_demand"
     description = str(sku.get("description") or "")
     for word, reason in _SKIP_WORDS:
         if word in description:
@@ -180,8 +190,13 @@ def key_problem(key: str) -> str | None:
     refusal quotes the header whole)."""
     for i, ch in enumerate(key, 1):
         if not "!" <= ch <= "~":
-            what = {" ": "a space", "\u00a0": "a non-breaking space", "\r": "a carriage return", "\n": "a line feed",
-                    "\t": "a tab"}.get(ch, f"the character U+{ord(ch):04X}")
+            what = {
+                " ": "a space",
+                "\u00a0": "a non-breaking space",
+                "\r": "a carriage return",
+                "\n": "a line feed",
+                "\t": "a tab",
+            }.get(ch, f"the character U+{ord(ch):04X}")
             return f"the GCP API key has {what} at position {i} (a key is printable ASCII; the key is not shown)"
     return None
 
@@ -220,7 +235,9 @@ class GcpProvider:
         rates = self._rates(request)
         unknown = [r for r in request.regions or () if r not in rates.regions_seen]
         if unknown:
-            raise SourceError(f"no Compute Engine SKU lists region {', '.join(unknown)} ({len(rates.regions_seen)} regions listed)")
+            raise SourceError(
+                f"no Compute Engine SKU lists region {', '.join(unknown)} ({len(rates.regions_seen)} regions listed)"
+            )
         regions = request.regions if request.regions is not None else sorted(rates.regions_seen)
         specs = sorted(bundled_specs("gcp").values(), key=lambda s: s.instance_type)
         result = FetchResult({})
@@ -232,13 +249,26 @@ class GcpProvider:
                 if rate is None:
                     skipped[reason] += 1
                     continue
-                records.append(PriceRecord(
-                    instance_type=spec.instance_type, region=region, os="linux",
-                    price_per_hour=format(rate.price, "f"), currency=rate.currency, family=spec.family,
-                    vcpu=spec.vcpu, memory_gib=spec.memory_gib, gpu=spec.gpu, arch=spec.arch,
-                ))
-            log.info("%s: %d machine type prices (skipped: %s)", region, len(records),
-                     ", ".join(f"{k} {n}" for k, n in sorted(skipped.items())) or "none")
+                records.append(
+                    PriceRecord(
+                        instance_type=spec.instance_type,
+                        region=region,
+                        os="linux",
+                        price_per_hour=format(rate.price, "f"),
+                        currency=rate.currency,
+                        family=spec.family,
+                        vcpu=spec.vcpu,
+                        memory_gib=spec.memory_gib,
+                        gpu=spec.gpu,
+                        arch=spec.arch,
+                    )
+                )
+            log.info(
+                "%s: %d machine type prices (skipped: %s)",
+                region,
+                len(records),
+                ", ".join(f"{k} {n}" for k, n in sorted(skipped.items())) or "none",
+            )
             result.regions[region] = RegionFetch(region, RegionVersion(), records, skipped=skipped)
         return result
 
@@ -255,8 +285,15 @@ class GcpProvider:
             return (self.endpoint, params | {"pageToken": token}) if token else None
 
         for page in iter_pages(
-            self.client, self.http, self.endpoint, params, request, headers=self._headers,
-            next_page=next_page, label="skus", count=lambda: len(rates.rates),
+            self.client,
+            self.http,
+            self.endpoint,
+            params,
+            request,
+            headers=self._headers,
+            next_page=next_page,
+            label="skus",
+            count=lambda: len(rates.rates),
         ):
             skus = page.get("skus", [] if not page else None)  # an empty listing is `{}`
             if not isinstance(skus, list):

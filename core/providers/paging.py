@@ -69,8 +69,14 @@ def iter_pages(
             raise SourceError(f"{listing} has more than {MAX_PAGES} pages; stopped (a listing that never ends?)")
         seen.add(key)
         _, page = get_json(
-            client, url, settings=http, params=params, headers=headers, cancel=request.cancel,
-            on_bytes=progress.on_bytes, parse_float=Decimal,
+            client,
+            url,
+            settings=http,
+            params=params,
+            headers=headers,
+            cancel=request.cancel,
+            on_bytes=progress.on_bytes,
+            parse_float=Decimal,
         )
         progress.page_done()
         if not isinstance(page, dict):

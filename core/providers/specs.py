@@ -31,7 +31,5 @@ def bundled_specs(provider: str) -> dict[str, Spec]:
         catalog = load_catalog(path, provider)
     specs: dict[str, Spec] = {}
     for e in catalog.entries:
-        specs.setdefault(
-            e.instance_type.lower(), Spec(e.instance_type, e.family, e.vcpu, e.memory_gib, e.gpu, e.arch)
-        )
+        specs.setdefault(e.instance_type.lower(), Spec(e.instance_type, e.family, e.vcpu, e.memory_gib, e.gpu, e.arch))
     return specs

@@ -14,8 +14,14 @@ import pytest
 DEFAULT_LIMIT_MB = 400
 
 
-def run_limited(code: str, *, mem_mb: int = DEFAULT_LIMIT_MB, timeout: float = 60, env: dict | None = None,
-                args: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+def run_limited(
+    code: str,
+    *,
+    mem_mb: int = DEFAULT_LIMIT_MB,
+    timeout: float = 60,
+    env: dict | None = None,
+    args: tuple[str, ...] = (),
+) -> subprocess.CompletedProcess:
     """Run `code` in a fresh Python with its address space capped at `mem_mb` (RLIMIT_AS).
 
     A bound that regresses makes the child fail with MemoryError (or be refused memory)
@@ -27,8 +33,13 @@ def run_limited(code: str, *, mem_mb: int = DEFAULT_LIMIT_MB, timeout: float = 6
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
     return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code), *args], preexec_fn=cap, capture_output=True, text=True,
-        timeout=timeout, env=env, check=False,
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        preexec_fn=cap,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
     )
 
 

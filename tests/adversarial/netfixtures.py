@@ -9,8 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from pricesync.core.config import load_settings
+
 from tests.adversarial.conftest import run_limited
 from tests.conftest import CLI, cli_env, serve_aws, small_catalog
 from tests.conftest import US_EAST_1 as US_EAST_1
@@ -33,7 +33,8 @@ class Setup:
         self.config = tmp_path / "config.toml"
         self.config.write_text(
             f'[aws]\nendpoint = "{server.url}"\nregions = ["us-east-1"]\n[http]\n'
-            + "".join(f"{k} = {json.dumps(v)}\n" for k, v in knobs.items()) + extra
+            + "".join(f"{k} = {json.dumps(v)}\n" for k, v in knobs.items())
+            + extra
         )
         self.settings = load_settings(self.config, self.data_dir)
 
@@ -41,8 +42,9 @@ class Setup:
         return cli_env(self.settings) | extra
 
     def cli(self, *args: str, timeout: float = 60, **env: str) -> subprocess.CompletedProcess:
-        return subprocess.run([*CLI, *args], env=self.env(**env), capture_output=True, text=True, timeout=timeout,
-                              check=False)
+        return subprocess.run(
+            [*CLI, *args], env=self.env(**env), capture_output=True, text=True, timeout=timeout, check=False
+        )
 
     def limited_cli(self, *args: str, mem_mb: int = 400, timeout: float = 60) -> subprocess.CompletedProcess:
         """`pricesync ARGS` with its address space capped at `mem_mb`."""

@@ -9,9 +9,9 @@ import subprocess
 import sys
 
 import pytest
-
 from pricesync.core.config import load_settings
 from pricesync.core.errors import ConfigError
+
 from tests.conftest import CLI
 
 TUI = [sys.executable, "-m", "pricesync.tui.app"]
@@ -59,8 +59,10 @@ HOSTILE = {
     "a webhook URL that does not parse": ('[[notify.webhook]]\nurl = "http://[::1"\n', "url"),
     "a webhook port out of range": ('[[notify.webhook]]\nurl = "https://hooks.example:70000/x"\n', "url"),
     "a nan webhook timeout": ('[[notify.webhook]]\nurl = "https://hooks.example/x"\ntimeout_s = nan\n', "timeout_s"),
-    "an infinite webhook threshold": ('[[notify.webhook]]\nurl = "https://hooks.example/x"\nmin_change_pct = inf\n',
-                                      "min_change_pct"),
+    "an infinite webhook threshold": (
+        '[[notify.webhook]]\nurl = "https://hooks.example/x"\nmin_change_pct = inf\n',
+        "min_change_pct",
+    ),
 }
 
 
@@ -88,9 +90,18 @@ def test_every_hostile_value_is_refused_at_load_naming_its_key(tmp_path, case):
 
 
 # one of each kind, as the operator meets them: a real `pricesync sync`
-SAMPLES = ["nan disables the sanity guard", "an infinite timeout", "endless retries", "an unclosed IPv6 host",
-           "a port out of range", "a region with an escape sequence", "a directory of zones",
-           "30 February never comes", "a webhook URL that does not parse", "a nan webhook timeout"]
+SAMPLES = [
+    "nan disables the sanity guard",
+    "an infinite timeout",
+    "endless retries",
+    "an unclosed IPv6 host",
+    "a port out of range",
+    "a region with an escape sequence",
+    "a directory of zones",
+    "30 February never comes",
+    "a webhook URL that does not parse",
+    "a nan webhook timeout",
+]
 
 
 @pytest.mark.parametrize("case", SAMPLES)
@@ -101,8 +112,15 @@ def test_sync_exits_2_with_one_line(tmp_path, case):
     assert_one_line(run([*CLI, "sync", "--json", "--data-dir", str(tmp_path / "data")], config), config, key)
 
 
-@pytest.mark.parametrize("case", ["nan disables the sanity guard", "30 February never comes", "an unclosed IPv6 host",
-                                  "an escape sequence in the cron"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "nan disables the sanity guard",
+        "30 February never comes",
+        "an unclosed IPv6 host",
+        "an escape sequence in the cron",
+    ],
+)
 def test_every_command_refuses_them_before_doing_anything(tmp_path, case):
     text, key = HOSTILE[case]
     config = tmp_path / "config.toml"
@@ -120,7 +138,7 @@ def test_every_command_refuses_them_before_doing_anything(tmp_path, case):
 
 def test_a_file_that_is_not_utf8_is_one_line(tmp_path):
     config = tmp_path / "config.toml"
-    config.write_bytes(b"[sync]\nproviders = [\"aws\"]\n# caf\xe9 in Latin-1\n")
+    config.write_bytes(b'[sync]\nproviders = ["aws"]\n# caf\xe9 in Latin-1\n')
     p = run([*CLI, "list", "--data-dir", str(tmp_path / "data")], config)
     assert p.returncode == 2 and "Traceback" not in p.stderr and p.stderr.count("\n") == 1
     assert str(config) in p.stderr and "UTF-8" in p.stderr
@@ -136,8 +154,10 @@ def test_a_deeply_nested_file_is_one_line(tmp_path):
 
 def test_a_url_password_is_never_repeated(tmp_path):
     config = tmp_path / "config.toml"
-    config.write_text('[aws]\nendpoint = "http://ops:s3cr3t-pass@[::1"\n'
-                      '[[notify.webhook]]\nurl = "https://hooks.example:99999/T0/B0/s3cr3t-hook"\n')
+    config.write_text(
+        '[aws]\nendpoint = "http://ops:s3cr3t-pass@[::1"\n'
+        '[[notify.webhook]]\nurl = "https://hooks.example:99999/T0/B0/s3cr3t-hook"\n'
+    )
     p = run([*CLI, "list", "--data-dir", str(tmp_path / "data")], config)
     assert_one_line(p, config, "aws.endpoint")
     assert "s3cr3t" not in p.stderr
@@ -147,11 +167,14 @@ def test_a_url_password_is_never_repeated(tmp_path):
     assert "s3cr3t" not in p.stderr
 
 
-@pytest.mark.parametrize("text, key", [
-    ("[gcp]\napi_key = 31415926535897932\n", "gcp.api_key"),
-    ('[[notify.webhook]]\nurl = "https://hooks.example/x"\nsecret = 31415926535897932\n', "secret"),
-    ("[aws]\nendpoint = 31415926535897932\n", "aws.endpoint"),
-])
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ("[gcp]\napi_key = 31415926535897932\n", "gcp.api_key"),
+        ('[[notify.webhook]]\nurl = "https://hooks.example/x"\nsecret = 31415926535897932\n', "secret"),
+        ("[aws]\nendpoint = 31415926535897932\n", "aws.endpoint"),
+    ],
+)
 def test_a_value_of_the_wrong_type_is_not_repeated(tmp_path, text, key):
     """A key or a secret typed as a number is refused without echoing it."""
     config = tmp_path / "config.toml"
@@ -162,8 +185,11 @@ def test_a_value_of_the_wrong_type_is_not_repeated(tmp_path, text, key):
 
 
 def test_command_line_endpoint_and_region_are_checked_too(cli):
-    for args, what in ((["--endpoint", "http://[::1"], "--endpoint"), (["--endpoint", "gopher://x"], "--endpoint"),
-                       (["--region", "us-east-1\x1b]0;pwned\x07"], "--region")):
+    for args, what in (
+        (["--endpoint", "http://[::1"], "--endpoint"),
+        (["--endpoint", "gopher://x"], "--endpoint"),
+        (["--region", "us-east-1\x1b]0;pwned\x07"], "--region"),
+    ):
         p = cli("sync", *args)
         assert p.returncode == 2 and p.stderr.count("\n") == 1 and what in p.stderr, p.stderr
         assert "Traceback" not in p.stderr and "\x1b" not in p.stderr

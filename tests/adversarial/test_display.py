@@ -25,10 +25,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from rich.markup import render as rich_render
-from textual.app import App, ComposeResult
-from textual.content import Content
-
 from pricesync.core.config import load_settings
 from pricesync.core.history import HistoryStore
 from pricesync.core.logs import setup_logging
@@ -38,17 +34,21 @@ from pricesync.core.providers import make_provider
 from pricesync.core.providers.base import FetchRequest
 from pricesync.core.state import update_provider_state
 from pricesync.core.textsafe import csv_cell, markup, slack, terminal
-from tests import azuredata as az
-from tests import gcpdata as g
-from tests import offerdata
-from tests.conftest import CLI, US_EAST_1, cli_env, read_terminal
-from tests.test_tui_support import run, screen_text, wait_for
 from pricesync.tui.app import PriceSyncApp
 from pricesync.tui.cells import column_widths
 from pricesync.tui.export import csv_bytes
 from pricesync.tui.rows import build_rows
 from pricesync.tui.screens import ChangesScreen
 from pricesync.tui.widgets.catalog_table import CatalogTable
+from rich.markup import render as rich_render
+from textual.app import App, ComposeResult
+from textual.content import Content
+
+from tests import azuredata as az
+from tests import gcpdata as g
+from tests import offerdata
+from tests.conftest import CLI, US_EAST_1, cli_env, read_terminal
+from tests.test_tui_support import run, screen_text, wait_for
 
 TITLE = "\x1b]0;pwned\x07"  # retitles the terminal window
 CLEAR = "\x1b[2J"  # clears the screen
@@ -76,30 +76,59 @@ def test_terminal_leaves_nothing_a_terminal_would_act_on(hostile):
 def test_terminal_keeps_letters_and_spaces():
     for text in ("Standard_D2s_v5", "Zürich Nord", "東京リージョン", "a\u00a0b", "n2d-standard-8 (€)"):
         assert terminal(text) == text
-    assert terminal(TITLE) == "\\x1b]0;pwned\\x07" and terminal(BIDI) == "\\u202e" and terminal("\U000e0001") == "\\U000e0001"
+    assert (
+        terminal(TITLE) == "\\x1b]0;pwned\\x07"
+        and terminal(BIDI) == "\\u202e"
+        and terminal("\U000e0001") == "\\U000e0001"
+    )
 
 
-@pytest.mark.parametrize("text", [LINK, "[b]bold[/b]", "[@click=app.quit]x[/]", "[#ff0000]red", "a\\[b]c", "trailing\\",
-                                  "\\\\[i]x", f"{LINK}{TITLE}", "[1] list index", "Standard_D2s_v5"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        LINK,
+        "[b]bold[/b]",
+        "[@click=app.quit]x[/]",
+        "[#ff0000]red",
+        "a\\[b]c",
+        "trailing\\",
+        "\\\\[i]x",
+        f"{LINK}{TITLE}",
+        "[1] list index",
+        "Standard_D2s_v5",
+    ],
+)
 def test_markup_is_shown_literally_by_rich_and_never_styles_in_textual(text):
     assert rich_render(markup(text)).plain == terminal(text)
     assert not rich_render(markup(text)).spans
     assert not Content.from_markup(markup(text)).spans  # the dashboard never parses source strings anyway
 
 
-@pytest.mark.parametrize(("value", "cell"), [
-    ("=HYPERLINK(\"https://evil.example\",\"x\")", "'=HYPERLINK(\"https://evil.example\",\"x\")"),
-    ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
-    ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"),
-    ("\t=1", "\\x09=1"), ("\r=1", "\\x0d=1"),
-    ("-1.5", "-1.5"), ("0.0960000000", "0.0960000000"), ("m5.large", "m5.large"), (None, ""), (8.0, "8.0"),
-])
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ('=HYPERLINK("https://evil.example","x")', '\'=HYPERLINK("https://evil.example","x")'),
+        ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "\\x09=1"),
+        ("\r=1", "\\x0d=1"),
+        ("-1.5", "-1.5"),
+        ("0.0960000000", "0.0960000000"),
+        ("m5.large", "m5.large"),
+        (None, ""),
+        (8.0, "8.0"),
+    ],
+)
 def test_csv_cells_never_start_a_formula(value, cell):
     assert csv_cell(value) == cell
 
 
 def test_slack_text_has_no_links_or_mentions():
-    assert slack("<!channel> & <https://evil.example|click>") == "&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;"
+    assert (
+        slack("<!channel> & <https://evil.example|click>")
+        == "&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;"
+    )
     assert slack(f"v{TITLE}") == "v\\x1b]0;pwned\\x07"
     payload = sample_payload() | {"source_version": "<!here>", "regions": ["<@U123>"]}
     payload["changes"] = [dict(payload["changes"][0], instance_type=f"m5.large{FAKE_LINE}<https://evil.example|x>")]
@@ -123,20 +152,37 @@ def test_sync_log_lines_are_neutralised(tmp_path):
     text = (tmp_path / "sync.log").read_text()
     assert not unsafe(text)
     lines = text.splitlines()
-    assert any(line.endswith("offer says m5\\x1b]0;pwned\\x07\\x0d\\x0am5.large us-east-1 linux: 0.0960 -> 0.0001")
-               for line in lines)  # one line, the fake one inside it
+    assert any(
+        line.endswith("offer says m5\\x1b]0;pwned\\x07\\x0d\\x0am5.large us-east-1 linux: 0.0960 -> 0.0001")
+        for line in lines
+    )  # one line, the fake one inside it
     assert "ValueError: bad version \\x1b[2J\\u202e" in lines
 
 
 # -- identifiers are checked at parse time ------------------------------------------------------------
 
 
-BAD_TYPES = [f"m5.large{TITLE}", f"m5.xlarge{CLEAR}", f"t3.nano{FAKE_LINE}", f"c6g.large{BIDI}gnp.exe",
-             "[link=https://evil.example]m5.large[/link]", "m5." + "x" * 70, "m5 large", "m5.larg\u0435"]
+BAD_TYPES = [
+    f"m5.large{TITLE}",
+    f"m5.xlarge{CLEAR}",
+    f"t3.nano{FAKE_LINE}",
+    f"c6g.large{BIDI}gnp.exe",
+    "[link=https://evil.example]m5.large[/link]",
+    "m5." + "x" * 70,
+    "m5 large",
+    "m5.larg\u0435",
+]
 
 
 def test_identifier_rules():
-    for good in ("m5.large", "c7i.metal-24xl", "m7i-flex.xlarge", "Standard_D2s_v5", "Standard_E64-16ds_v4", "n2d-standard-8"):
+    for good in (
+        "m5.large",
+        "c7i.metal-24xl",
+        "m7i-flex.xlarge",
+        "Standard_D2s_v5",
+        "Standard_E64-16ds_v4",
+        "n2d-standard-8",
+    ):
         assert is_instance_type(good), good
     for good in ("us-east-1", "us-gov-west-1", "eastus", "eastus2euap", "europe-west4"):
         assert is_region(good), good
@@ -161,7 +207,10 @@ def serve_offer(server, version: str, offer: dict) -> None:
     import httpx
 
     url = f"/offers/v1.0/aws/AmazonEC2/{version}/us-east-1/index.json"
-    server.set("/offers/v1.0/aws/AmazonEC2/current/region_index.json", offerdata.dump(offerdata.region_index({"us-east-1": version})))
+    server.set(
+        "/offers/v1.0/aws/AmazonEC2/current/region_index.json",
+        offerdata.dump(offerdata.region_index({"us-east-1": version})),
+    )
     server.set(httpx.URL(f"http://x{url}").raw_path.decode(), offerdata.dump(offer))
 
 
@@ -191,7 +240,7 @@ class HostileStatus(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         self.send_response(403, f"{TITLE}{CLEAR}Forbidden")
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -219,15 +268,19 @@ def test_a_hostile_http_reason_phrase_is_one_neutral_line(cli, settings, hostile
 
 def test_azure_and_gcp_identifiers_are_checked(server, tmp_path, monkeypatch):
     monkeypatch.delenv("PRICESYNC_GCP_API_KEY", raising=False)
-    items = [az.item("Standard_D2s_v5", "eastus", "0.096"),
-             az.item(f"Standard_D4s_v5{TITLE}", "eastus", "0.192"),
-             az.item("Standard_D8s_v5", f"eastus{CLEAR}", "0.384"),
-             az.item("Standard_ZZ4s_v9", "eastus", "0.5", series=f"ZZ{FAKE_LINE}")]  # unknown size: family from the name
+    items = [
+        az.item("Standard_D2s_v5", "eastus", "0.096"),
+        az.item(f"Standard_D4s_v5{TITLE}", "eastus", "0.192"),
+        az.item("Standard_D8s_v5", f"eastus{CLEAR}", "0.384"),
+        az.item("Standard_ZZ4s_v9", "eastus", "0.5", series=f"ZZ{FAKE_LINE}"),
+    ]  # unknown size: family from the name
     az.serve_azure(server, {"eastus": items})
     g.serve_gcp(server, g.catalog_skus(g.AMERICAS, ("Nowhere", [f"us-east1{CLEAR}"])), key="k")
     cfg = tmp_path / "config.toml"
-    cfg.write_text(f'[azure]\nenabled = true\nendpoint = "{server.url}{az.PATH}"\n'
-                   f'[gcp]\nenabled = true\nendpoint = "{server.url}{g.PATH}"\napi_key = "k"\n[http]\nretries = 0\n')
+    cfg.write_text(
+        f'[azure]\nenabled = true\nendpoint = "{server.url}{az.PATH}"\n'
+        f'[gcp]\nenabled = true\nendpoint = "{server.url}{g.PATH}"\napi_key = "k"\n[http]\nretries = 0\n'
+    )
     settings = load_settings(cfg, tmp_path / "data")
     azure = make_provider(settings, "azure")
     result = azure.fetch(FetchRequest(None, {}))
@@ -272,7 +325,9 @@ def run_on_a_terminal(args: list[str], env: dict[str, str]) -> bytes:
     """`pricesync ARGS` with stdout on a pseudo-terminal (200 x 50), as an operator sees it."""
     master, slave = pty.openpty()
     ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
-    env = {k: v for k, v in env.items() if k not in ("NO_COLOR", "TERM", "COLUMNS", "LINES")} | {"TERM": "xterm-256color"}
+    env = {k: v for k, v in env.items() if k not in ("NO_COLOR", "TERM", "COLUMNS", "LINES")} | {
+        "TERM": "xterm-256color"
+    }
     proc = subprocess.Popen([*CLI, *args], stdout=slave, stderr=subprocess.PIPE, env=env)
     os.close(slave)
     out = read_terminal(master)
@@ -336,20 +391,36 @@ def test_the_table_renders_no_control_characters():
 
 
 def test_export_csv_neutralises_every_cell():
-    entries = (CatalogEntry("m5.large", '=HYPERLINK("https://evil.example")', "us-east-1", "linux", 2, 8.0, 0,
-                            f"+x86{TITLE}", "0.0960000000"),)
+    entries = (
+        CatalogEntry(
+            "m5.large",
+            '=HYPERLINK("https://evil.example")',
+            "us-east-1",
+            "linux",
+            2,
+            8.0,
+            0,
+            f"+x86{TITLE}",
+            "0.0960000000",
+        ),
+    )
     rows = build_rows(Catalog("aws", "USD", None, SourceInfo("bundled"), entries))
     got = list(csv.reader(io.StringIO(csv_bytes(rows, [0]).decode())))[1]
-    assert got[1] == "'=HYPERLINK(\"https://evil.example\")" and got[5] == "'+x86\\x1b]0;pwned\\x07"
+    assert got[1] == '\'=HYPERLINK("https://evil.example")' and got[5] == "'+x86\\x1b]0;pwned\\x07"
     assert got[8:10] == ["0.0960000000", f"{Decimal('0.0960000000') * 730:f}"]
 
 
 def test_status_bar_log_pane_and_notifications_show_source_strings_literally(settings):
     hostile_catalog(settings.data_dir / "aws_catalog.json", f"{LINK}{TITLE}")
-    update_provider_state(settings.data_dir, "aws", {
-        "last_attempt": "2025-11-03T09:00:00Z", "last_status": "failed",
-        "last_error": f"HTTP 403 {TITLE}{CLEAR}[b]Forbidden[/b] from http://127.0.0.1/x",
-    })
+    update_provider_state(
+        settings.data_dir,
+        "aws",
+        {
+            "last_attempt": "2025-11-03T09:00:00Z",
+            "last_status": "failed",
+            "last_error": f"HTTP 403 {TITLE}{CLEAR}[b]Forbidden[/b] from http://127.0.0.1/x",
+        },
+    )
     app = PriceSyncApp(settings, scheduler_enabled=False)
 
     async def go():
@@ -382,13 +453,22 @@ def html_text(svg: str) -> str:
 def test_the_changes_screen_shows_history_strings_literally(settings):
     store = HistoryStore(settings.data_dir)
     regions = ("us-east-1",)
-    store.record(SyncResult("aws", "public", "updated", regions, 9, source_version="20251101000000"), [],
-                 "2025-11-01T02:00:00Z")
-    store.record(SyncResult("aws", "public", "updated", regions, 9, source_version=f"2025{BIDI}[b]x{TITLE}"),
-                 [((f"m5.large{CLEAR}", "us-east-1", "linux"), "0.0960000000", "0.1000000000"),
-                  ((LINK, "us-east-1", "linux"), None, "0.2000000000")], "2025-11-02T02:00:00Z")
-    store.record(SyncResult("aws", "public", "failed", regions, error=f"HTTP 403 {TITLE}{FAKE_LINE}"), [],
-                 f"2025-11-03T0{CLEAR}:00Z")  # a history file pricesync did not write
+    store.record(
+        SyncResult("aws", "public", "updated", regions, 9, source_version="20251101000000"), [], "2025-11-01T02:00:00Z"
+    )
+    store.record(
+        SyncResult("aws", "public", "updated", regions, 9, source_version=f"2025{BIDI}[b]x{TITLE}"),
+        [
+            ((f"m5.large{CLEAR}", "us-east-1", "linux"), "0.0960000000", "0.1000000000"),
+            ((LINK, "us-east-1", "linux"), None, "0.2000000000"),
+        ],
+        "2025-11-02T02:00:00Z",
+    )
+    store.record(
+        SyncResult("aws", "public", "failed", regions, error=f"HTTP 403 {TITLE}{FAKE_LINE}"),
+        [],
+        f"2025-11-03T0{CLEAR}:00Z",
+    )  # a history file pricesync did not write
     app = PriceSyncApp(settings, scheduler_enabled=False)
 
     async def go():

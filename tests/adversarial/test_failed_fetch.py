@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from pricesync.core.history import HistoryStore
 from pricesync.core.state import provider_state
+
 from tests import gcpdata as g
 from tests.conftest import EU_WEST_1, US_EAST_1, assert_files_kept, data_snapshot, serve_aws
 from tests.test_notify import hook_url, receiver, with_webhooks
@@ -76,7 +76,9 @@ def test_a_region_without_usable_prices_changes_nothing(cli, settings, aws_serve
     assert p.returncode == 0 and out["status"] == "updated", p.stdout
     assert aws_server.hits(offer_path("eu-west-1", V2)) == hits + 1
     changes = HistoryStore(settings.data_dir).changes()
-    assert [(r.key, r.old, r.new) for r in changes] == [(("m5.large", "eu-west-1", "linux"), "0.1070000000", "0.1100000000")]
+    assert [(r.key, r.old, r.new) for r in changes] == [
+        (("m5.large", "eu-west-1", "linux"), "0.1070000000", "0.1100000000")
+    ]
     assert len(hooked) == 1
 
 
@@ -97,8 +99,9 @@ def test_too_many_prices_gone_changes_nothing_unless_forced(cli, settings, aws_s
     p = cli("sync", "--force", *args)
     assert p.returncode == 0, p.stderr
     warnings = p.stderr.splitlines()
-    assert warnings and all(w.startswith("pricesync: warning: aws: forced past the sanity guard: us-east-1: 2 of 6 ")
-                            for w in warnings)
+    assert warnings and all(
+        w.startswith("pricesync: warning: aws: forced past the sanity guard: us-east-1: 2 of 6 ") for w in warnings
+    )
     assert {r.kind for r in HistoryStore(settings.data_dir).changes()} == {"removed"}
     assert len(hooked) == 1
 
@@ -110,8 +113,10 @@ def test_aws_china_prices_in_cny_are_refused_whatever_the_flags(cli, settings, a
     serve_cny(aws_server)  # eu-west-1's file priced in CNY, as a China region's is
     p = cli("sync", *args)
     assert p.returncode == 1
-    assert p.stderr == ("pricesync: aws sync failed: sanity guard: fetch refused, nothing written: "
-                        "eu-west-1 is priced in CNY, not the catalog's USD (nothing overrides this)\n")
+    assert p.stderr == (
+        "pricesync: aws sync failed: sanity guard: fetch refused, nothing written: "
+        "eu-west-1 is priced in CNY, not the catalog's USD (nothing overrides this)\n"
+    )
     assert_nothing_changed(settings, before, hooked, runs)
 
 
@@ -123,8 +128,9 @@ def test_all_regions_leaves_a_region_in_another_currency_out(cli, settings, aws_
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
     assert out["regions"] == ["us-east-1"] and out["wrote_back"]
-    assert out["warnings"] == ["aws: eu-west-1 is priced in CNY, not the catalog's USD: left out "
-                               "(a catalog holds one currency)"]
+    assert out["warnings"] == [
+        "aws: eu-west-1 is priced in CNY, not the catalog's USD: left out (a catalog holds one currency)"
+    ]
     assert "eu-west-1" not in json.loads((settings.data_dir / "aws_cache.json").read_text())["regions"]
     assert cli("sync", "--region", "eu-west-1").returncode == 1  # asked for by name: refused
 
@@ -140,7 +146,9 @@ def test_a_gcp_fetch_in_another_currency_never_reaches_the_usd_catalog(gcp_setti
     g.serve_gcp(server, skus, key=KEY, page_size=50)
     p = run_cli(gcp_settings, "sync", "--provider", "gcp", "--write-back", "--force")
     assert p.returncode == 1
-    assert ("europe-west1 is priced in IDR, not the catalog's USD; us-east1 is priced in IDR, not the catalog's USD "
-            "(nothing overrides this)") in p.stderr
+    assert (
+        "europe-west1 is priced in IDR, not the catalog's USD; us-east1 is priced in IDR, not the catalog's USD "
+        "(nothing overrides this)"
+    ) in p.stderr
     assert p.stderr.count("\n") == 1
     assert_files_kept(before, gcp_settings.data_dir)

@@ -46,8 +46,11 @@ def fingerprint(path: Path) -> tuple[str, int]:
 
 def a_price_change(server) -> None:
     """A new price list version, so that a write-back has something to write."""
-    serve_aws(server, {"us-east-1": (V2, US_EAST_1 | {("m5.large", "Linux"): "0.1000000000"}),
-                       "eu-west-1": (V2, EU_WEST_1)}, index_etag='"idx-2"')
+    serve_aws(
+        server,
+        {"us-east-1": (V2, US_EAST_1 | {("m5.large", "Linux"): "0.1000000000"}), "eu-west-1": (V2, EU_WEST_1)},
+        index_etag='"idx-2"',
+    )
 
 
 # name -> (CLI args, exit code, what the one stderr line says about the link)
@@ -125,11 +128,11 @@ def test_a_fifo_is_refused_not_waited_on(cli, synced):
 # -- leftovers of killed writers ------------------------------------------------------------------
 
 LEFTOVERS = [
-    ".aws_catalog.json.0123456789abcdef.tmp",   # a catalog write (or the first-run copy)
+    ".aws_catalog.json.0123456789abcdef.tmp",  # a catalog write (or the first-run copy)
     ".aws_catalog.json.bak.0123456789abcdef.tmp",  # the backup's hard link
     ".aws_cache.json.fedcba9876543210.tmp",
-    ".state.json.k1ll3d_x.tmp",                 # mkstemp's name, as earlier versions left it
-    ".aws_catalog.json.bak.tmp",                # the earlier fixed backup name
+    ".state.json.k1ll3d_x.tmp",  # mkstemp's name, as earlier versions left it
+    ".aws_catalog.json.bak.tmp",  # the earlier fixed backup name
 ]
 KEPT = [".aws_cache.json.keep", "notes.tmp", ".aws_cache.json.a.b.tmp", "aws_cache.json.0123.tmp"]
 
@@ -200,7 +203,9 @@ def big_data_dir(fs: Path) -> Path:
     data = fs / "data"
     data.mkdir()
     entries = json.loads(small_catalog(data / "aws_catalog.json").read_text())["entries"]
-    entries += [dict(entries[0], instance_type=f"z{i}.large", family=f"z{i}", region="ap-filler-1") for i in range(FILLER)]
+    entries += [
+        dict(entries[0], instance_type=f"z{i}.large", family=f"z{i}", region="ap-filler-1") for i in range(FILLER)
+    ]
     small_catalog(data / "aws_catalog.json", entries)
     return data
 
@@ -229,7 +234,9 @@ def test_full_disk_during_write_back_leaves_the_catalog_whole(cli, tmpfs):
     fill(tmpfs, len(catalog) // 2)  # room for the cache, the state and the log, not a new catalog
     p = cli("sync", "--write-back", "--region", "us-east-1", "--region", "eu-west-1", "--data-dir", str(data))
     assert p.returncode == 1
-    one_line(p.stderr, rf"aws sync failed: cannot write {re.escape(str(data))}/aws_catalog\.json: No space left on device$")
+    one_line(
+        p.stderr, rf"aws sync failed: cannot write {re.escape(str(data))}/aws_catalog\.json: No space left on device$"
+    )
     assert "Logging error" not in p.stderr
     assert (data / "aws_catalog.json").read_bytes() == catalog
     assert not (data / "aws_catalog.json.bak").exists()

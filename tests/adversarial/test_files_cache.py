@@ -11,12 +11,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
 from pricesync.core.catalog import load_catalog, write_catalog
 from pricesync.core.errors import CatalogError
 from pricesync.core.models import PriceRecord
 from pricesync.core.providers.base import FetchResult, RegionFetch, RegionVersion
 from pricesync.core.sync import SyncEngine
+
 from tests.conftest import small_catalog
 from tests.test_faults import one_line
 
@@ -24,9 +24,21 @@ from tests.test_faults import one_line
 DAMAGE = {
     "exponent": ("price_per_hour", "1e-3", r"price_per_hour '1e-3' is not a decimal string within the limits"),
     "infinity": ("price_per_hour", "Infinity", r"price_per_hour 'Infinity' is not a decimal string within the limits"),
-    "non-ASCII digits": ("price_per_hour", "\u0661.\u0665", r"price_per_hour '.*' is not a decimal string within the limits"),
-    "5,000 digits": ("price_per_hour", "1" * 5000, r"price_per_hour '1{39}… \(5002 characters\) is not a decimal string within the limits"),
-    "escape in a type": ("instance_type", "m5.large\x1b]0;pwned\x07", r"instance_type 'm5.large\\x1b\]0;pwned\\x07' is not a valid identifier"),
+    "non-ASCII digits": (
+        "price_per_hour",
+        "\u0661.\u0665",
+        r"price_per_hour '.*' is not a decimal string within the limits",
+    ),
+    "5,000 digits": (
+        "price_per_hour",
+        "1" * 5000,
+        r"price_per_hour '1{39}… \(5002 characters\) is not a decimal string within the limits",
+    ),
+    "escape in a type": (
+        "instance_type",
+        "m5.large\x1b]0;pwned\x07",
+        r"instance_type 'm5.large\\x1b\]0;pwned\\x07' is not a valid identifier",
+    ),
     "region with a space": ("region", "us east 1", r"region 'us east 1' is not a valid identifier"),
     "number, not string": ("price_per_hour", 0.096, r"'price_per_hour' has the wrong type \(float\)"),
     "vcpu as words": ("vcpu", "eight", r"'vcpu' has the wrong type \(str\)"),
@@ -57,8 +69,11 @@ def test_a_damaged_cache_is_one_line_and_never_written_back(cli, synced, name):
     catalog = (synced / "aws_catalog.json").read_bytes()
     p = cli("sync", "--write-back")  # the source is unchanged: this would write back the cache
     assert p.returncode == 1
-    one_line(p.stderr, rf"aws sync failed: price cache {re.escape(str(cache))}: records\[3\] {message} "
-                       r"\(sync --force fetches afresh and replaces it\)$")
+    one_line(
+        p.stderr,
+        rf"aws sync failed: price cache {re.escape(str(cache))}: records\[3\] {message} "
+        r"\(sync --force fetches afresh and replaces it\)$",
+    )
     assert (synced / "aws_catalog.json").read_bytes() == catalog
     assert cli("list").returncode == 0
     # --force: one warning line, a fresh fetch replaces the damaged cache, the write-back is sound
@@ -95,8 +110,10 @@ def test_a_source_record_that_breaks_the_rules_is_refused_even_with_force(settin
     for force in (False, True):
         result = engine.sync("aws", regions=["us-east-1"], write_back=True, force=force)
         assert result.status == "failed"
-        assert ("1 price(s) in us-east-1 break the catalog's rules, e.g. us-east-1 price of m5.large/us-east-1/linux "
-                "price_per_hour '1e-3' is not a decimal string within the limits (nothing overrides this)") in result.error
+        assert (
+            "1 price(s) in us-east-1 break the catalog's rules, e.g. us-east-1 price of m5.large/us-east-1/linux "
+            "price_per_hour '1e-3' is not a decimal string within the limits (nothing overrides this)"
+        ) in result.error
     assert (settings.data_dir / "aws_catalog.json").read_bytes() == catalog
     assert not (settings.data_dir / "aws_cache.json").exists()
 
@@ -106,8 +123,11 @@ def test_a_merged_catalog_the_loader_would_refuse_is_not_written(tmp_path):
     before = path.read_bytes()
     catalog = load_catalog(path, "aws")
     broken = replace(catalog, entries=(replace(catalog.entries[0], price_per_hour="Infinity"), *catalog.entries[1:]))
-    with pytest.raises(CatalogError, match=rf"^{re.escape(str(path))} \(not written\): entries\[0\] price_per_hour "
-                                           r"'Infinity' is not a decimal string within the limits$"):
+    with pytest.raises(
+        CatalogError,
+        match=rf"^{re.escape(str(path))} \(not written\): entries\[0\] price_per_hour "
+        r"'Infinity' is not a decimal string within the limits$",
+    ):
         write_catalog(path, broken)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["aws_catalog.json"]

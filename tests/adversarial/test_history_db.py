@@ -15,8 +15,8 @@ import sys
 import textwrap
 
 import pytest
-
 from pricesync.core.history import FILENAME, MIGRATIONS, HistoryStore
+
 from tests.conftest import cli_env
 from tests.test_faults import one_line, read_only
 from tests.test_history import EU_V2, US_V2, V2, serve_version
@@ -79,17 +79,27 @@ def test_a_locked_history_is_retried_then_reported(cli, settings, aws_server):
     assert cli("sync").returncode == 0
     serve_version(aws_server, V2, US_V2, EU_V2)
     path = settings.data_dir / FILENAME
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline() == "held\n"
-        p = subprocess.run([sys.executable, "-c", CLI_FAST_BUSY, "sync", "--json"], env=cli_env(settings),
-                           capture_output=True, text=True, timeout=60, check=False)
+        p = subprocess.run(
+            [sys.executable, "-c", CLI_FAST_BUSY, "sync", "--json"],
+            env=cli_env(settings),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
     finally:
         holder.stdin.close()
         holder.wait(timeout=10)
     assert p.returncode == 0, p.stderr
-    warning = (rf"aws: price history not recorded: cannot write {re.escape(str(path))}: database is locked "
-               r"\(another process held it for the 1 s pricesync waits\)")
+    warning = (
+        rf"aws: price history not recorded: cannot write {re.escape(str(path))}: database is locked "
+        r"\(another process held it for the 1 s pricesync waits\)"
+    )
     one_line(p.stderr, rf"^pricesync: warning: {warning}$")
     out = json.loads(p.stdout)
     assert out["status"] == "updated" and len(out["warnings"]) == 1 and re.fullmatch(warning, out["warnings"][0])

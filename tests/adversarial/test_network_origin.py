@@ -13,13 +13,13 @@ import json
 import os
 
 import pytest
-
 from pricesync.core.config import load_settings
 from pricesync.core.errors import SourceError
 from pricesync.core.http import HttpSettings
-from pricesync.core.providers.aws_boto3 import AwsBoto3Provider
 from pricesync.core.providers import make_provider, paging
+from pricesync.core.providers.aws_boto3 import AwsBoto3Provider
 from pricesync.core.providers.base import FetchRequest
+
 from tests import azuredata as az
 from tests import gcpdata as g
 from tests import offerdata
@@ -100,8 +100,9 @@ def serve_index(server, current_version_url: str) -> None:
     server.set(INDEX, offerdata.dump(index))
 
 
-@pytest.mark.parametrize("form", ["{other}/latest/meta-data/iam/security-credentials/",
-                                  "//127.0.0.1:{port}/latest/meta-data/"])
+@pytest.mark.parametrize(
+    "form", ["{other}/latest/meta-data/iam/security-credentials/", "//127.0.0.1:{port}/latest/meta-data/"]
+)
 def test_an_offer_url_on_another_origin_is_refused(aws, elsewhere, tmp_path, form):
     url = form.format(other=elsewhere.url, port=elsewhere.url.rsplit(":", 1)[1])
     serve_index(aws, url)
@@ -136,8 +137,10 @@ def gcp_setup(tmp_path, server, monkeypatch):
     monkeypatch.delenv("PRICESYNC_GCP_API_KEY", raising=False)
     routes = g.serve_gcp(server, g.catalog_skus(g.AMERICAS), key=KEY, page_size=5)
     cfg = tmp_path / "config.toml"
-    cfg.write_text(f'[gcp]\nenabled = true\nregions = ["us-east1"]\nendpoint = "{server.url}{g.PATH}"\n'
-                   f'api_key = "{KEY}"\n[http]\nretries = 1\nbackoff_s = 0.01\ntimeout_s = 5\n')
+    cfg.write_text(
+        f'[gcp]\nenabled = true\nregions = ["us-east1"]\nendpoint = "{server.url}{g.PATH}"\n'
+        f'api_key = "{KEY}"\n[http]\nretries = 1\nbackoff_s = 0.01\ntimeout_s = 5\n'
+    )
     return load_settings(cfg, tmp_path / "data"), routes
 
 
@@ -167,8 +170,9 @@ def test_the_gcp_key_is_never_sent_to_another_origin(gcp_setup, server, elsewher
 def test_an_azure_link_that_changes_on_every_page_stops_at_the_page_limit(server, tmp_path, monkeypatch):
     monkeypatch.setattr(paging, "MAX_PAGES", 40)
     pages = iter(range(10**6))
-    server.responders[az.PATH] = lambda *_: Route(az.dump(az.page(
-        [az.item("Standard_D2s_v5", "eastus", "0.096")], az.next_link("eastus", 1000 * next(pages)))))
+    server.responders[az.PATH] = lambda *_: Route(
+        az.dump(az.page([az.item("Standard_D2s_v5", "eastus", "0.096")], az.next_link("eastus", 1000 * next(pages))))
+    )
     cfg = tmp_path / "config.toml"
     cfg.write_text(f'[azure]\nenabled = true\nregions = ["eastus"]\nendpoint = "{server.url}{az.PATH}"\n')
     with pytest.raises(SourceError, match=rf"^{server.url}{az.PATH} has more than 40 pages; stopped"):
@@ -188,17 +192,25 @@ def test_a_gcp_token_that_changes_on_every_page_stops_at_the_page_limit(gcp_setu
 
 def test_a_pricing_api_token_that_changes_on_every_page_stops_at_the_page_limit(server, monkeypatch):
     monkeypatch.setattr(paging, "MAX_PAGES", 10)
-    for name, value in {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-                        "AWS_EC2_METADATA_DISABLED": "true", "AWS_ACCESS_KEY_ID": "AKIDTEST",
-                        "AWS_SECRET_ACCESS_KEY": "test"}.items():
+    for name, value in {
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_ACCESS_KEY_ID": "AKIDTEST",
+        "AWS_SECRET_ACCESS_KEY": "test",
+    }.items():
         monkeypatch.setenv(name, value)
     tokens = iter(range(10**6))
     server.responders["/"] = lambda *_: Route(
-        json.dumps({"FormatVersion": "aws_v1", "PriceList": [], "NextToken": f"t{next(tokens)}"}).encode())
+        json.dumps({"FormatVersion": "aws_v1", "PriceList": [], "NextToken": f"t{next(tokens)}"}).encode()
+    )
     provider = AwsBoto3Provider("", server.url, HttpSettings(retries=0))
     try:
-        with pytest.raises(SourceError, match=r"^the AWS Pricing API has more than 10 pages of Linux products for "
-                                              r"us-east-1; stopped"):
+        with pytest.raises(
+            SourceError,
+            match=r"^the AWS Pricing API has more than 10 pages of Linux products for "
+            r"us-east-1; stopped",
+        ):
             provider.fetch(FetchRequest(["us-east-1"], {}))
     finally:
         provider.close()

@@ -40,31 +40,44 @@ def everything(p: subprocess.CompletedProcess, data_dir: Path) -> bytes:
 def gcp_config(tmp_path: Path, server, key: str | None) -> Path:
     cfg = tmp_path / "config.toml"
     line = f"api_key = {json.dumps(key)}\n" if key is not None else ""
-    cfg.write_text(f'[gcp]\nenabled = true\nregions = ["us-east1"]\nendpoint = "{server.url}{g.PATH}"\n{line}'
-                   "[http]\nretries = 1\nbackoff_s = 0.01\n")
+    cfg.write_text(
+        f'[gcp]\nenabled = true\nregions = ["us-east1"]\nendpoint = "{server.url}{g.PATH}"\n{line}'
+        "[http]\nretries = 1\nbackoff_s = 0.01\n"
+    )
     return cfg
 
 
 def run(cfg: Path, data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("PRICESYNC_")}
-    return subprocess.run([*CLI, *args], env=clean | {"PRICESYNC_CONFIG": str(cfg), "PRICESYNC_DATA_DIR": str(data_dir)} | env,
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [*CLI, *args],
+        env=clean | {"PRICESYNC_CONFIG": str(cfg), "PRICESYNC_DATA_DIR": str(data_dir)} | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
-@pytest.mark.parametrize(("bad", "what", "position"), [
-    (KEY[:10] + "\u00a0" + KEY[10:], "a non-breaking space", 11),
-    (KEY + "\r\n", "a carriage return", len(KEY) + 1),
-    (KEY + "\n", "a line feed", len(KEY) + 1),
-    (" " + KEY, "a space", 1),
-])
+@pytest.mark.parametrize(
+    ("bad", "what", "position"),
+    [
+        (KEY[:10] + "\u00a0" + KEY[10:], "a non-breaking space", 11),
+        (KEY + "\r\n", "a carriage return", len(KEY) + 1),
+        (KEY + "\n", "a line feed", len(KEY) + 1),
+        (" " + KEY, "a space", 1),
+    ],
+)
 def test_a_malformed_key_in_the_environment_is_refused_unseen(tmp_path, server, bad, what, position):
     g.serve_gcp(server, g.catalog_skus(g.AMERICAS), key=KEY)
     data = tmp_path / "data"
     for args in (("sync", "--provider", "gcp", "--json"), ("list", "--provider", "gcp")):
         p = run(gcp_config(tmp_path, server, None), data, *args, PRICESYNC_GCP_API_KEY=bad)
         assert p.returncode == 2, p.stderr
-        assert p.stderr == (f"pricesync: $PRICESYNC_GCP_API_KEY: the GCP API key has {what} at position {position} "
-                            "(a key is printable ASCII; the key is not shown)\n")
+        assert p.stderr == (
+            f"pricesync: $PRICESYNC_GCP_API_KEY: the GCP API key has {what} at position {position} "
+            "(a key is printable ASCII; the key is not shown)\n"
+        )
         assert KEY[12:].encode() not in everything(p, data)
     assert server.requests == []
 
@@ -73,8 +86,10 @@ def test_a_malformed_key_in_the_config_is_refused_unseen(tmp_path, server):
     cfg = gcp_config(tmp_path, server, KEY + "\r\n")
     p = run(cfg, tmp_path / "data", "sync", "--provider", "gcp")
     assert p.returncode == 2
-    assert p.stderr == (f"pricesync: {cfg}: gcp.api_key: the GCP API key has a carriage return at position "
-                        f"{len(KEY) + 1} (a key is printable ASCII; the key is not shown)\n")
+    assert p.stderr == (
+        f"pricesync: {cfg}: gcp.api_key: the GCP API key has a carriage return at position "
+        f"{len(KEY) + 1} (a key is printable ASCII; the key is not shown)\n"
+    )
     assert KEY[12:].encode() not in everything(p, tmp_path / "data")
 
 
@@ -100,18 +115,32 @@ def test_user_info_in_an_endpoint_never_shows(tmp_path, server, key, fault, monk
     if fault == "refused":
         url = with_password(f"http://127.0.0.1:{closed_port()}")
     else:
-        server.responders["/"] = server.responders["/skus"] = server.responders["/api/retail/prices"] = \
-            lambda *_: Route(b'{"message": "boom"}', status=500)
+        server.responders["/"] = server.responders["/skus"] = server.responders["/api/retail/prices"] = lambda *_: (
+            Route(b'{"message": "boom"}', status=500)
+        )
         server.routes[INDEX] = Route(b"{}", status=500)
         url = with_password(server.url)
     cfg = tmp_path / "config.toml"
     cfg.write_text(ENDPOINTS[key].format(url=url) + "[http]\nretries = 0\ntimeout_s = 5\n")
     data = tmp_path / "data"
-    aws_env = {"AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "test", "AWS_CONFIG_FILE": os.devnull,
-               "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_EC2_METADATA_DISABLED": "true", "AWS_MAX_ATTEMPTS": "1"}
+    aws_env = {
+        "AWS_ACCESS_KEY_ID": "AKIDTEST",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_MAX_ATTEMPTS": "1",
+    }
     seen = b""
-    for args in (("sync", "--provider", PROVIDER[key], "--region", "us-east-1" if key.startswith("aws") else
-                  "eastus" if key.startswith("azure") else "us-east1"),):
+    for args in (
+        (
+            "sync",
+            "--provider",
+            PROVIDER[key],
+            "--region",
+            "us-east-1" if key.startswith("aws") else "eastus" if key.startswith("azure") else "us-east1",
+        ),
+    ):
         for extra in ((), ("--json",)):
             p = run(cfg, data, *args, *extra, **aws_env)
             assert p.returncode == 1, (p.stdout, p.stderr)
@@ -142,15 +171,19 @@ def test_a_json_error_gives_the_position_not_the_bytes(aws, tmp_path):
 def test_an_offer_json_error_gives_the_position_not_the_bytes(aws, tmp_path):
     route(aws, OFFER).body = b'{"products": {"SKU": ' + MARKER.encode() + b"}}"
     line = one_line(Setup(tmp_path, aws).cli("sync", "--force"))
-    assert line.endswith("offer file for us-east-1 is not valid JSON (within bytes 0-37: lexical error: "
-                         "invalid char in json text.)"), line
+    assert line.endswith(
+        "offer file for us-east-1 is not valid JSON (within bytes 0-37: lexical error: invalid char in json text.)"
+    ), line
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    (f"HTTP/1.1 500 {MARKER}\r\nContent-Length: 0\r\n\r\n", "HTTP 500 Internal Server Error from "),
-    (f"HTTP/1.1 200 OK\r\nX-{MARKER}\x01: y\r\n\r\n", "was cut off: illegal header line"),
-    (f"{MARKER} \x1b]0;title\x07\r\n\r\n", "was cut off: illegal status line"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (f"HTTP/1.1 500 {MARKER}\r\nContent-Length: 0\r\n\r\n", "HTTP 500 Internal Server Error from "),
+        (f"HTTP/1.1 200 OK\r\nX-{MARKER}\x01: y\r\n\r\n", "was cut off: illegal header line"),
+        (f"{MARKER} \x1b]0;title\x07\r\n\r\n", "was cut off: illegal status line"),
+    ],
+)
 def test_protocol_garbage_is_described_not_quoted(aws, tmp_path, raw, expected):
     aws.routes[INDEX] = Route(b"", raw=raw.encode("latin-1"))
     line = one_line(Setup(tmp_path, aws).cli("sync", "--force"))

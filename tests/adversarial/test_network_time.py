@@ -17,11 +17,11 @@ import subprocess
 import time
 
 import pytest
-
 from pricesync.core import notify
 from pricesync.core.errors import SourceError
 from pricesync.core.http import HttpSettings, get_json, make_client
 from pricesync.core.notify import Webhook, deliver
+
 from tests.adversarial.netfixtures import INDEX, OFFER, Setup, aws, one_line, route, serve_us_east_1  # noqa: F401  (aws: a fixture)
 from tests.priceserver import Route, Running
 
@@ -116,7 +116,10 @@ def test_a_webhook_that_trickles_its_answer_ends_at_its_deadline(server, monkeyp
     outcome = deliver(hook, {"event": "test"}, http)
     assert time.monotonic() - started < CEILING_S
     assert not outcome.ok
-    assert outcome.error == "the webhook did not arrive within 1.5 s (the webhook's timeout_s per attempt, pauses included)"
+    assert (
+        outcome.error
+        == "the webhook did not arrive within 1.5 s (the webhook's timeout_s per attempt, pauses included)"
+    )
 
 
 # -- over TLS: the deadline holds through the handshake and TLS reads; verify_tls is honoured ----------
@@ -128,8 +131,26 @@ def tls_server(tmp_path):
     if shutil.which("openssl") is None:
         pytest.skip("openssl is needed to make a self-signed certificate")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     running = Running(tls=context)

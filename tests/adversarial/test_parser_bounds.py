@@ -13,9 +13,9 @@ import json
 import random
 
 import pytest
-
 from pricesync.core.errors import SourceError
 from pricesync.core.jsonbounds import MAX_DEPTH, MAX_DIGITS, MAX_STRING, JsonBounds
+
 from tests.adversarial.netfixtures import OFFER, Setup, one_line, route, serve_us_east_1
 
 PARSE = """
@@ -45,35 +45,47 @@ def parse_limited(limited, body: str, timeout: float = 60):
 @pytest.mark.parametrize("kb", [80, 400])
 def test_nested_brackets(limited, kb):
     n = kb * 1000 // 2
-    out = parse_limited(limited, f"""
+    out = parse_limited(
+        limited,
+        f"""
     yield b'{{"terms": {{"OnDemand": ' + b'[' * {n} + b']' * {n} + b'}}}}'
-""")
+""",
+    )
     assert out == f"offer file for us-east-1 nests deeper than {MAX_DEPTH} levels (within bytes 0-{2 * n + 25})"
 
 
 def test_nested_objects_under_products(limited):
-    out = parse_limited(limited, """
+    out = parse_limited(
+        limited,
+        """
     yield b'{"products": ' + b'{"a": ' * 200_000 + b'1' + b'}' * 200_000 + b'}'
-""")
+""",
+    )
     assert out.startswith(f"offer file for us-east-1 nests deeper than {MAX_DEPTH} levels (within bytes ")
 
 
 def test_closing_brackets_hidden_in_strings_do_not_hide_the_depth(limited):
     # a string full of `]` before real `[`: a count that ignored strings would net out to zero
-    out = parse_limited(limited, """
+    out = parse_limited(
+        limited,
+        """
     yield b'{"products": {"s": "' + b']' * 300_000 + b'", "x": '
     yield b'[' * 300_000
-""")
+""",
+    )
     assert out.startswith(f"offer file for us-east-1 nests deeper than {MAX_DEPTH} levels")
 
 
 def test_a_long_string(limited):
     # 1 GB streamed in 256 KiB chunks; quadratic re-scanning would take hours
-    out = parse_limited(limited, """
+    out = parse_limited(
+        limited,
+        """
     yield b'{"products": {"SKU": {"sku": "'
     for _ in range(4000):
         yield b'a' * 262144
-""")
+""",
+    )
     start = 30 + 4 * 262144  # the chunk that takes the string past 1 MiB
     assert out == f"offer file for us-east-1 has a string longer than 1 MiB (within bytes {start}-{start + 262144})"
 
@@ -86,12 +98,15 @@ def test_a_long_number_crashed_the_parser(limited):
 
 
 def test_a_long_number_across_chunks(limited):
-    out = parse_limited(limited, """
+    out = parse_limited(
+        limited,
+        """
     yield b'{"products": {"SKU": {"vcpu": '
     for _ in range(3):
         yield b'1' * 1000
     yield b'}}, "terms": {"OnDemand": {}}}'
-""")
+""",
+    )
     assert out == f"offer file for us-east-1 has a number longer than {MAX_DIGITS} digits (within bytes 2030-3030)"
 
 
@@ -109,7 +124,9 @@ def test_the_cli_names_the_file_and_loses_nothing(server, tmp_path):
     cache = (setup.data_dir / "aws_cache.json").read_bytes()
     route(server, OFFER).body = b'{"terms": {"OnDemand": ' + b"[" * 80_000
     line = one_line(setup.limited_cli("sync", "--force", "--write-back", mem_mb=400))
-    assert line == f"aws sync failed: offer file for us-east-1 nests deeper than {MAX_DEPTH} levels (within bytes 0-80023)"
+    assert (
+        line == f"aws sync failed: offer file for us-east-1 nests deeper than {MAX_DEPTH} levels (within bytes 0-80023)"
+    )
     assert (setup.data_dir / "aws_catalog.json").read_bytes() == catalog
     assert (setup.data_dir / "aws_cache.json").read_bytes() == cache
 

@@ -8,11 +8,11 @@ import json
 from decimal import Decimal
 
 import pytest
-
 from pricesync.core.config import load_settings
 from pricesync.core.models import MAX_PRICE_PER_HOUR, monthly_price, price_problem
 from pricesync.core.providers import make_provider
 from pricesync.core.providers.base import FetchRequest
+
 from tests import azuredata as az
 from tests import gcpdata as g
 from tests.conftest import serve_aws, small_catalog
@@ -20,24 +20,27 @@ from tests.conftest import serve_aws, small_catalog
 FIVE_THOUSAND_DIGITS = "9" * 5000
 
 
-@pytest.mark.parametrize(("price", "problem"), [
-    ("0.0960000000", ""),
-    ("10000", ""),  # the ceiling itself
-    ("407.4560000000", ""),  # the dearest real instances cost a few hundred an hour
-    ("0.000000000000000001", ""),  # 18 decimals
-    ("0", "zero_price"),
-    ("0.0000000000", "zero_price"),
-    ("10000.0000000001", "absurd_price"),
-    ("99999", "absurd_price"),
-    ("0.0000000000000000001", "absurd_price"),  # 19 decimals
-    ("0000000.5", "absurd_price"),  # 7 digits before the point
-    (FIVE_THOUSAND_DIGITS, "absurd_price"),
-    ("1e400", "bad_price"),
-    ("Infinity", "bad_price"),
-    ("-0.5", "bad_price"),
-    ("\u0661.5", "bad_price"),  # an Arabic-Indic digit: Decimal() would take it
-    (0.096, "bad_price"),
-])
+@pytest.mark.parametrize(
+    ("price", "problem"),
+    [
+        ("0.0960000000", ""),
+        ("10000", ""),  # the ceiling itself
+        ("407.4560000000", ""),  # the dearest real instances cost a few hundred an hour
+        ("0.000000000000000001", ""),  # 18 decimals
+        ("0", "zero_price"),
+        ("0.0000000000", "zero_price"),
+        ("10000.0000000001", "absurd_price"),
+        ("99999", "absurd_price"),
+        ("0.0000000000000000001", "absurd_price"),  # 19 decimals
+        ("0000000.5", "absurd_price"),  # 7 digits before the point
+        (FIVE_THOUSAND_DIGITS, "absurd_price"),
+        ("1e400", "bad_price"),
+        ("Infinity", "bad_price"),
+        ("-0.5", "bad_price"),
+        ("\u0661.5", "bad_price"),  # an Arabic-Indic digit: Decimal() would take it
+        (0.096, "bad_price"),
+    ],
+)
 def test_one_rule_for_every_price(price, problem):
     assert price_problem(price) == problem
 
@@ -91,11 +94,13 @@ print(json.dumps({"prices": {r.instance_type: r.price_per_hour for r in f.record
 
 def test_azure_absurd_numbers_are_skipped_without_writing_them_out(server, tmp_path, limited):
     """`1E+999999999` would be a billion digits written out: the child has 400 MB."""
-    items = [az.item("Standard_D2s_v5", "eastus", "0.096"),
-             az.item("Standard_D4s_v5", "eastus", "1E+400"),
-             az.item("Standard_D8s_v5", "eastus", "1E+999999999"),
-             az.item("Standard_D16s_v5", "eastus", "12345.678"),
-             az.item("Standard_D32s_v5", "eastus", "0.1234567890123456789")]
+    items = [
+        az.item("Standard_D2s_v5", "eastus", "0.096"),
+        az.item("Standard_D4s_v5", "eastus", "1E+400"),
+        az.item("Standard_D8s_v5", "eastus", "1E+999999999"),
+        az.item("Standard_D16s_v5", "eastus", "12345.678"),
+        az.item("Standard_D32s_v5", "eastus", "0.1234567890123456789"),
+    ]
     az.serve_azure(server, {"eastus": items})
     cfg = tmp_path / "config.toml"
     cfg.write_text(f'[azure]\nenabled = true\nendpoint = "{server.url}{az.PATH}"\n[http]\nretries = 0\n')

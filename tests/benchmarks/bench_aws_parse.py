@@ -72,9 +72,17 @@ def generate(path: Path, mb: float) -> dict:
     head = offerdata.offer({}, {}, {})
     sizes = {"products": 0, "OnDemand": 0, "Reserved": 0}
     with open(path, "w") as f:
-        f.write("{\n" + ",\n".join(member(k, head[k], 1) for k in ("formatVersion", "disclaimer", "offerCode", "version", "publicationDate")))
+        f.write(
+            "{\n"
+            + ",\n".join(
+                member(k, head[k], 1)
+                for k in ("formatVersion", "disclaimer", "offerCode", "version", "publicationDate")
+            )
+        )
         for section, index, depth, opener in (
-            ("products", 0, 1, ",\n"), ("OnDemand", 1, 2, ',\n  "terms" : {\n'), ("Reserved", 2, 2, ",\n")
+            ("products", 0, 1, ",\n"),
+            ("OnDemand", 1, 2, ',\n  "terms" : {\n'),
+            ("Reserved", 2, 2, ",\n"),
         ):
             f.write(opener + "  " * depth + json.dumps(section) + " : {\n")
             for i in range(n):
@@ -110,7 +118,9 @@ def child(kind: str, path: str) -> None:
 
 
 def run_child(kind: str, path: Path) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", kind, str(path)], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", kind, str(path)], capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout)
 
 
@@ -154,8 +164,10 @@ def main() -> None:
             print(f"{size:>9} {kind:<12} {r['mb_s']:>8.1f} {r['rss_mb']:>12.1f} {r['count']:>9}")
         p, j = res["parse_offer"], res["json.load"]
         share = ", ".join(f"{k} {v:.0%}" for k, v in info["share"].items())
-        print(f"{'':>9} ratio        {p['mb_s'] / j['mb_s']:>7.2f}x {p['rss_mb'] / j['rss_mb']:>11.3f}x"
-              f"   ({info['skus']} SKUs; {share}; median of {args.runs})")
+        print(
+            f"{'':>9} ratio        {p['mb_s'] / j['mb_s']:>7.2f}x {p['rss_mb'] / j['rss_mb']:>11.3f}x"
+            f"   ({info['skus']} SKUs; {share}; median of {args.runs})"
+        )
 
 
 if __name__ == "__main__":

@@ -63,10 +63,21 @@ def run(result_dir: Path, all_keys: list, days: int, per_year: float, rng: rando
             prices[key] = max(1, round(old * rng.uniform(0.85, 1.15)))
             changes.append((key, f"{old / 10000:.10f}", f"{prices[key] / 10000:.10f}"))
         if d % 30 == 29:
-            changes += [((f"new{d}.t{t}", r, o), None, "1.0000000000")
-                        for t in range(NEW_TYPES_PER_MONTH) for r in ("region-00", "region-01") for o in OSES]
-        result = SyncResult(provider="aws", mode="public", status="updated", regions=("region-00",),
-                            records=len(all_keys), changed=len(changes), source_version=f"v{d}")
+            changes += [
+                ((f"new{d}.t{t}", r, o), None, "1.0000000000")
+                for t in range(NEW_TYPES_PER_MONTH)
+                for r in ("region-00", "region-01")
+                for o in OSES
+            ]
+        result = SyncResult(
+            provider="aws",
+            mode="public",
+            status="updated",
+            regions=("region-00",),
+            records=len(all_keys),
+            changed=len(changes),
+            source_version=f"v{d}",
+        )
         t0 = time.perf_counter()
         store.record(result, changes, day(d))
         record_s.append(time.perf_counter() - t0)
@@ -76,9 +87,14 @@ def run(result_dir: Path, all_keys: list, days: int, per_year: float, rng: rando
     newest_s = [_timed(lambda: store.changes(limit=101)) for _ in range(5)]
     sample = rng.sample(all_keys, 20)
     entry_s = [_timed(partial(store.entry_history, key)) for key in sample]
-    return {"rows": rows, "bytes": size_of(store.path), "record_ms": 1000 * statistics.median(record_s),
-            "week_ms": 1000 * statistics.median(query_s),
-            "newest_ms": 1000 * statistics.median(newest_s), "entry_ms": 1000 * statistics.median(entry_s)}
+    return {
+        "rows": rows,
+        "bytes": size_of(store.path),
+        "record_ms": 1000 * statistics.median(record_s),
+        "week_ms": 1000 * statistics.median(query_s),
+        "newest_ms": 1000 * statistics.median(newest_s),
+        "entry_ms": 1000 * statistics.median(entry_s),
+    }
 
 
 def _timed(fn) -> float:
@@ -91,14 +107,19 @@ def full_copy_bytes_per_day(result_dir: Path, all_keys: list) -> int:
     """Baseline: the same schema holding one full copy of every price (what one day would cost
     if the history kept copies instead of changes)."""
     store = HistoryStore(result_dir)
-    store.record(SyncResult(provider="aws", mode="public", status="updated"),
-                 [(k, "0.0960000000", "0.0960000000") for k in all_keys], day(0))
+    store.record(
+        SyncResult(provider="aws", mode="public", status="updated"),
+        [(k, "0.0960000000", "0.0960000000") for k in all_keys],
+        day(0),
+    )
     return size_of(store.path)
 
 
 def diff_ms(all_keys: list) -> float:
     before = tuple(PriceRecord(*k, "0.0960000000", "USD") for k in all_keys)
-    after = tuple(PriceRecord(*k, "0.0990000000" if i % 50 == 0 else "0.0960000000", "USD") for i, k in enumerate(all_keys))
+    after = tuple(
+        PriceRecord(*k, "0.0990000000" if i % 50 == 0 else "0.0960000000", "USD") for i, k in enumerate(all_keys)
+    )
     regions = {k[1]: {} for k in all_keys}
     a, b = (PriceCache("aws", "public", "t", "v", regions, recs) for recs in (before, after))
     return 1000 * statistics.median(_timed(lambda: cache_changes(a, b)) for _ in range(5))
@@ -114,15 +135,19 @@ def main() -> None:
     all_keys = keys(args.keys)
     with tempfile.TemporaryDirectory() as tmp:
         copy = full_copy_bytes_per_day(Path(tmp) / "baseline", all_keys)
-        print(f"{args.keys} prices, {args.days} daily syncs; baseline full copy: {copy / 1e6:.1f} MB/day, "
-              f"{copy * args.days / 1e9:.2f} GB/year")
+        print(
+            f"{args.keys} prices, {args.days} daily syncs; baseline full copy: {copy / 1e6:.1f} MB/day, "
+            f"{copy * args.days / 1e9:.2f} GB/year"
+        )
         for per_year in args.per_year:
             r = run(Path(tmp) / f"s{per_year}", all_keys, args.days, per_year, random.Random(args.seed))
-            print(f"  {per_year:g} changes/price/year: {r['rows']} change rows, {r['bytes'] / 1e6:.1f} MB "
-                  f"({r['bytes'] / max(r['rows'], 1):.0f} B/row; {copy * args.days / r['bytes']:.0f}x smaller than copies); "
-                  f"record a run {r['record_ms']:.1f} ms, last 7 days {r['week_ms']:.1f} ms, "
-                  f"newest 100 {r['newest_ms']:.1f} ms, "
-                  f"one entry {r['entry_ms']:.2f} ms (medians)")
+            print(
+                f"  {per_year:g} changes/price/year: {r['rows']} change rows, {r['bytes'] / 1e6:.1f} MB "
+                f"({r['bytes'] / max(r['rows'], 1):.0f} B/row; {copy * args.days / r['bytes']:.0f}x smaller than copies); "
+                f"record a run {r['record_ms']:.1f} ms, last 7 days {r['week_ms']:.1f} ms, "
+                f"newest 100 {r['newest_ms']:.1f} ms, "
+                f"one entry {r['entry_ms']:.2f} ms (medians)"
+            )
     print(f"cache_changes over {args.keys} records (2% moved): {diff_ms(all_keys):.1f} ms (median of 5)")
 
 

@@ -35,24 +35,32 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 import textual  # noqa: E402
-from textual.app import App, ComposeResult  # noqa: E402
-from textual.widgets import DataTable  # noqa: E402
-
 from pricesync.core.config import load_settings  # noqa: E402
 from pricesync.core.fileio import atomic_write_json  # noqa: E402
 from pricesync.core.sync import SyncEngine  # noqa: E402
-from tests.test_tui_support import FIXED_NOW, synthetic_catalog  # noqa: E402
 from pricesync.tui import app as app_module  # noqa: E402
 from pricesync.tui.cells import COLUMN_KEYS, COLUMNS, cell  # noqa: E402
 from pricesync.tui.dataset import load_dataset  # noqa: E402
 from pricesync.tui.query import parse  # noqa: E402
 from pricesync.tui.rowindex import View  # noqa: E402
 from pricesync.tui.widgets.catalog_table import CatalogTable  # noqa: E402
+from textual.app import App, ComposeResult  # noqa: E402
+from textual.widgets import DataTable  # noqa: E402
+
+from tests.test_tui_support import FIXED_NOW, synthetic_catalog  # noqa: E402
 
 SIZE = (160, 50)
 QUERIES = ["m5.large", "vcpu>=8 mem>=32", "region:eu-* os:linux", "gpu>0 price<5", "c6g arch:arm64"]
-KEY_NAMES = {" ": "space", ">": "greater_than_sign", "<": "less_than_sign", "=": "equals_sign", ":": "colon",
-             "*": "asterisk", "-": "minus", ".": "full_stop"}
+KEY_NAMES = {
+    " ": "space",
+    ">": "greater_than_sign",
+    "<": "less_than_sign",
+    "=": "equals_sign",
+    ":": "colon",
+    "*": "asterisk",
+    "-": "minus",
+    ".": "full_stop",
+}
 WAIT_S = 600.0
 
 
@@ -245,8 +253,10 @@ def main() -> None:
     parser.add_argument("--keys", type=int, default=40, help="filter keystrokes to time (at least)")
     args = parser.parse_args()
 
-    print(f"pricesync-tui table benchmark: {args.rows:,} synthetic rows; Python {platform.python_version()}, "
-          f"textual {textual.__version__}, {SIZE[0]}x{SIZE[1]} headless")
+    print(
+        f"pricesync-tui table benchmark: {args.rows:,} synthetic rows; Python {platform.python_version()}, "
+        f"textual {textual.__version__}, {SIZE[0]}x{SIZE[1]} headless"
+    )
     catalog = synthetic_catalog(args.rows, seed=1)
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
@@ -264,8 +274,10 @@ def main() -> None:
         disk = asyncio.run(pricesync_run(settings, None, 0))
     print(f"\npricesync CatalogTable, {args.rows:,} rows")
     print(f"  {'first paint (rows in memory)':<46} {ms(ours['first_paint'])}   settled {ms(ours['settled'])}")
-    print(f"  {'first paint (catalog JSON from disk)':<46} {ms(disk['first_paint'])}   "
-          f"(first frame, 'Loading…': {ms(disk['first_frame']).strip()})")
+    print(
+        f"  {'first paint (catalog JSON from disk)':<46} {ms(disk['first_paint'])}   "
+        f"(first frame, 'Loading…': {ms(disk['first_frame']).strip()})"
+    )
     print(line("filter keystroke -> repaint", ours["filter"]))
     print(line("sort key -> repaint (first sort of a column)", ours["sort"]))
     print(line("sort key -> repaint (column sorted before)", ours["sort_cached"]))
@@ -278,13 +290,20 @@ def main() -> None:
     print(line("sort(column) -> repaint", theirs["sort"]))
 
     scale = args.rows / n
-    print(f"\nratios (DataTable / pricesync{'' if n == args.rows else f'; DataTable at {n:,} rows, pricesync at {args.rows:,}'}):")
-    print(f"  first paint x{theirs['first_paint'] / ours['first_paint']:.0f}, settled x{theirs['settled'] / ours['settled']:.0f}, "
-          f"filter x{statistics.median(theirs['filter']) / statistics.median(ours['filter']):.0f}, "
-          f"sort x{statistics.median(theirs['sort']) / statistics.median(ours['sort']):.0f}"
-          + (f" (DataTable has {1 / scale:.2f} of the rows)" if scale != 1 else ""))
-    targets = [("first paint < 1 s", ours["first_paint"] < 1.0), ("filter median < 50 ms", statistics.median(ours["filter"]) < 0.05),
-               ("sort median < 200 ms", statistics.median(ours["sort"]) < 0.2)]
+    print(
+        f"\nratios (DataTable / pricesync{'' if n == args.rows else f'; DataTable at {n:,} rows, pricesync at {args.rows:,}'}):"
+    )
+    print(
+        f"  first paint x{theirs['first_paint'] / ours['first_paint']:.0f}, settled x{theirs['settled'] / ours['settled']:.0f}, "
+        f"filter x{statistics.median(theirs['filter']) / statistics.median(ours['filter']):.0f}, "
+        f"sort x{statistics.median(theirs['sort']) / statistics.median(ours['sort']):.0f}"
+        + (f" (DataTable has {1 / scale:.2f} of the rows)" if scale != 1 else "")
+    )
+    targets = [
+        ("first paint < 1 s", ours["first_paint"] < 1.0),
+        ("filter median < 50 ms", statistics.median(ours["filter"]) < 0.05),
+        ("sort median < 200 ms", statistics.median(ours["sort"]) < 0.2),
+    ]
     print("targets: " + ", ".join(f"{name}: {'met' if ok else 'MISSED'}" for name, ok in targets))
 
 

@@ -9,6 +9,10 @@ end of the instance type column.
 
 from __future__ import annotations
 
+import contextlib
+
+from pricesync.core.models import Key
+from pricesync.core.textsafe import terminal
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -17,9 +21,6 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-
-from pricesync.core.models import Key
-from pricesync.core.textsafe import terminal
 
 from ..cells import COLUMNS, MARK, cell
 from ..rows import CatalogRows
@@ -93,10 +94,8 @@ class CatalogTable(ScrollView, can_focus=True):
                 old_row = None
         position = None
         if old_row is not None:
-            try:
+            with contextlib.suppress(ValueError):
                 position = order.index(old_row)
-            except ValueError:
-                pass
         self.cursor = position if position is not None else min(self.cursor, max(len(order) - 1, 0))
         self.virtual_size = Size(sum(widths.values()) + GAP * len(widths), len(order) + 1)
         self._scroll_to_cursor()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pricesync.core.textsafe import terminal
 from rich.highlighter import Highlighter
 from rich.text import Text
 from textual.app import ComposeResult
@@ -9,8 +10,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, Label, Static
-
-from pricesync.core.textsafe import terminal
 
 from ..query import Query, parse
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 import time
 
+from pricesync.core.textsafe import terminal
 from rich.text import Text
 from textual.app import App
 from textual.widgets import RichLog
-
-from pricesync.core.textsafe import terminal
 
 from ..messages import LogLine
 

@@ -25,8 +25,11 @@ def next_run_text(next_run: datetime | None, schedule: str | None, now: datetime
     if next_run is None:
         return Text.assemble(("no run scheduled", "bold yellow"), f" · {schedule}")
     return Text.assemble(
-        "next run ", (f"{next_run:%Y-%m-%d %H:%M} UTC", "bold"), " in ",
-        (countdown((next_run - now).total_seconds()), "bold cyan"), f" · {schedule}",
+        "next run ",
+        (f"{next_run:%Y-%m-%d %H:%M} UTC", "bold"),
+        " in ",
+        (countdown((next_run - now).total_seconds()), "bold cyan"),
+        f" · {schedule}",
     )
 
 
@@ -36,8 +39,14 @@ class NextRunBar(Horizontal):
         yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="sync-progress")
         yield Static(id="next-run")
 
-    def show(self, next_run: datetime | None, schedule: str | None, now: datetime,
-             syncing: str | None, since: datetime | None) -> None:
+    def show(
+        self,
+        next_run: datetime | None,
+        schedule: str | None,
+        now: datetime,
+        syncing: str | None,
+        since: datetime | None,
+    ) -> None:
         """`syncing`: what is being synced, None when idle; `since`: when it started."""
         label = self.query_one("#sync-label", Static)
         label.display = self.query_one("#sync-progress").display = syncing is not None

@@ -8,11 +8,10 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from rich.text import Text
-from textual.widgets import Static
-
 from pricesync.core.scheduler import PROVIDER_NAMES
 from pricesync.core.textsafe import terminal
+from rich.text import Text
+from textual.widgets import Static
 
 from ..cells import MARK
 from ..changes import Marks
@@ -91,8 +90,10 @@ def status_text(data: Dataset, shown: int, view: View, write_back: bool, now: da
             text.append(terminal(f" · fetched version {state['source_version']}"))
     if data.diff is not None and not data.diff.empty:
         d = data.diff
-        text.append(f" · pending: {len(d.changed):,} changed, {len(d.added):,} added, {len(d.missing):,} missing",
-                    style="yellow")
+        text.append(
+            f" · pending: {len(d.changed):,} changed, {len(d.added):,} added, {len(d.missing):,} missing",
+            style="yellow",
+        )
     if marks.run is not None:
         text.append(f" · {MARK} {len(marks.keys):,} moved {history_time(marks.run.at)}")
     problems = (*data.problems, marks.error) if marks.error else data.problems
