@@ -10,6 +10,7 @@ from itertools import groupby
 
 from .cli_output import line, table
 from .config import Settings
+from .formats import iso_z
 from .history import ChangeRow, HistoryStore
 from .models import PROVIDERS
 from .notify import Notifier, deliver, sample_payload
@@ -67,7 +68,7 @@ def since_arg(text: str) -> str:
         raise argparse.ArgumentTypeError(
             f"{text!r} is neither like 7d, 12h, 2w nor a date such as 2025-11-01"
         ) from None
-    return when.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return iso_z(when)
 
 
 def _move(row: ChangeRow) -> str:

@@ -17,6 +17,7 @@ from .cli_output import line, lines
 from .config import Settings
 from .cronspec import CronSpec, parse_cron
 from .fileio import atomic_write_bytes
+from .formats import iso_z
 from .logs import setup_logging
 
 UNIT_NAME = "pricesync-sync"
@@ -56,7 +57,7 @@ def cmd_schedule_show(args: argparse.Namespace, settings: Settings) -> int:
     spec = _spec(settings, args.cron, args.timezone)
     times = spec.next_fire_times(max(args.count, 0), datetime.now(UTC))
     if args.json:
-        print(json.dumps([t.astimezone(UTC).isoformat().replace("+00:00", "Z") for t in times]))
+        print(json.dumps([iso_z(t) for t in times]))
         return 0
     line(f"Schedule: {spec.describe()} (cron '{spec.expr}', zone {spec.timezone})")
     for t in times:

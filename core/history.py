@@ -33,8 +33,8 @@ from urllib.parse import quote
 
 from .errors import CatalogError, PriceSyncError
 from .fileio import regular_file_exists
+from .formats import utc_now
 from .models import Key, PriceChange, SyncResult
-from .sync import utc_now
 
 if TYPE_CHECKING:
     from .cache import PriceCache

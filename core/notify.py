@@ -26,6 +26,7 @@ import httpx
 
 from .config import POSITIVE, Bound, check_url
 from .errors import ConfigError, SourceError
+from .formats import iso_z
 from .history import CacheChange, cache_changes, change_pct, count_kinds
 from .http import MAX_BACKOFF_S, HttpSettings, Limits, PacedTransport, bounded, make_client, reason
 from .models import PROVIDERS, SyncResult
@@ -176,7 +177,7 @@ def _slack(payload: dict) -> dict:
 def render(hook: Webhook, payload: dict, sent_at: int) -> bytes:
     """The raw body. In the json format `sent_at` (the timestamp header's time) is inside it,
     so the signature covers the time and a receiver can refuse replays."""
-    stamped = payload | {"sent_at": datetime.fromtimestamp(sent_at, UTC).isoformat().replace("+00:00", "Z")}
+    stamped = payload | {"sent_at": iso_z(datetime.fromtimestamp(sent_at, UTC))}
     body = _slack(stamped) if hook.format == "slack" else stamped
     return json.dumps(body, ensure_ascii=False).encode()
 

@@ -25,6 +25,7 @@ from apscheduler.triggers.date import DateTrigger
 from .config import Settings
 from .cronspec import parse_cron
 from .errors import PriceSyncError
+from .formats import parse_utc, provider_name
 from .models import SyncResult
 from .state import provider_state, update_provider_state
 from .sync import SyncEngine
@@ -34,7 +35,6 @@ log = logging.getLogger("pricesync.scheduler")
 JOB_ID = "price-sync"
 CANCEL_GRACE_S = 1.0  # how long a cancelled sync may take to stop before the run gives up on it
 SHUTDOWN_WAIT_S = 2.5
-PROVIDER_NAMES = {"aws": "AWS", "azure": "Azure", "gcp": "GCP"}
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ class PriceSyncScheduler:
         return self.spec.describe()
 
     def headline(self) -> str:
-        names = " + ".join(PROVIDER_NAMES.get(p, p) for p in self.providers)
+        names = " + ".join(provider_name(p) for p in self.providers)
         return f"{names} price sync scheduled {self.describe()}"
 
     def start(self) -> None:
@@ -266,11 +266,11 @@ class PriceSyncScheduler:
         successes = []
         for provider in self.providers:
             try:
-                last = provider_state(self.settings.data_dir, provider).get("last_success")
+                last = parse_utc(provider_state(self.settings.data_dir, provider).get("last_success"))
             except PriceSyncError:
                 last = None
-            if last:
-                successes.append(datetime.fromisoformat(last.replace("Z", "+00:00")))
+            if last is not None:
+                successes.append(last)
         if not successes:
             return False
         after = min(successes) + timedelta(seconds=1)

@@ -15,7 +15,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 from .cache import PriceCache, load_cache, write_cache
@@ -24,6 +23,7 @@ from .config import Settings
 from .diff import SanityReport, diff_catalog, fetch_problems, merge, write_back_problems
 from .errors import Cancelled, CatalogError, PriceSyncError, SanityError, SyncBusy
 from .fileio import exclusive
+from .formats import utc_now
 from .models import Catalog, CatalogDiff, PriceRecord, SourceInfo, SyncResult
 from .paths import writable_data_dir
 from .providers import make_provider
@@ -31,10 +31,6 @@ from .providers.base import FetchRequest, FetchResult, Progress, RegionVersion
 from .state import index_version, provider_state, region_versions, update_provider_state
 
 log = logging.getLogger("pricesync.sync")
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def sync_lock_path(data: Path, provider: str) -> Path:

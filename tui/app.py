@@ -23,11 +23,12 @@ from functools import partial
 from pricesync.core.cli import add_common_options
 from pricesync.core.config import Settings, load_settings
 from pricesync.core.errors import ConfigError, PriceSyncError
+from pricesync.core.formats import provider_name
 from pricesync.core.history import HistoryStore
 from pricesync.core.logs import LOGGER, setup_logging
 from pricesync.core.models import PROVIDERS
 from pricesync.core.paths import catalog_path
-from pricesync.core.scheduler import PROVIDER_NAMES, PriceSyncScheduler
+from pricesync.core.scheduler import PriceSyncScheduler
 from pricesync.core.sync import SyncEngine
 from pricesync.core.textsafe import terminal
 from textual import on
@@ -235,7 +236,7 @@ class PriceSyncApp(App):
         if self.data is None or self.data.provider != self.provider:
             self.data = Dataset(self.provider, catalog_path(self.settings.data_dir, self.provider))  # loading
             self.shown = 0
-            self.table.show_message(f"Loading the {PROVIDER_NAMES[self.provider]} catalog…")
+            self.table.show_message(f"Loading the {provider_name(self.provider)} catalog…")
             self._show_status()
         work = partial(self._load_work, self._load_generation, self.provider, self.view)
         # after the next paint: json.load holds the GIL for the whole parse of a big catalog
@@ -421,7 +422,7 @@ class PriceSyncApp(App):
         return True
 
     def action_sync_now(self) -> None:
-        name = PROVIDER_NAMES[self.provider]
+        name = provider_name(self.provider)
         if self.syncing:
             self.notify("A sync is already running", severity="warning")
             return
@@ -443,14 +444,14 @@ class PriceSyncApp(App):
         if event.kind == "started":
             self._sync_since = event.run.started_at if event.run else self.clock()
             if self._sync_requested is None:
-                self._sync_what = " + ".join(PROVIDER_NAMES.get(p, p) for p in self.scheduler.providers)
+                self._sync_what = " + ".join(provider_name(p) for p in self.scheduler.providers)
             self._sync_requested = None
         elif event.kind in ("finished", "failed"):
             self._sync_since = self._sync_requested = None
             self._sync_what = ""
             results = event.run.results if event.run else ()
             for result in results:
-                name = PROVIDER_NAMES.get(result.provider, result.provider)
+                name = provider_name(result.provider)
                 if result.status == "failed":
                     self.notify(f"{name} sync failed: {result.error}", severity="error", timeout=10)
                 elif result.status == "busy":
@@ -481,7 +482,7 @@ class PriceSyncApp(App):
     def _confirm_write_back(self) -> None:
         data = self.data
         assert data is not None
-        name = PROVIDER_NAMES[data.provider]
+        name = provider_name(data.provider)
         if data.error:
             self.notify(data.error, severity="error")
         elif data.cache is None:
@@ -503,7 +504,7 @@ class PriceSyncApp(App):
 
     def on_write_back_done(self, message: WriteBackDone) -> None:
         r = message.result
-        name = PROVIDER_NAMES.get(r.provider, r.provider)
+        name = provider_name(r.provider)
         if r.status == "updated":
             self.notify(
                 f"{name} catalog written back: {r.added} added, {r.changed} changed, {r.missing} marked unavailable"

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
+from pricesync.core.formats import provider_name
 from pricesync.core.history import HistoryStore
 from pricesync.core.models import PROVIDERS, CatalogDiff, Key
-from pricesync.core.scheduler import PROVIDER_NAMES
 from pricesync.core.textsafe import terminal
 from rich.text import Text
 from textual.app import ComposeResult
@@ -78,7 +78,7 @@ class ConfirmWriteBack(ModalScreen[bool]):
         assert data.diff is not None and data.cache is not None
         with Vertical(classes="dialog"):
             yield Label(
-                f"Write back the cached {PROVIDER_NAMES.get(data.provider, data.provider)} prices?",
+                f"Write back the cached {provider_name(data.provider)} prices?",
                 classes="dialog-title",
             )
             yield Static(
@@ -110,7 +110,7 @@ class ProviderPicker(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         options = []
         for p in PROVIDERS:
-            prompt = Text(f"{PROVIDER_NAMES[p]:<6}", style="bold")
+            prompt = Text(f"{provider_name(p):<6}", style="bold")
             blocker = self.blockers.get(p)
             prompt.append(
                 terminal(f" catalog only: {blocker}") if blocker else " catalog + sync",
@@ -219,7 +219,7 @@ class ChangesScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog changes"):
-            yield Label(f"Price changes · {PROVIDER_NAMES.get(self.provider, self.provider)}", classes="dialog-title")
+            yield Label(f"Price changes · {provider_name(self.provider)}", classes="dialog-title")
             yield OptionList(id="runs")
             yield Static(id="run-summary")
             yield DataTable(id="changes", cursor_type="row")
@@ -307,11 +307,7 @@ class EntryHistoryScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(
-                Text(
-                    terminal(
-                        f"Price history · {' · '.join(self.key)} · {PROVIDER_NAMES.get(self.provider, self.provider)}"
-                    )
-                ),
+                Text(terminal(f"Price history · {' · '.join(self.key)} · {provider_name(self.provider)}")),
                 classes="dialog-title",
             )
             yield Sparkline([], id="sparkline")

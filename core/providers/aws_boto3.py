@@ -29,6 +29,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
 from ..errors import Cancelled, ConfigError, SourceError
+from ..formats import skipped_summary
 from ..http import HttpSettings, bounded, make_client, plain, redact_url, response_shape
 from . import paging
 from .aws_offer import OPERATING_SYSTEMS, RecordSet, make_record, select_on_demand_price, select_product
@@ -197,7 +198,7 @@ class AwsBoto3Provider:
             region,
             len(records.by_key),
             items,
-            ", ".join(f"{k} {n}" for k, n in sorted(skipped.items())) or "none",
+            skipped_summary(skipped),
         )
         return RegionFetch(
             region,

@@ -13,6 +13,7 @@ from urllib.parse import urljoin
 import httpx
 
 from ..errors import Cancelled, SourceError
+from ..formats import skipped_summary
 from ..http import HttpSettings, NotModified, get_json, get_stream, make_client, origin, redact_url
 from ..models import is_region
 from .aws_offer import parse_offer
@@ -158,7 +159,7 @@ class AwsPublicProvider:
             region,
             len(records),
             body.read_bytes / 1e6,
-            ", ".join(f"{k} {n}" for k, n in sorted(skipped.items())) or "none",
+            skipped_summary(skipped),
         )
         return RegionFetch(
             region,

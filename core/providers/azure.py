@@ -19,6 +19,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import SourceError
+from ..formats import skipped_summary
 from ..http import HttpSettings, make_client, redact_url, response_shape
 from ..models import PriceRecord, decimal_price, is_currency, is_instance_type, is_region
 from .base import FetchRequest, FetchResult, RegionFetch, RegionVersion
@@ -176,7 +177,7 @@ class AzureProvider:
                     r,
                     len(records),
                     unknown,
-                    ", ".join(f"{k} {n}" for k, n in sorted(skipped.items())) or "none",
+                    skipped_summary(skipped),
                 )
                 result.regions[r] = RegionFetch(r, RegionVersion(), records, skipped=skipped)
         return result

@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError, SourceError
+from ..formats import skipped_summary
 from ..http import HttpSettings, make_client, redact_url, response_shape
 from ..models import PriceRecord, decimal_price, is_currency, is_region
 from .base import FetchRequest, FetchResult, RegionFetch, RegionVersion
@@ -267,7 +268,7 @@ class GcpProvider:
                 "%s: %d machine type prices (skipped: %s)",
                 region,
                 len(records),
-                ", ".join(f"{k} {n}" for k, n in sorted(skipped.items())) or "none",
+                skipped_summary(skipped),
             )
             result.regions[region] = RegionFetch(region, RegionVersion(), records, skipped=skipped)
         return result

@@ -8,14 +8,13 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from pricesync.core.scheduler import PROVIDER_NAMES
+from pricesync.core.formats import parse_utc, provider_name
 from pricesync.core.textsafe import terminal
 from rich.text import Text
 from textual.widgets import Static
 
 from ..cells import MARK
-from ..changes import Marks
-from ..changes import when as history_time
+from ..changes import Marks, when
 from ..dataset import Dataset
 from ..rowindex import View
 
@@ -26,15 +25,6 @@ def tilde(text: object) -> str:
     return terminal(str(text).replace(home + "/", "~/") if home else text)
 
 
-def parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def ago(then: datetime, now: datetime) -> str:
     seconds = int((now - then).total_seconds())
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
@@ -43,9 +33,10 @@ def ago(then: datetime, now: datetime) -> str:
     return "just now"
 
 
-def when(text: str | None, now: datetime) -> str:
-    t = parse_time(text)
-    return f"{t:%Y-%m-%d %H:%M} UTC ({ago(t, now)})" if t else "never"
+def when_ago(text: object, now: datetime) -> str:
+    """A time from state.json as '2025-11-03 09:30 UTC (3h ago)', or 'never'."""
+    t = parse_utc(text)
+    return f"{when(t.isoformat())} UTC ({ago(t, now)})" if t else "never"
 
 
 class StatusBar(Static):
@@ -65,7 +56,7 @@ def view_note(view: View) -> str:
 
 def status_text(data: Dataset, shown: int, view: View, write_back: bool, now: datetime, marks: Marks) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(f" {PROVIDER_NAMES.get(data.provider, data.provider)} ", style="bold reverse")
+    text.append(f" {provider_name(data.provider)} ", style="bold reverse")
     text.append(f" {tilde(data.catalog_path)}")
     if data.catalog is not None:
         source = data.catalog.source
@@ -79,11 +70,11 @@ def status_text(data: Dataset, shown: int, view: View, write_back: bool, now: da
     elif data.catalog is None:
         text.append(" loading the catalog…", style="italic")
     elif state.get("last_status") == "failed":
-        text.append(f" last sync FAILED {when(state.get('last_attempt'), now)}: ", style="bold red")
+        text.append(f" last sync FAILED {when_ago(state.get('last_attempt'), now)}: ", style="bold red")
         text.append(tilde(state.get("last_error")), style="red")
-        text.append(f" · last success {when(state.get('last_success'), now)}")
+        text.append(f" · last success {when_ago(state.get('last_success'), now)}")
     else:
-        text.append(f" last sync {when(state.get('last_success'), now)}")
+        text.append(f" last sync {when_ago(state.get('last_success'), now)}")
         if state.get("last_status"):
             text.append(terminal(f" {state['last_status']}"), style="green")
         if state.get("source_version"):
@@ -95,7 +86,7 @@ def status_text(data: Dataset, shown: int, view: View, write_back: bool, now: da
             style="yellow",
         )
     if marks.run is not None:
-        text.append(f" · {MARK} {len(marks.keys):,} moved {history_time(marks.run.at)}")
+        text.append(f" · {MARK} {len(marks.keys):,} moved {when(marks.run.at)}")
     problems = (*data.problems, marks.error) if marks.error else data.problems
     for problem in problems:
         text.append(f" · {tilde(problem)}", style="yellow")
