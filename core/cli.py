@@ -13,7 +13,7 @@ import json
 import sys
 from decimal import Decimal
 
-from . import cli_history, cli_schedule
+from . import build_engine, cli_history, cli_schedule
 from .catalog import ensure_catalog, load_catalog
 from .cli_output import line, table
 from .config import Settings, check_url, load_settings
@@ -187,7 +187,6 @@ def _print_result(result: SyncResult) -> None:
 
 def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     from .notify import wait_for_deliveries
-    from .sync import SyncEngine
 
     setup_logging(settings.data_dir, stderr_level=None)
     providers = [args.provider] if args.provider else settings.enabled_providers()
@@ -198,7 +197,7 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     bad = next((r for r in args.region or () if not is_region(r)), None)
     if bad is not None:
         raise UsageError(f"--region {bad!r} is not a region code (like us-east-1, eastus, europe-west4)")
-    engine = SyncEngine(settings)
+    engine = build_engine(settings)
     code = EXIT_OK
     results = []
     for provider in providers:

@@ -132,10 +132,11 @@ def cmd_schedule_install(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_daemon(args: argparse.Namespace, settings: Settings) -> int:
+    from . import build_engine
     from .scheduler import PriceSyncScheduler
 
     setup_logging(settings.data_dir, stderr_level=logging.INFO)
-    scheduler = PriceSyncScheduler(settings)
+    scheduler = PriceSyncScheduler(settings, build_engine(settings))
     stop = threading.Event()
 
     def on_signal(signum, _frame):

@@ -19,10 +19,12 @@ from urllib.parse import urlsplit
 
 from .cronspec import check_zone, parse_cron
 from .errors import ConfigError
-from .http import HttpSettings
+from .http import MAX_BACKOFF_S, HttpSettings
 from .models import PROVIDERS, is_region
 from .paths import config_file, data_dir
 from .providers.aws_public import DEFAULT_ENDPOINT as AWS_ENDPOINT
+from .providers.gcp import KEY_ENV as GCP_KEY_ENV
+from .providers.gcp import key_problem as gcp_key_problem
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,35 @@ class NotifySection:
     webhook: list[dict] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """One `[[notify.webhook]]`, checked when the config is loaded (see parse_webhooks)."""
+
+    url: str = field(repr=False)
+    secret: str = field(default="", repr=False)
+    min_change_pct: float = 0.0
+    providers: tuple[str, ...] = ()  # empty: every provider
+    format: str = "json"
+    timeout_s: float = 10.0
+
+    @property
+    def name(self) -> str:
+        """The URL without user info, query or fragment: safe to log and print."""
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}{parts.path}"
+
+    def bound_s(self, http: HttpSettings) -> float:
+        """The deadline of a delivery, every attempt and every pause between them included:
+        `timeout_s` per attempt plus the capped pauses."""
+        return (http.retries + 1) * self.timeout_s + MAX_BACKOFF_S
+
+    def scrub(self, text: str) -> str:
+        for secret in (self.url, urlsplit(self.url).query, self.secret):
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -85,6 +116,7 @@ class Settings:
     schedule: ScheduleSection = field(default_factory=ScheduleSection)
     http: HttpSettings = field(default_factory=HttpSettings)
     notify: NotifySection = field(default_factory=NotifySection)
+    webhooks: tuple[Webhook, ...] = ()  # [[notify.webhook]], checked
 
     def enabled_providers(self) -> list[str]:
         """[sync] providers plus every [azure]/[gcp] section with enabled = true."""
@@ -93,7 +125,7 @@ class Settings:
 
     @property
     def gcp_api_key(self) -> str:
-        return os.environ.get("PRICESYNC_GCP_API_KEY") or self.gcp.api_key
+        return os.environ.get(GCP_KEY_ENV) or self.gcp.api_key
 
 
 SECTIONS = {f.name: f.default_factory for f in fields(Settings) if f.default_factory is not dataclasses.MISSING}
@@ -178,6 +210,55 @@ def check_url(value: str, where: str) -> None:
         raise ConfigError(f"{where} must not contain spaces or control characters")
 
 
+WEBHOOK_FORMATS = ("json", "slack")
+_WEBHOOK_KEYS = {f.name for f in fields(Webhook)}
+
+
+def parse_webhooks(tables: list[dict], source: str) -> list[Webhook]:
+    """Validate the `[[notify.webhook]]` tables; a bad one is a ConfigError naming it."""
+    hooks = []
+    for i, table in enumerate(tables, 1):
+        where = f"{source}: [[notify.webhook]] #{i}"
+        unknown = sorted(set(table) - _WEBHOOK_KEYS)
+        if unknown:
+            raise ConfigError(
+                f"{where}: unknown key(s): {', '.join(unknown)} (known: {', '.join(sorted(_WEBHOOK_KEYS))})"
+            )
+        url = table.get("url")
+        if not isinstance(url, str):
+            raise ConfigError(f"{where}: url is required and must be a string")
+        check_url(url, f"{where}: url")
+        secret = table.get("secret", "")
+        if not isinstance(secret, str):
+            raise ConfigError(f"{where}: secret must be a string")
+        providers = table.get("providers", [])
+        if not isinstance(providers, list) or any(p not in PROVIDERS for p in providers):
+            raise ConfigError(f"{where}: providers must be a list of {', '.join(PROVIDERS)}")
+        fmt = table.get("format", "json")
+        if fmt not in WEBHOOK_FORMATS:
+            raise ConfigError(f"{where}: format must be 'json' or 'slack', not {fmt!r}")
+        min_pct = _number(table, "min_change_pct", 0.0, where, positive=False)
+        timeout = _number(table, "timeout_s", 10.0, where, positive=True)
+        hooks.append(Webhook(url, secret, min_pct, tuple(providers), fmt, timeout))
+    return hooks
+
+
+def _number(table: dict, key: str, default: float, where: str, *, positive: bool) -> float:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{where}: {key} must be a number {'> 0' if positive else '>= 0'}")
+    (POSITIVE if positive else Bound()).check(value, f"{where}: {key}")
+    return float(value)
+
+
+def _check_gcp_key(settings: Settings) -> None:
+    """A malformed key is refused at load, naming where it came from (never the key)."""
+    problem = gcp_key_problem(settings.gcp_api_key)
+    if problem is not None:
+        where = f"${GCP_KEY_ENV}" if os.environ.get(GCP_KEY_ENV) else f"{settings.config_path or 'config'}: gcp.api_key"
+        raise ConfigError(f"{where}: {problem}")
+
+
 def _check_values(settings: Settings, source: str) -> None:
     for section in SECTIONS:
         values = getattr(settings, section)
@@ -238,10 +319,6 @@ def load_settings(config: str | os.PathLike | None = None, data: str | os.PathLi
     if settings.aws.mode not in ("public", "boto3"):
         raise ConfigError(f"{path}: aws.mode must be 'public' or 'boto3', not {settings.aws.mode!r}")
     _check_values(settings, str(path))
-    # lazy: notify -> history -> sync imports this module
-    from .notify import parse_webhooks
-    from .providers.gcp import check_api_key
-
-    parse_webhooks(settings.notify.webhook, str(path))
-    check_api_key(settings)
+    settings = dataclasses.replace(settings, webhooks=tuple(parse_webhooks(settings.notify.webhook, str(path))))
+    _check_gcp_key(settings)
     return settings

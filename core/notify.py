@@ -17,19 +17,18 @@ import json
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import httpx
 
-from .config import POSITIVE, Bound, check_url
-from .errors import ConfigError, SourceError
+from .config import Webhook
+from .errors import SourceError
 from .formats import iso_z
 from .history import CacheChange, cache_changes, change_pct, count_kinds
 from .http import MAX_BACKOFF_S, HttpSettings, Limits, PacedTransport, bounded, make_client, reason
-from .models import PROVIDERS, SyncResult
+from .models import SyncResult
 from .textsafe import slack
 
 if TYPE_CHECKING:
@@ -38,75 +37,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pricesync.notify")
 
-FORMATS = ("json", "slack")
 MAX_CHANGES = 20  # top changes in one payload; the rest are counted
 SIGNATURE_HEADER = "X-Pricesync-Signature"
 TIMESTAMP_HEADER = "X-Pricesync-Timestamp"
-
-
-@dataclass(frozen=True, slots=True)
-class Webhook:
-    url: str = field(repr=False)
-    secret: str = field(default="", repr=False)
-    min_change_pct: float = 0.0
-    providers: tuple[str, ...] = ()  # empty: every provider
-    format: str = "json"
-    timeout_s: float = 10.0
-
-    @property
-    def name(self) -> str:
-        """The URL without user info, query or fragment: safe to log and print."""
-        parts = urlsplit(self.url)
-        return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}{parts.path}"
-
-    def bound_s(self, http: HttpSettings) -> float:
-        """The deadline of a delivery, every attempt and every pause between them included:
-        `timeout_s` per attempt plus the capped pauses."""
-        return (http.retries + 1) * self.timeout_s + MAX_BACKOFF_S
-
-    def scrub(self, text: str) -> str:
-        for secret in (self.url, urlsplit(self.url).query, self.secret):
-            if secret:
-                text = text.replace(secret, "***")
-        return text
-
-
-_KEYS = {f.name for f in Webhook.__dataclass_fields__.values()}
-
-
-def parse_webhooks(tables: list[dict], source: str) -> list[Webhook]:
-    """Validate the `[[notify.webhook]]` tables; a bad one is a ConfigError naming it."""
-    hooks = []
-    for i, table in enumerate(tables, 1):
-        where = f"{source}: [[notify.webhook]] #{i}"
-        unknown = sorted(set(table) - _KEYS)
-        if unknown:
-            raise ConfigError(f"{where}: unknown key(s): {', '.join(unknown)} (known: {', '.join(sorted(_KEYS))})")
-        url = table.get("url")
-        if not isinstance(url, str):
-            raise ConfigError(f"{where}: url is required and must be a string")
-        check_url(url, f"{where}: url")
-        secret = table.get("secret", "")
-        if not isinstance(secret, str):
-            raise ConfigError(f"{where}: secret must be a string")
-        providers = table.get("providers", [])
-        if not isinstance(providers, list) or any(p not in PROVIDERS for p in providers):
-            raise ConfigError(f"{where}: providers must be a list of {', '.join(PROVIDERS)}")
-        fmt = table.get("format", "json")
-        if fmt not in FORMATS:
-            raise ConfigError(f"{where}: format must be 'json' or 'slack', not {fmt!r}")
-        min_pct = _number(table, "min_change_pct", 0.0, where, positive=False)
-        timeout = _number(table, "timeout_s", 10.0, where, positive=True)
-        hooks.append(Webhook(url, secret, min_pct, tuple(providers), fmt, timeout))
-    return hooks
-
-
-def _number(table: dict, key: str, default: float, where: str, *, positive: bool) -> float:
-    value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{where}: {key} must be a number {'> 0' if positive else '>= 0'}")
-    (POSITIVE if positive else Bound()).check(value, f"{where}: {key}")
-    return float(value)
 
 
 # -- the payload --------------------------------------------------------------------------------
@@ -323,8 +256,7 @@ class Notifier:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Notifier:
-        source = str(settings.config_path or "config")
-        return cls(parse_webhooks(settings.notify.webhook, source), settings.http)
+        return cls(list(settings.webhooks), settings.http)
 
     def __repr__(self) -> str:  # the engine logs listeners by repr: no URLs, no secrets
         return f"Notifier({len(self.hooks)} webhook(s))"

@@ -68,16 +68,17 @@ class PriceSyncScheduler:
     def __init__(
         self,
         settings: Settings,
-        engine: SyncEngine | None = None,
+        engine: SyncEngine,
         *,
         enabled: bool | None = None,
         trigger: BaseTrigger | None = None,
     ) -> None:
-        """`enabled` overrides [schedule] enabled (the TUI's --no-scheduler); `trigger`
-        replaces the cron trigger (tests, embedding)."""
+        """Runs `engine` (built with its listeners by the caller: pricesync.core.build_engine).
+        `enabled` overrides [schedule] enabled (the TUI's --no-scheduler); `trigger` replaces the
+        cron trigger (tests)."""
         sched = settings.schedule
         self.settings = settings
-        self.engine = engine or SyncEngine(settings)
+        self.engine = engine
         self.spec = parse_cron(sched.cron, sched.timezone)
         self.enabled = sched.enabled if enabled is None else enabled
         self.providers = list(sched.providers or settings.enabled_providers())

@@ -26,8 +26,8 @@ from .fileio import exclusive
 from .formats import utc_now
 from .models import Catalog, CatalogDiff, PriceRecord, SourceInfo, SyncResult
 from .paths import writable_data_dir
-from .providers import make_provider
-from .providers.base import FetchRequest, FetchResult, Progress, RegionVersion
+from .providers.base import FetchRequest, FetchResult, Progress, Provider, RegionVersion
+from .sources import make_provider
 from .state import index_version, provider_state, region_versions, update_provider_state
 
 log = logging.getLogger("pricesync.sync")
@@ -38,9 +38,12 @@ def sync_lock_path(data: Path, provider: str) -> Path:
 
 
 # Called after every sync attempt with the result, the cache before it and the cache it
-# wrote (None when nothing was written). History and webhooks hang off this. A listener that
-# raises PriceSyncError adds its one-line message to the result's warnings.
+# wrote (None when nothing was written). History and webhooks hang off this (whoever builds the
+# engine passes them: see core.listeners). A listener that raises PriceSyncError adds its
+# one-line message to the result's warnings.
 SyncListener = Callable[[SyncResult, PriceCache | None, PriceCache | None], None]
+# (settings, provider, mode, endpoint) -> the source to fetch from (tests pass fakes)
+ProviderFactory = Callable[[Settings, str, str | None, str | None], Provider]
 
 
 @dataclass
@@ -68,17 +71,14 @@ class SyncEngine:
     def __init__(
         self,
         settings: Settings,
-        provider_factory=make_provider,
-        listeners: Sequence[SyncListener] | None = None,
+        provider_factory: ProviderFactory = make_provider,
+        listeners: Sequence[SyncListener] = (),
     ) -> None:
-        """`listeners` None means the configured ones (see core.listeners)."""
+        """`listeners` run after every sync and write-back, in order (pricesync.core.build_engine
+        passes the history and the webhooks)."""
         self.settings = settings
         self.data = settings.data_dir
         self._make_provider = provider_factory
-        if listeners is None:
-            from .listeners import default_listeners
-
-            listeners = default_listeners(settings)
         self.listeners = list(listeners)
 
     # -- public API -------------------------------------------------------------------------

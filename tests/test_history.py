@@ -10,11 +10,10 @@ import sys
 import textwrap
 
 import pytest
-from pricesync.core import history
+from pricesync.core import build_engine, history
 from pricesync.core.cache import PriceCache
 from pricesync.core.history import HistoryError, HistoryStore, cache_changes
 from pricesync.core.models import PriceRecord, SyncResult
-from pricesync.core.sync import SyncEngine
 
 from tests.conftest import EU_WEST_1, US_EAST_1, serve_aws
 
@@ -36,7 +35,7 @@ def serve_version(server, version: str, us: dict, eu: dict) -> None:
 
 @pytest.fixture
 def engine(settings):
-    return SyncEngine(settings)
+    return build_engine(settings)
 
 
 @pytest.fixture

@@ -11,10 +11,9 @@ import socket
 import threading
 
 import pytest
-from pricesync.core import notify
-from pricesync.core.config import load_settings
+from pricesync.core import build_engine, notify
+from pricesync.core.config import load_settings, parse_webhooks
 from pricesync.core.errors import ConfigError
-from pricesync.core.notify import parse_webhooks
 from pricesync.core.sync import SyncEngine
 
 from tests.conftest import EU_WEST_1, US_EAST_1, closed_port
@@ -67,7 +66,7 @@ def sync_a_price_change(settings, server, **kwargs):
     """A baseline sync, then a new price list version with changes; returns the second result."""
     SyncEngine(settings, listeners=[]).sync("aws")
     serve_version(server, V2, US_V2, EU_V2)
-    result = SyncEngine(settings).sync("aws", **kwargs)
+    result = build_engine(settings).sync("aws", **kwargs)
     assert result.status == "updated", result.error
     return result
 
@@ -127,7 +126,7 @@ def test_defaults_and_the_safe_name():
 def test_price_change_posts_one_signed_summary(settings, aws_server):
     got = receiver(aws_server)
     settings = with_webhooks(settings, {"url": hook_url(aws_server), "secret": SECRET})
-    engine = SyncEngine(settings)
+    engine = build_engine(settings)
     engine.sync("aws")  # the baseline moves nothing: no webhook
     engine.sync("aws", force=True)
     assert notify.wait_for_deliveries() == 0 and got == []  # a rerun of the same data moves nothing either

@@ -11,7 +11,7 @@ from importlib import resources
 import pytest
 from pricesync.core.catalog import bundled_catalog_file, load_catalog
 from pricesync.core.config import load_settings
-from pricesync.core.providers import make_provider
+from pricesync.core.sources import make_provider
 from pricesync.core.providers.base import FetchRequest
 from pricesync.core.providers.specs import bundled_specs
 from pricesync.core.sync import SyncEngine

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 from pricesync.core.config import load_settings
 from pricesync.core.errors import ConfigError
-from pricesync.core.providers import make_provider
+from pricesync.core.sources import make_provider
 from pricesync.core.providers.aws_boto3 import AwsBoto3Provider
 from pricesync.core.providers.aws_public import AwsPublicProvider
 from pricesync.core.providers.base import FetchRequest

@@ -12,7 +12,7 @@ import pytest
 from pricesync.core.catalog import load_catalog
 from pricesync.core.config import load_settings
 from pricesync.core.errors import ConfigError
-from pricesync.core.providers import make_provider
+from pricesync.core.sources import make_provider
 from pricesync.core.providers.base import FetchRequest
 from pricesync.core.providers.gcp import money
 from pricesync.core.providers.specs import bundled_specs

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from pricesync.core import build_engine
 from pricesync.core.config import load_settings
 from pricesync.core.cronspec import parse_cron
 from pricesync.core.errors import ConfigError
@@ -66,8 +67,8 @@ def settings_with(settings, tmp_path, extra: str):
 def make_scheduler():
     made = []
 
-    def make(*args, **kwargs):
-        s = PriceSyncScheduler(*args, **kwargs)
+    def make(settings, engine=None, **kwargs):
+        s = PriceSyncScheduler(settings, engine or build_engine(settings), **kwargs)
         made.append(s)
         return s
 

@@ -7,10 +7,10 @@ import re
 from decimal import Decimal
 
 import pytest
+from pricesync.core import build_engine
 from pricesync.core.cache import load_cache
 from pricesync.core.catalog import load_catalog
 from pricesync.core.state import provider_state
-from pricesync.core.sync import SyncEngine
 
 from tests import offerdata
 from tests.conftest import EU_WEST_1, US_EAST_1, serve_aws
@@ -29,7 +29,7 @@ def header(headers: dict, name: str) -> str | None:
 
 @pytest.fixture
 def engine(settings):
-    return SyncEngine(settings)
+    return build_engine(settings)
 
 
 def catalog_bytes(settings) -> bytes:

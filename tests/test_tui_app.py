@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from apscheduler.triggers.date import DateTrigger
+from pricesync.core import build_engine
 from pricesync.core.scheduler import PriceSyncScheduler
 from pricesync.tui import app as app_module
 from pricesync.tui.app import COMMANDS, PriceSyncApp, main
@@ -391,7 +392,7 @@ def test_next_run_counts_down_live(settings):
         app = make_app(
             settings,
             clock=lambda: now[0],
-            scheduler=PriceSyncScheduler(settings, enabled=True, trigger=DateTrigger(when)),
+            scheduler=PriceSyncScheduler(settings, build_engine(settings), enabled=True, trigger=DateTrigger(when)),
         )
         async with app.run_test(size=SIZE) as pilot:
             await loaded(pilot)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from apscheduler.triggers.date import DateTrigger
+from pricesync.core import build_engine
 from pricesync.core.scheduler import PriceSyncScheduler
 from pricesync.core.state import update_provider_state
 from pricesync.tui.app import PriceSyncApp
@@ -53,7 +54,7 @@ def test_main_screen(snap_compare, snap_settings):
     app = make_app(
         snap_settings,
         clock=lambda: now,
-        scheduler=PriceSyncScheduler(snap_settings, enabled=True, trigger=DateTrigger(when)),
+        scheduler=PriceSyncScheduler(snap_settings, build_engine(snap_settings), enabled=True, trigger=DateTrigger(when)),
     )
     assert snap_compare(app, terminal_size=SIZE, run_before=until_loaded)
 

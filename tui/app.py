@@ -20,6 +20,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 
+from pricesync.core import build_engine
 from pricesync.core.cli import add_common_options
 from pricesync.core.config import Settings, load_settings
 from pricesync.core.errors import ConfigError, PriceSyncError
@@ -29,7 +30,6 @@ from pricesync.core.logs import LOGGER, setup_logging
 from pricesync.core.models import PROVIDERS
 from pricesync.core.paths import catalog_path
 from pricesync.core.scheduler import PriceSyncScheduler
-from pricesync.core.sync import SyncEngine
 from pricesync.core.textsafe import terminal
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
@@ -122,7 +122,7 @@ class PriceSyncApp(App):
         """`scheduler_enabled` False is --no-scheduler; `clock` (aware UTC) drives the countdown."""
         super().__init__()
         self.settings = settings
-        self.engine = SyncEngine(settings)
+        self.engine = scheduler.engine if scheduler else build_engine(settings)
         self.scheduler = scheduler or PriceSyncScheduler(settings, self.engine, enabled=scheduler_enabled)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.provider = provider or (settings.sync.providers or ["aws"])[0]

@@ -12,10 +12,10 @@ from pathlib import Path
 from pricesync.core.cache import PriceCache
 from pricesync.core.config import Settings
 from pricesync.core.diff import diff_catalog
-from pricesync.core.errors import CatalogError, ConfigError
+from pricesync.core.errors import CatalogError
 from pricesync.core.models import Catalog, CatalogDiff
 from pricesync.core.paths import catalog_path
-from pricesync.core.providers import make_provider
+from pricesync.core.sources import check
 from pricesync.core.state import provider_state
 from pricesync.core.sync import SyncEngine
 
@@ -43,11 +43,7 @@ class Dataset:
 
 def sync_blocker(settings: Settings, provider: str) -> str | None:
     """None if `provider` has a working source, else the engine's one-line reason."""
-    try:
-        make_provider(settings, provider).close()
-    except ConfigError as exc:
-        return str(exc)
-    return None
+    return check(settings, provider)
 
 
 def load_dataset(engine: SyncEngine, provider: str) -> Dataset:

@@ -117,6 +117,23 @@ class _Sender:
         return AWSResponse(request.url, response.status_code, dict(response.headers.items()), _Raw(data))
 
 
+def _session(profile: str) -> boto3.Session:
+    try:
+        return boto3.Session(profile_name=profile or None)
+    except ProfileNotFound:
+        raise ConfigError(f"AWS profile {profile!r} (aws.profile) is not in the AWS config files") from None
+
+
+def check(profile: str) -> str | None:
+    """Why the Pricing API cannot be asked with this profile, or None. Reads the AWS config files,
+    builds no client: credentials themselves are only looked for at sync time."""
+    try:
+        _session(profile)
+    except ConfigError as exc:
+        return str(exc)
+    return None
+
+
 class AwsBoto3Provider:
     name = "aws"
     mode = "boto3"
@@ -124,10 +141,7 @@ class AwsBoto3Provider:
     def __init__(self, profile: str = "", endpoint_url: str | None = None, http: HttpSettings | None = None) -> None:
         http = http or HttpSettings()
         self.endpoint_url = endpoint_url or None
-        try:
-            session = boto3.Session(profile_name=profile or None)
-        except ProfileNotFound:
-            raise ConfigError(f"AWS profile {profile!r} (aws.profile) is not in the AWS config files") from None
+        session = _session(profile)
         self._sender = _Sender(http)
         try:
             self.client = session.client(

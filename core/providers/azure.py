@@ -148,6 +148,12 @@ class _Picked:
         return out
 
 
+def check() -> str | None:
+    """Nothing stops this source from syncing: it is public (no credentials) and its endpoint
+    was checked with the config."""
+    return
+
+
 class AzureProvider:
     name = "azure"
     mode = "api"

@@ -15,12 +15,10 @@ the `X-Goog-Api-Key` header only: never in a URL, a log line, an error or a file
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from ..errors import ConfigError, SourceError
 from ..formats import skipped_summary
@@ -29,9 +27,6 @@ from ..models import PriceRecord, decimal_price, is_currency, is_region
 from .base import FetchRequest, FetchResult, RegionFetch, RegionVersion
 from .paging import iter_pages
 from .specs import Spec, bundled_specs
-
-if TYPE_CHECKING:
-    from ..config import Settings
 
 log = logging.getLogger("pricesync.gcp")
 
@@ -202,12 +197,10 @@ def key_problem(key: str) -> str | None:
     return None
 
 
-def check_api_key(settings: Settings) -> None:
-    """At config load: refuse a malformed key, naming where it came from."""
-    problem = key_problem(settings.gcp_api_key)
-    if problem is not None:
-        where = f"${KEY_ENV}" if os.environ.get(KEY_ENV) else f"{settings.config_path or 'config'}: gcp.api_key"
-        raise ConfigError(f"{where}: {problem}")
+def check(api_key: str) -> str | None:
+    """Why GCP cannot sync with this key (one line, never the key), or None. No client, no
+    network: whether the key is accepted is only known at sync time."""
+    return NO_KEY if not api_key else key_problem(api_key)
 
 
 class GcpProvider:
@@ -215,9 +208,7 @@ class GcpProvider:
     mode = "api"
 
     def __init__(self, endpoint: str, api_key: str, http: HttpSettings | None = None) -> None:
-        if not api_key:
-            raise ConfigError(NO_KEY)
-        problem = key_problem(api_key)
+        problem = check(api_key)
         if problem is not None:
             raise ConfigError(problem)
         self.endpoint = endpoint

@@ -30,7 +30,7 @@ from pricesync.core.history import HistoryStore
 from pricesync.core.logs import setup_logging
 from pricesync.core.models import Catalog, CatalogEntry, SourceInfo, SyncResult, is_instance_type, is_region
 from pricesync.core.notify import Webhook, render, sample_payload
-from pricesync.core.providers import make_provider
+from pricesync.core.sources import make_provider
 from pricesync.core.providers.base import FetchRequest
 from pricesync.core.state import update_provider_state
 from pricesync.core.textsafe import csv_cell, markup, slack, terminal

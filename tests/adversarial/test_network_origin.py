@@ -16,7 +16,8 @@ import pytest
 from pricesync.core.config import load_settings
 from pricesync.core.errors import SourceError
 from pricesync.core.http import HttpSettings
-from pricesync.core.providers import make_provider, paging
+from pricesync.core.providers import paging
+from pricesync.core.sources import make_provider
 from pricesync.core.providers.aws_boto3 import AwsBoto3Provider
 from pricesync.core.providers.base import FetchRequest
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from pricesync.core.config import load_settings
 from pricesync.core.models import MAX_PRICE_PER_HOUR, monthly_price, price_problem
-from pricesync.core.providers import make_provider
+from pricesync.core.sources import make_provider
 from pricesync.core.providers.base import FetchRequest
 
 from tests import azuredata as az
@@ -84,7 +84,7 @@ def test_a_price_of_thousands_of_digits_fails_the_fetch_at_the_parser(cli, serve
 AZURE_CHILD = """
 import json, sys
 from pricesync.core.config import load_settings
-from pricesync.core.providers import make_provider
+from pricesync.core.sources import make_provider
 from pricesync.core.providers.base import FetchRequest
 provider = make_provider(load_settings(sys.argv[1], sys.argv[2]), "azure")
 f = provider.fetch(FetchRequest(["eastus"], {})).regions["eastus"]
