@@ -6,12 +6,13 @@ are carried over from the previous cache, so the cache always covers every synce
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .catalog import parse_record
 from .errors import CatalogError
-from .fileio import atomic_write_json, read_json, regular_file_exists
+from .fileio import atomic_write_json, decode_json, read_bytes, regular_file_exists
 from .models import PriceRecord
 from .paths import cache_path
 
@@ -35,6 +36,8 @@ class PriceCache:
     source_version: str | None
     regions: dict[str, dict]  # region -> {"version", "publication_date", "count", "fetched_at"}
     records: tuple[PriceRecord, ...]
+    # sha256 of the file it was loaded from (None: not loaded from a file); a write-back compares it
+    fingerprint: str | None = field(default=None, compare=False)
 
     def by_region(self, region: str) -> list[PriceRecord]:
         return [r for r in self.records if r.region == region]
@@ -57,7 +60,8 @@ def load_cache(data: Path, provider: str) -> PriceCache | None:
     path = cache_path(data, provider)
     if not regular_file_exists(path, "price cache"):
         return None
-    obj = read_json(path, "price cache")
+    raw = read_bytes(path, "price cache")
+    obj = decode_json(raw, path, "price cache")
     where = f"price cache {path}"
     if not isinstance(obj, dict):
         raise CatalogError(f"{where} has the wrong shape (not a JSON object)")
@@ -77,6 +81,7 @@ def load_cache(data: Path, provider: str) -> PriceCache | None:
         source_version=obj["source_version"],
         regions=dict(regions),
         records=records,
+        fingerprint=hashlib.sha256(raw).hexdigest(),
     )
 
 

@@ -8,6 +8,7 @@ ConfigError naming the file and the key, never a traceback later.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import math
 import os
@@ -25,6 +26,8 @@ from .paths import config_file, data_dir
 from .providers.aws_public import DEFAULT_ENDPOINT as AWS_ENDPOINT
 from .providers.gcp import KEY_ENV as GCP_KEY_ENV
 from .providers.gcp import key_problem as gcp_key_problem
+
+Table = dict[str, Any]  # a TOML table
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,7 @@ class ScheduleSection:
 
 @dataclass(frozen=True)
 class NotifySection:
-    webhook: list[dict] = field(default_factory=list)
+    webhook: list[Table] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +143,7 @@ def _check_type(value: Any, hint: Any, where: str) -> Any:
         return [_check_type(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
-    if get_origin(hint) is None and hint is dict:
+    if hint is dict or get_origin(hint) is dict:
         if not isinstance(value, dict):
             raise ConfigError(f"{where} must be a table")
         return value
@@ -214,7 +217,7 @@ WEBHOOK_FORMATS = ("json", "slack")
 _WEBHOOK_KEYS = {f.name for f in fields(Webhook)}
 
 
-def parse_webhooks(tables: list[dict], source: str) -> list[Webhook]:
+def parse_webhooks(tables: list[Table], source: str) -> list[Webhook]:
     """Validate the `[[notify.webhook]]` tables; a bad one is a ConfigError naming it."""
     hooks = []
     for i, table in enumerate(tables, 1):
@@ -243,7 +246,7 @@ def parse_webhooks(tables: list[dict], source: str) -> list[Webhook]:
     return hooks
 
 
-def _number(table: dict, key: str, default: float, where: str, *, positive: bool) -> float:
+def _number(table: Table, key: str, default: float, where: str, *, positive: bool) -> float:
     value = table.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(f"{where}: {key} must be a number {'> 0' if positive else '>= 0'}")
@@ -285,7 +288,7 @@ def _check_values(settings: Settings, source: str) -> None:
         raise ConfigError(f"{source}: schedule.cron: {exc}") from None
 
 
-def _read_toml(path: Path) -> dict:
+def _read_toml(path: Path) -> Table:
     try:
         with open(path, "rb") as f:
             return tomllib.load(f)
@@ -299,11 +302,19 @@ def _read_toml(path: Path) -> dict:
         raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
 
 
-def load_settings(config: str | os.PathLike | None = None, data: str | os.PathLike | None = None) -> Settings:
+def add_settings_options(parser: argparse.ArgumentParser) -> None:
+    """The options every command line offers for load_settings: --data-dir and --config."""
+    parser.add_argument(
+        "--data-dir", metavar="DIR", help="data directory (default: $PRICESYNC_DATA_DIR or the user data dir)"
+    )
+    parser.add_argument("--config", metavar="FILE", help="config file (default: config.toml in the user config dir)")
+
+
+def load_settings(config: str | os.PathLike[str] | None = None, data: str | os.PathLike[str] | None = None) -> Settings:
     """Read the config file (if any; an explicitly named one must exist), check every value
     and resolve paths."""
     path = config_file(config)
-    raw: dict = {}
+    raw: Table = {}
     if path.exists():
         raw = _read_toml(path)
     elif config:

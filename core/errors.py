@@ -26,4 +26,8 @@ class SyncBusy(PriceSyncError):
 
 
 class Cancelled(PriceSyncError):
-    """The sync was asked to stop (shutdown); nothing was written."""
+    """Work was asked to stop (a shutdown, or a newer request superseded it); nothing was written."""
+
+
+class ExportError(PriceSyncError):
+    """A CSV export could not be written."""

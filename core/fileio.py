@@ -212,8 +212,13 @@ def read_bytes(path: Path, what: str) -> bytes:
 
 def read_json(path: Path, what: str) -> object:
     """Load a JSON file, failing with one line that names the file and the problem."""
+    return decode_json(read_bytes(path, what), path, what)
+
+
+def decode_json(data: bytes, path: Path, what: str) -> object:
+    """The JSON document in `data`, read from `path`; one line naming the file if it is not one."""
     try:
-        return json.loads(read_bytes(path, what))
+        return json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CatalogError(f"{what} {path} is not valid JSON: {exc}") from None
 

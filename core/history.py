@@ -28,7 +28,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .errors import CatalogError, PriceSyncError
@@ -108,7 +108,7 @@ class RunRow:
     def total_changes(self) -> int:
         return self.changed + self.added + self.removed
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {name: list(v) if isinstance(v := getattr(self, name), tuple) else v for name in self.__slots__}
 
 
@@ -133,9 +133,11 @@ class ChangeRow:
     def kind(self) -> str:
         return "added" if self.old is None else "removed" if self.new is None else "changed"
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__} | {"kind": self.kind}
 
+
+Row = tuple[Any, ...]  # a row as sqlite3 returns it
 
 # (key, old, new): old None = appeared, new None = left
 CacheChange = tuple[Key, str | None, str | None]
@@ -180,7 +182,7 @@ _CHANGE_SELECT = """SELECT c.run_id, r.at, e.provider, e.instance_type, e.region
     r.source_version FROM change c JOIN run r ON r.id = c.run_id JOIN entry e ON e.id = c.entry_id"""
 
 
-def _run_row(row: tuple) -> RunRow:
+def _run_row(row: Row) -> RunRow:
     values = list(row)
     values[5] = tuple(json.loads(values[5]))
     values[11] = bool(values[11])
@@ -217,6 +219,7 @@ class HistoryStore:
                     round(result.duration_s, 3),
                 ),
             ).lastrowid
+            assert run_id is not None  # an INSERT always sets it
             if changes:
                 db.executemany(
                     "INSERT OR IGNORE INTO entry (provider, instance_type, region, os) VALUES (?, ?, ?, ?)",
@@ -344,7 +347,7 @@ class HistoryStore:
         its tables disagree with) is refused before anything writes to it or switches it to WAL."""
         db.execute("BEGIN")  # one snapshot: another process may be migrating the file
         try:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
+            version: int = db.execute("PRAGMA user_version").fetchone()[0]
             tables = _schema(db)
         finally:
             if db.in_transaction:
@@ -413,7 +416,7 @@ class HistoryStore:
         except (sqlite3.Error, OSError) as exc:
             raise HistoryError(f"cannot write {self.path}: {_reason(exc)}") from None
 
-    def _read(self, sql: str, args: Sequence) -> list[tuple]:
+    def _read(self, sql: str, args: Sequence[object]) -> list[Row]:
         if not self._check_files():
             return []
         try:

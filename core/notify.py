@@ -19,7 +19,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -28,7 +28,7 @@ from .errors import SourceError
 from .formats import iso_z
 from .history import CacheChange, cache_changes, change_pct, count_kinds
 from .http import MAX_BACKOFF_S, HttpSettings, Limits, PacedTransport, bounded, make_client, reason
-from .models import SyncResult
+from .models import Key, SyncResult
 from .textsafe import slack
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pricesync.notify")
 
+Payload = dict[str, Any]  # a webhook's JSON body
 MAX_CHANGES = 20  # top changes in one payload; the rest are counted
 SIGNATURE_HEADER = "X-Pricesync-Signature"
 TIMESTAMP_HEADER = "X-Pricesync-Timestamp"
@@ -45,7 +46,7 @@ TIMESTAMP_HEADER = "X-Pricesync-Timestamp"
 # -- the payload --------------------------------------------------------------------------------
 
 
-def _change_json(change: CacheChange) -> dict:
+def _change_json(change: CacheChange) -> Payload:
     (itype, region, os_), old, new = change
     pct = change_pct(change[0], old, new)
     return {
@@ -60,12 +61,12 @@ def _change_json(change: CacheChange) -> dict:
 
 def summary(
     result: SyncResult, changes: list[CacheChange], min_change_pct: float, *, test: bool = False
-) -> dict | None:
+) -> Payload | None:
     """The payload for one webhook, or None when no change reaches its threshold. Keys that
     appeared or left always count; price moves count from `min_change_pct` up. The biggest
     moves come first, then keys that appeared or left; at most MAX_CHANGES of them."""
 
-    def order(c: CacheChange) -> tuple:
+    def order(c: CacheChange) -> tuple[bool, float, Key]:
         pct = change_pct(*c)
         return (pct is None, -abs(pct or 0), c[0])
 
@@ -87,7 +88,7 @@ def summary(
     }
 
 
-def _slack(payload: dict) -> dict:
+def _slack(payload: Payload) -> Payload:
     """A Slack incoming-webhook message. Every value is passed through `textsafe.slack` (& < >
     escaped, control characters shown), so no source string becomes a link or a mention."""
     counts = payload["counts"]
@@ -107,7 +108,7 @@ def _slack(payload: dict) -> dict:
     return {"text": slack(head) + "\n```" + "\n".join(slack(line) for line in lines) + "```"}
 
 
-def render(hook: Webhook, payload: dict, sent_at: int) -> bytes:
+def render(hook: Webhook, payload: Payload, sent_at: int) -> bytes:
     """The raw body. In the json format `sent_at` (the timestamp header's time) is inside it,
     so the signature covers the time and a receiver can refuse replays."""
     stamped = payload | {"sent_at": iso_z(datetime.fromtimestamp(sent_at, UTC))}
@@ -146,7 +147,7 @@ class _CountingTransport(PacedTransport):
         return super().handle_request(request)
 
 
-def deliver(hook: Webhook, payload: dict, http: HttpSettings) -> Outcome:
+def deliver(hook: Webhook, payload: Payload, http: HttpSettings) -> Outcome:
     """POST `payload` to `hook` now, retrying 429/5xx/timeouts with capped exponential backoff."""
     sent_at = int(time.time())
     body = render(hook, payload, sent_at)
@@ -201,7 +202,7 @@ def _wait_at_exit() -> None:
     atexit.register(wait_for_deliveries, EXIT_WAIT_S)
 
 
-def _start(hook: Webhook, payload: dict, http: HttpSettings) -> None:
+def _start(hook: Webhook, payload: Payload, http: HttpSettings) -> None:
     def run() -> None:
         try:
             outcome = deliver(hook, payload, http)
@@ -273,7 +274,7 @@ class Notifier:
                 _start(hook, payload, self.http)
 
 
-def sample_payload() -> dict:
+def sample_payload() -> Payload:
     """What `pricesync notify test` sends."""
     result = SyncResult(
         provider="aws",

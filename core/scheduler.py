@@ -2,7 +2,8 @@
 
 Around APScheduler 3.x's BackgroundScheduler, in UTC, with the project's crontab meaning
 (core.cronspec). One run at a time: a run that finds another in flight (this process: the
-run lock; another process: the engine's file lock) logs "sync already running" and skips.
+run lock; another process: the engine's file lock) logs "sync already running" and skips; a run
+skipped for the run lock is told to the listeners as a "busy" event.
 A run never raises: failures are logged with their traceback and the next run stays
 scheduled. Each sync runs in a daemon thread the job waits on, so `shutdown()` returns
 promptly even while a download blocks; the engine stops at its next cancel check and, since
@@ -49,7 +50,7 @@ class RunRecord:
 
 @dataclass(frozen=True)
 class SchedulerEvent:
-    kind: str  # "started" | "finished" | "failed" | "missed"
+    kind: str  # "started" | "finished" | "failed" | "busy" (skipped: another run held the lock) | "missed"
     run: RunRecord | None
     next_run_time: datetime | None
 
@@ -130,6 +131,10 @@ class PriceSyncScheduler:
         job = self._aps.get_job(JOB_ID) if self.enabled and self._aps.running else None
         return job.next_run_time.astimezone(UTC) if job and job.next_run_time else None
 
+    def next_run_for(self, provider: str) -> datetime | None:
+        """The next scheduled run that syncs `provider` (None: it is not scheduled)."""
+        return self.next_run_time if provider in self.providers else None
+
     @property
     def last_run(self) -> RunRecord | None:
         return self._last_run
@@ -178,6 +183,8 @@ class PriceSyncScheduler:
     def _job(self, trigger: str, providers: list[str] | None = None, write_back: bool | None = None) -> None:
         if not self._run_lock.acquire(blocking=False):
             log.warning("sync already running; %s run skipped", trigger)
+            now = datetime.now(UTC)
+            self._emit("busy", RunRecord(now, now, trigger, "busy", error="sync already running"))
             return
         try:
             self._run(trigger, providers or self.providers, self.write_back if write_back is None else write_back)

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from .cache import PriceCache, load_cache, write_cache
 from .catalog import ensure_catalog, load_catalog, write_catalog
@@ -24,10 +25,11 @@ from .diff import SanityReport, diff_catalog, fetch_problems, merge, write_back_
 from .errors import Cancelled, CatalogError, PriceSyncError, SanityError, SyncBusy
 from .fileio import exclusive
 from .formats import utc_now
-from .models import Catalog, CatalogDiff, PriceRecord, SourceInfo, SyncResult
-from .paths import writable_data_dir
+from .models import Catalog, CatalogDiff, PriceRecord, SourceInfo, SyncResult, SyncStatus
+from .paths import catalog_path, writable_data_dir
 from .providers.base import FetchRequest, FetchResult, Progress, Provider, RegionVersion
-from .sources import make_provider
+from .snapshot import Schedule, Snapshot, take_snapshot
+from .sources import check, make_provider
 from .state import index_version, provider_state, region_versions, update_provider_state
 
 log = logging.getLogger("pricesync.sync")
@@ -67,6 +69,19 @@ class _Attempt:
         return replace(result, warnings=tuple(self.warnings)) if self.warnings else result
 
 
+def _outcome(regions: Sequence[str], records: int, diff: CatalogDiff, source_version: str | None) -> dict[str, Any]:
+    """The SyncResult fields that say what a fetch or a write-back covers and would change."""
+    return {
+        "regions": tuple(regions),
+        "records": records,
+        "added": len(diff.added),
+        "changed": len(diff.changed),
+        "missing": len(diff.missing),
+        "source_version": source_version,
+        "changes": diff.changed,
+    }
+
+
 class SyncEngine:
     def __init__(
         self,
@@ -83,6 +98,10 @@ class SyncEngine:
 
     # -- public API -------------------------------------------------------------------------
 
+    def catalog_path(self, provider: str) -> Path:
+        """Where `provider`'s catalog is (or will be, on first use)."""
+        return catalog_path(self.data, provider)
+
     def catalog(self, provider: str) -> Catalog:
         return load_catalog(ensure_catalog(self.data, provider), provider)
 
@@ -95,6 +114,16 @@ class SyncEngine:
         if cache is None:
             return CatalogDiff()
         return diff_catalog(self.catalog(provider), cache.records, cache.regions)
+
+    def check(self, provider: str) -> str | None:
+        """Why `provider` cannot sync with these settings (one line), or None. Cheap: no client,
+        no network (core.sources.check)."""
+        return check(self.settings, provider)
+
+    def snapshot(self, provider: str, scheduler: Schedule | None = None) -> Snapshot:
+        """Everything about `provider` at this moment (core.snapshot); with a scheduler, its
+        next run. Reads files: call it off a UI thread."""
+        return take_snapshot(self.settings, provider, scheduler)
 
     def sync(
         self,
@@ -154,8 +183,12 @@ class SyncEngine:
                 if succeeded:
                     attempt.note(f"a sync listener failed ({type(exc).__name__}; see sync.log)")
 
-    def write_back(self, provider: str, *, force: bool = False) -> SyncResult:
-        """Apply the price cache to the catalog (the TUI's `w`), with the same guard."""
+    def write_back(self, snapshot: Snapshot, *, force: bool = False) -> SyncResult:
+        """Apply the price cache the operator saw in `snapshot` to the catalog (the TUI's `w`),
+        with the same guard. Refused, with nothing written, when the cache changed since the
+        snapshot was taken (a sync ran meanwhile): the diff the operator confirmed is not the
+        one a write-back would make."""
+        provider = snapshot.provider
         started = time.monotonic()
         attempt = _Attempt(provider)
 
@@ -163,18 +196,12 @@ class SyncEngine:
             cache = load_cache(self.data, provider)
             if cache is None:
                 raise PriceSyncError(f"no price cache for {provider} yet: run a sync first")
+            if snapshot.cache is None or cache.fingerprint != snapshot.cache.fingerprint:
+                return self._stale(provider, cache.mode, started)
             catalog = self.catalog(provider)
             regions = sorted(cache.regions)
             diff = diff_catalog(catalog, cache.records, regions)
-            cached = {
-                "regions": tuple(regions),
-                "records": len(cache.records),
-                "added": len(diff.added),
-                "changed": len(diff.changed),
-                "missing": len(diff.missing),
-                "source_version": cache.source_version,
-                "changes": diff.changed,
-            }
+            cached = _outcome(regions, len(cache.records), diff, cache.source_version)
             report = write_back_problems(catalog, cache.records, regions, diff, self.settings.sync.max_missing_pct)
             try:
                 self._judge(report, force, "write-back refused, catalog kept", attempt)
@@ -195,6 +222,19 @@ class SyncEngine:
         if (unusable := self._unusable_data_dir(provider, "cache", started)) is not None:
             return unusable
         return attempt.finish(self._exclusively(provider, "cache", started, apply))
+
+    @staticmethod
+    def _stale(provider: str, mode: str, started: float) -> SyncResult:
+        """The cache changed since the confirmed snapshot. Not a failed sync: state.json keeps
+        what the last sync did."""
+        message = (
+            f"the {provider} price cache changed since the prices were shown (a sync ran meanwhile): "
+            "nothing written; look at the new prices and write back again"
+        )
+        log.warning("%s write-back refused: %s", provider, message)
+        return SyncResult(
+            provider=provider, mode=mode, status="failed", error=message, duration_s=time.monotonic() - started
+        )
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -227,7 +267,7 @@ class SyncEngine:
             log.exception("%s sync crashed", provider)
             return self._failed(provider, mode, f"internal error: {exc!r}", started)
 
-    def _failed(self, provider: str, mode: str, exc: Exception | str, started: float, **fetched) -> SyncResult:
+    def _failed(self, provider: str, mode: str, exc: Exception | str, started: float, **fetched: Any) -> SyncResult:
         """A failed result (with what was fetched, if anything); state.json records only the
         attempt and its error, never versions or validators."""
         message = str(exc)
@@ -244,7 +284,18 @@ class SyncEngine:
         )
 
     def _sync_locked(
-        self, provider, mode, regions, all_regions, write_back, force, endpoint, cancel, progress, started, attempt
+        self,
+        provider: str,
+        mode: str,
+        regions: list[str] | None,
+        all_regions: bool,
+        write_back: bool,
+        force: bool,
+        endpoint: str | None,
+        cancel: threading.Event,
+        progress: Progress | None,
+        started: float,
+        attempt: _Attempt,
     ) -> SyncResult:
         catalog = self.catalog(provider)
         pstate = provider_state(self.data, provider)
@@ -272,16 +323,8 @@ class SyncEngine:
         now = utc_now()
         new_cache = self._new_cache(provider, mode, fetched, cache, records, now)
         diff = diff_catalog(catalog, records, regions_done)
-        summary = {
-            "regions": tuple(regions_done),
-            "records": len(records),
-            "added": len(diff.added),
-            "changed": len(diff.changed),
-            "missing": len(diff.missing),
-            "source_version": new_cache.source_version,
-            "changes": diff.changed,
-            "skipped": dict(sum((f.skipped for f in fetched.regions.values()), Counter())),
-        }
+        summary = _outcome(regions_done, len(records), diff, new_cache.source_version)
+        summary["skipped"] = dict(sum((f.skipped for f in fetched.regions.values()), Counter()))
         write = write_back and not diff.empty
         limit = self.settings.sync.max_missing_pct
         fresh = {r: f.records for r, f in fetched.regions.items() if f.records is not None}
@@ -316,7 +359,7 @@ class SyncEngine:
                 self._write_catalog(provider, catalog, records, diff, SourceInfo(mode, new_cache.source_version, None))
         except PriceSyncError as exc:
             return self._failed(provider, mode, exc, started, **summary)
-        status = "updated" if (not fetched.unchanged or write) else "unchanged"
+        status: SyncStatus = "updated" if (not fetched.unchanged or write) else "unchanged"
         result = SyncResult(
             provider=provider,
             mode=mode,
@@ -383,7 +426,9 @@ class SyncEngine:
         return records
 
     @staticmethod
-    def _new_cache(provider, mode, fetched: FetchResult, old: PriceCache | None, records, now) -> PriceCache:
+    def _new_cache(
+        provider: str, mode: str, fetched: FetchResult, old: PriceCache | None, records: list[PriceRecord], now: str
+    ) -> PriceCache:
         regions = dict(old.regions) if old is not None else {}
         for region, f in fetched.regions.items():
             if f.records is not None or region not in regions:
@@ -412,7 +457,9 @@ class SyncEngine:
         for problem in report.suspicious:
             attempt.warn(f"forced past the sanity guard: {problem}")
 
-    def _write_catalog(self, provider, catalog, records, diff, source: SourceInfo) -> None:
+    def _write_catalog(
+        self, provider: str, catalog: Catalog, records: list[PriceRecord], diff: CatalogDiff, source: SourceInfo
+    ) -> None:
         merged = merge(catalog, records, diff, now=utc_now(), source=source)
         write_catalog(ensure_catalog(self.data, provider), merged)
         log.info(

@@ -159,7 +159,7 @@ def test_write_back_of_identical_prices_writes_nothing(engine, settings):
 
 def test_engine_write_back_applies_the_cache(engine, settings):
     engine.sync("aws")
-    result = engine.write_back("aws")
+    result = engine.write_back(engine.snapshot("aws"))
     assert result.wrote_back and result.changed == len(US_EAST_1) + len(EU_WEST_1)
     assert prices(settings)[("c6g.large", "eu-west-1", "linux")] == ("0.0770000000", True)
 
@@ -232,10 +232,10 @@ def test_guard_applies_to_engine_write_back_too(engine, settings, aws_server):
     cache_in(settings, "CNY")
     before = catalog_bytes(settings)
     for force in (False, True):
-        refused = engine.write_back("aws", force=force)
+        refused = engine.write_back(engine.snapshot("aws"), force=force)
         assert refused.status == "failed" and not refused.wrote_back
         assert refused.error.startswith("sanity guard: write-back refused, catalog kept: ")
         assert "us-east-1 is priced in CNY, not the catalog's USD" in refused.error
         assert catalog_bytes(settings) == before
     cache_in(settings, "USD")
-    assert engine.write_back("aws").wrote_back
+    assert engine.write_back(engine.snapshot("aws")).wrote_back

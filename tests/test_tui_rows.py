@@ -10,7 +10,7 @@ import pytest
 from pricesync.core.catalog import load_catalog
 from pricesync.core.config import load_settings
 from pricesync.core.diff import diff_catalog
-from pricesync.core.errors import CatalogError
+from pricesync.core.errors import ExportError
 from pricesync.core.models import CatalogDiff, PriceChange, PriceRecord
 from pricesync.core.sync import SyncEngine
 from pricesync.tui.cells import cell, column_widths, exact
@@ -288,5 +288,5 @@ def test_export_to_an_unwritable_place_is_one_clear_error(sample, tmp_path):
     _, _, rows = sample
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(CatalogError, match="cannot create"):
+    with pytest.raises(ExportError, match="cannot create"):
         export_csv(blocker / "sub" / "aws.csv", rows, [0])

@@ -20,17 +20,24 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 
-from pricesync.core import build_engine
-from pricesync.core.cli import add_common_options
-from pricesync.core.config import Settings, load_settings
-from pricesync.core.errors import ConfigError, PriceSyncError
-from pricesync.core.formats import provider_name
-from pricesync.core.history import HistoryStore
-from pricesync.core.logs import LOGGER, setup_logging
-from pricesync.core.models import PROVIDERS
-from pricesync.core.paths import catalog_path
-from pricesync.core.scheduler import PriceSyncScheduler
-from pricesync.core.textsafe import terminal
+from pricesync.core import (
+    LOGGER,
+    PROVIDERS,
+    Cancelled,
+    ConfigError,
+    HistoryStore,
+    PriceSyncError,
+    PriceSyncScheduler,
+    Settings,
+    Snapshot,
+    add_settings_options,
+    build_engine,
+    export_path,
+    load_settings,
+    provider_name,
+    setup_logging,
+    terminal,
+)
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -42,11 +49,11 @@ from textual.worker import get_current_worker
 
 from .cells import COLUMN_KEYS, COLUMN_TITLES, column_widths
 from .changes import Marks, load_marks
-from .dataset import Dataset, load_dataset, sync_blocker
+from .dataset import Dataset, load_dataset
 from .export import export_csv
 from .messages import DatasetLoaded, ExportDone, LogLine, MarksLoaded, OrderReady, SchedulerChanged, WriteBackDone
 from .query import parse
-from .rowindex import Cancelled, RowIndex, View
+from .rowindex import RowIndex, View
 from .screens import (
     ChangesScreen,
     ConfirmWriteBack,
@@ -66,7 +73,6 @@ log = logging.getLogger("pricesync.tui")
 
 SMALL_CATALOG = 20_000  # rows; views of bigger catalogs are computed in a thread worker
 QUIT_WAIT_S = 0.8  # how long quitting waits for a running sync to stop
-REQUEST_GRACE_S = 5.0  # a requested run that never started (skipped as busy) is forgotten
 
 # (action, title, help) for the palette; the bindings are in PriceSyncApp.BINDINGS
 COMMANDS = (
@@ -185,14 +191,6 @@ class PriceSyncApp(App):
     def _tick(self) -> None:
         """Every second (a timer task, which may run while the screen is torn down at exit)."""
         now = self.clock()
-        if (
-            self._sync_requested
-            and not self.scheduler.running
-            and self._sync_since is None
-            and (now - self._sync_requested).total_seconds() > REQUEST_GRACE_S
-        ):
-            self._sync_requested = None
-            self.refresh_bindings()
         try:
             self.query_one(NextRunBar).show(
                 self.scheduler.next_run_time,
@@ -234,7 +232,7 @@ class PriceSyncApp(App):
         """(Re)load the provider's catalog and cache in a thread; the view and cursor stay."""
         self._load_generation += 1
         if self.data is None or self.data.provider != self.provider:
-            self.data = Dataset(self.provider, catalog_path(self.settings.data_dir, self.provider))  # loading
+            self.data = Dataset.loading(self.engine, self.provider)
             self.shown = 0
             self.table.show_message(f"Loading the {provider_name(self.provider)} catalog…")
             self._show_status()
@@ -271,11 +269,8 @@ class PriceSyncApp(App):
             widths = column_widths(data.index.rows) if data.index else {}
         except Exception as exc:  # a bug must not leave the app on "Loading…"
             log.exception("loading the %s catalog failed", provider)
-            data = Dataset(
-                provider,
-                catalog_path(self.settings.data_dir, provider),
-                error=f"internal error loading the catalog: {exc!r}",
-            )
+            error = f"internal error loading the catalog: {exc!r}"
+            data = Dataset(Snapshot(provider, self.engine.catalog_path(provider), error=error))
             order, widths = [], {}
         self.post_message(DatasetLoaded(generation, data, view, order, widths))
 
@@ -386,7 +381,7 @@ class PriceSyncApp(App):
         self.push_screen(RegionPicker(counts, self.view.regions), lambda regions: self._set_view(regions=regions))
 
     def action_provider(self) -> None:
-        blockers = {p: sync_blocker(self.settings, p) for p in PROVIDERS}
+        blockers = {p: self.engine.check(p) for p in PROVIDERS}
         self.push_screen(ProviderPicker(self.provider, blockers), self._switch_provider)
 
     def _switch_provider(self, provider: str | None) -> None:
@@ -426,7 +421,7 @@ class PriceSyncApp(App):
         if self.syncing:
             self.notify("A sync is already running", severity="warning")
             return
-        blocker = sync_blocker(self.settings, self.provider)
+        blocker = self.engine.check(self.provider)
         if blocker:
             self.notify(f"{name} cannot sync: {blocker}", severity="warning")
             log.warning("%s cannot sync: %s", self.provider, blocker)
@@ -465,6 +460,10 @@ class PriceSyncApp(App):
                     )
             if any(r.provider == self.provider for r in results) or not results:
                 self._load()
+        elif event.kind == "busy":  # a run found another in flight and was skipped
+            if self._sync_requested is not None and event.run is not None and event.run.trigger == "manual":
+                self._sync_requested = None
+                self.notify("A sync is already running", severity="warning")
         elif event.kind == "missed":
             self.notify("A scheduled run was missed (see the log)", severity="warning")
         self.refresh_bindings()
@@ -490,13 +489,13 @@ class PriceSyncApp(App):
         elif data.diff is None or data.diff.empty:
             self.notify(f"Nothing to write back: the {name} catalog has every cached price")
         else:
-            self.push_screen(ConfirmWriteBack(data), self._write_back_answer)
+            self.push_screen(ConfirmWriteBack(data.snapshot), partial(self._write_back_answer, data.snapshot))
 
-    def _write_back_answer(self, yes: bool | None) -> None:
-        if yes and self.data:
-            provider = self.data.provider
+    def _write_back_answer(self, snapshot: Snapshot, yes: bool | None) -> None:
+        """Write back exactly what the dialog showed: the engine refuses if the cache changed since."""
+        if yes:
             self.run_worker(
-                lambda: self.post_message(WriteBackDone(self.engine.write_back(provider))),
+                lambda: self.post_message(WriteBackDone(self.engine.write_back(snapshot))),
                 thread=True,
                 group="io",
                 exit_on_error=False,
@@ -527,7 +526,7 @@ class PriceSyncApp(App):
             self.notify("No catalog loaded", severity="warning")
             return
         rows, order = self.data.index.rows, self.table.order
-        path = self.settings.data_dir / "exports" / f"{self.provider}-{self.clock():%Y%m%d-%H%M%S}.csv"
+        path = export_path(self.settings.data_dir, self.provider, self.clock())
 
         def work() -> None:
             try:
@@ -565,7 +564,7 @@ class PriceSyncApp(App):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pricesync-tui", description="Dashboard for the local cloud price catalog.")
-    add_common_options(parser)
+    add_settings_options(parser)
     parser.add_argument(
         "--provider", choices=PROVIDERS, help="catalog shown first (default: the first [sync] provider)"
     )

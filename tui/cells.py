@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from pricesync.core.models import monthly_price
-from pricesync.core.textsafe import terminal
+from pricesync.core import monthly_price, terminal
 
 from .rows import CatalogRows, Pending
 

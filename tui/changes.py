@@ -11,9 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from pricesync.core.history import ChangeRow, HistoryError, HistoryStore, RunRow
-from pricesync.core.models import Key
-from pricesync.core.textsafe import terminal
+from pricesync.core import ChangeRow, HistoryError, HistoryStore, Key, RunRow, terminal
 from rich.text import Text
 
 from .cells import exact_text

@@ -1,23 +1,13 @@
-"""Everything the dashboard shows about one provider, read through core's public API.
-
-Loading never raises for bad files: a catalog that cannot be read becomes `error` (the
-table shows it), a damaged cache or state file becomes a line in `problems`.
-"""
+"""Everything the dashboard shows about one provider: core's snapshot of it, and the row index
+the table, the filter and the sort work on. Loading never raises for bad files (see
+pricesync.core.Snapshot). No Textual here."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 
-from pricesync.core.cache import PriceCache
-from pricesync.core.config import Settings
-from pricesync.core.diff import diff_catalog
-from pricesync.core.errors import CatalogError
-from pricesync.core.models import Catalog, CatalogDiff
-from pricesync.core.paths import catalog_path
-from pricesync.core.sources import check
-from pricesync.core.state import provider_state
-from pricesync.core.sync import SyncEngine
+from pricesync.core import Catalog, CatalogDiff, PriceCache, Snapshot, SyncEngine
 
 from .rowindex import RowIndex
 from .rows import build_rows
@@ -25,52 +15,46 @@ from .rows import build_rows
 
 @dataclass(frozen=True)
 class Dataset:
-    provider: str
-    catalog_path: Path
-    catalog: Catalog | None = None
-    cache: PriceCache | None = None
-    diff: CatalogDiff | None = None
+    snapshot: Snapshot
     index: RowIndex | None = None  # over the catalog rows plus the cache's added ones
-    state: dict = field(default_factory=dict)  # core.state.provider_state
-    error: str | None = None  # the catalog could not be loaded
-    problems: tuple[str, ...] = ()  # a damaged cache or state file
-    sync_blocker: str | None = None  # why this provider cannot sync here, if it cannot
+
+    @classmethod
+    def loading(cls, engine: SyncEngine, provider: str) -> Dataset:
+        """What is shown while the provider's catalog loads."""
+        return cls(Snapshot(provider, engine.catalog_path(provider)))
+
+    @property
+    def provider(self) -> str:
+        return self.snapshot.provider
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.snapshot.catalog_path
+
+    @property
+    def catalog(self) -> Catalog | None:
+        return self.snapshot.catalog
+
+    @property
+    def cache(self) -> PriceCache | None:
+        return self.snapshot.cache
+
+    @property
+    def diff(self) -> CatalogDiff | None:
+        return self.snapshot.diff
+
+    @property
+    def error(self) -> str | None:
+        return self.snapshot.error
 
     @property
     def total(self) -> int:
         return len(self.index.rows) if self.index else 0
 
 
-def sync_blocker(settings: Settings, provider: str) -> str | None:
-    """None if `provider` has a working source, else the engine's one-line reason."""
-    return check(settings, provider)
-
-
 def load_dataset(engine: SyncEngine, provider: str) -> Dataset:
-    data = engine.settings.data_dir
-    base = Dataset(provider, catalog_path(data, provider), sync_blocker=sync_blocker(engine.settings, provider))
-    problems: list[str] = []
-    try:
-        state = provider_state(data, provider)
-    except CatalogError as exc:
-        problems.append(str(exc))
-        state = {}
-    try:
-        catalog = engine.catalog(provider)
-    except CatalogError as exc:
-        return replace(base, state=state, error=str(exc), problems=tuple(problems))
-    try:
-        cache = engine.cache(provider)
-    except CatalogError as exc:
-        problems.append(str(exc))
-        cache = None
-    diff = diff_catalog(catalog, cache.records, cache.regions) if cache is not None else None
-    return replace(
-        base,
-        catalog=catalog,
-        cache=cache,
-        diff=diff,
-        state=state,
-        index=RowIndex(build_rows(catalog, diff)),
-        problems=tuple(problems),
-    )
+    """The provider's snapshot and its row index (a thread worker: this reads and parses files)."""
+    snapshot = engine.snapshot(provider)
+    if snapshot.catalog is None:
+        return Dataset(snapshot)
+    return Dataset(snapshot, RowIndex(build_rows(snapshot.catalog, snapshot.diff)))

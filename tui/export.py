@@ -1,6 +1,6 @@
 """`e`: the rows shown, in the order shown, as CSV with exact prices. No Textual here.
 
-Every cell goes through `core.textsafe.csv_cell`: no control character, and no text a
+Every cell goes through pricesync.core's `csv_cell`: no control character, and no text a
 spreadsheet would run as a formula."""
 
 from __future__ import annotations
@@ -10,10 +10,7 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
-from pricesync.core.errors import CatalogError
-from pricesync.core.fileio import atomic_write_bytes
-from pricesync.core.models import monthly_price
-from pricesync.core.textsafe import csv_cell
+from pricesync.core import csv_cell, monthly_price, write_export
 
 from .rows import CatalogRows
 
@@ -63,9 +60,5 @@ def csv_bytes(rows: CatalogRows, order: Sequence[int]) -> bytes:
 
 
 def export_csv(path: Path, rows: CatalogRows, order: Sequence[int]) -> None:
-    """Write atomically; raises core.errors.CatalogError (one line) if it cannot."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CatalogError(f"cannot create {path.parent}: {exc.strerror or exc}") from exc
-    atomic_write_bytes(path, csv_bytes(rows, order))
+    """Write atomically; raises pricesync.core.ExportError (one line) if it cannot."""
+    write_export(path, csv_bytes(rows, order))

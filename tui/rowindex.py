@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import compress
 
-from pricesync.core.models import monthly_price
+from pricesync.core import Cancelled, monthly_price
 
 from .query import Query, Term
 from .rows import CatalogRows, Column
@@ -36,10 +36,6 @@ class View:
     descending: bool = False
     regions: frozenset[str] | None = None  # None: every region
     pending_only: bool = False
-
-
-class Cancelled(Exception):
-    """A newer view superseded this computation."""
 
 
 def numeric_table(column: Column, term: Term) -> bytes:
@@ -98,7 +94,8 @@ class RowIndex:
             yield cols["pending"].mask(lambda v: v is not None)
 
     def select(self, view: View, cancelled: Callable[[], bool] = lambda: False) -> list[int]:
-        """The rows `view` shows, in its order. Raises Cancelled when `cancelled()` turns true."""
+        """The rows `view` shows, in its order. Raises Cancelled (a newer view superseded this
+        one) when `cancelled()` turns true."""
         order = self.order(view.sort, view.descending)
         acc: int | None = None
         for mask in self.masks(view):

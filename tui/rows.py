@@ -17,7 +17,7 @@ from decimal import Decimal
 from itertools import repeat
 from operator import and_, attrgetter, rshift
 
-from pricesync.core.models import Catalog, CatalogDiff, Key
+from pricesync.core import Catalog, CatalogDiff, Key
 
 _DIGITS = re.compile(r"(\d+)")
 _SIZES = {"nano": 1, "micro": 2, "small": 3, "medium": 4, "large": 5, "xlarge": 10}

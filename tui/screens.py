@@ -9,10 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
-from pricesync.core.formats import provider_name
-from pricesync.core.history import HistoryStore
-from pricesync.core.models import PROVIDERS, CatalogDiff, Key
-from pricesync.core.textsafe import terminal
+from pricesync.core import PROVIDERS, CatalogDiff, HistoryStore, Key, Snapshot, provider_name, terminal
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -36,7 +33,6 @@ from .changes import (
     sparkline_points,
     step,
 )
-from .dataset import Dataset
 from .messages import EntryHistoryLoaded, RunChangesLoaded, RunsLoaded
 from .query import FIELD_NAMES
 from .widgets.status_bar import tilde
@@ -64,12 +60,14 @@ def diff_summary(diff: CatalogDiff) -> Text:
 
 
 class ConfirmWriteBack(ModalScreen[bool]):
+    """The counts of the snapshot the write-back will apply (it is refused if the cache changed)."""
+
     BINDINGS = [
         Binding("y", "answer(True)", "Write back"),
         Binding("n,escape", "answer(False)", "Cancel"),
     ]
 
-    def __init__(self, data: Dataset) -> None:
+    def __init__(self, data: Snapshot) -> None:
         super().__init__()
         self.data = data
 

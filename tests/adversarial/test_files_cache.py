@@ -88,7 +88,8 @@ def test_a_damaged_cache_is_one_line_and_never_written_back(cli, synced, name):
 def test_the_dashboards_write_back_refuses_a_damaged_cache(settings, synced):
     damage(synced, "price_per_hour", "1e-3")
     catalog = (synced / "aws_catalog.json").read_bytes()
-    result = SyncEngine(settings, listeners=[]).write_back("aws", force=True)
+    engine = SyncEngine(settings, listeners=[])
+    result = engine.write_back(engine.snapshot("aws"), force=True)
     assert result.status == "failed" and "is not a decimal string" in result.error
     assert (synced / "aws_catalog.json").read_bytes() == catalog
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import contextlib
 
-from pricesync.core.models import Key
-from pricesync.core.textsafe import terminal
+from pricesync.core import Key, terminal
 from rich.segment import Segment
 from rich.style import Style
 from textual import events

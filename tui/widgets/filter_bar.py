@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pricesync.core.textsafe import terminal
+from pricesync.core import terminal
 from rich.highlighter import Highlighter
 from rich.text import Text
 from textual.app import ComposeResult

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from pricesync.core.textsafe import terminal
+from pricesync.core import terminal
 from rich.text import Text
 from textual.app import App
 from textual.widgets import RichLog

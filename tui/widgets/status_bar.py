@@ -8,8 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from pricesync.core.formats import parse_utc, provider_name
-from pricesync.core.textsafe import terminal
+from pricesync.core import parse_utc, provider_name, terminal
 from rich.text import Text
 from textual.widgets import Static
 
@@ -33,7 +32,7 @@ def ago(then: datetime, now: datetime) -> str:
     return "just now"
 
 
-def when_ago(text: object, now: datetime) -> str:
+def when_ago(text: str | None, now: datetime) -> str:
     """A time from state.json as '2025-11-03 09:30 UTC (3h ago)', or 'never'."""
     t = parse_utc(text)
     return f"{when(t.isoformat())} UTC ({ago(t, now)})" if t else "never"
@@ -64,32 +63,32 @@ def status_text(data: Dataset, shown: int, view: View, write_back: bool, now: da
         text.append(f" · {shown:,} of {data.total:,} shown{view_note(view)}", style="bold")
     text.append(f" · write-back: {'auto' if write_back else 'manual'}")
     text.append("\n")
-    state = data.state
-    if data.error:
-        text.append(f" {tilde(data.error)}", style="bold red")
-    elif data.catalog is None:
+    snapshot, state = data.snapshot, data.snapshot.state
+    if snapshot.error:
+        text.append(f" {tilde(snapshot.error)}", style="bold red")
+    elif snapshot.catalog is None:
         text.append(" loading the catalog…", style="italic")
-    elif state.get("last_status") == "failed":
-        text.append(f" last sync FAILED {when_ago(state.get('last_attempt'), now)}: ", style="bold red")
-        text.append(tilde(state.get("last_error")), style="red")
-        text.append(f" · last success {when_ago(state.get('last_success'), now)}")
+    elif state.last_status == "failed":
+        text.append(f" last sync FAILED {when_ago(state.last_attempt, now)}: ", style="bold red")
+        text.append(tilde(state.last_error), style="red")
+        text.append(f" · last success {when_ago(state.last_success, now)}")
     else:
-        text.append(f" last sync {when_ago(state.get('last_success'), now)}")
-        if state.get("last_status"):
-            text.append(terminal(f" {state['last_status']}"), style="green")
-        if state.get("source_version"):
-            text.append(terminal(f" · fetched version {state['source_version']}"))
-    if data.diff is not None and not data.diff.empty:
-        d = data.diff
+        text.append(f" last sync {when_ago(state.last_success, now)}")
+        if state.last_status:
+            text.append(terminal(f" {state.last_status}"), style="green")
+        if state.source_version:
+            text.append(terminal(f" · fetched version {state.source_version}"))
+    if snapshot.diff is not None and snapshot.pending:
+        d = snapshot.diff
         text.append(
             f" · pending: {len(d.changed):,} changed, {len(d.added):,} added, {len(d.missing):,} missing",
             style="yellow",
         )
     if marks.run is not None:
         text.append(f" · {MARK} {len(marks.keys):,} moved {when(marks.run.at)}")
-    problems = (*data.problems, marks.error) if marks.error else data.problems
+    problems = (*snapshot.problems, marks.error) if marks.error else snapshot.problems
     for problem in problems:
         text.append(f" · {tilde(problem)}", style="yellow")
-    if data.sync_blocker:
-        text.append(terminal(f" · sync: {data.sync_blocker}"), style="dim")
+    if snapshot.blocker:
+        text.append(terminal(f" · sync: {snapshot.blocker}"), style="dim")
     return text

@@ -8,21 +8,17 @@ import re
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
 
-from .cli_output import line, table
-from .config import Settings
-from .formats import iso_z
-from .history import ChangeRow, HistoryStore
-from .models import PROVIDERS
-from .notify import Notifier, deliver, sample_payload
+from .. import PROVIDERS, ChangeRow, HistoryStore, Settings, add_settings_options, deliver, iso_z, sample_payload
+from .output import line, table
 
 DEFAULT_LIMIT = 100
 _RELATIVE = re.compile(r"(\d+)([hdw])")
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 
 
-def register(sub, add_common_options) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     c = sub.add_parser("changes", help="price changes recorded by past syncs, newest first")
-    add_common_options(c)
+    add_settings_options(c)
     c.add_argument("--provider", choices=PROVIDERS)
     c.add_argument(
         "--since",
@@ -40,7 +36,7 @@ def register(sub, add_common_options) -> None:
     c.set_defaults(handler=cmd_changes)
 
     h = sub.add_parser("history", help="one instance type's price over time")
-    add_common_options(h)
+    add_settings_options(h)
     h.add_argument("instance", metavar="INSTANCE")
     h.add_argument("--provider", choices=PROVIDERS, default="aws")
     h.add_argument("--region", metavar="R")
@@ -51,7 +47,7 @@ def register(sub, add_common_options) -> None:
     n = sub.add_parser("notify", help="webhook notifications")
     nsub = n.add_subparsers(dest="notify_command", required=True)
     t = nsub.add_parser("test", help="send a sample summary to every configured webhook and show each outcome")
-    add_common_options(t)
+    add_settings_options(t)
     t.set_defaults(handler=cmd_notify_test)
 
 
@@ -165,7 +161,7 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_notify_test(args: argparse.Namespace, settings: Settings) -> int:
-    hooks = Notifier.from_settings(settings).hooks
+    hooks = settings.webhooks
     if not hooks:
         line(
             "pricesync: no webhooks configured "

@@ -12,26 +12,33 @@ import sys
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
 
-from .cli_output import line, lines
-from .config import Settings
-from .cronspec import CronSpec, parse_cron
-from .fileio import atomic_write_bytes
-from .formats import iso_z
-from .logs import setup_logging
+from .. import (
+    CronSpec,
+    PriceSyncScheduler,
+    Settings,
+    add_settings_options,
+    atomic_write_bytes,
+    build_engine,
+    iso_z,
+    parse_cron,
+    setup_logging,
+)
+from .output import line, lines
 
 UNIT_NAME = "pricesync-sync"
 
 
-def register(sub, add_common_options) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     d = sub.add_parser("daemon", help="run the scheduler in the foreground, no UI (SIGTERM/SIGINT stop it)")
-    add_common_options(d)
+    add_settings_options(d)
     d.set_defaults(handler=cmd_daemon)
 
     s = sub.add_parser("schedule", help="show the schedule or print/install systemd or cron wrappers")
     ssub = s.add_subparsers(dest="schedule_command", required=True)
     show = ssub.add_parser("show", help="the next fire times of the schedule")
-    add_common_options(show)
+    add_settings_options(show)
     show.add_argument("--cron", metavar="EXPR", help="a crontab expression instead of the configured one")
     show.add_argument("--timezone", metavar="TZ", help="the schedule's zone instead of the configured one")
     show.add_argument("--count", type=int, default=5, metavar="N")
@@ -39,7 +46,7 @@ def register(sub, add_common_options) -> None:
     show.set_defaults(handler=cmd_schedule_show)
 
     inst = ssub.add_parser("install", help="print (or --write) a systemd service+timer, or a crontab line")
-    add_common_options(inst)
+    add_settings_options(inst)
     kind = inst.add_mutually_exclusive_group(required=True)
     kind.add_argument("--systemd", action="store_true")
     kind.add_argument("--cron", action="store_true")
@@ -132,14 +139,11 @@ def cmd_schedule_install(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_daemon(args: argparse.Namespace, settings: Settings) -> int:
-    from . import build_engine
-    from .scheduler import PriceSyncScheduler
-
     setup_logging(settings.data_dir, stderr_level=logging.INFO)
     scheduler = PriceSyncScheduler(settings, build_engine(settings))
     stop = threading.Event()
 
-    def on_signal(signum, _frame):
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
         logging.getLogger("pricesync").info("received %s, stopping", signal.Signals(signum).name)
         stop.set()
 

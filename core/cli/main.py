@@ -1,0 +1,46 @@
+"""The `pricesync` command line: the parser, the command groups and the one-line errors."""
+
+from __future__ import annotations
+
+import argparse
+from typing import NoReturn
+
+from .. import ConfigError, PriceSyncError, check_data_dir, load_settings, terminal
+from . import history, listing, schedule, sync
+from .codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+from .output import line
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # argparse exits 2 too; keep one line and our prefix
+        self.exit(EXIT_USAGE, f"pricesync: {terminal(message)}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="pricesync", description="Keep a local catalog of cloud instance prices current.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    # Each command group registers its subparsers with set_defaults(handler=fn),
+    # fn(args, settings) -> exit code.
+    for group in (sync, listing, schedule, history):
+        group.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(args.config, args.data_dir)
+        check_data_dir(settings.data_dir)
+        code: int = args.handler(args, settings)
+        return code
+    except (ConfigError, UsageError) as exc:
+        line(f"pricesync: {exc}", err=True)
+        return EXIT_USAGE
+    except PriceSyncError as exc:
+        line(f"pricesync: {exc}", err=True)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
