@@ -3,7 +3,8 @@
 Around APScheduler 3.x's BackgroundScheduler, in UTC, with the project's crontab meaning
 (core.cronspec). One run at a time: a run that finds another in flight (this process: the
 run lock; another process: the engine's file lock) logs "sync already running" and skips; a run
-skipped for the run lock is told to the listeners as a "busy" event.
+skipped in this process (the run lock, or the schedule firing while its last run still goes) is
+told to the listeners as a "busy" event.
 A run never raises: failures are logged with their traceback and the next run stays
 scheduled. Each sync runs in a daemon thread the job waits on, so `shutdown()` returns
 promptly even while a download blocks; the engine stops at its next cancel check and, since
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent, JobSubmissionEvent
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
@@ -88,6 +89,7 @@ class PriceSyncScheduler:
         self._catch_up_delay = timedelta(seconds=sched.catch_up_delay_s)
         self._aps = BackgroundScheduler(timezone=UTC)
         self._aps.add_listener(self._on_missed, EVENT_JOB_MISSED)
+        self._aps.add_listener(self._on_max_instances, EVENT_JOB_MAX_INSTANCES)
         self._run_lock = threading.Lock()
         self._cancel = threading.Event()
         self._listeners: list[Callable[[SchedulerEvent], None]] = []
@@ -182,9 +184,7 @@ class PriceSyncScheduler:
 
     def _job(self, trigger: str, providers: list[str] | None = None, write_back: bool | None = None) -> None:
         if not self._run_lock.acquire(blocking=False):
-            log.warning("sync already running; %s run skipped", trigger)
-            now = datetime.now(UTC)
-            self._emit("busy", RunRecord(now, now, trigger, "busy", error="sync already running"))
+            self._skipped(trigger)
             return
         try:
             self._run(trigger, providers or self.providers, self.write_back if write_back is None else write_back)
@@ -284,6 +284,15 @@ class PriceSyncScheduler:
         after = min(successes) + timedelta(seconds=1)
         fire = self._trigger.get_next_fire_time(None, after)
         return fire is not None and fire <= datetime.now(UTC)
+
+    def _skipped(self, trigger: str) -> None:
+        log.warning("sync already running; %s run skipped", trigger)
+        now = datetime.now(UTC)
+        self._emit("busy", RunRecord(now, now, trigger, "busy", error="sync already running"))
+
+    def _on_max_instances(self, event: JobSubmissionEvent) -> None:
+        """APScheduler's own skip: the schedule fired while its previous run was still going."""
+        self._skipped("schedule")
 
     def _on_missed(self, event: JobExecutionEvent) -> None:
         log.warning(
