@@ -9,11 +9,20 @@ nothing of any UI.
     result = engine.sync("aws")                  # never raises for a failed sync: see result.status
     engine.write_back(snapshot)                  # refused if the cache changed since `snapshot`
     scheduler = PriceSyncScheduler(settings, engine)
+
+A host app (a Flask app, say) runs the schedule in its own process with two lines:
+
+    scheduler = pricesync.core.start_scheduler(cron_hour=2, cron_minute=0)
+    scheduler.shutdown()                         # at exit; start_scheduler registers it with atexit too
 """
 
 from __future__ import annotations
 
+import atexit
+import dataclasses
+import os
 from collections.abc import Sequence
+from typing import Any
 
 from .cache import PriceCache
 from .config import Settings, Webhook, add_settings_options, check_url, load_settings
@@ -75,6 +84,7 @@ __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     "RunRecord",
     "SchedulerEvent",
     "parse_cron",
+    "start_scheduler",
     # the price history and the webhooks
     "ChangeRow",
     "HistoryStore",
@@ -125,3 +135,62 @@ def build_engine(settings: Settings, *, listeners: Sequence[SyncListener] | None
     """The engine with the default listeners (the price history, then the webhooks), or with
     `listeners` instead."""
     return SyncEngine(settings, listeners=default_listeners(settings) if listeners is None else listeners)
+
+
+def start_scheduler(
+    *,
+    cron_hour: int | None = None,
+    cron_minute: int | None = None,
+    cron: str | None = None,
+    config: str | os.PathLike[str] | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    settings: Settings | None = None,
+    write_back: bool | None = None,
+    providers: Sequence[str] | None = None,
+) -> PriceSyncScheduler:
+    """Start the scheduled price sync inside a host app, the way pricesync's original Flask app
+    did, and return the running scheduler (`run_now()`, `next_run_time`, `last_run`, `shutdown()`).
+
+    The settings are `settings`, else the config file and data dir (`config`, `data_dir`, else
+    $PRICESYNC_CONFIG / $PRICESYNC_DATA_DIR / the user dirs, as for `pricesync`). `cron` (five
+    crontab fields), or `cron_hour` and `cron_minute` (default 0), replace [schedule] cron, read in
+    [schedule] timezone; `write_back` and `providers` replace theirs. A bad value is a ConfigError.
+    Runs log to the `pricesync` logger and sync.log; a run that fails is logged with its traceback
+    and the next one stays scheduled. The engine records the price history and tells the webhooks.
+    `scheduler.shutdown()` stops it; it is registered with atexit as well."""
+    if settings is None:
+        settings = load_settings(config, data_dir)
+    elif config is not None or data_dir is not None:
+        raise ConfigError("start_scheduler: pass settings, or config and data_dir, not both")
+    changes: dict[str, Any] = {}  # of ScheduleSection
+    if cron_hour is not None or cron_minute is not None:
+        if cron is not None:
+            raise ConfigError("start_scheduler: pass cron, or cron_hour and cron_minute, not both")
+        cron = f"{_cron_number(cron_minute, 'cron_minute')} {_cron_number(cron_hour, 'cron_hour')} * * *"
+    if cron is not None:
+        parse_cron(cron, settings.schedule.timezone)
+        changes["cron"] = cron
+    if write_back is not None:
+        changes["write_back"] = write_back
+    if providers is not None:
+        unknown = [p for p in providers if p not in PROVIDERS]
+        if unknown:
+            raise ConfigError(
+                f"start_scheduler: unknown provider(s) {', '.join(unknown)}; known: {', '.join(PROVIDERS)}"
+            )
+        changes["providers"] = list(providers)
+    settings = dataclasses.replace(settings, schedule=dataclasses.replace(settings.schedule, **changes))
+    setup_logging(settings.data_dir)
+    scheduler = PriceSyncScheduler(settings, build_engine(settings))
+    scheduler.start()
+    atexit.register(scheduler.shutdown)
+    return scheduler
+
+
+def _cron_number(value: int | None, name: str) -> str:
+    """A crontab field for cron_hour / cron_minute: the number, or '*' for the hour when not given."""
+    if value is None:
+        return "0" if name == "cron_minute" else "*"
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"start_scheduler: {name} must be a whole number, not {type(value).__name__}")
+    return str(value)

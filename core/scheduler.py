@@ -13,6 +13,7 @@ every write is atomic and comes after the fetch, leaves no partial file.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 from collections.abc import Callable
@@ -94,6 +95,8 @@ class PriceSyncScheduler:
         self._cancel = threading.Event()
         self._listeners: list[Callable[[SchedulerEvent], None]] = []
         self._last_run: RunRecord | None = None
+        self._shutdown_lock = threading.Lock()
+        self._shut_down = False
 
     # -- API -----------------------------------------------------------------------------------
 
@@ -170,7 +173,13 @@ class PriceSyncScheduler:
         self._listeners.append(fn)
 
     def shutdown(self, wait_s: float = SHUTDOWN_WAIT_S) -> None:
-        """Stop scheduling, signal an in-flight sync to cancel, return within about `wait_s`."""
+        """Stop scheduling, signal an in-flight sync to cancel, return within about `wait_s`.
+        Only the first call does anything (a host app's own call, then atexit's)."""
+        with self._shutdown_lock:
+            if self._shut_down:
+                return
+            self._shut_down = True
+        atexit.unregister(self.shutdown)  # registered by pricesync.core.start_scheduler
         self._cancel.set()
         if self._aps.running:
             self._aps.shutdown(wait=False)

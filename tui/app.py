@@ -147,7 +147,6 @@ class PriceSyncApp(App):
         self._sync_since: datetime | None = None  # a run is in flight since
         self._sync_what = ""
         self._handler = PaneHandler(self)
-        self._stopped = False
 
     # -- layout and lifecycle --------------------------------------------------------------------
 
@@ -176,9 +175,7 @@ class PriceSyncApp(App):
         logging.getLogger(LOGGER).removeHandler(self._handler)
 
     def _stop_scheduler(self) -> None:
-        if not self._stopped:
-            self._stopped = True
-            self.scheduler.shutdown(wait_s=QUIT_WAIT_S)
+        self.scheduler.shutdown(wait_s=QUIT_WAIT_S)  # the first call stops it; later ones do nothing
 
     @property
     def syncing(self) -> bool:
