@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from .cronspec import check_zone, parse_cron
 from .errors import ConfigError
-from .http import MAX_BACKOFF_S, HttpSettings
+from .http import HttpSettings
 from .models import PROVIDERS, is_region
 from .paths import config_file, data_dir
 from .providers.aws_public import DEFAULT_ENDPOINT as AWS_ENDPOINT
@@ -95,11 +95,6 @@ class Webhook:
         """The URL without user info, query or fragment: safe to log and print."""
         parts = urlsplit(self.url)
         return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}{parts.path}"
-
-    def bound_s(self, http: HttpSettings) -> float:
-        """The deadline of a delivery, every attempt and every pause between them included:
-        `timeout_s` per attempt plus the capped pauses."""
-        return (http.retries + 1) * self.timeout_s + MAX_BACKOFF_S
 
     def scrub(self, text: str) -> str:
         for secret in (self.url, urlsplit(self.url).query, self.secret):

@@ -147,6 +147,12 @@ class _CountingTransport(PacedTransport):
         return super().handle_request(request)
 
 
+def delivery_bound_s(hook: Webhook, http: HttpSettings) -> float:
+    """The deadline of a delivery, every attempt and every pause between them included:
+    `timeout_s` per attempt plus the capped pauses."""
+    return (http.retries + 1) * hook.timeout_s + MAX_BACKOFF_S
+
+
 def deliver(hook: Webhook, payload: Payload, http: HttpSettings) -> Outcome:
     """POST `payload` to `hook` now, retrying 429/5xx/timeouts with capped exponential backoff."""
     sent_at = int(time.time())
@@ -165,7 +171,9 @@ def deliver(hook: Webhook, payload: Payload, http: HttpSettings) -> Outcome:
     )
     # the answer's body is never read
     limits = Limits(
-        max_bytes=0, deadline_s=hook.bound_s(http), knob="the webhook's timeout_s per attempt, pauses included"
+        max_bytes=0,
+        deadline_s=delivery_bound_s(hook, http),
+        knob="the webhook's timeout_s per attempt, pauses included",
     )
     try:
         with (
@@ -218,7 +226,7 @@ def _start(hook: Webhook, payload: Payload, http: HttpSettings) -> None:
 
     delivery = _Delivery(
         threading.Thread(target=run, name="pricesync-webhook", daemon=True),
-        time.monotonic() + hook.bound_s(http) + DEADLINE_SLACK_S,
+        time.monotonic() + delivery_bound_s(hook, http) + DEADLINE_SLACK_S,
         hook.name,
     )
     with _inflight_lock:

@@ -28,7 +28,7 @@ from apscheduler.triggers.date import DateTrigger
 from .config import Settings
 from .cronspec import parse_cron
 from .errors import PriceSyncError
-from .formats import parse_utc, provider_name
+from .formats import iso_z, parse_utc, provider_name
 from .models import SyncResult
 from .state import provider_state, update_provider_state
 from .sync import SyncEngine
@@ -127,7 +127,7 @@ class PriceSyncScheduler:
             when = datetime.now(UTC) + self._catch_up_delay
             log.info(
                 "A scheduled run was missed while pricesync was not running; catching up at %s",
-                when.isoformat(timespec="seconds"),
+                iso_z(when),
             )
             self._aps.add_job(self._job, DateTrigger(when), args=("catch-up",), misfire_grace_time=None)
 
@@ -258,7 +258,7 @@ class PriceSyncScheduler:
                     r.provider,
                     {
                         "last_run": {
-                            "time": run.started_at.isoformat(timespec="seconds"),
+                            "time": iso_z(run.started_at),
                             "trigger": run.trigger,
                             "status": r.status,
                             "records": r.records,

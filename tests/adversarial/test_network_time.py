@@ -111,7 +111,7 @@ def test_a_webhook_that_trickles_its_answer_ends_at_its_deadline(server, monkeyp
     server.responders["/hook"] = lambda *_: Route(b"ok", head_delay_s=0.05, headers={"X-Pad": "p" * 2000})
     hook = Webhook(f"{server.url}/hook?token=secret-token", timeout_s=0.5)
     http = HttpSettings(retries=1, backoff_s=0.01)
-    assert hook.bound_s(http) == 1.5  # (retries + 1) x timeout_s + the pause cap
+    assert notify.delivery_bound_s(hook, http) == 1.5  # (retries + 1) x timeout_s + the pause cap
     started = time.monotonic()
     outcome = deliver(hook, {"event": "test"}, http)
     assert time.monotonic() - started < CEILING_S
