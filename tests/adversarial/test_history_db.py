@@ -69,7 +69,7 @@ HOLDER = textwrap.dedent("""
 CLI_FAST_BUSY = textwrap.dedent("""
     import sys
     import pricesync.core.history
-    core.history.BUSY_TIMEOUT_S = 1.0
+    pricesync.core.history.BUSY_TIMEOUT_S = 1.0
     from pricesync.core.cli import main
     sys.exit(main(sys.argv[1:]))
 """)
