@@ -14,7 +14,7 @@ import httpx
 
 from ..errors import Cancelled, SourceError
 from ..http import HttpSettings, NotModified, get_json, get_stream, make_client, origin, redact_url
-from ..models import is_region
+from ..models import as_object, as_text, is_region
 from .aws_offer import parse_offer
 from .base import FetchRequest, FetchResult, RegionFetch, RegionVersion
 
@@ -24,12 +24,12 @@ DEFAULT_ENDPOINT = "https://pricing.us-east-1.amazonaws.com"
 INDEX_PATH = "/offers/v1.0/aws/AmazonEC2/current/region_index.json"
 
 
-def _validators(headers) -> dict[str, str]:
+def _validators(headers: httpx.Headers) -> dict[str, str]:
     return {k: headers[k] for k in ("etag", "last-modified") if k in headers}
 
 
 def _conditional(v: RegionVersion | None) -> dict[str, str]:
-    headers = {}
+    headers: dict[str, str] = {}
     if v and v.etag:
         headers["If-None-Match"] = v.etag
     if v and v.last_modified:
@@ -87,10 +87,11 @@ class AwsPublicProvider:
             response, index = get_json(self.client, url, settings=self.http, headers=headers, cancel=request.cancel)
         except NotModified:
             return None, request.index
-        regions = index.get("regions") if isinstance(index, dict) else None
+        index = as_object(index)
+        regions = index.get("regions")
         if not isinstance(regions, dict) or not regions:
             raise SourceError(f"{name} is not an AWS region index (no 'regions')")
-        urls = {}
+        urls: dict[str, str] = {}
         for code, item in regions.items():
             if is_region(code) and isinstance(item, dict) and isinstance(item.get("currentVersionUrl"), str):
                 urls[code] = item["currentVersionUrl"]
@@ -100,10 +101,9 @@ class AwsPublicProvider:
                 name,
                 len(regions) - len(urls),
             )
-        published = index.get("publicationDate")
         v = _validators(response.headers)
         return urls, RegionVersion(
-            version=published if isinstance(published, str) else None,
+            version=as_text(index.get("publicationDate")),
             etag=v.get("etag"),
             last_modified=v.get("last-modified"),
         )
