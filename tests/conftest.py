@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from pricesync.core.config import load_settings
 
-from tests import offerdata
-from tests.priceserver import PriceServer, Running
+from tests.fakes import offerdata
+from tests.fakes.priceserver import PriceServer, Running
 
 US_EAST_1 = {
     ("m5.large", "Linux"): "0.0960000000",

@@ -14,7 +14,7 @@ from pricesync.core.config import load_settings
 from tests.adversarial.conftest import run_limited
 from tests.conftest import CLI, cli_env, serve_aws, small_catalog
 from tests.conftest import US_EAST_1 as US_EAST_1
-from tests.priceserver import PriceServer, Route
+from tests.fakes.priceserver import PriceServer, Route
 
 INDEX = "/offers/v1.0/aws/AmazonEC2/current/region_index.json"
 VERSION = "20251101000000"

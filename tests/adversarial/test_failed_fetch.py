@@ -13,11 +13,11 @@ import pytest
 from pricesync.core.history import HistoryStore
 from pricesync.core.state import provider_state
 
-from tests import gcpdata as g
+from tests.fakes import gcpdata as g
 from tests.conftest import EU_WEST_1, US_EAST_1, assert_files_kept, data_snapshot, serve_aws
-from tests.test_notify import hook_url, receiver, with_webhooks
-from tests.test_provider_gcp import KEY, gcp_settings, run_cli  # noqa: F401 (gcp_settings: a fixture)
-from tests.test_sync_engine import offer_path, serve_cny
+from tests.core.test_notify import hook_url, receiver, with_webhooks
+from tests.providers.test_gcp import KEY, gcp_settings, run_cli  # noqa: F401 (gcp_settings: a fixture)
+from tests.core.test_sync_engine import offer_path, serve_cny
 
 V1, V2 = "20251101000000", "20251201000000"
 EU_V2 = EU_WEST_1 | {("m5.large", "Linux"): "0.1100000000"}

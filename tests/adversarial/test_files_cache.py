@@ -18,7 +18,7 @@ from pricesync.core.providers.base import FetchResult, RegionFetch, RegionVersio
 from pricesync.core.sync import SyncEngine
 
 from tests.conftest import small_catalog
-from tests.test_faults import one_line
+from tests.core.test_faults import one_line
 
 # how a cache record is damaged -> what the one line says about it
 DAMAGE = {

@@ -20,11 +20,11 @@ from pricesync.core.providers import make_provider, paging
 from pricesync.core.providers.aws_boto3 import AwsBoto3Provider
 from pricesync.core.providers.base import FetchRequest
 
-from tests import azuredata as az
-from tests import gcpdata as g
-from tests import offerdata
+from tests.fakes import azuredata as az
+from tests.fakes import gcpdata as g
+from tests.fakes import offerdata
 from tests.adversarial.netfixtures import INDEX, OFFER, VERSION, Setup, aws, one_line, route  # noqa: F401  (aws: a fixture)
-from tests.priceserver import Route, Running
+from tests.fakes.priceserver import Route, Running
 
 KEY = "AIzaSyTEST-origin-key-0123456789abcd"
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tests import gcpdata as g
+from tests.fakes import gcpdata as g
 from tests.adversarial.netfixtures import INDEX, OFFER, Setup, aws, one_line, route  # noqa: F401  (aws: a fixture)
 from tests.conftest import CLI, closed_port
-from tests.priceserver import Route
+from tests.fakes.priceserver import Route
 
 KEY = "AIzaSyTEST-secret-key-0123456789abcd"
 PASSWORD = "pw-5ecret-3b9f"

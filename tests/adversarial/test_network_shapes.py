@@ -26,12 +26,12 @@ from pricesync.core.providers.azure import AzureProvider
 from pricesync.core.providers.base import FetchRequest
 from pricesync.core.providers.gcp import GcpProvider
 
-from tests import azuredata as az
-from tests import gcpdata as g
-from tests import offerdata
+from tests.fakes import azuredata as az
+from tests.fakes import gcpdata as g
+from tests.fakes import offerdata
 from tests.adversarial.netfixtures import INDEX, OFFER, US_EAST_1, VERSION, serve_us_east_1
-from tests.priceserver import Route
-from tests.pricingapi import CONTENT_TYPE, price_list_items
+from tests.fakes.priceserver import Route
+from tests.fakes.pricingapi import CONTENT_TYPE, price_list_items
 
 WRONG = [None, True, -1, Decimal("1e400"), "", "x", [], [1, "a"], {"a": [None]}]
 HTTP = HttpSettings(retries=0, timeout_s=5)

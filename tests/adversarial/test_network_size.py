@@ -15,7 +15,7 @@ import json
 import pytest
 
 from tests.adversarial.netfixtures import INDEX, OFFER, Setup, aws, one_line, route  # noqa: F401  (aws: a fixture)
-from tests.priceserver import gzip_bomb, gzipped
+from tests.fakes.priceserver import gzip_bomb, gzipped
 
 MEM_MB = 400
 

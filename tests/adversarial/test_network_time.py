@@ -23,7 +23,7 @@ from pricesync.core.http import HttpSettings, get_json, make_client
 from pricesync.core.notify import Webhook, deliver
 
 from tests.adversarial.netfixtures import INDEX, OFFER, Setup, aws, one_line, route, serve_us_east_1  # noqa: F401  (aws: a fixture)
-from tests.priceserver import Route, Running
+from tests.fakes.priceserver import Route, Running
 
 CEILING_S = 30  # far above every bound used here, far below the minutes the old code took
 

@@ -2,7 +2,7 @@
 
     python tests/benchmarks/bench_aws_parse.py --mb 100 600 [--runs 3]
 
-Generates an offer file of each size in the real shape (tests/offerdata.py builders: products
+Generates an offer file of each size in the real shape (tests/fakes/offerdata.py builders: products
 with the usual traps, one on-demand term each and 12 Reserved terms, which make most of the
 bytes, as in real files), then parses it in fresh subprocesses so each peak RSS
 (getrusage maxrss of the child) belongs to one parser alone. Prints median MB/s over the runs,
@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests import offerdata
+from tests.fakes import offerdata
 
 REGION = "us-east-1"
 RI_TERMS = 12  # standard/convertible x 1yr/3yr x no/partial/all upfront

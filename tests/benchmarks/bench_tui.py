@@ -47,7 +47,7 @@ from pricesync.tui.widgets.catalog_table import CatalogTable  # noqa: E402
 from textual.app import App, ComposeResult  # noqa: E402
 from textual.widgets import DataTable  # noqa: E402
 
-from tests.test_tui_support import FIXED_NOW, synthetic_catalog  # noqa: E402
+from tests.tui.conftest import FIXED_NOW, synthetic_catalog  # noqa: E402
 
 SIZE = (160, 50)
 QUERIES = ["m5.large", "vcpu>=8 mem>=32", "region:eu-* os:linux", "gpu>0 price<5", "c6g arch:arm64"]

@@ -41,7 +41,7 @@ def one_line(stderr: str, pattern: str) -> None:
 
 
 def tweak(path: str, **knobs):
-    """Turn fault knobs of a served route (see tests/priceserver.Route)."""
+    """Turn fault knobs of a served route (see tests/fakes/priceserver.Route)."""
 
     def change(server) -> None:
         for knob, value in knobs.items():

@@ -18,9 +18,9 @@ from pricesync.core.notify import parse_webhooks
 from pricesync.core.sync import SyncEngine
 
 from tests.conftest import EU_WEST_1, US_EAST_1, closed_port
-from tests.priceserver import Route
-from tests.test_history import EU_V2, US_V2, V2, serve_version
-from tests.test_sync_engine import header
+from tests.fakes.priceserver import Route
+from tests.core.test_history import EU_V2, US_V2, V2, serve_version
+from tests.core.test_sync_engine import header
 
 SECRET = "hook-secret-5f2c9a"
 TOKEN = "query-token-77b1e0"

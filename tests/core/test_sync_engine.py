@@ -12,7 +12,7 @@ from pricesync.core.catalog import load_catalog
 from pricesync.core.state import provider_state
 from pricesync.core.sync import SyncEngine
 
-from tests import offerdata
+from tests.fakes import offerdata
 from tests.conftest import EU_WEST_1, US_EAST_1, serve_aws
 
 INDEX = "/offers/v1.0/aws/AmazonEC2/current/region_index.json"

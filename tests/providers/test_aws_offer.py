@@ -13,7 +13,7 @@ import pytest
 from pricesync.core.errors import SourceError
 from pricesync.core.providers.aws_offer import parse_offer
 
-from tests import offerdata
+from tests.fakes import offerdata
 from tests.conftest import US_EAST_1
 
 REGION = "us-east-1"

@@ -1,4 +1,4 @@
-"""The Azure Retail Prices source against tests.azuredata on 127.0.0.1: traps, paging, faults."""
+"""The Azure Retail Prices source against tests.fakes.azuredata on 127.0.0.1: traps, paging, faults."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pricesync.core.providers.base import FetchRequest
 from pricesync.core.providers.specs import bundled_specs
 from pricesync.core.sync import SyncEngine
 
-from tests import azuredata as az
+from tests.fakes import azuredata as az
 from tests.conftest import CLI, assert_files_kept, cli_env, data_snapshot
 
 REGIONS = ("eastus", "westeurope")

@@ -1,4 +1,4 @@
-"""The GCP Cloud Billing Catalog source against tests.gcpdata on 127.0.0.1: the price
+"""The GCP Cloud Billing Catalog source against tests.fakes.gcpdata on 127.0.0.1: the price
 arithmetic to the last digit, the trap SKUs, paging, faults, and the API key kept secret."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pricesync.core.providers.gcp import money
 from pricesync.core.providers.specs import bundled_specs
 from pricesync.core.sync import SyncEngine
 
-from tests import gcpdata as g
+from tests.fakes import gcpdata as g
 from tests.conftest import CLI, assert_files_kept, cli_env, data_snapshot
 
 KEY = "AIzaSyTEST-not-a-real-key-0123456789"

@@ -17,7 +17,7 @@ from pricesync.core.history import HistoryStore
 from pricesync.core.models import Catalog, CatalogEntry, PriceRecord, SourceInfo, SyncResult
 from pricesync.core.state import update_provider_state
 
-from tests import offerdata
+from tests.fakes import offerdata
 from tests.conftest import EU_WEST_1, US_EAST_1, small_catalog
 
 FIXED_NOW = datetime(2025, 11, 3, 9, 30, 5, tzinfo=UTC)

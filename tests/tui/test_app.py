@@ -18,9 +18,9 @@ from pricesync.tui.widgets.catalog_table import GAP, CatalogTable
 from pricesync.tui.widgets.filter_bar import FilterInput
 from pricesync.tui.widgets.log_pane import LogPane
 
-from tests import offerdata
+from tests.fakes import offerdata
 from tests.conftest import US_EAST_1
-from tests.test_tui_support import (
+from tests.tui.conftest import (
     ADDED,
     FIXED_NOW,
     WAIT_S,

@@ -19,7 +19,7 @@ from pricesync.tui.query import parse
 from pricesync.tui.rowindex import Cancelled, RowIndex, View
 from pricesync.tui.rows import Column, Pending, build_rows, natural_key
 
-from tests.test_tui_support import ADDED, MISSING, PENDING_PRICES, synthetic_catalog, write_pending_data
+from tests.tui.conftest import ADDED, MISSING, PENDING_PRICES, synthetic_catalog, write_pending_data
 
 QUERIES = [
     "",

@@ -14,7 +14,7 @@ from pricesync.core.state import update_provider_state
 from pricesync.tui.app import PriceSyncApp
 from pricesync.tui.screens import ChangesScreen
 
-from tests.test_tui_support import (  # noqa: F401 (fixtures)
+from tests.tui.conftest import (  # noqa: F401 (fixtures)
     FIXED_NOW,
     frozen_log_time,
     home,
