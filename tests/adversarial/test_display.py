@@ -44,10 +44,10 @@ from rich.markup import render as rich_render
 from textual.app import App, ComposeResult
 from textual.content import Content
 
+from tests.conftest import CLI, US_EAST_1, cli_env, read_terminal
 from tests.fakes import azuredata as az
 from tests.fakes import gcpdata as g
 from tests.fakes import offerdata
-from tests.conftest import CLI, US_EAST_1, cli_env, read_terminal
 from tests.tui.conftest import run, screen_text, wait_for
 
 TITLE = "\x1b]0;pwned\x07"  # retitles the terminal window

@@ -17,9 +17,7 @@ import textwrap
 import pytest
 from pricesync.core.history import FILENAME, MIGRATIONS, HistoryStore
 
-from tests.conftest import cli_env
-from tests.core.test_faults import one_line, read_only
-from tests.core.test_history import EU_V2, US_V2, V2, serve_version
+from tests.conftest import EU_V2, US_V2, V2, cli_env, one_line, read_only, serve_version
 
 FOREIGN = {
     "other tables": (0, ["CREATE TABLE invoices (id INTEGER PRIMARY KEY, total TEXT)"]),

@@ -13,9 +13,9 @@ from pricesync.core.models import MAX_PRICE_PER_HOUR, monthly_price, price_probl
 from pricesync.core.providers import make_provider
 from pricesync.core.providers.base import FetchRequest
 
+from tests.conftest import serve_aws, small_catalog
 from tests.fakes import azuredata as az
 from tests.fakes import gcpdata as g
-from tests.conftest import serve_aws, small_catalog
 
 FIVE_THOUSAND_DIGITS = "9" * 5000
 

@@ -153,6 +153,11 @@ class Running:
         self.httpd.server_close()
 
 
+def header(headers: dict, name: str) -> str | None:
+    """The value of header `name` (in any case) among a recorded request's `headers`."""
+    return next((v for k, v in headers.items() if k.lower() == name.lower()), None)
+
+
 def gzip_bomb(decoded_mb: int, prefix: bytes = b"") -> bytes:
     """A gzip body that decompresses to `prefix` and then `decoded_mb` MB of spaces (valid
     JSON whitespace): about a thousandth of that on the wire."""

@@ -15,8 +15,8 @@ from pricesync.core.providers.aws_public import AwsPublicProvider
 from pricesync.core.providers.base import FetchRequest
 from pricesync.core.sync import SyncEngine
 
-from tests.fakes import offerdata
 from tests.conftest import CLI, EU_WEST_1, US_EAST_1, assert_files_kept, cli_env, data_snapshot
+from tests.fakes import offerdata
 from tests.fakes.pricingapi import price_list_items, serve_pricing_api
 
 REGIONS = {"us-east-1": US_EAST_1, "eu-west-1": EU_WEST_1}

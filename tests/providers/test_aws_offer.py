@@ -13,8 +13,8 @@ import pytest
 from pricesync.core.errors import SourceError
 from pricesync.core.providers.aws_offer import parse_offer
 
-from tests.fakes import offerdata
 from tests.conftest import US_EAST_1
+from tests.fakes import offerdata
 
 REGION = "us-east-1"
 CHUNKS = [7, 4096, None]  # None: the whole file in one read

@@ -16,8 +16,8 @@ from pricesync.core.providers.base import FetchRequest
 from pricesync.core.providers.specs import bundled_specs
 from pricesync.core.sync import SyncEngine
 
-from tests.fakes import azuredata as az
 from tests.conftest import CLI, assert_files_kept, cli_env, data_snapshot
+from tests.fakes import azuredata as az
 
 REGIONS = ("eastus", "westeurope")
 UNKNOWN = "Standard_ZZ4s_v9"  # a size the bundled catalog does not have

@@ -1,6 +1,6 @@
-"""Helpers for the TUI tests and the TUI benchmark (no tests here): synthetic catalogs, a
-frozen clock and log time, fixed data dirs with prices, a pending cache and a price history,
-Pilot waits."""
+"""Fixtures and helpers of the TUI tests (also used by the TUI benchmark): the app at a frozen
+clock and its Pilot waits, a frozen log time, fixed data dirs with prices, a pending cache and a
+price history, synthetic catalogs."""
 
 from __future__ import annotations
 
@@ -16,13 +16,15 @@ from pricesync.core.cache import PriceCache, write_cache
 from pricesync.core.history import HistoryStore
 from pricesync.core.models import Catalog, CatalogEntry, PriceRecord, SourceInfo, SyncResult
 from pricesync.core.state import update_provider_state
+from pricesync.tui.app import PriceSyncApp
 
+from tests.conftest import EU_WEST_1, M5_US, US_EAST_1, small_catalog
 from tests.fakes import offerdata
-from tests.conftest import EU_WEST_1, US_EAST_1, small_catalog
 
 FIXED_NOW = datetime(2025, 11, 3, 9, 30, 5, tzinfo=UTC)
 FIXED_LOG_TIME = datetime(2025, 11, 3, 9, 30, 0, tzinfo=UTC).timestamp()
 WAIT_S = 20.0  # a bound on waits for threads, not a timing assertion
+SIZE = (160, 50)  # the terminal of the Pilot tests (the snapshots use their own)
 
 
 def run(coro):
@@ -44,6 +46,41 @@ def settle(app, timeout: float = WAIT_S) -> None:
     while app.scheduler.running:
         assert time.monotonic() < deadline, "the scheduler's run did not end"
         time.sleep(0.05)
+
+
+MADE: list[PriceSyncApp] = []
+
+
+def make_app(settings, **kwargs) -> PriceSyncApp:
+    """The dashboard at FIXED_NOW, its scheduler off unless given; settled after the test."""
+    kwargs.setdefault("clock", lambda: FIXED_NOW)
+    kwargs.setdefault("scheduler_enabled", False)
+    MADE.append(PriceSyncApp(settings, **kwargs))
+    return MADE[-1]
+
+
+@pytest.fixture(autouse=True)
+def settled():
+    """No test ends with a sync still running (its log lines would reach the next test)."""
+    yield
+    while MADE:
+        settle(MADE.pop())
+
+
+async def loaded(pilot) -> PriceSyncApp:
+    """Wait until the app has loaded its catalog (or failed to); returns the app."""
+    app = pilot.app
+    await wait_for(pilot, lambda: app.data is not None and (app.data.error or app.table.message is None), "the catalog")
+    return app
+
+
+def notes(app) -> list[str]:
+    """The messages of the app's notifications."""
+    return [n.message for n in app._notifications]
+
+
+def status(app) -> str:
+    return str(app.query_one("#status").render())
 
 
 def log_text(app) -> str:
@@ -152,7 +189,6 @@ def write_pending_data(data) -> None:
     )
 
 
-M5_US = ("m5.large", "us-east-1", "linux")
 HISTORY_V2 = [  # (key, old, new) of the second run that stored changes
     (M5_US, "0.0960000000", "0.1000000000"),
     (("p4d.24xlarge", "us-east-1", "linux"), "32.7726000000", "29.4953400000"),

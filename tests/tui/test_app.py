@@ -11,61 +11,29 @@ import pytest
 from apscheduler.triggers.date import DateTrigger
 from pricesync.core.scheduler import PriceSyncScheduler
 from pricesync.tui import app as app_module
-from pricesync.tui.app import COMMANDS, PriceSyncApp, main
+from pricesync.tui.app import COMMANDS, main
 from pricesync.tui.cells import COLUMN_KEYS
 from pricesync.tui.screens import ConfirmWriteBack, HelpScreen, ProviderPicker, RegionPicker
 from pricesync.tui.widgets.catalog_table import GAP, CatalogTable
 from pricesync.tui.widgets.filter_bar import FilterInput
 from pricesync.tui.widgets.log_pane import LogPane
 
+from tests.conftest import INDEX, OFFER, US_EAST_1
 from tests.fakes import offerdata
-from tests.conftest import US_EAST_1
 from tests.tui.conftest import (
     ADDED,
-    FIXED_NOW,
+    SIZE,
     WAIT_S,
+    loaded,
     log_text,
+    make_app,
+    notes,
     run,
     screen_text,
-    settle,
+    status,
     wait_for,
     write_pending_data,
 )
-
-OFFER = "/offers/v1.0/aws/AmazonEC2/20251101000000/us-east-1/index.json"
-SIZE = (160, 50)
-
-
-MADE: list[PriceSyncApp] = []
-
-
-def make_app(settings, **kwargs) -> PriceSyncApp:
-    kwargs.setdefault("clock", lambda: FIXED_NOW)
-    kwargs.setdefault("scheduler_enabled", False)
-    MADE.append(PriceSyncApp(settings, **kwargs))
-    return MADE[-1]
-
-
-@pytest.fixture(autouse=True)
-def settled():
-    """No test ends with a sync still running (its log lines would reach the next test)."""
-    yield
-    while MADE:
-        settle(MADE.pop())
-
-
-async def loaded(pilot) -> PriceSyncApp:
-    app = pilot.app
-    await wait_for(pilot, lambda: app.data is not None and (app.data.error or app.table.message is None), "the catalog")
-    return app
-
-
-def notes(app) -> list[str]:
-    return [n.message for n in app._notifications]
-
-
-def status(app) -> str:
-    return str(app.query_one("#status").render())
 
 
 def next_run(app) -> str:
@@ -436,7 +404,7 @@ def test_end_to_end_sync_from_the_app_then_write_back(settings, aws_server):
 
 
 def test_a_failed_sync_is_red_in_the_status_and_the_app_keeps_running(settings, aws_server):
-    aws_server.routes["/offers/v1.0/aws/AmazonEC2/current/region_index.json"].status = 500
+    aws_server.routes[INDEX].status = 500
 
     async def go():
         async with make_app(settings).run_test(size=SIZE) as pilot:

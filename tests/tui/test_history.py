@@ -20,9 +20,20 @@ from pricesync.tui.changes import (
 from pricesync.tui.screens import HELP, ChangesScreen, EntryHistoryScreen
 from textual.widgets import DataTable, OptionList, Sparkline, Static
 
-from tests.core.test_history import EU_V2, US_V2, US_V3, V2, V3, serve_version
-from tests.tui.test_app import SIZE, loaded, make_app, notes, settled, status  # noqa: F401 (fixture)
-from tests.tui.conftest import HISTORY_V2, M5_US, run, screen_text, wait_for, write_history, write_pending_data
+from tests.conftest import EU_V2, M5_US, US_V2, US_V3, V2, V3, serve_version
+from tests.tui.conftest import (
+    HISTORY_V2,
+    SIZE,
+    loaded,
+    make_app,
+    notes,
+    run,
+    screen_text,
+    status,
+    wait_for,
+    write_history,
+    write_pending_data,
+)
 
 P4D_US = ("p4d.24xlarge", "us-east-1", "linux")
 

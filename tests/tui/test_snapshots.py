@@ -14,23 +14,14 @@ from pricesync.core.state import update_provider_state
 from pricesync.tui.app import PriceSyncApp
 from pricesync.tui.screens import ChangesScreen
 
-from tests.tui.conftest import (  # noqa: F401 (fixtures)
-    FIXED_NOW,
-    frozen_log_time,
-    home,
-    log_text,
-    settle,
-    wait_for,
-    write_history,
-    write_pending_data,
-)
+from tests.conftest import OFFER
+from tests.tui.conftest import FIXED_NOW, log_text, settle, wait_for, write_history, write_pending_data
 
 SIZE = (140, 36)
-OFFER = "/offers/v1.0/aws/AmazonEC2/20251101000000/us-east-1/index.json"
 
 
 @pytest.fixture
-def snap_settings(settings, home, frozen_log_time):  # noqa: F811
+def snap_settings(settings, home, frozen_log_time):
     return settings
 
 
