@@ -4,7 +4,6 @@ price history, synthetic catalogs."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 import time
@@ -25,10 +24,6 @@ FIXED_NOW = datetime(2025, 11, 3, 9, 30, 5, tzinfo=UTC)
 FIXED_LOG_TIME = datetime(2025, 11, 3, 9, 30, 0, tzinfo=UTC).timestamp()
 WAIT_S = 20.0  # a bound on waits for threads, not a timing assertion
 SIZE = (160, 50)  # the terminal of the Pilot tests (the snapshots use their own)
-
-
-def run(coro):
-    return asyncio.run(coro)
 
 
 async def wait_for(pilot, predicate, what: str = "condition", timeout: float = WAIT_S) -> None:

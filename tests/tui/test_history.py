@@ -27,7 +27,6 @@ from tests.tui.conftest import (
     loaded,
     make_app,
     notes,
-    run,
     screen_text,
     status,
     wait_for,
@@ -78,148 +77,140 @@ async def select_row(pilot, query: str) -> None:
 # -- c: the changes screen ---------------------------------------------------------------------------
 
 
-def test_c_opens_the_last_run_with_changes_and_steps_through_runs(settings):
+async def test_c_opens_the_last_run_with_changes_and_steps_through_runs(settings):
     write_history(settings.data_dir)
 
-    async def go():
-        async with make_app(settings).run_test(size=SIZE) as pilot:
-            app = await loaded(pilot)
-            screen = await open_changes(pilot)
-            runs = screen.query_one(OptionList)
-            lines = [str(runs.get_option_at_index(i).prompt) for i in range(runs.option_count)]
-            assert len(lines) == 5
-            assert lines[0].startswith("2025-11-03 08:00  unchanged") and "no price changes" in lines[0]
-            assert "1 changed · 0 added · 0 removed  written back" in lines[1]
-            assert "failed" in lines[2] and "HTTP 503 Service Unavailable" in lines[2]
-            assert "3 changed · 1 added · 1 removed" in lines[3] and "written back" not in lines[3]
-            assert runs.highlighted == 1  # the last run that stored changes, not the newest run
-            await changes_shown(pilot, screen, 1)
-            assert change_rows(screen) == [["m5.large", "us-east-1", "linux", "0.1000 → 0.1050", "+5.0%"]]
-            summary = text_of(screen, "#run-summary")
-            assert "2025-11-03 02:00 UTC · updated · written back · source 20251103000000" in summary
+    async with make_app(settings).run_test(size=SIZE) as pilot:
+        app = await loaded(pilot)
+        screen = await open_changes(pilot)
+        runs = screen.query_one(OptionList)
+        lines = [str(runs.get_option_at_index(i).prompt) for i in range(runs.option_count)]
+        assert len(lines) == 5
+        assert lines[0].startswith("2025-11-03 08:00  unchanged") and "no price changes" in lines[0]
+        assert "1 changed · 0 added · 0 removed  written back" in lines[1]
+        assert "failed" in lines[2] and "HTTP 503 Service Unavailable" in lines[2]
+        assert "3 changed · 1 added · 1 removed" in lines[3] and "written back" not in lines[3]
+        assert runs.highlighted == 1  # the last run that stored changes, not the newest run
+        await changes_shown(pilot, screen, 1)
+        assert change_rows(screen) == [["m5.large", "us-east-1", "linux", "0.1000 → 0.1050", "+5.0%"]]
+        summary = text_of(screen, "#run-summary")
+        assert "2025-11-03 02:00 UTC · updated · written back · source 20251103000000" in summary
 
-            await pilot.press("left")  # the earlier run with changes, over the failed one
-            assert runs.highlighted == 3
-            await changes_shown(pilot, screen, 5)
-            rows = {tuple(r[:3]): r[3:] for r in change_rows(screen)}
-            assert rows[M5_US] == ["0.0960 → 0.1000", "+4.2%"]
-            assert rows[P4D_US] == ["32.7726 → 29.49534", "-10.0%"]
-            assert rows[("x1e.32xlarge", "us-east-1", "linux")] == ["- → 26.6880", "new"]
-            assert rows[("t3.micro", "us-east-1", "rhel")] == ["0.0392 → -", "removed"]
-            cells = {str(r[0]): r[4] for r in (screen.query_one(DataTable).get_row_at(i) for i in range(5))}
-            assert str(cells["m5.large"].style) == "red" and str(cells["p4d.24xlarge"].style) == "green"
-            await pilot.press("left")  # nothing earlier has changes: stays
-            assert runs.highlighted == 3
+        await pilot.press("left")  # the earlier run with changes, over the failed one
+        assert runs.highlighted == 3
+        await changes_shown(pilot, screen, 5)
+        rows = {tuple(r[:3]): r[3:] for r in change_rows(screen)}
+        assert rows[M5_US] == ["0.0960 → 0.1000", "+4.2%"]
+        assert rows[P4D_US] == ["32.7726 → 29.49534", "-10.0%"]
+        assert rows[("x1e.32xlarge", "us-east-1", "linux")] == ["- → 26.6880", "new"]
+        assert rows[("t3.micro", "us-east-1", "rhel")] == ["0.0392 → -", "removed"]
+        cells = {str(r[0]): r[4] for r in (screen.query_one(DataTable).get_row_at(i) for i in range(5))}
+        assert str(cells["m5.large"].style) == "red" and str(cells["p4d.24xlarge"].style) == "green"
+        await pilot.press("left")  # nothing earlier has changes: stays
+        assert runs.highlighted == 3
 
-            await pilot.press("up")  # the failed run: its error, no changes
-            await wait_for(pilot, lambda: "HTTP 503" in text_of(screen, "#changes-note"), "the failed run")
-            assert screen.shown == [] and screen.query_one(DataTable).row_count == 0
-            await pilot.press("right")
-            assert runs.highlighted == 1
-            await changes_shown(pilot, screen, 1)
+        await pilot.press("up")  # the failed run: its error, no changes
+        await wait_for(pilot, lambda: "HTTP 503" in text_of(screen, "#changes-note"), "the failed run")
+        assert screen.shown == [] and screen.query_one(DataTable).row_count == 0
+        await pilot.press("right")
+        assert runs.highlighted == 1
+        await changes_shown(pilot, screen, 1)
 
-            await pilot.press("tab", "enter")  # a change's own history
-            await wait_for(pilot, lambda: isinstance(app.screen, EntryHistoryScreen), "the entry's history")
-            assert app.screen.key == M5_US
-            await pilot.press("escape", "escape")
-            assert app.screen is app.screen_stack[0]
-            await pilot.press("c")
-            await wait_for(pilot, lambda: isinstance(app.screen, ChangesScreen), "the screen again")
-            await pilot.press("c")  # c closes it too
-            assert app.screen is app.screen_stack[0]
-
-    run(go())
+        await pilot.press("tab", "enter")  # a change's own history
+        await wait_for(pilot, lambda: isinstance(app.screen, EntryHistoryScreen), "the entry's history")
+        assert app.screen.key == M5_US
+        await pilot.press("escape", "escape")
+        assert app.screen is app.screen_stack[0]
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChangesScreen), "the screen again")
+        await pilot.press("c")  # c closes it too
+        assert app.screen is app.screen_stack[0]
 
 
-def test_c_without_history_says_so_and_creates_nothing(settings):
-    async def go():
-        async with make_app(settings).run_test(size=SIZE) as pilot:
-            await loaded(pilot)
-            await pilot.press("c")
-            app = pilot.app
-            await wait_for(
-                pilot,
-                lambda: (
-                    isinstance(app.screen, ChangesScreen)
-                    and "No syncs recorded yet" in text_of(app.screen, "#changes-note")
-                ),
-                "the message",
-            )
-            assert app.screen.query_one(OptionList).option_count == 0
-            await pilot.press("left", "right", "up", "enter")  # nothing to step to
-            assert isinstance(app.screen, ChangesScreen)
-        assert not (settings.data_dir / "history.sqlite3").exists()
 
-    run(go())
+async def test_c_without_history_says_so_and_creates_nothing(settings):
+    async with make_app(settings).run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await pilot.press("c")
+        app = pilot.app
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, ChangesScreen)
+                and "No syncs recorded yet" in text_of(app.screen, "#changes-note")
+            ),
+            "the message",
+        )
+        assert app.screen.query_one(OptionList).option_count == 0
+        await pilot.press("left", "right", "up", "enter")  # nothing to step to
+        assert isinstance(app.screen, ChangesScreen)
+    assert not (settings.data_dir / "history.sqlite3").exists()
 
 
-def test_a_broken_history_file_is_shown_never_a_crash(settings):
+
+async def test_a_broken_history_file_is_shown_never_a_crash(settings):
     (settings.data_dir / "history.sqlite3").write_text("not a database, just text " * 100)
 
-    async def go():
-        async with make_app(settings).run_test(size=SIZE) as pilot:
-            app = await loaded(pilot)
-            await wait_for(pilot, lambda: app.marks.error is not None, "the marks")
-            assert "cannot read" in status(app) and "history.sqlite3" in status(app)
-            await pilot.press("c")
-            await wait_for(
-                pilot,
-                lambda: isinstance(app.screen, ChangesScreen) and "cannot read" in text_of(app.screen, "#changes-note"),
-                "the error",
-            )
-            await pilot.press("escape")
-            screen = await open_history(pilot)
-            assert "cannot read" in text_of(screen, "#entry-prices")
-            await pilot.press("escape")
-            assert app.is_running and app.shown == 9
+    async with make_app(settings).run_test(size=SIZE) as pilot:
+        app = await loaded(pilot)
+        await wait_for(pilot, lambda: app.marks.error is not None, "the marks")
+        assert "cannot read" in status(app) and "history.sqlite3" in status(app)
+        await pilot.press("c")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, ChangesScreen) and "cannot read" in text_of(app.screen, "#changes-note"),
+            "the error",
+        )
+        await pilot.press("escape")
+        screen = await open_history(pilot)
+        assert "cannot read" in text_of(screen, "#entry-prices")
+        await pilot.press("escape")
+        assert app.is_running and app.shown == 9
 
-    run(go())
 
 
 # -- h: one row's history ------------------------------------------------------------------------------
 
 
-def test_h_shows_the_dated_prices_and_a_sparkline_or_no_history_yet(settings):
+async def test_h_shows_the_dated_prices_and_a_sparkline_or_no_history_yet(settings):
     write_pending_data(settings.data_dir)  # the cache adds x1e.32xlarge as a row
     write_history(settings.data_dir)
 
-    async def go():
-        async with make_app(settings).run_test(size=SIZE) as pilot:
-            app = await loaded(pilot)
-            await select_row(pilot, "m5.large region:us-east-1 os:linux")
-            assert app.table.cursor_key == M5_US
-            screen = await open_history(pilot)
-            assert "Price history · m5.large · us-east-1 · linux · AWS" in str(
-                screen.query_one(".dialog-title").render()
-            )
-            lines = [line.split() for line in text_of(screen, "#entry-prices").splitlines()]
-            assert lines == [
-                ["when", "(UTC)", "$/hour", "change", "source"],
-                ["before", "2025-11-02", "0.0960"],
-                ["2025-11-02", "02:00", "0.1000", "+4.2%", "20251102000000"],
-                ["2025-11-03", "02:00", "0.1050", "+5.0%", "20251103000000"],
-            ]
-            sparkline = screen.query_one(Sparkline)
-            assert sparkline.display and list(sparkline.data) == [0.096, 0.1, 0.105]
-            await pilot.press("h")  # h closes it again
-            assert app.screen is app.screen_stack[0]
+    async with make_app(settings).run_test(size=SIZE) as pilot:
+        app = await loaded(pilot)
+        await select_row(pilot, "m5.large region:us-east-1 os:linux")
+        assert app.table.cursor_key == M5_US
+        screen = await open_history(pilot)
+        assert "Price history · m5.large · us-east-1 · linux · AWS" in str(
+            screen.query_one(".dialog-title").render()
+        )
+        lines = [line.split() for line in text_of(screen, "#entry-prices").splitlines()]
+        assert lines == [
+            ["when", "(UTC)", "$/hour", "change", "source"],
+            ["before", "2025-11-02", "0.0960"],
+            ["2025-11-02", "02:00", "0.1000", "+4.2%", "20251102000000"],
+            ["2025-11-03", "02:00", "0.1050", "+5.0%", "20251103000000"],
+        ]
+        sparkline = screen.query_one(Sparkline)
+        assert sparkline.display and list(sparkline.data) == [0.096, 0.1, 0.105]
+        await pilot.press("h")  # h closes it again
+        assert app.screen is app.screen_stack[0]
 
-            await select_row(pilot, "m5.xlarge region:us-east-1")
-            screen = await open_history(pilot)
-            assert "No history yet" in text_of(screen, "#entry-prices") and not screen.query_one(Sparkline).display
-            await pilot.press("escape")
+        await select_row(pilot, "m5.xlarge region:us-east-1")
+        screen = await open_history(pilot)
+        assert "No history yet" in text_of(screen, "#entry-prices") and not screen.query_one(Sparkline).display
+        await pilot.press("escape")
 
-            await select_row(pilot, "x1e")  # appeared in a run: one price, no sparkline
-            screen = await open_history(pilot)
-            assert "not listed" in text_of(screen, "#entry-prices") and "26.6880" in text_of(screen, "#entry-prices")
-            assert not screen.query_one(Sparkline).display
-            await pilot.press("escape")
+        await select_row(pilot, "x1e")  # appeared in a run: one price, no sparkline
+        screen = await open_history(pilot)
+        assert "not listed" in text_of(screen, "#entry-prices") and "26.6880" in text_of(screen, "#entry-prices")
+        assert not screen.query_one(Sparkline).display
+        await pilot.press("escape")
 
-            await select_row(pilot, "nothing-matches")
-            await pilot.press("h")
-            assert "No row selected" in notes(app) and app.screen is app.screen_stack[0]
+        await select_row(pilot, "nothing-matches")
+        await pilot.press("h")
+        assert "No row selected" in notes(app) and app.screen is app.screen_stack[0]
 
-    run(go())
 
 
 # -- the marks, across real syncs from the app ------------------------------------------------------------
@@ -244,70 +235,66 @@ async def sync(pilot, runs: int) -> None:
     await wait_for(pilot, lambda: not app.syncing and len(store.runs("aws")) == runs, "the sync")
 
 
-def test_rows_the_last_sync_moved_are_marked_and_the_marks_follow_each_sync(settings, aws_server):
-    async def go():
-        async with make_app(settings).run_test(size=SIZE) as pilot:
-            app = await loaded(pilot)
-            assert app.marks.run is None and marked_rows(app) == set()
-            await sync(pilot, 1)  # the baseline stores no changes
-            await wait_for(pilot, lambda: app.data.cache is not None, "the cache")
-            assert marked_rows(app) == set() and MARK not in status(app)
+async def test_rows_the_last_sync_moved_are_marked_and_the_marks_follow_each_sync(settings, aws_server):
+    async with make_app(settings).run_test(size=SIZE) as pilot:
+        app = await loaded(pilot)
+        assert app.marks.run is None and marked_rows(app) == set()
+        await sync(pilot, 1)  # the baseline stores no changes
+        await wait_for(pilot, lambda: app.data.cache is not None, "the cache")
+        assert marked_rows(app) == set() and MARK not in status(app)
 
-            serve_version(aws_server, V2, US_V2, EU_V2)
-            await sync(pilot, 2)
-            await wait_for(pilot, lambda: len(app.marks.keys) == 5, "the marks of the second sync")
-            assert marked_rows(app) == {
-                "m5.large us-east-1 linux",
-                "p4d.24xlarge us-east-1 linux",
-                "c6g.large eu-west-1 linux",
-                "x1e.32xlarge us-east-1 linux",
-                "t3.micro us-east-1 rhel",
-            }
-            assert f"{MARK} 5 moved " in status(app)
+        serve_version(aws_server, V2, US_V2, EU_V2)
+        await sync(pilot, 2)
+        await wait_for(pilot, lambda: len(app.marks.keys) == 5, "the marks of the second sync")
+        assert marked_rows(app) == {
+            "m5.large us-east-1 linux",
+            "p4d.24xlarge us-east-1 linux",
+            "c6g.large eu-west-1 linux",
+            "x1e.32xlarge us-east-1 linux",
+            "t3.micro us-east-1 rhel",
+        }
+        assert f"{MARK} 5 moved " in status(app)
 
-            serve_version(aws_server, V3, US_V3, EU_V2)
-            await sync(pilot, 3)
-            await wait_for(pilot, lambda: app.marks.keys == {M5_US}, "the marks of the third sync")
-            assert marked_rows(app) == {"m5.large us-east-1 linux"}
-            assert f"{MARK} 1 moved " in status(app)
+        serve_version(aws_server, V3, US_V3, EU_V2)
+        await sync(pilot, 3)
+        await wait_for(pilot, lambda: app.marks.keys == {M5_US}, "the marks of the third sync")
+        assert marked_rows(app) == {"m5.large us-east-1 linux"}
+        assert f"{MARK} 1 moved " in status(app)
 
-            screen = await open_changes(pilot)  # the real run, newest first
-            await changes_shown(pilot, screen, 1)
-            assert change_rows(screen) == [["m5.large", "us-east-1", "linux", "0.1000 → 0.1050", "+5.0%"]]
-            assert f"source {V3}" in text_of(screen, "#run-summary")
-            await pilot.press("escape")
+        screen = await open_changes(pilot)  # the real run, newest first
+        await changes_shown(pilot, screen, 1)
+        assert change_rows(screen) == [["m5.large", "us-east-1", "linux", "0.1000 → 0.1050", "+5.0%"]]
+        assert f"source {V3}" in text_of(screen, "#run-summary")
+        await pilot.press("escape")
 
-            await pilot.press("p", "down", "enter")  # another provider: none of aws's marks
-            await wait_for(pilot, lambda: app.data.provider == "azure" and app.shown > 0, "the Azure catalog")
-            assert app.marks.run is None and not app.table.marked
+        await pilot.press("p", "down", "enter")  # another provider: none of aws's marks
+        await wait_for(pilot, lambda: app.data.provider == "azure" and app.shown > 0, "the Azure catalog")
+        assert app.marks.run is None and not app.table.marked
 
-    run(go())
 
 
 # -- palette and help -------------------------------------------------------------------------------------
 
 
-def test_the_palette_opens_changes_and_history(settings):
+async def test_the_palette_opens_changes_and_history(settings):
     write_history(settings.data_dir)
 
-    async def go():
-        async with make_app(settings).run_test(size=SIZE) as pilot:
-            app = await loaded(pilot)
-            titles = [c.title for c in app.get_system_commands(app.screen)]
-            assert "Price changes" in titles and "Price history of the selected row" in titles
-            await pilot.press("ctrl+p", *"price changes")
-            await pilot.pause(0.5)
-            await pilot.press("enter")
-            await wait_for(pilot, lambda: isinstance(app.screen, ChangesScreen), "the changes")
-            await pilot.press("escape")
-            await select_row(pilot, "p4d")
-            await pilot.press("ctrl+p", *"price history of")
-            await pilot.pause(0.5)
-            await pilot.press("enter")
-            await wait_for(pilot, lambda: isinstance(app.screen, EntryHistoryScreen), "the history")
-            assert app.screen.key == P4D_US
+    async with make_app(settings).run_test(size=SIZE) as pilot:
+        app = await loaded(pilot)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Price changes" in titles and "Price history of the selected row" in titles
+        await pilot.press("ctrl+p", *"price changes")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChangesScreen), "the changes")
+        await pilot.press("escape")
+        await select_row(pilot, "p4d")
+        await pilot.press("ctrl+p", *"price history of")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, EntryHistoryScreen), "the history")
+        assert app.screen.key == P4D_US
 
-    run(go())
 
 
 def test_help_lists_every_letter_key():
