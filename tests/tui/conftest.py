@@ -17,7 +17,7 @@ from pricesync.core.models import Catalog, CatalogEntry, PriceRecord, SourceInfo
 from pricesync.core.state import update_provider_state
 from pricesync.tui.app import PriceSyncApp
 
-from tests.conftest import EU_WEST_1, M5_US, US_EAST_1, small_catalog
+from tests.conftest import EU_WEST_1, M5_US, US_EAST_1, aws_settings, closed_port, small_catalog
 from tests.fakes import offerdata
 
 FIXED_NOW = datetime(2025, 11, 3, 9, 30, 5, tzinfo=UTC)
@@ -32,6 +32,19 @@ async def wait_for(pilot, predicate, what: str = "condition", timeout: float = W
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         await pilot.pause(0.05)
     await pilot.pause()
+
+
+@pytest.fixture
+def settings(data_dir, tmp_path):
+    """Settings whose AWS endpoint nothing listens on: a TUI test that never syncs starts no
+    server (one that syncs by mistake fails: connection refused)."""
+    return aws_settings(tmp_path, data_dir, f"http://127.0.0.1:{closed_port()}")
+
+
+@pytest.fixture
+def served_settings(data_dir, tmp_path, aws_server):
+    """Settings bound to the fake price server, for the TUI tests that sync."""
+    return aws_settings(tmp_path, data_dir, aws_server.url)
 
 
 def settle(app, timeout: float = WAIT_S) -> None:

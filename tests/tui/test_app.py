@@ -340,10 +340,10 @@ async def test_next_run_counts_down_live(settings):
 # -- a real sync, faults, quitting -----------------------------------------------------------------------
 
 
-async def test_end_to_end_sync_from_the_app_then_write_back(settings, aws_server):
+async def test_end_to_end_sync_from_the_app_then_write_back(served_settings, aws_server):
     aws_server.routes[OFFER].delay_s = 1.0  # long enough to see the sync running
 
-    async with make_app(settings).run_test(size=SIZE) as pilot:
+    async with make_app(served_settings).run_test(size=SIZE) as pilot:
         app = await loaded(pilot)
         assert "new" not in screen_text(app)
         await pilot.press("s")
@@ -368,10 +368,10 @@ async def test_end_to_end_sync_from_the_app_then_write_back(settings, aws_server
 
 
 
-async def test_a_failed_sync_is_red_in_the_status_and_the_app_keeps_running(settings, aws_server):
+async def test_a_failed_sync_is_red_in_the_status_and_the_app_keeps_running(served_settings, aws_server):
     aws_server.routes[INDEX].status = 500
 
-    async with make_app(settings).run_test(size=SIZE) as pilot:
+    async with make_app(served_settings).run_test(size=SIZE) as pilot:
         app = await loaded(pilot)
         await pilot.press("s")
         await wait_for(pilot, lambda: not app.syncing and "FAILED" in status(app), "the failure")
@@ -408,15 +408,15 @@ async def test_a_corrupt_cache_still_shows_the_catalog(settings):
 
 
 
-async def test_quitting_during_a_sync_stops_it_and_writes_nothing(settings, aws_server):
+async def test_quitting_during_a_sync_stops_it_and_writes_nothing(served_settings, aws_server):
     offer = offerdata.region_offer("us-east-1", US_EAST_1)
     offer["attributesList"]["filler"] = "x" * 3_000_000  # about 46 chunks of 64 KiB
     aws_server.set(OFFER, offerdata.dump(offer), chunk_delay_s=0.2)
-    catalog = settings.data_dir / "aws_catalog.json"
-    before = {p.name for p in settings.data_dir.iterdir()}
+    catalog = served_settings.data_dir / "aws_catalog.json"
+    before = {p.name for p in served_settings.data_dir.iterdir()}
     catalog_digest = digest(catalog)
 
-    app = make_app(settings)
+    app = make_app(served_settings)
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot)
         await pilot.press("s")
@@ -428,7 +428,7 @@ async def test_quitting_during_a_sync_stops_it_and_writes_nothing(settings, aws_
         if thread.name == "pricesync-aws":
             thread.join(WAIT_S)
             assert not thread.is_alive()
-    names = {p.name for p in settings.data_dir.iterdir()}
+    names = {p.name for p in served_settings.data_dir.iterdir()}
     assert "aws_cache.json" not in names  # the download never completed
     assert not [n for n in names - before if n.endswith((".tmp", ".bak", ".json")) and n != "state.json"]
     assert digest(catalog) == catalog_digest

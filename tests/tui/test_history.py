@@ -235,8 +235,8 @@ async def sync(pilot, runs: int) -> None:
     await wait_for(pilot, lambda: not app.syncing and len(store.runs("aws")) == runs, "the sync")
 
 
-async def test_rows_the_last_sync_moved_are_marked_and_the_marks_follow_each_sync(settings, aws_server):
-    async with make_app(settings).run_test(size=SIZE) as pilot:
+async def test_rows_the_last_sync_moved_are_marked_and_the_marks_follow_each_sync(served_settings, aws_server):
+    async with make_app(served_settings).run_test(size=SIZE) as pilot:
         app = await loaded(pilot)
         assert app.marks.run is None and marked_rows(app) == set()
         await sync(pilot, 1)  # the baseline stores no changes

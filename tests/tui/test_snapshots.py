@@ -57,9 +57,9 @@ def test_filtered_view_with_a_bad_term(snap_compare, snap_settings):
     assert snap_compare(make_app(snap_settings), terminal_size=SIZE, run_before=filtered)
 
 
-def test_sync_in_progress(snap_compare, snap_settings, aws_server):
+def test_sync_in_progress(snap_compare, served_settings, home, frozen_log_time, aws_server):
     aws_server.routes[OFFER].delay_s = 5.0
-    app = make_app(snap_settings)
+    app = make_app(served_settings)
 
     async def syncing(pilot):
         await until_loaded(pilot)
