@@ -387,7 +387,6 @@ async def test_the_table_renders_no_control_characters():
         assert not unsafe(pilot.app.export_screenshot())
 
 
-
 def test_export_csv_neutralises_every_cell():
     entries = (
         CatalogEntry(
@@ -438,7 +437,6 @@ async def test_status_bar_log_pane_and_notifications_show_source_strings_literal
         assert LINK in screen_text(app)  # the family column
 
 
-
 def html_text(svg: str) -> str:
     import html
     import re
@@ -477,4 +475,3 @@ async def test_the_changes_screen_shows_history_strings_literally(settings):
         text = html_text(shot)
         assert "m5.large\\x1b[2J" in text and LINK in text and "2025\\u202e[b]x\\x1b]0;pwned\\x07" in text
         assert "HTTP 403 \\x1b]0;pwned\\x07\\x0d\\x0am5.large" in text and "2025-11-03 0\\x1b[2J" in text
-

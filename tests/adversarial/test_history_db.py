@@ -41,7 +41,10 @@ def test_a_foreign_sqlite_file_is_refused_and_left_as_it_is(cli, settings, name)
         db.execute(f"PRAGMA user_version = {version}")
     db.close()
     before = sha(path)
-    refusal = rf"{re.escape(str(path))} is not a pricesync price history \(its tables do not match schema version {version}\): refused, left as it is"
+    refusal = (
+        rf"{re.escape(str(path))} is not a pricesync price history "
+        rf"\(its tables do not match schema version {version}\): refused, left as it is"
+    )
     p = cli("sync")
     assert p.returncode == 0, p.stderr  # the sync itself succeeded: the history is a warning
     one_line(p.stderr, rf"^pricesync: warning: aws: price history not recorded: {refusal}$")

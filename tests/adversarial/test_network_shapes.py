@@ -114,9 +114,7 @@ def test_aws_index_of_any_shape(server):
 
 
 # one instance type with its traps; Reserved terms are skipped unparsed, so one level of them is enough
-OFFER_DOC = offerdata.region_offer(
-    "us-east-1", {("m5.large", "Linux"): US_EAST_1[("m5.large", "Linux")]}, version=V1
-)
+OFFER_DOC = offerdata.region_offer("us-east-1", {("m5.large", "Linux"): US_EAST_1[("m5.large", "Linux")]}, version=V1)
 FIRST_SKU = next(iter(OFFER_DOC["products"]))
 OFFER_PARTS = [(), ("products", FIRST_SKU), ("terms", "OnDemand", FIRST_SKU)]
 

@@ -87,7 +87,8 @@ FAULTS = {
     ),
     "offer not JSON": (
         serve(OFFER, b'{"products": {"SKU": {"sku": nope}}}'),
-        r"offer file for us-east-1 is not valid JSON \(within bytes 0-\d+: lexical error: invalid string in json text\.\)$",
+        r"offer file for us-east-1 is not valid JSON "
+        r"\(within bytes 0-\d+: lexical error: invalid string in json text\.\)$",
     ),
     "region not in the index": (
         lambda s: ["--region", "ap-south-9"],

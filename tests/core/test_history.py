@@ -154,7 +154,7 @@ def test_failed_migration_rolls_back_whole(tmp_path, monkeypatch):
     _record_one(HistoryStore(tmp_path))
     broken = ("ALTER TABLE run ADD COLUMN note TEXT", "THIS IS NOT SQL")
     monkeypatch.setattr(history, "MIGRATIONS", [*history.MIGRATIONS, broken])
-    with pytest.raises(HistoryError, match="cannot read .*history.sqlite3"):
+    with pytest.raises(HistoryError, match=r"cannot read .*history.sqlite3"):
         HistoryStore(tmp_path).changes()
     with sqlite3.connect(tmp_path / history.FILENAME) as db:
         assert db.execute("PRAGMA user_version").fetchone() == (1,)
@@ -191,7 +191,10 @@ WRITER = textwrap.dedent("""
     store, name = HistoryStore(Path(sys.argv[1])), sys.argv[2]
     for i in range(int(sys.argv[3])):
         result = SyncResult(provider="aws", mode="public", status="updated", source_version=f"{name}-{i}")
-        changes = [((f"{name}.{i}", "us-east-1", "linux"), "1.0", "1.1"), (("m5.large", "us-east-1", "linux"), str(i), str(i + 1))]
+        changes = [
+            ((f"{name}.{i}", "us-east-1", "linux"), "1.0", "1.1"),
+            (("m5.large", "us-east-1", "linux"), str(i), str(i + 1)),
+        ]
         store.record(result, changes, f"2025-12-01T00:00:{i % 60:02d}Z")
         store.runs(limit=1)
 """)

@@ -47,7 +47,7 @@ def fixture_items(region: str) -> tuple[list[dict], dict[tuple[str, str, str], s
         sku = "Standard_E2S_V5" if size == "Standard_E2s_v5" else size
         real = az.item(sku, region, price, series=family, windows=os_ == "windows")
         traps = az.traps(sku, region, price, series=family) if os_ == "linux" else []
-        items += traps + [real] if i % 2 else [real] + traps
+        items += [*traps, real] if i % 2 else [real, *traps]
         expected[(size, region, os_)] = price
     items.append(az.item(UNKNOWN, region, "0.4410", series="ZZsv9"))
     expected[(UNKNOWN, region, "linux")] = "0.4410"
@@ -240,7 +240,7 @@ def test_cli_sync_write_back_and_list(azure_settings, served):
         timeout=60,
     )
     header, row = listed.stdout.splitlines()
-    entry = dict(zip(header.split(","), row.split(",")))
+    entry = dict(zip(header.split(","), row.split(","), strict=True))
     assert (entry["instance_type"], entry["family"], entry["price_per_hour"], entry["available"]) == (
         UNKNOWN,
         "ZZsv9",

@@ -153,7 +153,7 @@ def test_all_regions_are_the_regions_the_skus_list(gcp_settings, routes):
 
 def test_no_key_is_one_clear_line(gcp_settings):
     settings = replace(gcp_settings, gcp=replace(gcp_settings.gcp, api_key=""))
-    with pytest.raises(ConfigError, match="^no GCP API key: set PRICESYNC_GCP_API_KEY or gcp.api_key"):
+    with pytest.raises(ConfigError, match=r"^no GCP API key: set PRICESYNC_GCP_API_KEY or gcp.api_key"):
         make_provider(settings, "gcp")
 
 

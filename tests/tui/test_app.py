@@ -63,7 +63,6 @@ async def test_main_screen_shows_the_catalog_the_status_and_no_scheduler(setting
         assert isinstance(app.focused, CatalogTable)
 
 
-
 async def test_filter_language_filters_live_and_shows_bad_terms(settings):
     async with make_app(settings).run_test(size=SIZE) as pilot:
         app = await loaded(pilot)
@@ -94,7 +93,6 @@ async def test_filter_language_filters_live_and_shows_bad_terms(settings):
         assert isinstance(app.focused, CatalogTable)
 
 
-
 async def test_typing_s_in_the_filter_types_an_s_and_starts_no_sync(settings):
     async with make_app(settings).run_test(size=SIZE) as pilot:
         app = await loaded(pilot)
@@ -103,7 +101,6 @@ async def test_typing_s_in_the_filter_types_an_s_and_starts_no_sync(settings):
         assert app.query_one(FilterInput).value == "swqp"
         assert not app.syncing and "run started" not in log_text(app)
         assert app.is_running and app.screen is app.screen_stack[0]
-
 
 
 async def test_big_catalogs_filter_in_a_worker_and_only_the_latest_view_lands(settings, monkeypatch):
@@ -118,7 +115,6 @@ async def test_big_catalogs_filter_in_a_worker_and_only_the_latest_view_lands(se
             ("m5.xlarge", "us-east-1", "linux"),
             ("m5.xlarge", "eu-west-1", "linux"),
         }
-
 
 
 async def test_sort_by_key_and_header_click_keeps_the_cursor_on_its_row(settings):
@@ -150,7 +146,6 @@ async def test_sort_by_key_and_header_click_keeps_the_cursor_on_its_row(settings
         assert app.table.cursor == 2 + round(app.table.scroll_y)
 
 
-
 # -- bindings ----------------------------------------------------------------------------------------
 
 
@@ -168,7 +163,6 @@ async def test_d_shows_only_pending_rows_and_the_pending_column(settings):
         assert "26.6880 added" in text and "missing" in text
         await pilot.press("d")
         assert app.shown == 10
-
 
 
 async def test_w_asks_with_counts_then_writes_back(settings):
@@ -199,14 +193,12 @@ async def test_w_asks_with_counts_then_writes_back(settings):
         await wait_for(pilot, lambda: any("Nothing to write back" in n for n in notes(app)), "nothing to do")
 
 
-
 async def test_w_without_a_cache_says_to_sync_first(settings):
     async with make_app(settings).run_test(size=SIZE) as pilot:
         app = await loaded(pilot)
         await pilot.press("w")
         await wait_for(pilot, lambda: any("press s to sync first" in n for n in notes(app)), "the message")
         assert not isinstance(app.screen, ConfirmWriteBack)
-
 
 
 async def test_a_toggles_automatic_write_back(settings):
@@ -218,7 +210,6 @@ async def test_a_toggles_automatic_write_back(settings):
         assert "automatic write-back after scheduled runs: on" in log_text(app)
         await pilot.press("a")
         assert app.scheduler.write_back is False and "write-back: manual" in status(app)
-
 
 
 async def test_p_switches_provider_and_s_says_why_it_cannot_sync(settings, monkeypatch):
@@ -244,7 +235,6 @@ async def test_p_switches_provider_and_s_says_why_it_cannot_sync(settings, monke
         assert app.provider == "gcp"
 
 
-
 async def test_r_chooses_the_regions_shown(settings):
     async with make_app(settings).run_test(size=SIZE) as pilot:
         app = await loaded(pilot)
@@ -259,7 +249,6 @@ async def test_r_chooses_the_regions_shown(settings):
         assert app.view.regions is None
 
 
-
 async def test_e_exports_the_rows_shown_and_says_where(settings):
     async with make_app(settings).run_test(size=SIZE) as pilot:
         app = await loaded(pilot)
@@ -268,7 +257,6 @@ async def test_e_exports_the_rows_shown_and_says_where(settings):
         await wait_for(pilot, lambda: any(str(path) in n for n in notes(app)), "the export")
         assert path.read_text().count("\n") == 1 + 3
         assert f"exported 3 rows to {path}" in log_text(app)
-
 
 
 async def test_l_toggles_the_log_and_question_mark_opens_help(settings):
@@ -285,7 +273,6 @@ async def test_l_toggles_the_log_and_question_mark_opens_help(settings):
         assert not isinstance(app.screen, HelpScreen)
 
 
-
 async def test_q_quits(settings):
     app = make_app(settings)
     async with app.run_test(size=SIZE) as pilot:
@@ -293,7 +280,6 @@ async def test_q_quits(settings):
         await pilot.press("q")
         await wait_for(pilot, lambda: not app.is_running, "the exit")
     assert app.scheduler.next_run_time is None
-
 
 
 async def test_every_binding_is_in_the_command_palette(settings):
@@ -316,7 +302,6 @@ async def test_every_binding_is_in_the_command_palette(settings):
         await wait_for(pilot, lambda: app.view.sort == "price", "the sort")
 
 
-
 # -- the scheduler display ----------------------------------------------------------------------------
 
 
@@ -336,7 +321,6 @@ async def test_next_run_counts_down_live(settings):
         await wait_for(pilot, lambda: "in 1h 00m 30s" in next_run(app), "the countdown to tick")
 
 
-
 # -- a real sync, faults, quitting -----------------------------------------------------------------------
 
 
@@ -348,9 +332,7 @@ async def test_end_to_end_sync_from_the_app_then_write_back(served_settings, aws
         assert "new" not in screen_text(app)
         await pilot.press("s")
         assert app.syncing and app.check_action("sync_now", ()) is None
-        assert app.query_one("#sync-progress").display and "syncing AWS" in str(
-            app.query_one("#sync-label").render()
-        )
+        assert app.query_one("#sync-progress").display and "syncing AWS" in str(app.query_one("#sync-label").render())
         await pilot.press("s")  # disabled: no second run
         await wait_for(pilot, lambda: not app.syncing, "the sync")
         await wait_for(pilot, lambda: app.data.cache is not None, "the reload")
@@ -367,7 +349,6 @@ async def test_end_to_end_sync_from_the_app_then_write_back(served_settings, aws
         assert "0.0960" in row and "70.08" in row and "new" not in row
 
 
-
 async def test_a_failed_sync_is_red_in_the_status_and_the_app_keeps_running(served_settings, aws_server):
     aws_server.routes[INDEX].status = 500
 
@@ -379,7 +360,6 @@ async def test_a_failed_sync_is_red_in_the_status_and_the_app_keeps_running(serv
         assert any("AWS sync failed" in n for n in notes(app))
         await pilot.press("slash", *"m5", "enter")
         assert app.is_running and app.shown == 5
-
 
 
 async def test_a_corrupt_catalog_is_one_clear_message_and_the_app_still_works(settings):
@@ -398,14 +378,12 @@ async def test_a_corrupt_catalog_is_one_clear_message_and_the_app_still_works(se
         await wait_for(pilot, lambda: app.data.provider == "azure" and app.shown > 0, "the Azure catalog")
 
 
-
 async def test_a_corrupt_cache_still_shows_the_catalog(settings):
     (settings.data_dir / "aws_cache.json").write_text("{}")
 
     async with make_app(settings).run_test(size=SIZE) as pilot:
         app = await loaded(pilot)
         assert app.shown == 9 and "price cache" in status(app)
-
 
 
 async def test_quitting_during_a_sync_stops_it_and_writes_nothing(served_settings, aws_server):

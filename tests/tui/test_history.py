@@ -127,7 +127,6 @@ async def test_c_opens_the_last_run_with_changes_and_steps_through_runs(settings
         assert app.screen is app.screen_stack[0]
 
 
-
 async def test_c_without_history_says_so_and_creates_nothing(settings):
     async with make_app(settings).run_test(size=SIZE) as pilot:
         await loaded(pilot)
@@ -145,7 +144,6 @@ async def test_c_without_history_says_so_and_creates_nothing(settings):
         await pilot.press("left", "right", "up", "enter")  # nothing to step to
         assert isinstance(app.screen, ChangesScreen)
     assert not (settings.data_dir / "history.sqlite3").exists()
-
 
 
 async def test_a_broken_history_file_is_shown_never_a_crash(settings):
@@ -168,7 +166,6 @@ async def test_a_broken_history_file_is_shown_never_a_crash(settings):
         assert app.is_running and app.shown == 9
 
 
-
 # -- h: one row's history ------------------------------------------------------------------------------
 
 
@@ -181,9 +178,7 @@ async def test_h_shows_the_dated_prices_and_a_sparkline_or_no_history_yet(settin
         await select_row(pilot, "m5.large region:us-east-1 os:linux")
         assert app.table.cursor_key == M5_US
         screen = await open_history(pilot)
-        assert "Price history · m5.large · us-east-1 · linux · AWS" in str(
-            screen.query_one(".dialog-title").render()
-        )
+        assert "Price history · m5.large · us-east-1 · linux · AWS" in str(screen.query_one(".dialog-title").render())
         lines = [line.split() for line in text_of(screen, "#entry-prices").splitlines()]
         assert lines == [
             ["when", "(UTC)", "$/hour", "change", "source"],
@@ -210,7 +205,6 @@ async def test_h_shows_the_dated_prices_and_a_sparkline_or_no_history_yet(settin
         await select_row(pilot, "nothing-matches")
         await pilot.press("h")
         assert "No row selected" in notes(app) and app.screen is app.screen_stack[0]
-
 
 
 # -- the marks, across real syncs from the app ------------------------------------------------------------
@@ -272,7 +266,6 @@ async def test_rows_the_last_sync_moved_are_marked_and_the_marks_follow_each_syn
         assert app.marks.run is None and not app.table.marked
 
 
-
 # -- palette and help -------------------------------------------------------------------------------------
 
 
@@ -294,7 +287,6 @@ async def test_the_palette_opens_changes_and_history(settings):
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, EntryHistoryScreen), "the history")
         assert app.screen.key == P4D_US
-
 
 
 def test_help_lists_every_letter_key():
