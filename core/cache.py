@@ -13,7 +13,7 @@ from pathlib import Path
 from .catalog import parse_record
 from .errors import CatalogError
 from .fileio import atomic_write_json, decode_json, read_bytes, regular_file_exists
-from .models import PriceRecord
+from .models import JsonObject, PriceRecord
 from .paths import cache_path
 
 CACHE_SCHEMA = 1
@@ -34,7 +34,7 @@ class PriceCache:
     mode: str
     fetched_at: str
     source_version: str | None
-    regions: dict[str, dict]  # region -> {"version", "publication_date", "count", "fetched_at"}
+    regions: dict[str, JsonObject]  # region -> {"version", "publication_date", "count", "fetched_at"}
     records: tuple[PriceRecord, ...]
     # sha256 of the file it was loaded from (None: not loaded from a file); a write-back compares it
     fingerprint: str | None = field(default=None, compare=False)
@@ -42,7 +42,7 @@ class PriceCache:
     def by_region(self, region: str) -> list[PriceRecord]:
         return [r for r in self.records if r.region == region]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JsonObject:
         return {
             "schema_version": CACHE_SCHEMA,
             "provider": self.provider,

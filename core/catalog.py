@@ -6,8 +6,11 @@ The schema is documented in README.md ("Catalog format").
 from __future__ import annotations
 
 import math
+from contextlib import AbstractContextManager
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import Any
 
 from .errors import CatalogError
 from .fileio import atomic_write_bytes, atomic_write_json, exclusive, lock_path, read_json, regular_file_exists
@@ -16,6 +19,7 @@ from .models import (
     SCHEMA_VERSION,
     Catalog,
     CatalogEntry,
+    Key,
     PriceRecord,
     SourceInfo,
     is_currency,
@@ -54,10 +58,11 @@ def _quoted(value: object) -> str:
     return text if len(text) <= QUOTE_MAX else f"{text[:QUOTE_MAX]}… ({len(text)} characters)"
 
 
-def _checked(obj: object, where: str, types: dict[str, tuple[type, ...]]) -> dict:
+def _checked(obj: object, where: str, types: dict[str, tuple[type, ...]]) -> dict[str, Any]:
     """The fields of `obj` after the catalog's rules: every field present with its type (a bool
     is never a number), identifiers in the sources' character sets, prices plain decimal strings
-    within the limits, memory a finite number >= 0."""
+    within the limits, memory a finite number >= 0. (Each value has a type of `types`, checked
+    here at run time from the table: Any to a type checker.)"""
     if not isinstance(obj, dict):
         raise CatalogError(f"{where} is not an object")
     for name, allowed in types.items():
@@ -112,7 +117,7 @@ def parse_catalog(obj: object, where: str, provider: str | None = None) -> Catal
     if not isinstance(entries, list):
         raise CatalogError(f"{where}: 'entries' must be a list")
     parsed = tuple(_entry(e, f"{where}: entries[{i}]") for i, e in enumerate(entries))
-    seen: set = set()
+    seen: set[Key] = set()
     for e in parsed:
         if e.key in seen:
             raise CatalogError(f"{where}: duplicate entry {'/'.join(e.key)}")
@@ -130,11 +135,11 @@ def load_catalog(path: Path, provider: str | None = None) -> Catalog:
     return parse_catalog(read_json(path, "catalog"), str(path), provider)
 
 
-def bundled_catalog_file(provider: str):
+def bundled_catalog_file(provider: str) -> Traversable:
     return resources.files(__package__) / "data" / f"{provider}_catalog.json"
 
 
-def _write_lock(path: Path):
+def _write_lock(path: Path) -> AbstractContextManager[None]:
     return exclusive(lock_path(path), wait_s=WRITE_LOCK_WAIT_S, busy_message=f"{path} is being written")
 
 

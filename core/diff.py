@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from .catalog import parse_record
 from .errors import CatalogError
-from .models import Catalog, CatalogDiff, CatalogEntry, PriceChange, PriceRecord, SourceInfo
+from .models import Catalog, CatalogDiff, CatalogEntry, Key, PriceChange, PriceRecord, SourceInfo
 
 
 def diff_catalog(catalog: Catalog, records: Iterable[PriceRecord], regions: Iterable[str]) -> CatalogDiff:
     """Added, changed and missing entries if `records` (covering `regions`) were merged."""
     entries = {e.key: e for e in catalog.entries}
-    fetched: set = set()
+    fetched: set[Key] = set()
     added: list[PriceRecord] = []
     changed: list[PriceChange] = []
     for rec in records:
@@ -97,7 +97,7 @@ def fetch_problems(
 ) -> SanityReport:
     """Judge freshly fetched regions before anything is written: each region's rules, and how
     many of the prices the previous fetch held for it are gone."""
-    before: dict[str, set] = {}
+    before: dict[str, set[Key]] = {}
     for rec in previous:
         before.setdefault(rec.region, set()).add(rec.key)
     report = SanityReport()
@@ -150,7 +150,7 @@ def merge(
         if rec is not None:
             entries.append(e.with_record(rec, now))
         elif e.key in missing:
-            entries.append(CatalogEntry(**{**e.to_json(), "available": False}))
+            entries.append(replace(e, available=False))
         else:
             entries.append(e)
     entries.extend(CatalogEntry.from_record(r, now) for r in sorted(by_key.values(), key=lambda r: r.key))

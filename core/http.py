@@ -25,10 +25,12 @@ import contextlib
 import contextvars
 import json
 import re
+import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any, TypedDict, Unpack
 
 import httpcore
 import httpx
@@ -94,7 +96,7 @@ def redact_url(url: object) -> str:
     text = _USERINFO.sub(r"\1", str(url)).partition("#")[0]
     base, sep, query = text.partition("?")
 
-    def mask(m: re.Match) -> str:
+    def mask(m: re.Match[str]) -> str:
         return f"{m[1]}{m[2]}=***" if _CREDENTIAL.search(m[2]) else m[0]
 
     text = base + sep + _QUERY_PAIR.sub(mask, query)
@@ -207,18 +209,27 @@ class _PacedStream(httpcore.NetworkStream):
     def close(self) -> None:
         self._inner.close()
 
-    def start_tls(self, ssl_context, server_hostname=None, timeout=None) -> httpcore.NetworkStream:
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
         with _paced(httpcore.ConnectTimeout) as pace:
             return _PacedStream(
                 self._inner.start_tls(ssl_context, server_hostname, pace.timeout(timeout) if pace else timeout)
             )
 
-    def get_extra_info(self, info: str):
+    def get_extra_info(self, info: str) -> Any:  # httpcore's own signature: what it is depends on `info`
         return self._inner.get_extra_info(info)
 
 
 class _PacedBackend(httpcore.SyncBackend):
-    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None) -> httpcore.NetworkStream:
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
         with _paced(httpcore.ConnectTimeout) as pace:
             inner = super().connect_tcp(
                 host, port, pace.timeout(timeout) if pace else timeout, local_address, socket_options
@@ -373,6 +384,10 @@ def _content_length(response: httpx.Response) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+# what json.loads calls with the text of each JSON number that has a fraction or an exponent
+ParseFloat = Callable[[str], object]
+
+
 class NotModified(Exception):
     """The server answered 304 to a conditional request."""
 
@@ -416,8 +431,21 @@ def _checked(response: httpx.Response, name: str) -> None:
         raise SourceError(f"HTTP {response.status_code} {reason(response.status_code)} from {where}")
 
 
+class RequestOptions(TypedDict, total=False):
+    """What `get_stream` and `get_json` pass on to `bounded`."""
+
+    name: str | None
+    headers: dict[str, str] | None
+    params: dict[str, str] | None
+    content: bytes | None
+    cancel: threading.Event | None
+    on_bytes: Callable[[int, int | None], None] | None
+
+
 @contextlib.contextmanager
-def get_stream(client: httpx.Client, url: str, *, limits: Limits, **request) -> Iterator[tuple[httpx.Response, Body]]:
+def get_stream(
+    client: httpx.Client, url: str, *, limits: Limits, **request: Unpack[RequestOptions]
+) -> Iterator[tuple[httpx.Response, Body]]:
     """GET `url` under `limits`, streaming (`request`: headers, params, cancel, on_bytes, as
     for `bounded`); SourceError on any failure or 4xx/5xx, NotModified on 304."""
     with bounded(client, "GET", url, limits=limits, **request) as (response, body):
@@ -426,7 +454,12 @@ def get_stream(client: httpx.Client, url: str, *, limits: Limits, **request) -> 
 
 
 def get_json(
-    client: httpx.Client, url: str, *, settings: HttpSettings, parse_float=None, **request
+    client: httpx.Client,
+    url: str,
+    *,
+    settings: HttpSettings,
+    parse_float: ParseFloat | None = None,
+    **request: Unpack[RequestOptions],
 ) -> tuple[httpx.Response, object]:
     """GET a small JSON document (an index, an API page) whole, under the document bounds.
     `parse_float=Decimal` keeps prices that a source sends as JSON numbers exact."""
@@ -435,7 +468,7 @@ def get_json(
     return response, parse_json(data, body.name, parse_float=parse_float)
 
 
-def parse_json(data: bytes | str, name: str, *, parse_float=None) -> object:
+def parse_json(data: bytes | str, name: str, *, parse_float: ParseFloat | None = None) -> object:
     """`json.loads`, failing with one line that gives the position, never the bytes."""
     try:
         return json.loads(data, parse_float=parse_float)

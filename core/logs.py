@@ -7,6 +7,7 @@ import logging
 import logging.handlers
 import os
 import sys
+from io import TextIOWrapper
 from pathlib import Path
 
 from .errors import CatalogError
@@ -16,6 +17,7 @@ from .textsafe import SafeFormatter
 
 LOGGER = "pricesync"
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+STDERR_HANDLER = "pricesync:stderr"
 
 
 class SyncLogHandler(logging.handlers.RotatingFileHandler):
@@ -29,7 +31,7 @@ class SyncLogHandler(logging.handlers.RotatingFileHandler):
         self.failed = False
         super().__init__(path, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
 
-    def _open(self):
+    def _open(self) -> TextIOWrapper:
         fd = open_regular(Path(self.baseFilename), os.O_WRONLY | os.O_APPEND | os.O_CREAT, "log file")
         return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
 
@@ -49,8 +51,9 @@ def setup_logging(data: Path, *, stderr_level: int | None = None) -> logging.Log
     line on stderr, and the run goes on without it."""
     logger = logging.getLogger(LOGGER)
     logger.setLevel(logging.INFO)
-    target = str(log_path(data))
-    if not any(getattr(h, "pricesync_log", None) == target for h in logger.handlers):
+    # each handler is named for what it is, so a second call adds none twice
+    file_name = f"pricesync:{log_path(data)}"
+    if not any(h.name == file_name for h in logger.handlers):
         handler: logging.Handler
         try:
             data.mkdir(parents=True, exist_ok=True)
@@ -63,12 +66,12 @@ def setup_logging(data: Path, *, stderr_level: int | None = None) -> logging.Log
             # logging's last-resort handler from echoing every error to stderr a second time.
             handler = logging.NullHandler()
         handler.setFormatter(SafeFormatter(FORMAT))
-        handler.pricesync_log = target  # type: ignore[attr-defined]
+        handler.name = file_name
         logger.addHandler(handler)
-    if stderr_level is not None and not any(getattr(h, "pricesync_stderr", False) for h in logger.handlers):
+    if stderr_level is not None and not any(h.name == STDERR_HANDLER for h in logger.handlers):
         handler = logging.StreamHandler()
         handler.setLevel(stderr_level)
         handler.setFormatter(SafeFormatter(FORMAT))
-        handler.pricesync_stderr = True  # type: ignore[attr-defined]
+        handler.name = STDERR_HANDLER
         logger.addHandler(handler)
     return logger

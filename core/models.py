@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, localcontext
-from typing import Literal
+from typing import Literal, TypeGuard
 
 PROVIDERS = ("aws", "azure", "gcp")
 HOURS_PER_MONTH = 730  # the cloud providers' own convention for monthly estimates
@@ -17,6 +17,21 @@ SCHEMA_VERSION = 1
 
 Key = tuple[str, str, str]  # (instance_type, region, os)
 SyncStatus = Literal["updated", "unchanged", "failed", "busy"]
+# A decoded JSON object whose values are not checked yet (a page from a source, a part of
+# state.json or of the cache): each value is narrowed with isinstance where it is read.
+JsonObject = dict[str, object]
+
+
+def as_object(value: object) -> JsonObject:
+    """`value` if it is a JSON object, else an empty one: a missing or mis-shaped part of a
+    document reads as empty."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_text(value: object) -> str | None:
+    """`value` if it is a string, else None: a value of another type counts as absent."""
+    return value if isinstance(value, str) else None
+
 
 # -- prices -------------------------------------------------------------------------------------
 # The same limits for every source and for the catalog and cache loaders. Real prices have at
@@ -43,7 +58,7 @@ def price_problem(value: object) -> str:
     return "zero_price" if price == 0 else ""
 
 
-def is_price_string(value: object) -> bool:
+def is_price_string(value: object) -> TypeGuard[str]:
     """A price a catalog or cache may hold: a plain decimal string within the limits (zero
     included: the loaders accept what an older pricesync wrote)."""
     return price_problem(value) in ("", "zero_price")
@@ -53,9 +68,9 @@ def decimal_price(value: Decimal) -> tuple[str | None, str]:
     """A Decimal parsed from a source (a JSON number) -> (plain decimal string, "") or (None,
     reason as in `price_problem`). The digit limits are checked before the number is written
     out, so `1e999999999` costs nothing."""
-    if not value.is_finite() or (value.is_signed() and not value.is_zero()):
-        return None, "bad_price"
     _, digits, exponent = value.as_tuple()
+    if isinstance(exponent, str) or (value.is_signed() and not value.is_zero()):  # "n", "N", "F": NaN, infinity
+        return None, "bad_price"
     if len(digits) + exponent > MAX_PRICE_INTEGER_DIGITS or -exponent > MAX_PRICE_DECIMALS:
         return None, "absurd_price"
     text = format(value, "f")
@@ -83,15 +98,15 @@ _REGION_RE = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{MAX_IDENTIFIER_LENGTH - 1}}}")
 _CURRENCY_RE = re.compile(r"[A-Z]{3}")
 
 
-def is_instance_type(value: object) -> bool:
+def is_instance_type(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and _INSTANCE_TYPE_RE.fullmatch(value) is not None
 
 
-def is_region(value: object) -> bool:
+def is_region(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and _REGION_RE.fullmatch(value) is not None
 
 
-def is_currency(value: object) -> bool:
+def is_currency(value: object) -> TypeGuard[str]:
     """An ISO 4217 code such as USD or CNY."""
     return isinstance(value, str) and _CURRENCY_RE.fullmatch(value) is not None
 
@@ -115,7 +130,7 @@ class PriceRecord:
     def key(self) -> Key:
         return (self.instance_type, self.region, self.os)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JsonObject:
         return {
             "instance_type": self.instance_type,
             "region": self.region,
@@ -150,7 +165,7 @@ class CatalogEntry:
     def key(self) -> Key:
         return (self.instance_type, self.region, self.os)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JsonObject:
         return {name: getattr(self, name) for name in self.__slots__}
 
     def with_record(self, rec: PriceRecord, synced_at: str) -> CatalogEntry:
@@ -190,7 +205,7 @@ class SourceInfo:
     version: str | None = None
     publication_date: str | None = None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JsonObject:
         return {"mode": self.mode, "version": self.version, "publication_date": self.publication_date}
 
 
@@ -203,7 +218,7 @@ class Catalog:
     entries: tuple[CatalogEntry, ...]
     schema_version: int = SCHEMA_VERSION
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JsonObject:
         return {
             "schema_version": self.schema_version,
             "provider": self.provider,
@@ -229,7 +244,7 @@ class PriceChange:
             return None
         return float((Decimal(self.new) - Decimal(self.old)) / Decimal(self.old) * 100)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JsonObject:
         itype, region, os_ = self.key
         pct = self.pct
         return {
@@ -273,7 +288,7 @@ class SyncResult:
     changes: tuple[PriceChange, ...] = ()
     warnings: tuple[str, ...] = ()  # one line each: a forced guard, an unrecorded history, ...
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JsonObject:
         return {
             "provider": self.provider,
             "mode": self.mode,

@@ -17,7 +17,7 @@ from .errors import CatalogError
 APP_NAME = "pricesync"
 
 
-def data_dir(override: str | os.PathLike | None = None) -> Path:
+def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
     if override:
         return Path(override).expanduser()
     env = os.environ.get("PRICESYNC_DATA_DIR")
@@ -26,7 +26,7 @@ def data_dir(override: str | os.PathLike | None = None) -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
-def config_file(override: str | os.PathLike | None = None) -> Path:
+def config_file(override: str | os.PathLike[str] | None = None) -> Path:
     if override:
         return Path(override).expanduser()
     env = os.environ.get("PRICESYNC_CONFIG")

@@ -17,7 +17,7 @@ from .catalog import ensure_catalog, load_catalog
 from .config import Settings
 from .diff import diff_catalog
 from .errors import CatalogError
-from .models import Catalog, CatalogDiff
+from .models import Catalog, CatalogDiff, as_text
 from .paths import catalog_path
 from .sources import check
 from .state import provider_state
@@ -27,11 +27,6 @@ class Schedule(Protocol):
     """What a snapshot asks of a scheduler (core.scheduler.PriceSyncScheduler)."""
 
     def next_run_for(self, provider: str) -> datetime | None: ...
-
-
-def _text(obj: Mapping[str, Any], key: str) -> str | None:
-    value = obj.get(key)
-    return value if isinstance(value, str) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +46,12 @@ class ProviderState:
     def from_json(cls, obj: Mapping[str, Any]) -> ProviderState:
         last_run = obj.get("last_run")
         return cls(
-            last_attempt=_text(obj, "last_attempt"),
-            last_success=_text(obj, "last_success"),
-            last_status=_text(obj, "last_status"),
-            last_error=_text(obj, "last_error"),
-            mode=_text(obj, "mode"),
-            source_version=_text(obj, "source_version"),
+            last_attempt=as_text(obj.get("last_attempt")),
+            last_success=as_text(obj.get("last_success")),
+            last_status=as_text(obj.get("last_status")),
+            last_error=as_text(obj.get("last_error")),
+            mode=as_text(obj.get("mode")),
+            source_version=as_text(obj.get("source_version")),
             last_run=last_run if isinstance(last_run, dict) else None,
         )
 

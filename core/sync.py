@@ -25,7 +25,7 @@ from .diff import SanityReport, diff_catalog, fetch_problems, merge, write_back_
 from .errors import Cancelled, CatalogError, PriceSyncError, SanityError, SyncBusy
 from .fileio import exclusive
 from .formats import utc_now
-from .models import Catalog, CatalogDiff, PriceRecord, SourceInfo, SyncResult, SyncStatus
+from .models import Catalog, CatalogDiff, PriceRecord, SourceInfo, SyncResult, SyncStatus, as_object, as_text
 from .paths import catalog_path, writable_data_dir
 from .providers.base import FetchRequest, FetchResult, Progress, Provider, RegionVersion
 from .snapshot import Schedule, Snapshot, take_snapshot
@@ -349,7 +349,7 @@ class SyncEngine:
                     "source_version": new_cache.source_version,
                     "index": fetched.index_validators.to_json() if fetched.index_validators else None,
                     "regions": {
-                        **(pstate.get("regions") or {}),
+                        **as_object(pstate.get("regions")),
                         **{r: f.version.to_json() for r, f in fetched.regions.items()},
                     },
                     "counts": {"records": len(records)},
@@ -439,7 +439,7 @@ class SyncEngine:
                     "fetched_at": now,
                 }
         kept = [r for r in (old.records if old else ()) if r.region not in fetched.regions]
-        versions = sorted(v["version"] for v in regions.values() if v.get("version"))
+        versions = sorted(v for region in regions.values() if (v := as_text(region.get("version"))))
         return PriceCache(
             provider=provider,
             mode=mode,

@@ -13,11 +13,14 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from types import TracebackType
 
 _MARKUP_TAG = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")  # what rich and Textual read as a tag
 _CSV_TRIGGERS = ("=", "+", "-", "@")  # a leading tab or CR is already `\x09` / `\x0d`
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _SLACK = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+# what logging hands to Formatter.formatException (sys.exc_info()'s shape)
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
 
 
 def _visible(ch: str) -> str:
@@ -78,7 +81,7 @@ class SafeFormatter(logging.Formatter):
     def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802  logging's name
         return terminal(super().formatMessage(record))
 
-    def formatException(self, ei) -> str:  # noqa: N802
+    def formatException(self, ei: ExcInfo) -> str:  # noqa: N802
         return terminal_lines(super().formatException(ei))
 
     def formatStack(self, stack_info: str) -> str:  # noqa: N802

@@ -22,6 +22,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import boto3
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
@@ -31,9 +32,13 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 from ..errors import Cancelled, ConfigError, SourceError
 from ..formats import skipped_summary
 from ..http import HttpSettings, bounded, make_client, plain, redact_url, response_shape
+from ..models import as_object
 from . import paging
 from .aws_offer import OPERATING_SYSTEMS, RecordSet, make_record, select_on_demand_price, select_product
 from .base import FetchRequest, FetchResult, RegionFetch, RegionVersion
+
+if TYPE_CHECKING:
+    from mypy_boto3_pricing.type_defs import FilterTypeDef  # boto3-stubs[pricing], in the lint extra
 
 log = logging.getLogger("pricesync.aws")
 
@@ -56,14 +61,14 @@ _SHARED_FILTERS = {
 }
 
 
-def product_filters(region: str, operating_system: str) -> list[dict[str, str]]:
+def product_filters(region: str, operating_system: str) -> list[FilterTypeDef]:
     """TERM_MATCH on the selection's attributes, and productFamily CONTAINS "Compute Instance":
     one TERM_MATCH value could not take both "Compute Instance" and "Compute Instance (bare
     metal)"."""
     fields = {"regionCode": region, "operatingSystem": operating_system, **_SHARED_FILTERS}
-    return [{"Type": "TERM_MATCH", "Field": k, "Value": v} for k, v in fields.items()] + [
-        {"Type": "CONTAINS", "Field": "productFamily", "Value": "Compute Instance"}
-    ]
+    filters: list[FilterTypeDef] = [{"Type": "TERM_MATCH", "Field": k, "Value": v} for k, v in fields.items()]
+    filters.append({"Type": "CONTAINS", "Field": "productFamily", "Value": "Compute Instance"})
+    return filters
 
 
 @contextlib.contextmanager
@@ -90,8 +95,16 @@ class _Raw:
     def __init__(self, data: bytes) -> None:
         self.data = data
 
-    def stream(self, **_) -> Iterator[bytes]:
+    def stream(self, **_: object) -> Iterator[bytes]:
         yield self.data
+
+
+def _body(request: AWSPreparedRequest) -> bytes:
+    """The signed request's body as bytes (botocore may hold a file object, or a str)."""
+    body = request.body
+    if body is not None and not isinstance(body, (str, bytes, bytearray)):
+        body = body.read()
+    return body.encode() if isinstance(body, str) else bytes(body or b"")
 
 
 class _Sender:
@@ -101,20 +114,19 @@ class _Sender:
         self.http = http
         self.client = make_client(dataclasses.replace(http, retries=0))  # botocore retries
 
-    def __call__(self, request: AWSPreparedRequest, **_) -> AWSResponse:
-        body = request.body
-        if hasattr(body, "read"):
-            body = body.read()
+    def __call__(self, request: AWSPreparedRequest, **_: object) -> AWSResponse:
         with bounded(
             self.client,
             request.method,
             request.url,
             limits=self.http.document(),
             headers=dict(request.headers.items()),
-            content=body or b"",
+            content=_body(request),
         ) as (response, received):
             data = received.whole()
-        return AWSResponse(request.url, response.status_code, dict(response.headers.items()), _Raw(data))
+        headers = dict(response.headers.items())
+        # botocore-stubs want an HTTPHeaders; AWSResponse takes any mapping (it copies it into a HeadersDict)
+        return AWSResponse(request.url, response.status_code, headers, _Raw(data))  # type: ignore[arg-type]
 
 
 def _session(profile: str) -> boto3.Session:
@@ -156,7 +168,8 @@ class AwsBoto3Provider:
             )
         except ValueError:  # botocore's message quotes the URL whole
             raise ConfigError(f"the AWS Pricing API endpoint {redact_url(endpoint_url)} is not a valid URL") from None
-        self.client.meta.events.register("before-send.pricing", self._sender)
+        # botocore-stubs type a handler as returning None; a before-send handler's response is what botocore uses
+        self.client.meta.events.register("before-send.pricing", self._sender)  # type: ignore[arg-type]
 
     def close(self) -> None:
         self.client.close()
@@ -168,7 +181,7 @@ class AwsBoto3Provider:
             return FetchResult({region: self._region(region, request) for region in regions})
 
     def _all_regions(self) -> list[str]:
-        codes = set()
+        codes: set[str] = set()
         with response_shape("the AWS Pricing API's region list"):
             for page in self.client.get_paginator("get_attribute_values").paginate(
                 ServiceCode="AmazonEC2", AttributeName="regionCode"
@@ -178,7 +191,7 @@ class AwsBoto3Provider:
 
     def _region(self, region: str, request: FetchRequest) -> RegionFetch:
         log.info("%s: querying the AWS Pricing API", region)
-        skipped: Counter = Counter()
+        skipped: Counter[str] = Counter()
         records = RecordSet(skipped, None)
         items = received = 0
         versions: set[tuple[str, str]] = set()
@@ -223,7 +236,9 @@ class AwsBoto3Provider:
         )
 
     @staticmethod
-    def _take(text: str, region: str, records: RecordSet, skipped: Counter, versions: set) -> None:
+    def _take(
+        text: str, region: str, records: RecordSet, skipped: Counter[str], versions: set[tuple[str, str]]
+    ) -> None:
         """One PriceList item (a JSON string: product, terms, version) into `records`."""
         try:
             item = json.loads(text)
@@ -233,11 +248,11 @@ class AwsBoto3Provider:
         if not isinstance(item, dict):
             skipped["bad_item"] += 1
             return
-        product, reason = select_product(item.get("product") if isinstance(item.get("product"), dict) else {}, region)
+        product, reason = select_product(as_object(item.get("product")), region)
         if product is None:
             skipped[reason] += 1
             return
-        on_demand = (item.get("terms") or {}).get("OnDemand") if isinstance(item.get("terms"), dict) else None
+        on_demand = as_object(item.get("terms")).get("OnDemand")
         if on_demand is None:
             skipped["no_on_demand_term"] += 1
             return

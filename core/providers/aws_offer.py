@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import ijson
@@ -24,7 +24,7 @@ import ijson
 from ..errors import SourceError
 from ..http import plain, response_shape
 from ..jsonbounds import JsonBounds
-from ..models import PriceRecord, is_currency, is_instance_type, is_region, price_problem
+from ..models import JsonObject, Key, PriceRecord, as_object, is_currency, is_instance_type, is_region, price_problem
 
 # operatingSystem -> (catalog os, the operation of its licence-included on-demand SKU)
 OPERATING_SYSTEMS = {
@@ -62,20 +62,20 @@ def _memory(value: str) -> float | None:
     return float(m.group(1).replace(",", "")) if m else None
 
 
-def _arch(attrs: dict) -> str:
+def _arch(attrs: Mapping[str, object]) -> str:
     cpu = _attr(attrs, "physicalProcessor").lower()
     if "graviton" in cpu or "apple m" in cpu or "arm" in _attr(attrs, "processorArchitecture").lower():
         return "arm64"
     return "x86_64"
 
 
-def _attr(attrs: dict, name: str, default: str = "") -> str:
+def _attr(attrs: Mapping[str, object], name: str, default: str = "") -> str:
     """A string attribute; a number, list or object where a string belongs counts as absent."""
     value = attrs.get(name, default)
     return value if isinstance(value, str) else ""
 
 
-def select_product(product: dict, region: str) -> tuple[Product | None, str]:
+def select_product(product: JsonObject, region: str) -> tuple[Product | None, str]:
     """The product's catalog identity, or None and the reason it is not a catalog price."""
     if product.get("productFamily") not in COMPUTE_FAMILIES:
         return None, "not_compute"
@@ -122,10 +122,6 @@ def select_product(product: dict, region: str) -> tuple[Product | None, str]:
     )
 
 
-def _dict(value: object) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
 def select_on_demand_price(terms: object) -> tuple[tuple[str, str] | None, str]:
     """(price, currency) of a SKU's on-demand terms, or None and why not.
 
@@ -136,9 +132,9 @@ def select_on_demand_price(terms: object) -> tuple[tuple[str, str] | None, str]:
         return None, "bad_terms"
     found: list[tuple[str, str]] = []
     for term in terms.values():
-        if not isinstance(term, dict) or _dict(term.get("termAttributes")).get("LeaseContractLength"):
+        if not isinstance(term, dict) or as_object(term.get("termAttributes")).get("LeaseContractLength"):
             continue
-        for dim in _dict(term.get("priceDimensions")).values():
+        for dim in as_object(term.get("priceDimensions")).values():
             if not isinstance(dim, dict) or dim.get("unit") != "Hrs":
                 continue
             ppu = dim.get("pricePerUnit")
@@ -187,8 +183,8 @@ def _json_error(exc: Exception, name: str, bounds: JsonBounds) -> SourceError:
 class RecordSet:
     """Collects records, keeping the first of any duplicate key (counted)."""
 
-    def __init__(self, skipped: Counter, on_record: Callable[[int], None] | None) -> None:
-        self.by_key: dict = {}
+    def __init__(self, skipped: Counter[str], on_record: Callable[[int], None] | None) -> None:
+        self.by_key: dict[Key, PriceRecord] = {}
         self.skipped = skipped
         self._on_record = on_record
 
@@ -206,7 +202,7 @@ def parse_offer(
     region: str,
     *,
     on_record: Callable[[int], None] | None = None,
-) -> tuple[list[PriceRecord], Counter]:
+) -> tuple[list[PriceRecord], Counter[str]]:
     """Parse one regional offer file in a single streaming pass.
 
     The main parser is ijson's C `kvitems` over `terms.OnDemand` (it skips the Reserved
@@ -217,7 +213,7 @@ def parse_offer(
     """
     name = f"offer file for {region}"
     bounds = JsonBounds(name)  # depth and token length, checked before either parser sees a chunk
-    skipped: Counter = Counter()
+    skipped: Counter[str] = Counter()
     wanted: dict[str, Product] = {}
     early_prices: dict[str, tuple[str, str]] = {}  # on-demand terms seen before their product
     products_seen = 0
@@ -229,7 +225,7 @@ def parse_offer(
         nonlocal products_seen
         for sku, product in found:
             products_seen += 1
-            selected, reason = select_product(product if isinstance(product, dict) else {}, region)
+            selected, reason = select_product(as_object(product), region)
             if selected is None:
                 skipped[reason] += 1
             else:

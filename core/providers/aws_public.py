@@ -15,7 +15,7 @@ import httpx
 from ..errors import Cancelled, SourceError
 from ..formats import skipped_summary
 from ..http import HttpSettings, NotModified, get_json, get_stream, make_client, origin, redact_url
-from ..models import is_region
+from ..models import as_object, as_text, is_region
 from .aws_offer import parse_offer
 from .base import FetchRequest, FetchResult, RegionFetch, RegionVersion
 
@@ -25,12 +25,12 @@ DEFAULT_ENDPOINT = "https://pricing.us-east-1.amazonaws.com"
 INDEX_PATH = "/offers/v1.0/aws/AmazonEC2/current/region_index.json"
 
 
-def _validators(headers) -> dict[str, str]:
+def _validators(headers: httpx.Headers) -> dict[str, str]:
     return {k: headers[k] for k in ("etag", "last-modified") if k in headers}
 
 
 def _conditional(v: RegionVersion | None) -> dict[str, str]:
-    headers = {}
+    headers: dict[str, str] = {}
     if v and v.etag:
         headers["If-None-Match"] = v.etag
     if v and v.last_modified:
@@ -69,7 +69,7 @@ def version_of(url: str) -> str:
 def check() -> str | None:
     """Nothing stops this source from syncing: it is public (no credentials) and its endpoint
     was checked with the config."""
-    return
+    return None
 
 
 class AwsPublicProvider:
@@ -94,10 +94,11 @@ class AwsPublicProvider:
             response, index = get_json(self.client, url, settings=self.http, headers=headers, cancel=request.cancel)
         except NotModified:
             return None, request.index
-        regions = index.get("regions") if isinstance(index, dict) else None
+        index = as_object(index)
+        regions = index.get("regions")
         if not isinstance(regions, dict) or not regions:
             raise SourceError(f"{name} is not an AWS region index (no 'regions')")
-        urls = {}
+        urls: dict[str, str] = {}
         for code, item in regions.items():
             if is_region(code) and isinstance(item, dict) and isinstance(item.get("currentVersionUrl"), str):
                 urls[code] = item["currentVersionUrl"]
@@ -107,10 +108,9 @@ class AwsPublicProvider:
                 name,
                 len(regions) - len(urls),
             )
-        published = index.get("publicationDate")
         v = _validators(response.headers)
         return urls, RegionVersion(
-            version=published if isinstance(published, str) else None,
+            version=as_text(index.get("publicationDate")),
             etag=v.get("etag"),
             last_modified=v.get("last-modified"),
         )

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 from ..errors import SourceError
 from ..formats import skipped_summary
 from ..http import HttpSettings, make_client, redact_url, response_shape
-from ..models import PriceRecord, decimal_price, is_currency, is_instance_type, is_region
+from ..models import JsonObject, Key, PriceRecord, as_object, decimal_price, is_currency, is_instance_type, is_region
 from .base import FetchRequest, FetchResult, RegionFetch, RegionVersion
 from .paging import iter_pages
 from .specs import Spec, bundled_specs
@@ -111,7 +111,7 @@ def select_item(item: object, region: str | None) -> tuple[PriceRecord | None, s
     ), ""
 
 
-def _rank(item: dict) -> tuple[bool, str]:
+def _rank(item: JsonObject) -> tuple[bool, str]:
     """Between two items for one size and OS: the primary meter region, then the newest."""
     return item.get("isPrimaryMeterRegion") is True, str(item.get("effectiveStartDate") or "")
 
@@ -120,20 +120,21 @@ class _Picked:
     """The selected record per key of one query, and what was skipped, per region."""
 
     def __init__(self) -> None:
-        self.best: dict = {}  # key -> (rank, record)
-        self.skipped: dict[str, Counter] = {}
+        self.best: dict[Key, tuple[tuple[bool, str], PriceRecord]] = {}  # key -> (rank, record)
+        self.skipped: dict[str, Counter[str]] = {}
         self.items = 0
 
     def add(self, item: object, region: str | None) -> None:
         self.items += 1
         rec, reason = select_item(item, region)
-        named = item.get("armRegionName") if isinstance(item, dict) else None
+        fields = as_object(item)  # not an object: select_item gave no record (and said why)
+        named = fields.get("armRegionName")
         bucket = region or (named if is_region(named) else "?")
         skipped = self.skipped.setdefault(bucket, Counter())
         if rec is None:
             skipped[reason] += 1
             return
-        rank = _rank(item)
+        rank = _rank(fields)
         held = self.best.get(rec.key)
         if held is not None:
             skipped["duplicate"] += 1
@@ -151,7 +152,7 @@ class _Picked:
 def check() -> str | None:
     """Nothing stops this source from syncing: it is public (no credentials) and its endpoint
     was checked with the config."""
-    return
+    return None
 
 
 class AzureProvider:
@@ -160,7 +161,7 @@ class AzureProvider:
 
     def __init__(self, endpoint: str, http: HttpSettings | None = None) -> None:
         self.endpoint = endpoint
-        self.name = redact_url(endpoint)  # for messages and logs
+        self._name = redact_url(endpoint)  # for messages and logs
         self.http = http or HttpSettings()
         self.client = make_client(self.http)
 
@@ -190,7 +191,7 @@ class AzureProvider:
 
     def _query(self, region: str | None, request: FetchRequest) -> _Picked:
         label = region or "all regions"
-        log.info("%s: querying %s", label, self.name)
+        log.info("%s: querying %s", label, self._name)
         picked = _Picked()
         params = {"currencyCode": f"'{CURRENCY}'", "$filter": vm_filter(region)}
         for n, page in enumerate(
@@ -209,17 +210,17 @@ class AzureProvider:
             items = page.get("Items")
             if not isinstance(items, list):
                 raise SourceError(
-                    f"{self.name} returned a page that is not an Azure Retail Prices page (no 'Items' list)"
+                    f"{self._name} returned a page that is not an Azure Retail Prices page (no 'Items' list)"
                 )
-            with response_shape(f"page {n} of {self.name}"):
+            with response_shape(f"page {n} of {self._name}"):
                 for item in items:
                     picked.add(item, region)
         return picked
 
-    def _next_page(self, page: dict) -> tuple[str, None] | None:
+    def _next_page(self, page: JsonObject) -> tuple[str, None] | None:
         link = page.get("NextPageLink")
         if not link:
             return None
         if not isinstance(link, str):
-            raise SourceError(f"{self.name} returned a NextPageLink that is not a URL")
+            raise SourceError(f"{self._name} returned a NextPageLink that is not a URL")
         return page_url(self.endpoint, link), None

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ..models import PriceRecord
+from ..models import JsonObject, PriceRecord, as_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,12 +19,13 @@ class RegionVersion:
     etag: str | None = None
     last_modified: str | None = None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JsonObject:
         return {"version": self.version, "etag": self.etag, "last_modified": self.last_modified}
 
     @classmethod
-    def from_json(cls, obj: dict) -> RegionVersion:
-        return cls(obj.get("version"), obj.get("etag"), obj.get("last_modified"))
+    def from_json(cls, obj: Mapping[str, object]) -> RegionVersion:
+        """From state.json; a value that is not a string (a hand-edited file) counts as absent."""
+        return cls(as_text(obj.get("version")), as_text(obj.get("etag")), as_text(obj.get("last_modified")))
 
 
 @dataclass(slots=True)
@@ -35,7 +36,7 @@ class RegionFetch:
     version: RegionVersion
     records: list[PriceRecord] | None
     publication_date: str | None = None
-    skipped: Counter = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass(slots=True)

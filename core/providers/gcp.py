@@ -23,7 +23,7 @@ from decimal import Decimal
 from ..errors import ConfigError, SourceError
 from ..formats import skipped_summary
 from ..http import HttpSettings, make_client, redact_url, response_shape
-from ..models import PriceRecord, decimal_price, is_currency, is_region
+from ..models import JsonObject, PriceRecord, as_object, decimal_price, is_currency, is_region
 from .base import FetchRequest, FetchResult, RegionFetch, RegionVersion
 from .paging import iter_pages
 from .specs import Spec, bundled_specs
@@ -72,9 +72,9 @@ def money(unit_price: object) -> Rate | None:
     return Rate(Decimal(units) + Decimal(nanos).scaleb(-9), unit_price["currencyCode"])
 
 
-def classify(sku: dict) -> tuple[tuple[str, str] | None, str]:
+def classify(sku: JsonObject) -> tuple[tuple[str, str] | None, str]:
     """(family, Core|Ram|Flat) of an on-demand machine rate SKU, or None and why it is not one."""
-    category = sku.get("category") if isinstance(sku.get("category"), dict) else {}
+    category = as_object(sku.get("category"))
     if category.get("resourceFamily") != "Compute":
         return None, "not_compute"
     usage = category.get("usageType")
@@ -98,7 +98,7 @@ def classify(sku: dict) -> tuple[tuple[str, str] | None, str]:
     return None, "other_sku"
 
 
-def sku_rate(sku: dict, kind: str) -> tuple[Rate | None, str]:
+def sku_rate(sku: JsonObject, kind: str) -> tuple[Rate | None, str]:
     """The SKU's current hourly rate: one pricing expression with one tier, in the right unit."""
     info = sku.get("pricingInfo")
     expr = info[0].get("pricingExpression") if isinstance(info, list) and info and isinstance(info[0], dict) else None
@@ -124,7 +124,7 @@ class _Rates:
         self.wanted = None if regions is None else set(regions)
         self.rates: dict[tuple[str, str, str], Rate] = {}
         self.conflicts: set[tuple[str, str, str]] = set()
-        self.skipped: dict[str, Counter] = {}
+        self.skipped: dict[str, Counter[str]] = {}
         self.regions_seen: set[str] = set()
         self.bad_regions = 0  # serviceRegions entries that are not region codes: ignored
 
@@ -143,7 +143,7 @@ class _Rates:
         if what is not None:
             rate, reason = sku_rate(sku, what[1])
         for region in regions:
-            if rate is None:
+            if what is None or rate is None:  # no rate without a `what`
                 self.skipped.setdefault(region, Counter())[reason] += 1
                 continue
             key = (*what, region)
@@ -235,7 +235,7 @@ class GcpProvider:
         result = FetchResult({})
         for region in regions:
             skipped = rates.skipped.get(region, Counter())
-            records = []
+            records: list[PriceRecord] = []
             for spec in specs:
                 rate, reason = machine_price(spec, region, rates)
                 if rate is None:
@@ -270,11 +270,13 @@ class GcpProvider:
         params = {"currencyCode": CURRENCY, "pageSize": PAGE_SIZE}
         pages = 0
 
-        def next_page(page: dict) -> tuple[str, dict[str, str]] | None:
+        def next_page(page: JsonObject) -> tuple[str, dict[str, str]] | None:
             token = page.get("nextPageToken")
-            if token and not isinstance(token, str):
+            if not token:
+                return None
+            if not isinstance(token, str):
                 raise SourceError(f"{self._name} returned a nextPageToken that is not a string")
-            return (self.endpoint, params | {"pageToken": token}) if token else None
+            return self.endpoint, params | {"pageToken": token}
 
         for page in iter_pages(
             self.client,

@@ -13,6 +13,7 @@ import httpx
 
 from ..errors import Cancelled, SourceError
 from ..http import HttpSettings, get_json, redact_url, response_shape
+from ..models import JsonObject
 from .base import FetchRequest
 
 # Far above real listings: Azure's VM prices of one region are a few pages of 1,000 items,
@@ -20,7 +21,7 @@ from .base import FetchRequest
 MAX_PAGES = 2000
 
 # a page -> (url, params) of the next page, or None at the end
-NextPage = Callable[[dict], tuple[str, dict[str, str] | None] | None]
+NextPage = Callable[[JsonObject], tuple[str, dict[str, str] | None] | None]
 
 
 class _PageBytes:
@@ -50,15 +51,15 @@ def iter_pages(
     label: str,
     count: Callable[[], int],
     headers: dict[str, str] | None = None,
-) -> Iterator[dict]:
-    """Each page as a dict, JSON numbers parsed as Decimal (prices stay exact).
+) -> Iterator[JsonObject]:
+    """Each page as a JSON object, JSON numbers parsed as Decimal (prices stay exact).
 
     `label` and `count()` (records selected so far) go to `request.progress` with the bytes
     downloaded over all pages.
     """
     progress = _PageBytes(request, label, count)
     listing = redact_url(url)
-    seen: set = set()
+    seen: set[bytes] = set()
     while True:
         if request.cancel.is_set():
             raise Cancelled("sync cancelled")

@@ -30,8 +30,8 @@ from pricesync.core.history import HistoryStore
 from pricesync.core.logs import setup_logging
 from pricesync.core.models import Catalog, CatalogEntry, SourceInfo, SyncResult, is_instance_type, is_region
 from pricesync.core.notify import Webhook, render, sample_payload
-from pricesync.core.sources import make_provider
 from pricesync.core.providers.base import FetchRequest
+from pricesync.core.sources import make_provider
 from pricesync.core.state import update_provider_state
 from pricesync.core.textsafe import csv_cell, markup, slack, terminal
 from pricesync.tui.app import PriceSyncApp
@@ -44,11 +44,11 @@ from rich.markup import render as rich_render
 from textual.app import App, ComposeResult
 from textual.content import Content
 
-from tests import azuredata as az
-from tests import gcpdata as g
-from tests import offerdata
 from tests.conftest import CLI, US_EAST_1, cli_env, read_terminal
-from tests.test_tui_support import run, screen_text, wait_for
+from tests.fakes import azuredata as az
+from tests.fakes import gcpdata as g
+from tests.fakes import offerdata
+from tests.tui.conftest import screen_text, wait_for
 
 TITLE = "\x1b]0;pwned\x07"  # retitles the terminal window
 CLEAR = "\x1b[2J"  # clears the screen
@@ -372,22 +372,19 @@ class TableApp(App):
         yield CatalogTable()
 
 
-def test_the_table_renders_no_control_characters():
+async def test_the_table_renders_no_control_characters():
     catalog = Catalog("aws", "USD", None, SourceInfo("bundled"), hostile_entries())
     rows = build_rows(catalog)
 
-    async def go():
-        async with TableApp().run_test(size=(200, 20)) as pilot:
-            table = pilot.app.query_one(CatalogTable)
-            table.show_rows(rows, list(range(len(rows))), column_widths(rows), "type", False)
-            await pilot.pause()
-            segments = [seg.text for y in range(8) for seg in table.render_line(y)]
-            assert not unsafe("".join(segments))
-            text = screen_text(pilot.app)
-            assert "m5.large\\x1b]0;pwned\\x07" in text and LINK in text and "us-east-1\\u202e" in text
-            assert not unsafe(pilot.app.export_screenshot())
-
-    run(go())
+    async with TableApp().run_test(size=(200, 20)) as pilot:
+        table = pilot.app.query_one(CatalogTable)
+        table.show_rows(rows, list(range(len(rows))), column_widths(rows), "type", False)
+        await pilot.pause()
+        segments = [seg.text for y in range(8) for seg in table.render_line(y)]
+        assert not unsafe("".join(segments))
+        text = screen_text(pilot.app)
+        assert "m5.large\\x1b]0;pwned\\x07" in text and LINK in text and "us-east-1\\u202e" in text
+        assert not unsafe(pilot.app.export_screenshot())
 
 
 def test_export_csv_neutralises_every_cell():
@@ -410,7 +407,7 @@ def test_export_csv_neutralises_every_cell():
     assert got[8:10] == ["0.0960000000", f"{Decimal('0.0960000000') * 730:f}"]
 
 
-def test_status_bar_log_pane_and_notifications_show_source_strings_literally(settings):
+async def test_status_bar_log_pane_and_notifications_show_source_strings_literally(settings):
     hostile_catalog(settings.data_dir / "aws_catalog.json", f"{LINK}{TITLE}")
     update_provider_state(
         settings.data_dir,
@@ -423,24 +420,21 @@ def test_status_bar_log_pane_and_notifications_show_source_strings_literally(set
     )
     app = PriceSyncApp(settings, scheduler_enabled=False)
 
-    async def go():
-        async with app.run_test(size=(200, 40), notifications=True) as pilot:
-            await wait_for(pilot, lambda: app.data is not None and app.table.message is None, "the catalog")
-            logging.getLogger("pricesync.test").warning("source said %s", f"{CLEAR}{FAKE_LINE}{LINK}")
-            app.notify(f"[b]bold[/b] {LINK} {TITLE}", severity="error")
-            app.query_one(CatalogTable).focus()
-            await wait_for(pilot, lambda: "source said" in "".join(line.text for line in app.query_one("#log").lines))
-            await pilot.pause()
-            shot = app.export_screenshot()
-            assert not unsafe(shot)
-            status = str(app.query_one("#status").render())
-            assert "HTTP 403 \\x1b]0;pwned\\x07\\x1b[2J[b]Forbidden[/b]" in status
-            log = "".join(line.text for line in app.query_one("#log").lines)
-            assert "source said \\x1b[2J\\x0d\\x0am5.large" in log and LINK in log
-            assert "[b]bold[/b]" in html_text(shot) and "x1b]0;pwned" in html_text(shot)  # the toast
-            assert LINK in screen_text(app)  # the family column
-
-    run(go())
+    async with app.run_test(size=(200, 40), notifications=True) as pilot:
+        await wait_for(pilot, lambda: app.data is not None and app.table.message is None, "the catalog")
+        logging.getLogger("pricesync.test").warning("source said %s", f"{CLEAR}{FAKE_LINE}{LINK}")
+        app.notify(f"[b]bold[/b] {LINK} {TITLE}", severity="error")
+        app.query_one(CatalogTable).focus()
+        await wait_for(pilot, lambda: "source said" in "".join(line.text for line in app.query_one("#log").lines))
+        await pilot.pause()
+        shot = app.export_screenshot()
+        assert not unsafe(shot)
+        status = str(app.query_one("#status").render())
+        assert "HTTP 403 \\x1b]0;pwned\\x07\\x1b[2J[b]Forbidden[/b]" in status
+        log = "".join(line.text for line in app.query_one("#log").lines)
+        assert "source said \\x1b[2J\\x0d\\x0am5.large" in log and LINK in log
+        assert "[b]bold[/b]" in html_text(shot) and "x1b]0;pwned" in html_text(shot)  # the toast
+        assert LINK in screen_text(app)  # the family column
 
 
 def html_text(svg: str) -> str:
@@ -450,7 +444,7 @@ def html_text(svg: str) -> str:
     return html.unescape("".join(re.findall(r">([^<]*)</text>", svg))).replace("\xa0", " ")
 
 
-def test_the_changes_screen_shows_history_strings_literally(settings):
+async def test_the_changes_screen_shows_history_strings_literally(settings):
     store = HistoryStore(settings.data_dir)
     regions = ("us-east-1",)
     store.record(
@@ -471,16 +465,13 @@ def test_the_changes_screen_shows_history_strings_literally(settings):
     )  # a history file pricesync did not write
     app = PriceSyncApp(settings, scheduler_enabled=False)
 
-    async def go():
-        async with app.run_test(size=(200, 40)) as pilot:
-            await wait_for(pilot, lambda: app.data is not None and app.table.message is None, "the catalog")
-            await pilot.press("c")
-            await wait_for(pilot, lambda: isinstance(app.screen, ChangesScreen) and app.screen.shown, "the changes")
-            await pilot.pause()
-            shot = app.export_screenshot()
-            assert not unsafe(shot)
-            text = html_text(shot)
-            assert "m5.large\\x1b[2J" in text and LINK in text and "2025\\u202e[b]x\\x1b]0;pwned\\x07" in text
-            assert "HTTP 403 \\x1b]0;pwned\\x07\\x0d\\x0am5.large" in text and "2025-11-03 0\\x1b[2J" in text
-
-    run(go())
+    async with app.run_test(size=(200, 40)) as pilot:
+        await wait_for(pilot, lambda: app.data is not None and app.table.message is None, "the catalog")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChangesScreen) and app.screen.shown, "the changes")
+        await pilot.pause()
+        shot = app.export_screenshot()
+        assert not unsafe(shot)
+        text = html_text(shot)
+        assert "m5.large\\x1b[2J" in text and LINK in text and "2025\\u202e[b]x\\x1b]0;pwned\\x07" in text
+        assert "HTTP 403 \\x1b]0;pwned\\x07\\x0d\\x0am5.large" in text and "2025-11-03 0\\x1b[2J" in text

@@ -13,13 +13,23 @@ import pytest
 from pricesync.core.history import HistoryStore
 from pricesync.core.state import provider_state
 
-from tests import gcpdata as g
-from tests.conftest import EU_WEST_1, US_EAST_1, assert_files_kept, data_snapshot, serve_aws
-from tests.test_notify import hook_url, receiver, with_webhooks
-from tests.test_provider_gcp import KEY, gcp_settings, run_cli  # noqa: F401 (gcp_settings: a fixture)
-from tests.test_sync_engine import offer_path, serve_cny
+from tests.conftest import (
+    EU_WEST_1,
+    GCP_KEY,
+    US_EAST_1,
+    V2,
+    assert_files_kept,
+    data_snapshot,
+    hook_url,
+    offer_path,
+    receiver,
+    run_gcp_cli,
+    serve_aws,
+    serve_cny,
+    with_webhooks,
+)
+from tests.fakes import gcpdata as g
 
-V1, V2 = "20251101000000", "20251201000000"
 EU_V2 = EU_WEST_1 | {("m5.large", "Linux"): "0.1100000000"}
 NO_PRICES = "no prices fetched for eu-west-1"
 US_HALF_GONE = {k: v for k, v in US_EAST_1.items() if k[0] not in ("m5.xlarge", "t3.micro")}  # 2 of 6 gone
@@ -135,16 +145,16 @@ def test_all_regions_leaves_a_region_in_another_currency_out(cli, settings, aws_
     assert cli("sync", "--region", "eu-west-1").returncode == 1  # asked for by name: refused
 
 
-def test_a_gcp_fetch_in_another_currency_never_reaches_the_usd_catalog(gcp_settings, server):  # noqa: F811
+def test_a_gcp_fetch_in_another_currency_never_reaches_the_usd_catalog(gcp_settings, server):
     skus = g.catalog_skus(g.AMERICAS, g.BELGIUM)
-    g.serve_gcp(server, skus, key=KEY, page_size=50)
-    assert run_cli(gcp_settings, "sync", "--provider", "gcp", "--write-back").returncode == 0
+    g.serve_gcp(server, skus, key=GCP_KEY, page_size=50)
+    assert run_gcp_cli(gcp_settings, "sync", "--provider", "gcp", "--write-back").returncode == 0
     before = data_snapshot(gcp_settings.data_dir)
     for sku in skus:
         for rate in sku["pricingInfo"][0]["pricingExpression"]["tieredRates"]:
             rate["unitPrice"]["currencyCode"] = "IDR"
-    g.serve_gcp(server, skus, key=KEY, page_size=50)
-    p = run_cli(gcp_settings, "sync", "--provider", "gcp", "--write-back", "--force")
+    g.serve_gcp(server, skus, key=GCP_KEY, page_size=50)
+    p = run_gcp_cli(gcp_settings, "sync", "--provider", "gcp", "--write-back", "--force")
     assert p.returncode == 1
     assert (
         "europe-west1 is priced in IDR, not the catalog's USD; us-east1 is priced in IDR, not the catalog's USD "

@@ -16,10 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EU_WEST_1, US_EAST_1, serve_aws, small_catalog
-from tests.test_faults import one_line, read_only
+from tests.conftest import EU_WEST_1, US_EAST_1, V2, one_line, read_only, serve_aws, small_catalog
 
-V2 = "20251201000000"
 VICTIM = b"precious data that is not pricesync's\n"
 
 

@@ -17,8 +17,7 @@ from pricesync.core.models import PriceRecord
 from pricesync.core.providers.base import FetchResult, RegionFetch, RegionVersion
 from pricesync.core.sync import SyncEngine
 
-from tests.conftest import small_catalog
-from tests.test_faults import one_line
+from tests.conftest import one_line, small_catalog
 
 # how a cache record is damaged -> what the one line says about it
 DAMAGE = {

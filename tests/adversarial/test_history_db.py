@@ -17,9 +17,7 @@ import textwrap
 import pytest
 from pricesync.core.history import FILENAME, MIGRATIONS, HistoryStore
 
-from tests.conftest import cli_env
-from tests.test_faults import one_line, read_only
-from tests.test_history import EU_V2, US_V2, V2, serve_version
+from tests.conftest import EU_V2, US_V2, V2, cli_env, one_line, read_only, serve_version
 
 FOREIGN = {
     "other tables": (0, ["CREATE TABLE invoices (id INTEGER PRIMARY KEY, total TEXT)"]),
@@ -43,7 +41,10 @@ def test_a_foreign_sqlite_file_is_refused_and_left_as_it_is(cli, settings, name)
         db.execute(f"PRAGMA user_version = {version}")
     db.close()
     before = sha(path)
-    refusal = rf"{re.escape(str(path))} is not a pricesync price history \(its tables do not match schema version {version}\): refused, left as it is"
+    refusal = (
+        rf"{re.escape(str(path))} is not a pricesync price history "
+        rf"\(its tables do not match schema version {version}\): refused, left as it is"
+    )
     p = cli("sync")
     assert p.returncode == 0, p.stderr  # the sync itself succeeded: the history is a warning
     one_line(p.stderr, rf"^pricesync: warning: aws: price history not recorded: {refusal}$")

@@ -17,15 +17,16 @@ from pricesync.core.config import load_settings
 from pricesync.core.errors import SourceError
 from pricesync.core.http import HttpSettings
 from pricesync.core.providers import paging
-from pricesync.core.sources import make_provider
 from pricesync.core.providers.aws_boto3 import AwsBoto3Provider
 from pricesync.core.providers.base import FetchRequest
+from pricesync.core.sources import make_provider
 
-from tests import azuredata as az
-from tests import gcpdata as g
-from tests import offerdata
-from tests.adversarial.netfixtures import INDEX, OFFER, VERSION, Setup, aws, one_line, route  # noqa: F401  (aws: a fixture)
-from tests.priceserver import Route, Running
+from tests.adversarial.conftest import Setup, error_line, route
+from tests.conftest import INDEX, OFFER, V1
+from tests.fakes import azuredata as az
+from tests.fakes import gcpdata as g
+from tests.fakes import offerdata
+from tests.fakes.priceserver import Route, Running
 
 KEY = "AIzaSyTEST-origin-key-0123456789abcd"
 
@@ -50,7 +51,7 @@ def redirect(to: str, status: int = 302) -> Route:
 def test_a_redirect_to_another_origin_is_not_followed(aws, elsewhere, tmp_path, status):
     target = f"{elsewhere.url}/latest/meta-data/iam/security-credentials/"
     aws.routes[INDEX] = redirect(target, status)
-    line = one_line(Setup(tmp_path, aws).cli("sync", "--force"))
+    line = error_line(Setup(tmp_path, aws).cli("sync", "--force"))
     assert line.endswith(f"{aws.url}{INDEX} redirects to {target}, another origin: not followed"), line
     assert elsewhere.requests == []
 
@@ -66,20 +67,20 @@ def test_a_redirect_within_the_origin_is_followed(aws, tmp_path):
 def test_a_redirect_to_another_scheme_on_the_same_host_is_not_followed(aws, tmp_path):
     port = aws.url.rsplit(":", 1)[1]
     aws.routes[INDEX] = redirect(f"https://127.0.0.1:{port}/x")
-    line = one_line(Setup(tmp_path, aws).cli("sync", "--force"))
+    line = error_line(Setup(tmp_path, aws).cli("sync", "--force"))
     assert line.endswith(f"redirects to https://127.0.0.1:{port}/x, another origin: not followed"), line
 
 
 def test_a_redirect_loop_names_the_url(aws, tmp_path):
     aws.routes[INDEX] = redirect(INDEX)
-    line = one_line(Setup(tmp_path, aws).cli("sync", "--force"))
+    line = error_line(Setup(tmp_path, aws).cli("sync", "--force"))
     assert line.endswith(f"{aws.url}{INDEX} redirects more than 5 times"), line
     assert aws.hits(INDEX) == 6
 
 
 def test_a_failed_redirect_names_the_url_that_failed(aws, tmp_path):
     aws.routes[INDEX] = redirect("/gone/region_index.json")
-    line = one_line(Setup(tmp_path, aws).cli("sync", "--force"))
+    line = error_line(Setup(tmp_path, aws).cli("sync", "--force"))
     assert line.endswith(
         f"HTTP 404 Not Found from {aws.url}/gone/region_index.json (redirected from {aws.url}{INDEX})"
     ), line
@@ -87,7 +88,7 @@ def test_a_failed_redirect_names_the_url_that_failed(aws, tmp_path):
 
 def test_an_offer_redirect_to_another_origin_is_not_followed(aws, elsewhere, tmp_path):
     aws.routes[OFFER] = redirect(f"{elsewhere.url}/offer.json")
-    line = one_line(Setup(tmp_path, aws).cli("sync", "--force"))
+    line = error_line(Setup(tmp_path, aws).cli("sync", "--force"))
     assert line.endswith(f"{aws.url}{OFFER} redirects to {elsewhere.url}/offer.json, another origin: not followed")
     assert elsewhere.requests == []
 
@@ -96,7 +97,7 @@ def test_an_offer_redirect_to_another_origin_is_not_followed(aws, elsewhere, tmp
 
 
 def serve_index(server, current_version_url: str) -> None:
-    index = offerdata.region_index({"us-east-1": VERSION})
+    index = offerdata.region_index({"us-east-1": V1})
     index["regions"]["us-east-1"]["currentVersionUrl"] = current_version_url
     server.set(INDEX, offerdata.dump(index))
 
@@ -107,7 +108,7 @@ def serve_index(server, current_version_url: str) -> None:
 def test_an_offer_url_on_another_origin_is_refused(aws, elsewhere, tmp_path, form):
     url = form.format(other=elsewhere.url, port=elsewhere.url.rsplit(":", 1)[1])
     serve_index(aws, url)
-    line = one_line(Setup(tmp_path, aws).cli("sync", "--force"))
+    line = error_line(Setup(tmp_path, aws).cli("sync", "--force"))
     assert "the AWS region index names an offer file for us-east-1 on another origin" in line, line
     assert line.endswith("; refused"), line
     assert elsewhere.requests == []

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tests import gcpdata as g
-from tests.adversarial.netfixtures import INDEX, OFFER, Setup, aws, one_line, route  # noqa: F401  (aws: a fixture)
-from tests.conftest import CLI, closed_port
-from tests.priceserver import Route
+from tests.adversarial.conftest import Setup, error_line, route
+from tests.conftest import CLI, INDEX, OFFER, closed_port
+from tests.fakes import gcpdata as g
+from tests.fakes.priceserver import Route
 
 KEY = "AIzaSyTEST-secret-key-0123456789abcd"
 PASSWORD = "pw-5ecret-3b9f"
@@ -163,14 +163,14 @@ def test_user_info_never_shows_in_the_log_of_a_good_sync(aws, tmp_path):
 
 def test_a_json_error_gives_the_position_not_the_bytes(aws, tmp_path):
     route(aws, INDEX).body = b'{"regions": {"us-east-1": ' + MARKER.encode() + b"}}"
-    line = one_line(Setup(tmp_path, aws).cli("sync", "--force"))
+    line = error_line(Setup(tmp_path, aws).cli("sync", "--force"))
     assert line.endswith(f"{INDEX} did not return valid JSON (Expecting value at line 1 column 27)"), line
     assert MARKER not in line
 
 
 def test_an_offer_json_error_gives_the_position_not_the_bytes(aws, tmp_path):
     route(aws, OFFER).body = b'{"products": {"SKU": ' + MARKER.encode() + b"}}"
-    line = one_line(Setup(tmp_path, aws).cli("sync", "--force"))
+    line = error_line(Setup(tmp_path, aws).cli("sync", "--force"))
     assert line.endswith(
         "offer file for us-east-1 is not valid JSON (within bytes 0-37: lexical error: invalid char in json text.)"
     ), line
@@ -186,5 +186,5 @@ def test_an_offer_json_error_gives_the_position_not_the_bytes(aws, tmp_path):
 )
 def test_protocol_garbage_is_described_not_quoted(aws, tmp_path, raw, expected):
     aws.routes[INDEX] = Route(b"", raw=raw.encode("latin-1"))
-    line = one_line(Setup(tmp_path, aws).cli("sync", "--force"))
+    line = error_line(Setup(tmp_path, aws).cli("sync", "--force"))
     assert expected in line and MARKER not in line and "\x1b" not in line, line

@@ -26,12 +26,13 @@ from pricesync.core.providers.azure import AzureProvider
 from pricesync.core.providers.base import FetchRequest
 from pricesync.core.providers.gcp import GcpProvider
 
-from tests import azuredata as az
-from tests import gcpdata as g
-from tests import offerdata
-from tests.adversarial.netfixtures import INDEX, OFFER, US_EAST_1, VERSION, serve_us_east_1
-from tests.priceserver import Route
-from tests.pricingapi import CONTENT_TYPE, price_list_items
+from tests.adversarial.conftest import serve_us_east_1
+from tests.conftest import INDEX, OFFER, US_EAST_1, V1
+from tests.fakes import azuredata as az
+from tests.fakes import gcpdata as g
+from tests.fakes import offerdata
+from tests.fakes.priceserver import Route
+from tests.fakes.pricingapi import CONTENT_TYPE, price_list_items
 
 WRONG = [None, True, -1, Decimal("1e400"), "", "x", [], [1, "a"], {"a": [None]}]
 HTTP = HttpSettings(retries=0, timeout_s=5)
@@ -113,9 +114,7 @@ def test_aws_index_of_any_shape(server):
 
 
 # one instance type with its traps; Reserved terms are skipped unparsed, so one level of them is enough
-OFFER_DOC = offerdata.region_offer(
-    "us-east-1", {("m5.large", "Linux"): US_EAST_1[("m5.large", "Linux")]}, version=VERSION
-)
+OFFER_DOC = offerdata.region_offer("us-east-1", {("m5.large", "Linux"): US_EAST_1[("m5.large", "Linux")]}, version=V1)
 FIRST_SKU = next(iter(OFFER_DOC["products"]))
 OFFER_PARTS = [(), ("products", FIRST_SKU), ("terms", "OnDemand", FIRST_SKU)]
 
@@ -137,7 +136,7 @@ def test_aws_offer_of_any_shape(under):
 def test_aws_offer_through_the_source(server):
     """One wrong shape end to end: the SKU it hits is skipped and counted, the others priced."""
     serve_us_east_1(server)
-    doc = offerdata.region_offer("us-east-1", US_EAST_1, version=VERSION)
+    doc = offerdata.region_offer("us-east-1", US_EAST_1, version=V1)
     sku = next(iter(doc["products"]))
     doc["terms"]["OnDemand"][sku] = {"T": {"priceDimensions": [1]}}
     server.routes[OFFER] = Route(dump(doc))

@@ -14,8 +14,9 @@ import json
 
 import pytest
 
-from tests.adversarial.netfixtures import INDEX, OFFER, Setup, aws, one_line, route  # noqa: F401  (aws: a fixture)
-from tests.priceserver import gzip_bomb, gzipped
+from tests.adversarial.conftest import Setup, error_line, route
+from tests.conftest import INDEX, OFFER
+from tests.fakes.priceserver import gzip_bomb, gzipped
 
 MEM_MB = 400
 
@@ -23,7 +24,7 @@ MEM_MB = 400
 def test_an_endless_index_stops_at_the_document_bound(aws, tmp_path):
     index = route(aws, INDEX)
     index.endless = b" " * 65536  # valid JSON whitespace after the index, forever
-    line = one_line(Setup(tmp_path, aws).limited_cli("sync", "--force", mem_mb=MEM_MB))
+    line = error_line(Setup(tmp_path, aws).limited_cli("sync", "--force", mem_mb=MEM_MB))
     assert line.endswith(f"{aws.url}{INDEX} is larger than the 32 MB limit (decompressed)"), line
 
 
@@ -32,7 +33,7 @@ def test_a_gzip_bomb_index_stops_at_the_document_bound(aws, tmp_path):
     index = route(aws, INDEX)
     index.body, index.headers = gzip_bomb(1000, prefix=index.body), {"Content-Encoding": "gzip"}
     assert len(index.body) < 2_000_000
-    line = one_line(Setup(tmp_path, aws).limited_cli("sync", "--force", mem_mb=MEM_MB))
+    line = error_line(Setup(tmp_path, aws).limited_cli("sync", "--force", mem_mb=MEM_MB))
     assert line.endswith(f"{aws.url}{INDEX} is larger than the 32 MB limit (decompressed)"), line
 
 
@@ -42,7 +43,7 @@ def test_a_gzip_bomb_offer_stops_at_the_download_bound(aws, tmp_path):
     offer = route(aws, OFFER)
     offer.body, offer.headers = gzip_bomb(200, prefix=offer.body[:-2]), {"Content-Encoding": "gzip"}
     setup = Setup(tmp_path, aws, max_download_mb=50)
-    line = one_line(setup.limited_cli("sync", "--force", mem_mb=MEM_MB))
+    line = error_line(setup.limited_cli("sync", "--force", mem_mb=MEM_MB))
     assert line.endswith(f"{aws.url}{OFFER} is larger than the 50 MB limit (decompressed)"), line
 
 
@@ -66,7 +67,7 @@ def test_a_gzip_index_and_offer_are_read(aws, tmp_path):
 def test_stacked_or_unasked_encodings_are_refused(aws, tmp_path, encoding):
     # stacked layers multiply a bomb's ratio (1000 x 1000); others were never asked for
     route(aws, INDEX).headers = {"Content-Encoding": encoding}
-    line = one_line(Setup(tmp_path, aws).cli("sync", "--force"))
+    line = error_line(Setup(tmp_path, aws).cli("sync", "--force"))
     assert line.endswith(f"{aws.url}{INDEX} sent a Content-Encoding other than one layer of gzip or deflate"), line
 
 
@@ -77,5 +78,5 @@ def test_only_gzip_and_deflate_are_asked_for(aws, tmp_path):
 
 def test_a_document_bound_is_configurable(aws, tmp_path):
     route(aws, INDEX).body += b" " * 2_000_000
-    line = one_line(Setup(tmp_path, aws, max_document_mb=1).cli("sync", "--force"))
+    line = error_line(Setup(tmp_path, aws, max_document_mb=1).cli("sync", "--force"))
     assert line.endswith(f"{INDEX} is larger than the 1 MB limit (decompressed)"), line

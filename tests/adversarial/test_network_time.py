@@ -22,8 +22,9 @@ from pricesync.core.errors import SourceError
 from pricesync.core.http import HttpSettings, get_json, make_client
 from pricesync.core.notify import Webhook, deliver
 
-from tests.adversarial.netfixtures import INDEX, OFFER, Setup, aws, one_line, route, serve_us_east_1  # noqa: F401  (aws: a fixture)
-from tests.priceserver import Route, Running
+from tests.adversarial.conftest import Setup, error_line, route, serve_us_east_1
+from tests.conftest import INDEX, OFFER
+from tests.fakes.priceserver import Route, Running
 
 CEILING_S = 30  # far above every bound used here, far below the minutes the old code took
 
@@ -45,7 +46,7 @@ def test_a_trickled_index_fails_at_the_document_deadline(aws, tmp_path, part):
         setattr(index, knob, value)
     setup = Setup(tmp_path, aws, document_timeout_s=1)
     started = time.monotonic()
-    line = one_line(setup.cli("sync", "--force"))
+    line = error_line(setup.cli("sync", "--force"))
     assert time.monotonic() - started < CEILING_S
     assert line.endswith(f"{aws.url}{INDEX} did not arrive within 1 s ([http] document_timeout_s)"), line
 
@@ -56,7 +57,7 @@ def test_the_deadline_covers_retries_and_their_pauses(aws, tmp_path):
     index.fail_first, index.fail_status, index.retry_after = 1000, 503, "30"
     setup = Setup(tmp_path, aws, document_timeout_s=1, retries=4)
     started = time.monotonic()
-    line = one_line(setup.cli("sync", "--force"))
+    line = error_line(setup.cli("sync", "--force"))
     assert time.monotonic() - started < 15  # one 30 s pause alone would exceed it
     assert line.endswith(f"{INDEX} did not arrive within 1 s ([http] document_timeout_s)"), line
 
@@ -67,7 +68,7 @@ def test_a_slow_offer_download_fails_at_the_rate_floor(aws, tmp_path):
     aws.set(OFFER, offer + b" " * (2_000_000 - len(offer)), chunk_size=1000, chunk_delay_s=0.1)
     setup = Setup(tmp_path, aws, min_rate_kb_s=16, rate_window_s=1)
     started = time.monotonic()
-    line = one_line(setup.cli("sync", "--force"))
+    line = error_line(setup.cli("sync", "--force"))
     assert time.monotonic() - started < CEILING_S
     assert line.endswith(
         f"download of {aws.url}{OFFER} stalled: under 16 KB/s for 1 s ([http] min_rate_kb_s, rate_window_s)"
@@ -88,7 +89,7 @@ def test_a_silent_server_is_cut_by_the_deadline_not_the_read_timeout(aws, tmp_pa
     index.chunk_size, index.chunk_delay_s = 10, 60
     setup = Setup(tmp_path, aws, document_timeout_s=1, timeout_s=10)
     started = time.monotonic()
-    line = one_line(setup.cli("sync", "--force"))
+    line = error_line(setup.cli("sync", "--force"))
     assert time.monotonic() - started < 8  # well before the 10 s read timeout
     assert line.endswith(f"{INDEX} did not arrive within 1 s ([http] document_timeout_s)"), line
 
@@ -160,7 +161,7 @@ def tls_server(tmp_path):
 
 
 def test_verify_tls_false_is_honoured_and_true_refuses_a_self_signed_server(tls_server, tmp_path):
-    line = one_line(Setup(tmp_path, tls_server).cli("sync", "--force"))
+    line = error_line(Setup(tmp_path, tls_server).cli("sync", "--force"))
     assert f"cannot connect to {tls_server.url}{INDEX}: [SSL: CERTIFICATE_VERIFY_FAILED]" in line, line
     p = Setup(tmp_path, tls_server, verify_tls=False).cli("sync", "--force")
     assert p.returncode == 0, p.stderr
@@ -171,6 +172,6 @@ def test_a_trickled_head_over_tls_fails_at_the_deadline(tls_server, tmp_path):
     index.head_delay_s, index.headers = 0.05, {"X-Pad": "p" * 2000}
     setup = Setup(tmp_path, tls_server, verify_tls=False, document_timeout_s=1)
     started = time.monotonic()
-    line = one_line(setup.cli("sync", "--force"))
+    line = error_line(setup.cli("sync", "--force"))
     assert time.monotonic() - started < CEILING_S
     assert line.endswith(f"{tls_server.url}{INDEX} did not arrive within 1 s ([http] document_timeout_s)"), line

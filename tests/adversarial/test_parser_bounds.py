@@ -16,7 +16,8 @@ import pytest
 from pricesync.core.errors import SourceError
 from pricesync.core.jsonbounds import MAX_DEPTH, MAX_DIGITS, MAX_STRING, JsonBounds
 
-from tests.adversarial.netfixtures import OFFER, Setup, one_line, route, serve_us_east_1
+from tests.adversarial.conftest import Setup, error_line, route, serve_us_east_1
+from tests.conftest import OFFER
 
 PARSE = """
 import sys
@@ -123,7 +124,7 @@ def test_the_cli_names_the_file_and_loses_nothing(server, tmp_path):
     catalog = (setup.data_dir / "aws_catalog.json").read_bytes()
     cache = (setup.data_dir / "aws_cache.json").read_bytes()
     route(server, OFFER).body = b'{"terms": {"OnDemand": ' + b"[" * 80_000
-    line = one_line(setup.limited_cli("sync", "--force", "--write-back", mem_mb=400))
+    line = error_line(setup.limited_cli("sync", "--force", "--write-back", mem_mb=400))
     assert (
         line == f"aws sync failed: offer file for us-east-1 nests deeper than {MAX_DEPTH} levels (within bytes 0-80023)"
     )

@@ -10,12 +10,12 @@ from decimal import Decimal
 import pytest
 from pricesync.core.config import load_settings
 from pricesync.core.models import MAX_PRICE_PER_HOUR, monthly_price, price_problem
-from pricesync.core.sources import make_provider
 from pricesync.core.providers.base import FetchRequest
+from pricesync.core.sources import make_provider
 
-from tests import azuredata as az
-from tests import gcpdata as g
 from tests.conftest import serve_aws, small_catalog
+from tests.fakes import azuredata as az
+from tests.fakes import gcpdata as g
 
 FIVE_THOUSAND_DIGITS = "9" * 5000
 

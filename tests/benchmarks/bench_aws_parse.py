@@ -2,7 +2,7 @@
 
     python tests/benchmarks/bench_aws_parse.py --mb 100 600 [--runs 3]
 
-Generates an offer file of each size in the real shape (tests/offerdata.py builders: products
+Generates an offer file of each size in the real shape (tests/fakes/offerdata.py builders: products
 with the usual traps, one on-demand term each and 12 Reserved terms, which make most of the
 bytes, as in real files), then parses it in fresh subprocesses so each peak RSS
 (getrusage maxrss of the child) belongs to one parser alone. Prints median MB/s over the runs,
@@ -24,9 +24,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # run as a script: `tests` is importable from the repository root
 
-from tests import offerdata
+from tests.fakes import offerdata  # noqa: E402
 
 REGION = "us-east-1"
 RI_TERMS = 12  # standard/convertible x 1yr/3yr x no/partial/all upfront
@@ -148,7 +148,8 @@ def main() -> None:
     ap.add_argument("--child", nargs=2, metavar=("KIND", "FILE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        return child(*args.child)
+        child(*args.child)
+        return
     print(f"{'file':>9} {'parser':<12} {'MB/s':>8} {'peak RSS MB':>12} {'items':>9}")
     for mb in args.mb:
         fd, name = tempfile.mkstemp(dir=args.dir, prefix="bench-offer-", suffix=".json")

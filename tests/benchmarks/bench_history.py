@@ -7,8 +7,9 @@ instance types x ~25 regions x 4 OS) into a fresh `history.sqlite3` per scenario
 scenario every price changes `--per-year` times a year on average (AWS moves a family a few
 times a year: 2 is realistic, 12 pessimistic) and a few new instance types appear each month.
 Prints the file size (after a WAL checkpoint), the median time to record one run, to list
-the last 7 days of changes, the newest 100 (`pricesync changes`) and one entry's history, and the ratio of the size against
-the baseline measured in the same run: keeping a full copy of every price for every day.
+the last 7 days of changes, the newest 100 (`pricesync changes`) and one entry's history, and
+the ratio of the size against the baseline measured in the same run: keeping a full copy of
+every price for every day.
 Also times `cache_changes` (the diff of two caches) at `--keys` records.
 """
 
@@ -18,15 +19,11 @@ import argparse
 import random
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
 
 from pricesync.core.cache import PriceCache
 from pricesync.core.history import HistoryStore, cache_changes
@@ -143,7 +140,8 @@ def main() -> None:
             r = run(Path(tmp) / f"s{per_year}", all_keys, args.days, per_year, random.Random(args.seed))
             print(
                 f"  {per_year:g} changes/price/year: {r['rows']} change rows, {r['bytes'] / 1e6:.1f} MB "
-                f"({r['bytes'] / max(r['rows'], 1):.0f} B/row; {copy * args.days / r['bytes']:.0f}x smaller than copies); "
+                f"({r['bytes'] / max(r['rows'], 1):.0f} B/row; "
+                f"{copy * args.days / r['bytes']:.0f}x smaller than copies); "
                 f"record a run {r['record_ms']:.1f} ms, last 7 days {r['week_ms']:.1f} ms, "
                 f"newest 100 {r['newest_ms']:.1f} ms, "
                 f"one entry {r['entry_ms']:.2f} ms (medians)"

@@ -47,7 +47,7 @@ from pricesync.tui.widgets.catalog_table import CatalogTable  # noqa: E402
 from textual.app import App, ComposeResult  # noqa: E402
 from textual.widgets import DataTable  # noqa: E402
 
-from tests.test_tui_support import FIXED_NOW, synthetic_catalog  # noqa: E402
+from tests.tui.conftest import FIXED_NOW, synthetic_catalog  # noqa: E402
 
 SIZE = (160, 50)
 QUERIES = ["m5.large", "vcpu>=8 mem>=32", "region:eu-* os:linux", "gpu>0 price<5", "c6g arch:arm64"]
@@ -290,11 +290,11 @@ def main() -> None:
     print(line("sort(column) -> repaint", theirs["sort"]))
 
     scale = args.rows / n
+    sizes = "" if n == args.rows else f"; DataTable at {n:,} rows, pricesync at {args.rows:,}"
+    print(f"\nratios (DataTable / pricesync{sizes}):")
     print(
-        f"\nratios (DataTable / pricesync{'' if n == args.rows else f'; DataTable at {n:,} rows, pricesync at {args.rows:,}'}):"
-    )
-    print(
-        f"  first paint x{theirs['first_paint'] / ours['first_paint']:.0f}, settled x{theirs['settled'] / ours['settled']:.0f}, "
+        f"  first paint x{theirs['first_paint'] / ours['first_paint']:.0f}, "
+        f"settled x{theirs['settled'] / ours['settled']:.0f}, "
         f"filter x{statistics.median(theirs['filter']) / statistics.median(ours['filter']):.0f}, "
         f"sort x{statistics.median(theirs['sort']) / statistics.median(ours['sort']):.0f}"
         + (f" (DataTable has {1 / scale:.2f} of the rows)" if scale != 1 else "")

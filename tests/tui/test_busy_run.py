@@ -3,16 +3,11 @@ scheduler's "busy" event ends the request (the dashboard no longer guesses with 
 
 from __future__ import annotations
 
-import asyncio
 import threading
-import time
-from datetime import UTC, datetime
 
 from pricesync.core import PriceSyncScheduler, build_engine
-from pricesync.tui.app import PriceSyncApp
 
-WAIT_S = 20.0  # a bound on waits, not a timing assertion
-FROZEN = datetime(2025, 11, 3, 9, 30, 5, tzinfo=UTC)  # the app's clock never moves
+from tests.tui.conftest import SIZE, loaded, make_app, notes, wait_for
 
 
 class LosesTheRace(PriceSyncScheduler):
@@ -28,23 +23,12 @@ class LosesTheRace(PriceSyncScheduler):
         return True
 
 
-async def until(pilot, predicate, what: str) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await pilot.pause(0.05)
-
-
-def test_a_skipped_manual_run_ends_the_request_and_says_so(settings):
-    scheduler = LosesTheRace(settings, build_engine(settings), enabled=False)
-    app = PriceSyncApp(settings, scheduler=scheduler, clock=lambda: FROZEN)
-
-    async def go() -> None:
-        async with app.run_test(size=(160, 50)) as pilot:
-            await until(pilot, lambda: app.data is not None and app.data.catalog is not None, "the catalog")
-            await pilot.press("s")
-            await until(pilot, lambda: not app.syncing, "the request to end")
-            assert app.check_action("sync_now", ()) is True
-            assert "A sync is already running" in [n.message for n in app._notifications]
-
-    asyncio.run(go())
+async def test_a_skipped_manual_run_ends_the_request_and_says_so(settings):
+    # the app's clock stands still: a request forgotten after a grace period would never end
+    app = make_app(settings, scheduler=LosesTheRace(settings, build_engine(settings), enabled=False))
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: not app.syncing, "the request to end")
+        assert app.check_action("sync_now", ()) is True
+        assert "A sync is already running" in notes(app)

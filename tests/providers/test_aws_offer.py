@@ -13,8 +13,8 @@ import pytest
 from pricesync.core.errors import SourceError
 from pricesync.core.providers.aws_offer import parse_offer
 
-from tests import offerdata
 from tests.conftest import US_EAST_1
+from tests.fakes import offerdata
 
 REGION = "us-east-1"
 CHUNKS = [7, 4096, None]  # None: the whole file in one read
@@ -217,7 +217,10 @@ def test_malformed_price_string_is_skipped_not_stored(price):
 def test_reserved_term_under_on_demand_is_ignored():
     """Like realdata opencost pricing-us-east-2.json: m5.large's only "OnDemand" term is a 3yr RI."""
     prod = offerdata.product("", "m5.large", REGION)
-    ri_only = lambda sku: offerdata.reserved(sku, "0.0400000000", count=1)
+
+    def ri_only(sku):
+        return offerdata.reserved(sku, "0.0400000000", count=1)
+
     records, skipped = parse(offer_of([(prod, ri_only), legit()], order="attributes-in-terms"))
     assert list(records) == [("p4d.24xlarge", "linux")]
     assert skipped == {"no_hourly_price": 1}

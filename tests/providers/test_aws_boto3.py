@@ -1,4 +1,4 @@
-"""The AWS Pricing API source (--boto3): real boto3 against tests.pricingapi on 127.0.0.1
+"""The AWS Pricing API source (--boto3): real boto3 against tests.fakes.pricingapi on 127.0.0.1
 (endpoint_url), dummy credentials from the environment, never the user's AWS files."""
 
 from __future__ import annotations
@@ -9,15 +9,15 @@ import subprocess
 import pytest
 from pricesync.core.config import load_settings
 from pricesync.core.errors import ConfigError
-from pricesync.core.sources import make_provider
 from pricesync.core.providers.aws_boto3 import AwsBoto3Provider
 from pricesync.core.providers.aws_public import AwsPublicProvider
 from pricesync.core.providers.base import FetchRequest
+from pricesync.core.sources import make_provider
 from pricesync.core.sync import SyncEngine
 
-from tests import offerdata
 from tests.conftest import CLI, EU_WEST_1, US_EAST_1, assert_files_kept, cli_env, data_snapshot
-from tests.pricingapi import price_list_items, serve_pricing_api
+from tests.fakes import offerdata
+from tests.fakes.pricingapi import price_list_items, serve_pricing_api
 
 REGIONS = {"us-east-1": US_EAST_1, "eu-west-1": EU_WEST_1}
 AWS_ENV = (
@@ -41,7 +41,7 @@ VERSION = "20251101000000"
 
 
 def offers(regions=REGIONS) -> dict[str, dict]:
-    """Offer files with every trap of tests.offerdata, plus one that passes every GetProducts
+    """Offer files with every trap of tests.fakes.offerdata, plus one that passes every GetProducts
     filter with a price above zero: a Capacity Block SKU priced per hour."""
     out = {}
     for region, prices in regions.items():

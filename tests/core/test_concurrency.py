@@ -14,9 +14,9 @@ from pricesync.core.cache import load_cache
 from pricesync.core.catalog import load_catalog
 from pricesync.core.state import load_state
 
-from tests.conftest import CLI, cli_env, small_catalog
+from tests.conftest import CLI, cli_env, offer_path, small_catalog
 
-OFFERS = [f"/offers/v1.0/aws/AmazonEC2/20251101000000/{r}/index.json" for r in ("us-east-1", "eu-west-1")]
+OFFERS = [offer_path(r) for r in ("us-east-1", "eu-west-1")]
 DEADLINE_S = 60
 
 

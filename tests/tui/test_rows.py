@@ -19,7 +19,7 @@ from pricesync.tui.query import parse
 from pricesync.tui.rowindex import Cancelled, RowIndex, View
 from pricesync.tui.rows import Column, Pending, build_rows, natural_key
 
-from tests.test_tui_support import ADDED, MISSING, PENDING_PRICES, synthetic_catalog, write_pending_data
+from tests.tui.conftest import ADDED, MISSING, PENDING_PRICES, synthetic_catalog, write_pending_data
 
 QUERIES = [
     "",
@@ -190,7 +190,7 @@ def test_column_codes_switch_from_bytes_to_array_beyond_256_values():
     small = Column(["b", None, "a", "b"])
     assert small.values == ["a", "b", None] and isinstance(small.codes, bytes) and small.known == 2
     assert small.mask(lambda v: v == "b") == b"\1\0\0\1"
-    big = Column(list(range(300)) + [None])
+    big = Column([*range(300), None])
     assert not isinstance(big.codes, bytes) and big.known == 300 and big.planes is not None
     assert big.mask(lambda v: v is not None and v >= 298) == b"\0" * 298 + b"\1\1\0"
 
@@ -268,7 +268,7 @@ def test_widths_fit_every_value_and_title(sample):
 
 
 def test_csv_export_has_exact_prices_in_the_order_shown(sample, tmp_path):
-    catalog, diff, rows = sample
+    catalog, _diff, rows = sample
     order = RowIndex(rows).select(View(parse("price<1"), sort="price", descending=True))
     path = tmp_path / "out" / "aws.csv"
     export_csv(path, rows, order)
@@ -276,7 +276,7 @@ def test_csv_export_has_exact_prices_in_the_order_shown(sample, tmp_path):
     lines = list(csv.DictReader(io.StringIO(path.read_text())))
     assert len(lines) == len(order)
     by_key = {e.key: e for e in catalog.entries}
-    for line, row in zip(lines, order):
+    for line, row in zip(lines, order, strict=True):
         entry = by_key[rows.keys[row]]
         assert line["price_per_hour"] == entry.price_per_hour  # the catalog's own string
         assert Decimal(line["price_per_month"]) == Decimal(entry.price_per_hour) * 730

@@ -209,7 +209,8 @@ def test_lock_is_a_separate_file_held_across_processes(tmp_path, monkeypatch):
         [
             sys.executable,
             "-c",
-            "import sys, filelock; l = filelock.FileLock(sys.argv[1]); l.acquire(); print('held', flush=True); sys.stdin.read()",
+            "import sys, filelock; l = filelock.FileLock(sys.argv[1]); l.acquire(); "
+            "print('held', flush=True); sys.stdin.read()",
             str(lock_path(path)),
         ],
         stdin=subprocess.PIPE,

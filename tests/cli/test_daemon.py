@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pricesync.core.state import update_provider_state
 
-OFFER = "/offers/v1.0/aws/AmazonEC2/20251101000000/us-east-1/index.json"
+from tests.conftest import OFFER
 
 
 def wait_for_line(proc, needle: str, lines: list[str], timeout: float = 30.0) -> None:

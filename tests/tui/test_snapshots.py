@@ -15,23 +15,14 @@ from pricesync.core.state import update_provider_state
 from pricesync.tui.app import PriceSyncApp
 from pricesync.tui.screens import ChangesScreen
 
-from tests.test_tui_support import (  # noqa: F401 (fixtures)
-    FIXED_NOW,
-    frozen_log_time,
-    home,
-    log_text,
-    settle,
-    wait_for,
-    write_history,
-    write_pending_data,
-)
+from tests.conftest import OFFER
+from tests.tui.conftest import FIXED_NOW, log_text, settle, wait_for, write_history, write_pending_data
 
 SIZE = (140, 36)
-OFFER = "/offers/v1.0/aws/AmazonEC2/20251101000000/us-east-1/index.json"
 
 
 @pytest.fixture
-def snap_settings(settings, home, frozen_log_time):  # noqa: F811
+def snap_settings(settings, home, frozen_log_time):
     return settings
 
 
@@ -54,7 +45,9 @@ def test_main_screen(snap_compare, snap_settings):
     app = make_app(
         snap_settings,
         clock=lambda: now,
-        scheduler=PriceSyncScheduler(snap_settings, build_engine(snap_settings), enabled=True, trigger=DateTrigger(when)),
+        scheduler=PriceSyncScheduler(
+            snap_settings, build_engine(snap_settings), enabled=True, trigger=DateTrigger(when)
+        ),
     )
     assert snap_compare(app, terminal_size=SIZE, run_before=until_loaded)
 
@@ -67,9 +60,9 @@ def test_filtered_view_with_a_bad_term(snap_compare, snap_settings):
     assert snap_compare(make_app(snap_settings), terminal_size=SIZE, run_before=filtered)
 
 
-def test_sync_in_progress(snap_compare, snap_settings, aws_server):
+def test_sync_in_progress(snap_compare, served_settings, home, frozen_log_time, aws_server):
     aws_server.routes[OFFER].delay_s = 5.0
-    app = make_app(snap_settings)
+    app = make_app(served_settings)
 
     async def syncing(pilot):
         await until_loaded(pilot)

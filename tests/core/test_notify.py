@@ -12,49 +12,32 @@ import threading
 
 import pytest
 from pricesync.core import build_engine, notify
-from pricesync.core.config import load_settings, parse_webhooks
+from pricesync.core.config import parse_webhooks
 from pricesync.core.errors import ConfigError
 from pricesync.core.sync import SyncEngine
 
-from tests.conftest import EU_WEST_1, US_EAST_1, closed_port
-from tests.priceserver import Route
-from tests.test_history import EU_V2, US_V2, V2, serve_version
-from tests.test_sync_engine import header
+from tests.conftest import (
+    EU_V2,
+    EU_WEST_1,
+    HOOK_TOKEN,
+    US_EAST_1,
+    US_V2,
+    V2,
+    closed_port,
+    hook_url,
+    receiver,
+    serve_version,
+    with_webhooks,
+)
+from tests.fakes.priceserver import Route, header
 
 SECRET = "hook-secret-5f2c9a"
-TOKEN = "query-token-77b1e0"
 
 
 @pytest.fixture(autouse=True)
 def no_delivery_left_behind():
     yield
     assert notify.wait_for_deliveries(timeout_s=60) == 0
-
-
-def receiver(server, path: str = "/hook", route: Route | None = None) -> list[tuple[dict, bytes]]:
-    """Collect (headers, raw body) of every POST to `path`, answered by `route` (200 by default)."""
-    got: list[tuple[dict, bytes]] = []
-    route = route or Route(b"ok", content_type="text/plain")
-
-    def respond(_path: str, headers: dict, body: bytes) -> Route:
-        got.append((headers, body))
-        return route
-
-    server.responders[path] = respond
-    return got
-
-
-def with_webhooks(settings, *hooks: dict):
-    """`settings` with these [[notify.webhook]] tables added to its config file."""
-    text = settings.config_path.read_text()
-    for hook in hooks:
-        text += "\n[[notify.webhook]]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in hook.items())
-    settings.config_path.write_text(text)
-    return load_settings(settings.config_path, settings.data_dir)
-
-
-def hook_url(server, path: str = "/hook") -> str:
-    return f"{server.url}{path}?token={TOKEN}"
 
 
 def signature_ok(headers: dict, body: bytes) -> bool:
@@ -108,7 +91,7 @@ def test_a_bad_webhook_fails_the_cli_with_one_line(cli, settings):
 
 
 def test_defaults_and_the_safe_name():
-    (hook,) = parse_webhooks([{"url": f"https://user:pw@hooks.example:8443/a/b?token={TOKEN}#frag"}], "cfg")
+    (hook,) = parse_webhooks([{"url": f"https://user:pw@hooks.example:8443/a/b?token={HOOK_TOKEN}#frag"}], "cfg")
     assert (hook.min_change_pct, hook.providers, hook.format, hook.timeout_s, hook.secret) == (
         0.0,
         (),
@@ -117,7 +100,7 @@ def test_defaults_and_the_safe_name():
         "",
     )
     assert hook.name == "https://hooks.example:8443/a/b"
-    assert TOKEN not in repr(hook) and "pw" not in repr(hook)
+    assert HOOK_TOKEN not in repr(hook) and "pw" not in repr(hook)
 
 
 # -- delivery -----------------------------------------------------------------------------------
@@ -241,7 +224,7 @@ def silent_port():
 
 def test_cli_sync_waits_only_up_to_the_timeout_and_logs_no_secret(cli, settings, aws_server, silent_port):
     with_webhooks(
-        settings, {"url": f"http://127.0.0.1:{silent_port}/hook?token={TOKEN}", "secret": SECRET, "timeout_s": 0.3}
+        settings, {"url": f"http://127.0.0.1:{silent_port}/hook?token={HOOK_TOKEN}", "secret": SECRET, "timeout_s": 0.3}
     )
     SyncEngine(settings, listeners=[]).sync("aws")
     serve_version(aws_server, V2, US_V2, EU_V2)
@@ -251,7 +234,7 @@ def test_cli_sync_waits_only_up_to_the_timeout_and_logs_no_secret(cli, settings,
     log = (settings.data_dir / "sync.log").read_text()
     assert f"webhook http://127.0.0.1:{silent_port}/hook failed: timed out talking to the webhook (3 attempts)" in log
     for text in (log, p.stderr, p.stdout):
-        assert SECRET not in text and TOKEN not in text
+        assert SECRET not in text and HOOK_TOKEN not in text
 
 
 def test_failures_are_logged_without_secrets(settings, aws_server, caplog):
@@ -260,14 +243,14 @@ def test_failures_are_logged_without_secrets(settings, aws_server, caplog):
     settings = with_webhooks(
         settings,
         {"url": hook_url(aws_server), "secret": SECRET},
-        {"url": f"http://127.0.0.1:{refused}/refused?token={TOKEN}", "secret": SECRET},
+        {"url": f"http://127.0.0.1:{refused}/refused?token={HOOK_TOKEN}", "secret": SECRET},
     )
     with caplog.at_level(logging.DEBUG, "pricesync"):
         sync_a_price_change(settings, aws_server)
         notify.wait_for_deliveries()
     assert f"webhook {aws_server.url}/hook failed: HTTP 500 Internal Server Error (3 attempts)" in caplog.text
     assert f"webhook http://127.0.0.1:{refused}/refused failed: cannot connect to the webhook" in caplog.text
-    assert SECRET not in caplog.text and TOKEN not in caplog.text
+    assert SECRET not in caplog.text and HOOK_TOKEN not in caplog.text
 
 
 # -- pricesync notify test ----------------------------------------------------------------------
@@ -291,7 +274,7 @@ def test_notify_test_reports_each_webhook(cli, settings, aws_server):
     assert signature_ok(headers, body)
     payload = json.loads(body)
     assert payload["event"] == "pricesync.test" and payload["changes"][0]["instance_type"] == "m5.large"
-    assert TOKEN not in p.stdout + p.stderr
+    assert HOOK_TOKEN not in p.stdout + p.stderr
 
 
 def test_notify_test_without_webhooks(cli):

@@ -1,4 +1,4 @@
-"""The AWS Price List Query API's JSON protocol, served by tests.priceserver for boto3.
+"""The AWS Price List Query API's JSON protocol, served by tests.fakes.priceserver for boto3.
 
 botocore POSTs `/` with `X-Amz-Target: AWSPriceListService.GetProducts` (or
 `.GetAttributeValues`) and a JSON body (`ServiceCode`, `Filters`, `MaxResults`, `NextToken`);
@@ -13,14 +13,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from tests.priceserver import PriceServer, Route
+from tests.fakes.priceserver import PriceServer, Route
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
 THROTTLED = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
 
 
 def price_list_items(offer: dict) -> list[dict]:
-    """An offer file (tests.offerdata.region_offer) as GetProducts items: one per product,
+    """An offer file (tests.fakes.offerdata.region_offer) as GetProducts items: one per product,
     with its own terms, the offer's version and publication date."""
     items = []
     for sku, product in offer["products"].items():

@@ -87,21 +87,26 @@ def _handler(server: PriceServer):
 
         def _serve(self, route: Route | None) -> None:
             if route is None:
-                return self._send(404, b'{"message": "not found"}', "application/json")
+                self._send(404, b'{"message": "not found"}', "application/json")
+                return
             route.hits += 1
             if route.delay_s:
                 time.sleep(route.delay_s)
             if route.raw is not None:
                 self.close_connection = True
-                return self._write(route.raw)
+                self._write(route.raw)
+                return
             if route.hits <= route.fail_first:
                 extra = {"Retry-After": route.retry_after} if route.retry_after else {}
-                return self._send(route.fail_status, b'{"message": "try later"}', "application/json", extra)
+                self._send(route.fail_status, b'{"message": "try later"}', "application/json", extra)
+                return
             if route.etag and self.headers.get("If-None-Match") == route.etag:
-                return self._head(304, {"ETag": route.etag, "Content-Length": "0"})
+                self._head(304, {"ETag": route.etag, "Content-Length": "0"})
+                return
             extra = ({"ETag": route.etag} if route.etag else {}) | route.headers
             if route.status >= 400:
-                return self._send(route.status, route.body, route.content_type, extra)
+                self._send(route.status, route.body, route.content_type, extra)
+                return
             body = route.body if route.truncate_at is None else route.body[: route.truncate_at]
             length = {} if route.endless else {"Content-Length": str(len(route.body))}
             if route.endless or route.truncate_at is not None:
@@ -119,7 +124,8 @@ def _handler(server: PriceServer):
             reason = HTTPStatus(status).phrase if status in set(HTTPStatus) else "Unknown"
             head = f"HTTP/1.1 {status} {reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
             if not delay_s:
-                return self._write(head.encode("latin-1"))
+                self._write(head.encode("latin-1"))
+                return
             for byte in head.encode("latin-1"):
                 self._write(bytes([byte]))
                 time.sleep(delay_s)
@@ -151,6 +157,11 @@ class Running:
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def header(headers: dict, name: str) -> str | None:
+    """The value of header `name` (in any case) among a recorded request's `headers`."""
+    return next((v for k, v in headers.items() if k.lower() == name.lower()), None)
 
 
 def gzip_bomb(decoded_mb: int, prefix: bytes = b"") -> bytes:

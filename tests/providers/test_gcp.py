@@ -1,10 +1,9 @@
-"""The GCP Cloud Billing Catalog source against tests.gcpdata on 127.0.0.1: the price
+"""The GCP Cloud Billing Catalog source against tests.fakes.gcpdata on 127.0.0.1: the price
 arithmetic to the last digit, the trap SKUs, paging, faults, and the API key kept secret."""
 
 from __future__ import annotations
 
 import json
-import subprocess
 from dataclasses import replace
 from decimal import Decimal
 
@@ -12,36 +11,22 @@ import pytest
 from pricesync.core.catalog import load_catalog
 from pricesync.core.config import load_settings
 from pricesync.core.errors import ConfigError
-from pricesync.core.sources import make_provider
 from pricesync.core.providers.base import FetchRequest
 from pricesync.core.providers.gcp import money
 from pricesync.core.providers.specs import bundled_specs
+from pricesync.core.sources import make_provider
 from pricesync.core.sync import SyncEngine
 
-from tests import gcpdata as g
-from tests.conftest import CLI, assert_files_kept, cli_env, data_snapshot
-
-KEY = "AIzaSyTEST-not-a-real-key-0123456789"
-REGIONS = ("us-east1", "europe-west1")
-
-
-@pytest.fixture
-def gcp_settings(tmp_path, server, monkeypatch):
-    monkeypatch.delenv("PRICESYNC_GCP_API_KEY", raising=False)
-    cfg = tmp_path / "config.toml"
-    cfg.write_text(
-        f'[gcp]\nenabled = true\nregions = {json.dumps(list(REGIONS))}\nendpoint = "{server.url}{g.PATH}"\napi_key = "{KEY}"\n'
-        "[http]\nretries = 2\nbackoff_s = 0.01\ntimeout_s = 5\n"
-    )
-    return load_settings(cfg, tmp_path / "data")
+from tests.conftest import GCP_KEY, GCP_REGIONS, assert_files_kept, data_snapshot, run_gcp_cli
+from tests.fakes import gcpdata as g
 
 
 @pytest.fixture
 def routes(server):
-    return g.serve_gcp(server, g.catalog_skus(g.AMERICAS, g.BELGIUM, scale={"Belgium": 1.1}), key=KEY, page_size=25)
+    return g.serve_gcp(server, g.catalog_skus(g.AMERICAS, g.BELGIUM, scale={"Belgium": 1.1}), key=GCP_KEY, page_size=25)
 
 
-def fetch(settings, regions=REGIONS):
+def fetch(settings, regions=GCP_REGIONS):
     provider = make_provider(settings, "gcp")
     try:
         return provider.fetch(FetchRequest(None if regions is None else list(regions), {}))
@@ -114,7 +99,7 @@ def test_conflicting_rates_leave_the_family_unpriced_in_that_region(gcp_settings
             "N2 Instance Core running in South Carolina", "CPU", "OnDemand", ("South Carolina", ["us-east1"]), 99999000
         )
     )
-    g.serve_gcp(server, skus, key=KEY)
+    g.serve_gcp(server, skus, key=GCP_KEY)
     result = fetch(gcp_settings, ["us-east1", "us-central1"])
     n2_types = sum(1 for spec in bundled_specs("gcp").values() if spec.family == "n2")
     assert not [r for r in result.regions["us-east1"].records if r.family == "n2"]
@@ -128,8 +113,8 @@ def test_pages_follow_next_page_token_with_the_key_in_a_header(gcp_settings, rou
     paths = [p for p, _ in server.requests]
     assert paths[0] == f"{g.PATH}?currencyCode=USD&pageSize=5000"
     assert paths[1:] == [f"{g.PATH}?currencyCode=USD&pageSize=5000&pageToken=tok{n}" for n in range(1, len(routes))]
-    assert all(KEY not in p for p in paths)
-    assert all({k.lower(): v for k, v in h.items()}["x-goog-api-key"] == KEY for _, h in server.requests)
+    assert all(GCP_KEY not in p for p in paths)
+    assert all({k.lower(): v for k, v in h.items()}["x-goog-api-key"] == GCP_KEY for _, h in server.requests)
 
 
 def test_429_then_success(gcp_settings, routes):
@@ -168,28 +153,23 @@ def test_all_regions_are_the_regions_the_skus_list(gcp_settings, routes):
 
 def test_no_key_is_one_clear_line(gcp_settings):
     settings = replace(gcp_settings, gcp=replace(gcp_settings.gcp, api_key=""))
-    with pytest.raises(ConfigError, match="^no GCP API key: set PRICESYNC_GCP_API_KEY or gcp.api_key"):
+    with pytest.raises(ConfigError, match=r"^no GCP API key: set PRICESYNC_GCP_API_KEY or gcp.api_key"):
         make_provider(settings, "gcp")
 
 
 def test_environment_key_wins_over_the_config(gcp_settings, routes, server, monkeypatch):
     monkeypatch.setenv("PRICESYNC_GCP_API_KEY", "from-env")
     result = SyncEngine(gcp_settings, listeners=[]).sync("gcp")
-    assert result.status == "failed" and "HTTP 403" in result.error  # the server wants KEY
+    assert result.status == "failed" and "HTTP 403" in result.error  # the server wants GCP_KEY
     assert {k.lower(): v for k, v in server.requests[0][1].items()}["x-goog-api-key"] == "from-env"
 
 
 # -- the CLI, as a real subprocess; the key must never reach a file or a message ----------------
 
 
-def run_cli(settings, *args: str, key: str | None = KEY) -> subprocess.CompletedProcess:
-    env = cli_env(settings) | ({"PRICESYNC_GCP_API_KEY": key} if key else {})
-    return subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=120)
-
-
 def keyless_settings(gcp_settings):
     """The same config without `api_key`: the key comes from the environment only."""
-    text = gcp_settings.config_path.read_text().replace(f'api_key = "{KEY}"\n', "")
+    text = gcp_settings.config_path.read_text().replace(f'api_key = "{GCP_KEY}"\n', "")
     gcp_settings.config_path.write_text(text)
     return load_settings(gcp_settings.config_path, gcp_settings.data_dir)
 
@@ -198,31 +178,31 @@ def assert_key_in_no_file(data_dir) -> None:
     files = [p for p in data_dir.rglob("*") if p.is_file()]
     assert any(p.name == "sync.log" for p in files) and any(p.name == "gcp_cache.json" for p in files)
     for p in files:
-        assert KEY.encode() not in p.read_bytes(), p
+        assert GCP_KEY.encode() not in p.read_bytes(), p
 
 
 def test_cli_sync_write_back_and_the_key_stays_secret(gcp_settings, routes, server):
     settings = keyless_settings(gcp_settings)
-    p = run_cli(settings, "sync", "--provider", "gcp", "--write-back", "--json")
+    p = run_gcp_cli(settings, "sync", "--provider", "gcp", "--write-back", "--json")
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
     assert (out["provider"], out["status"], out["wrote_back"], out["missing"]) == ("gcp", "updated", True, 0)
     catalog = load_catalog(settings.data_dir / "gcp_catalog.json", "gcp")
     entry = next(e for e in catalog.entries if e.key == ("n2d-standard-8", "us-east1", "linux"))
     assert (entry.price_per_hour, entry.vcpu, entry.memory_gib) == ("0.337968000", 8, 32.0)
-    assert all(e.price_per_hour is None for e in catalog.entries if e.region not in REGIONS)
+    assert all(e.price_per_hour is None for e in catalog.entries if e.region not in GCP_REGIONS)
     # a failing sync (the page after the first answers 403) must not leak the key either
     routes[1].status, routes[1].body = 403, b'{"error": {"code": 403, "message": "API key expired"}}'
-    failed = run_cli(settings, "sync", "--provider", "gcp", "--force")
+    failed = run_gcp_cli(settings, "sync", "--provider", "gcp", "--force")
     assert failed.returncode == 1 and "HTTP 403" in failed.stderr
     for text in (p.stdout, p.stderr, failed.stdout, failed.stderr):
-        assert KEY not in text
-    assert all(KEY not in path for path, _ in server.requests)
+        assert GCP_KEY not in text
+    assert all(GCP_KEY not in path for path, _ in server.requests)
     assert_key_in_no_file(settings.data_dir)
 
 
 def test_cli_without_a_key_exits_1_with_one_line(gcp_settings):
     settings = keyless_settings(gcp_settings)
-    p = run_cli(settings, "sync", "--provider", "gcp", key=None)
+    p = run_gcp_cli(settings, "sync", "--provider", "gcp", key=None)
     assert p.returncode == 1
     assert p.stderr.count("\n") == 1 and "no GCP API key: set PRICESYNC_GCP_API_KEY or gcp.api_key" in p.stderr

@@ -21,7 +21,7 @@ from pricesync.core.scheduler import PriceSyncScheduler
 from pricesync.core.state import provider_state, update_provider_state
 from pricesync.core.sync import SyncEngine
 
-OFFER = "/offers/v1.0/aws/AmazonEC2/20251101000000/us-east-1/index.json"
+from tests.conftest import OFFER
 
 
 def dir_digest(path):

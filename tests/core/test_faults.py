@@ -8,20 +8,14 @@ successful sync, so there is a cache and a state to lose; every run asks for --f
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from pricesync.core.catalog import bundled_catalog_file
 
-from tests.conftest import assert_files_kept, closed_port, data_snapshot
+from tests.conftest import INDEX, OFFER, assert_files_kept, closed_port, data_snapshot, one_line, read_only
 
-INDEX = "/offers/v1.0/aws/AmazonEC2/current/region_index.json"
-OFFER = "/offers/v1.0/aws/AmazonEC2/20251101000000/us-east-1/index.json"
 SYNC = ("sync", "--force", "--write-back")
 
 
@@ -34,14 +28,8 @@ def synced_dir(cli, settings):
     return settings.data_dir
 
 
-def one_line(stderr: str, pattern: str) -> None:
-    assert stderr.count("\n") == 1 and stderr.endswith("\n"), stderr
-    assert stderr.startswith("pricesync: "), stderr
-    assert re.search(pattern, stderr), stderr
-
-
 def tweak(path: str, **knobs):
-    """Turn fault knobs of a served route (see tests/priceserver.Route)."""
+    """Turn fault knobs of a served route (see tests/fakes/priceserver.Route)."""
 
     def change(server) -> None:
         for knob, value in knobs.items():
@@ -99,7 +87,8 @@ FAULTS = {
     ),
     "offer not JSON": (
         serve(OFFER, b'{"products": {"SKU": {"sku": nope}}}'),
-        r"offer file for us-east-1 is not valid JSON \(within bytes 0-\d+: lexical error: invalid string in json text\.\)$",
+        r"offer file for us-east-1 is not valid JSON "
+        r"\(within bytes 0-\d+: lexical error: invalid string in json text\.\)$",
     ),
     "region not in the index": (
         lambda s: ["--region", "ap-south-9"],
@@ -190,33 +179,6 @@ def test_missing_catalog_gets_the_bundled_copy(cli, settings):
     p = cli("sync", "--region", "us-east-1")
     assert p.returncode == 0, p.stderr
     assert (settings.data_dir / "aws_catalog.json").read_bytes() == src.read_bytes()
-
-
-@contextlib.contextmanager
-def read_only(directory: Path):
-    """Make `directory` refuse new entries, even to root (chattr +i); skip if that is impossible."""
-    if os.geteuid() != 0:
-        directory.chmod(0o555)
-        undo = ["chmod", "755", str(directory)]
-    elif (
-        shutil.which("chattr")
-        and subprocess.run(["chattr", "+i", str(directory)], capture_output=True, check=False).returncode == 0
-    ):
-        undo = ["chattr", "-i", str(directory)]
-    else:
-        pytest.skip("running as root without chattr +i: cannot make a directory read-only")
-    try:
-        probe = directory / ".probe"
-        try:
-            probe.touch()
-        except OSError:
-            pass
-        else:
-            probe.unlink()
-            pytest.skip(f"{directory} is still writable")
-        yield
-    finally:
-        subprocess.run(undo, check=True)
 
 
 def test_read_only_data_dir(cli, synced_dir):

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from pricesync.core.providers.azure import vm_filter
 
-from tests.priceserver import PriceServer, Route
+from tests.fakes.priceserver import PriceServer, Route
 
 PATH = "/api/retail/prices"
 UPSTREAM = "https://prices.azure.com:443"

@@ -1,4 +1,4 @@
-"""The Azure Retail Prices source against tests.azuredata on 127.0.0.1: traps, paging, faults."""
+"""The Azure Retail Prices source against tests.fakes.azuredata on 127.0.0.1: traps, paging, faults."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from importlib import resources
 import pytest
 from pricesync.core.catalog import bundled_catalog_file, load_catalog
 from pricesync.core.config import load_settings
-from pricesync.core.sources import make_provider
 from pricesync.core.providers.base import FetchRequest
 from pricesync.core.providers.specs import bundled_specs
+from pricesync.core.sources import make_provider
 from pricesync.core.sync import SyncEngine
 
-from tests import azuredata as az
 from tests.conftest import CLI, assert_files_kept, cli_env, data_snapshot
+from tests.fakes import azuredata as az
 
 REGIONS = ("eastus", "westeurope")
 UNKNOWN = "Standard_ZZ4s_v9"  # a size the bundled catalog does not have
@@ -47,7 +47,7 @@ def fixture_items(region: str) -> tuple[list[dict], dict[tuple[str, str, str], s
         sku = "Standard_E2S_V5" if size == "Standard_E2s_v5" else size
         real = az.item(sku, region, price, series=family, windows=os_ == "windows")
         traps = az.traps(sku, region, price, series=family) if os_ == "linux" else []
-        items += traps + [real] if i % 2 else [real] + traps
+        items += [*traps, real] if i % 2 else [real, *traps]
         expected[(size, region, os_)] = price
     items.append(az.item(UNKNOWN, region, "0.4410", series="ZZsv9"))
     expected[(UNKNOWN, region, "linux")] = "0.4410"
@@ -240,7 +240,7 @@ def test_cli_sync_write_back_and_list(azure_settings, served):
         timeout=60,
     )
     header, row = listed.stdout.splitlines()
-    entry = dict(zip(header.split(","), row.split(",")))
+    entry = dict(zip(header.split(","), row.split(","), strict=True))
     assert (entry["instance_type"], entry["family"], entry["price_per_hour"], entry["available"]) == (
         UNKNOWN,
         "ZZsv9",

@@ -82,7 +82,7 @@ def test_bad_config_names_the_problem(tmp_path, text, message):
 
 
 def test_named_config_must_exist(tmp_path):
-    with pytest.raises(ConfigError, match="config file .*nope.toml does not exist"):
+    with pytest.raises(ConfigError, match=r"config file .*nope.toml does not exist"):
         load_settings(tmp_path / "nope.toml", tmp_path)
 
 

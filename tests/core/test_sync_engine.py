@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from decimal import Decimal
 
 import pytest
 from pricesync.core import build_engine
@@ -12,19 +11,8 @@ from pricesync.core.cache import load_cache
 from pricesync.core.catalog import load_catalog
 from pricesync.core.state import provider_state
 
-from tests import offerdata
-from tests.conftest import EU_WEST_1, US_EAST_1, serve_aws
-
-INDEX = "/offers/v1.0/aws/AmazonEC2/current/region_index.json"
-V1, V2 = "20251101000000", "20251201000000"
-
-
-def offer_path(region: str, version: str = V1) -> str:
-    return f"/offers/v1.0/aws/AmazonEC2/{version}/{region}/index.json"
-
-
-def header(headers: dict, name: str) -> str | None:
-    return next((v for k, v in headers.items() if k.lower() == name.lower()), None)
+from tests.conftest import EU_WEST_1, INDEX, US_EAST_1, V1, V2, offer_path, serve_aws, serve_cny
+from tests.fakes.priceserver import header
 
 
 @pytest.fixture
@@ -176,16 +164,6 @@ GUARDS = {
         r"us-east-1: 2 of 6 entries \(33%\) would be marked unavailable \(limit 20%\)",
     ),
 }
-
-
-def serve_cny(server) -> None:
-    """eu-west-1 published in CNY (a China region's file) while the catalog is USD."""
-    cny = {k: str(Decimal(v) * 7) for k, v in EU_WEST_1.items()}
-    serve_aws(server, {"us-east-1": (V1, US_EAST_1), "eu-west-1": (V2, cny)}, index_etag='"idx-2"')
-    server.set(
-        offer_path("eu-west-1", V2),
-        offerdata.dump(offerdata.region_offer("eu-west-1", cny, currency="CNY", version=V2)),
-    )
 
 
 @pytest.mark.parametrize("case", GUARDS)

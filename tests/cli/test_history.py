@@ -7,7 +7,7 @@ import json
 import pytest
 from pricesync.core.history import HistoryStore
 
-from tests.test_history import EU_V2, US_V2, US_V3, V2, V3, serve_version
+from tests.conftest import EU_V2, US_V2, US_V3, V2, V3, serve_version
 
 
 @pytest.fixture

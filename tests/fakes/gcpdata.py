@@ -13,7 +13,7 @@ import hashlib
 import json
 from urllib.parse import parse_qs, urlsplit
 
-from tests.priceserver import PriceServer, Route
+from tests.fakes.priceserver import PriceServer, Route
 
 PATH = "/v1/services/6F81-5844-456A/skus"
 AMERICAS = ("Americas", ["us-central1", "us-east1", "us-west1"])

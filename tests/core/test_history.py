@@ -15,22 +15,7 @@ from pricesync.core.cache import PriceCache
 from pricesync.core.history import HistoryError, HistoryStore, cache_changes
 from pricesync.core.models import PriceRecord, SyncResult
 
-from tests.conftest import EU_WEST_1, US_EAST_1, serve_aws
-
-V1, V2, V3 = "20251101000000", "20251201000000", "20260101000000"
-US_V2 = {k: v for k, v in US_EAST_1.items() if k != ("t3.micro", "RHEL")} | {
-    ("m5.large", "Linux"): "0.1000000000",  # +4.17%
-    ("p4d.24xlarge", "Linux"): "29.4953400000",  # -10%
-    ("x1e.32xlarge", "Linux"): "26.6880000000",  # new
-}
-EU_V2 = EU_WEST_1 | {("c6g.large", "Linux"): "0.0731500000"}  # -5%
-US_V3 = US_V2 | {("m5.large", "Linux"): "0.1050000000"}  # +5%
-M5_US = ("m5.large", "us-east-1", "linux")
-
-
-def serve_version(server, version: str, us: dict, eu: dict) -> None:
-    """Publish a new price list version for both fixture regions."""
-    serve_aws(server, {"us-east-1": (version, us), "eu-west-1": (version, eu)}, index_etag=f'"{version}"')
+from tests.conftest import EU_V2, M5_US, US_V2, US_V3, V2, V3, serve_version
 
 
 @pytest.fixture
@@ -168,7 +153,7 @@ def test_failed_migration_rolls_back_whole(tmp_path, monkeypatch):
     _record_one(HistoryStore(tmp_path))
     broken = ("ALTER TABLE run ADD COLUMN note TEXT", "THIS IS NOT SQL")
     monkeypatch.setattr(history, "MIGRATIONS", [*history.MIGRATIONS, broken])
-    with pytest.raises(HistoryError, match="cannot read .*history.sqlite3"):
+    with pytest.raises(HistoryError, match=r"cannot read .*history.sqlite3"):
         HistoryStore(tmp_path).changes()
     with sqlite3.connect(tmp_path / history.FILENAME) as db:
         assert db.execute("PRAGMA user_version").fetchone() == (1,)
@@ -205,7 +190,10 @@ WRITER = textwrap.dedent("""
     store, name = HistoryStore(Path(sys.argv[1])), sys.argv[2]
     for i in range(int(sys.argv[3])):
         result = SyncResult(provider="aws", mode="public", status="updated", source_version=f"{name}-{i}")
-        changes = [((f"{name}.{i}", "us-east-1", "linux"), "1.0", "1.1"), (("m5.large", "us-east-1", "linux"), str(i), str(i + 1))]
+        changes = [
+            ((f"{name}.{i}", "us-east-1", "linux"), "1.0", "1.1"),
+            (("m5.large", "us-east-1", "linux"), str(i), str(i + 1)),
+        ]
         store.record(result, changes, f"2025-12-01T00:00:{i % 60:02d}Z")
         store.runs(limit=1)
 """)
