@@ -16,7 +16,8 @@ from .fileio import atomic_write_json, decode_json, read_bytes, regular_file_exi
 from .models import JsonObject, PriceRecord
 from .paths import cache_path
 
-CACHE_SCHEMA = 1
+CACHE_SCHEMA = 2  # written; 1 (records without `prices`) is still read
+_READABLE = (1, 2)
 _FIELDS: dict[str, type | tuple[type, ...]] = {
     "schema_version": int,
     "provider": str,
@@ -68,7 +69,7 @@ def load_cache(data: Path, provider: str) -> PriceCache | None:
     for name, allowed in _FIELDS.items():
         if not isinstance(obj.get(name), allowed) or isinstance(obj.get(name), bool):
             raise CatalogError(f"{where} has the wrong shape ('{name}' is missing or has the wrong type)")
-    if obj["schema_version"] != CACHE_SCHEMA or obj["provider"] != provider:
+    if obj["schema_version"] not in _READABLE or obj["provider"] != provider:
         raise CatalogError(f"{where} is for another schema or provider")
     regions = obj["regions"]
     if not all(isinstance(r, str) and isinstance(v, dict) for r, v in regions.items()):

@@ -16,7 +16,7 @@ from .errors import CatalogError
 from .fileio import atomic_write_bytes, atomic_write_json, exclusive, lock_path, read_json, regular_file_exists
 from .models import (
     PROVIDERS,
-    SCHEMA_VERSION,
+    READABLE_SCHEMAS,
     Catalog,
     CatalogEntry,
     Key,
@@ -26,6 +26,8 @@ from .models import (
     is_instance_type,
     is_price_string,
     is_region,
+    kind_prices,
+    kind_prices_problem,
 )
 from .paths import catalog_path, writable_data_dir
 
@@ -88,7 +90,13 @@ def _checked(obj: object, where: str, types: dict[str, tuple[type, ...]]) -> dic
     for name in ("vcpu", "gpu"):
         if obj[name] is not None and obj[name] < 0:
             raise CatalogError(f"{where} {name} {obj[name]!r} is negative")
-    return {name: obj[name] for name in types} | {"memory_gib": mem}
+    fields = {name: obj[name] for name in types} | {"memory_gib": mem}
+    if "prices" in obj:  # optional: absent in schema 1 and where an entry has on-demand only
+        problem = kind_prices_problem(obj["prices"])
+        if problem:
+            raise CatalogError(f"{where} {problem}")
+        fields["prices"] = kind_prices(obj["prices"])
+    return fields
 
 
 def _entry(obj: object, where: str) -> CatalogEntry:
@@ -97,15 +105,21 @@ def _entry(obj: object, where: str) -> CatalogEntry:
 
 def parse_record(obj: object, where: str) -> PriceRecord:
     """A price record (from the cache or a source) checked with the catalog's own rules."""
-    return PriceRecord(**_checked(obj, where, _RECORD_TYPES))
+    fields = _checked(obj, where, _RECORD_TYPES)
+    sku = obj.get("sku") if isinstance(obj, dict) else None
+    if sku is not None:
+        if not is_instance_type(sku):  # AWS SKUs are 16 letters and digits
+            raise CatalogError(f"{where} sku {_quoted(sku)} is not a valid identifier")
+        fields["sku"] = sku
+    return PriceRecord(**fields)
 
 
 def parse_catalog(obj: object, where: str, provider: str | None = None) -> Catalog:
     """Validate a decoded catalog; errors name `where` and the first problem found."""
     if not isinstance(obj, dict):
         raise CatalogError(f"{where}: not a JSON object")
-    if obj.get("schema_version") != SCHEMA_VERSION:
-        raise CatalogError(f"{where}: schema_version {obj.get('schema_version')!r} is not {SCHEMA_VERSION}")
+    if obj.get("schema_version") not in READABLE_SCHEMAS or isinstance(obj.get("schema_version"), bool):
+        raise CatalogError(f"{where}: schema_version {_quoted(obj.get('schema_version'))} is not one of 1, 2")
     if obj.get("provider") not in PROVIDERS or (provider and obj["provider"] != provider):
         raise CatalogError(f"{where}: provider {obj.get('provider')!r} is not {provider or '/'.join(PROVIDERS)}")
     if not isinstance(obj.get("currency"), str):

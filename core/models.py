@@ -7,13 +7,17 @@ compared with `decimal.Decimal` and never pass through a binary float.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, localcontext
 from typing import Literal, TypeGuard
 
+from .kinds import KINDS, effective_hourly
+
 PROVIDERS = ("aws", "azure", "gcp")
 HOURS_PER_MONTH = 730  # the cloud providers' own convention for monthly estimates
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # written; 1 (no `prices`) is still read
+READABLE_SCHEMAS = (1, 2)
 
 Key = tuple[str, str, str]  # (instance_type, region, os)
 SyncStatus = Literal["updated", "unchanged", "failed", "busy"]
@@ -111,9 +115,82 @@ def is_currency(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and _CURRENCY_RE.fullmatch(value) is not None
 
 
+# -- price kinds ---------------------------------------------------------------------------------
+_INTERRUPTION_RE = re.compile(r"[<>]?[0-9]{1,3}(-[0-9]{1,3})?%")  # the Spot Advisor's bands: "<5%", "5-10%", ">20%"
+
+
+@dataclass(frozen=True, slots=True)
+class KindPrice:
+    """The price of an instance bought one way other than on demand (a kind of core.kinds).
+
+    `hourly` and `upfront` are the source's strings; `effective_hourly` amortises the upfront fee
+    over the term (core.kinds.effective_hourly). All Upfront has an hourly part of 0: a real
+    price. Spot also says when it was fetched and, from AWS's advisor, its interruption band and
+    saving."""
+
+    hourly: str
+    upfront: str
+    effective_hourly: str
+    fetched_at: str | None = None
+    interruption: str | None = None
+    savings_pct: int | None = None
+
+    @classmethod
+    def of(cls, kind: str, hourly: str, upfront: str = "0", **extra: str | int | None) -> KindPrice:
+        """The price of `kind` with its effective hourly rate computed exactly."""
+        return cls(hourly, upfront, effective_hourly(hourly, upfront, KINDS[kind].years), **extra)  # type: ignore[arg-type]
+
+    def to_json(self) -> JsonObject:
+        out: JsonObject = {"hourly": self.hourly, "upfront": self.upfront, "effective_hourly": self.effective_hourly}
+        for name in ("fetched_at", "interruption", "savings_pct"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        return out
+
+
+def kind_prices_problem(value: object) -> str:
+    """ "" if `value` is a catalog's or cache's `prices` object, else what is wrong with it (for an
+    error line): kinds from core.kinds only, prices plain decimal strings within the limits (0
+    allowed), the optional spot fields in their shapes."""
+    if not isinstance(value, dict):
+        return "'prices' is not an object"
+    for kind, price in value.items():
+        if kind not in KINDS:
+            return "'prices' names an unknown kind"
+        if not isinstance(price, dict):
+            return f"prices.{kind} is not an object"
+        for name in ("hourly", "upfront", "effective_hourly"):
+            if not is_price_string(price.get(name)):
+                return f"prices.{kind}.{name} is not a decimal string within the limits"
+        fetched = price.get("fetched_at")
+        if fetched is not None and not (isinstance(fetched, str) and len(fetched) <= 40 and fetched.isascii()):
+            return f"prices.{kind}.fetched_at is not a time"
+        band = price.get("interruption")
+        if band is not None and not (isinstance(band, str) and _INTERRUPTION_RE.fullmatch(band)):
+            return f"prices.{kind}.interruption is not a band such as <5%"
+        pct = price.get("savings_pct")
+        if pct is not None and (not isinstance(pct, int) or isinstance(pct, bool) or not 0 <= pct <= 100):
+            return f"prices.{kind}.savings_pct is not an integer 0-100"
+        if set(price) - {"hourly", "upfront", "effective_hourly", "fetched_at", "interruption", "savings_pct"}:
+            return f"prices.{kind} has an unknown field"
+    return ""
+
+
+def kind_prices(value: JsonObject) -> dict[str, KindPrice]:
+    """A `prices` object that passed `kind_prices_problem` -> KindPrice per kind, in KINDS order."""
+    return {kind: KindPrice(**value[kind]) for kind in KINDS if kind in value}  # type: ignore[arg-type]
+
+
+def prices_json(prices: Mapping[str, KindPrice]) -> JsonObject:
+    return {kind: price.to_json() for kind, price in prices.items()}
+
+
 @dataclass(frozen=True, slots=True)
 class PriceRecord:
-    """One on-demand hourly price as fetched from a source."""
+    """One price as fetched from a source: on demand (`price_per_hour`) and, in `prices`, every
+    other kind the source has for it. `sku` is the source's product id where it has one (AWS:
+    Savings Plans rates name the SKU they discount)."""
 
     instance_type: str
     region: str
@@ -125,13 +202,15 @@ class PriceRecord:
     memory_gib: float | None = None
     gpu: int | None = None
     arch: str | None = None
+    prices: Mapping[str, KindPrice] = field(default_factory=dict, compare=True)
+    sku: str | None = None
 
     @property
     def key(self) -> Key:
         return (self.instance_type, self.region, self.os)
 
     def to_json(self) -> JsonObject:
-        return {
+        out: JsonObject = {
             "instance_type": self.instance_type,
             "region": self.region,
             "os": self.os,
@@ -143,6 +222,11 @@ class PriceRecord:
             "gpu": self.gpu,
             "arch": self.arch,
         }
+        if self.prices:
+            out["prices"] = prices_json(self.prices)
+        if self.sku is not None:
+            out["sku"] = self.sku
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,19 +244,25 @@ class CatalogEntry:
     price_per_hour: str | None = None
     price_synced_at: str | None = None
     available: bool = True
+    prices: Mapping[str, KindPrice] = field(default_factory=dict)  # kind -> price; absent: no price
 
     @property
     def key(self) -> Key:
         return (self.instance_type, self.region, self.os)
 
     def to_json(self) -> JsonObject:
-        return {name: getattr(self, name) for name in self.__slots__}
+        out: JsonObject = {name: getattr(self, name) for name in self.__slots__ if name != "prices"}
+        if self.prices:
+            out["prices"] = prices_json(self.prices)
+        return out
 
     def with_record(self, rec: PriceRecord, synced_at: str) -> CatalogEntry:
-        """This entry with the record's price and any specs the record knows."""
+        """This entry with the record's prices (every kind: a kind the record lacks is gone) and
+        any specs the record knows."""
         return replace(
             self,
             price_per_hour=rec.price_per_hour,
+            prices=rec.prices,
             price_synced_at=synced_at,
             available=True,
             family=rec.family if rec.family is not None else self.family,
@@ -196,6 +286,7 @@ class CatalogEntry:
             price_per_hour=rec.price_per_hour,
             price_synced_at=synced_at,
             available=True,
+            prices=rec.prices,
         )
 
 

@@ -110,7 +110,7 @@ def test_duplicate_keys_are_named(tmp_path):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda o: o.update(schema_version=2), "schema_version 2 is not 1"),
+        (lambda o: o.update(schema_version=3), "schema_version 3 is not one of 1, 2"),
         (lambda o: o.update(provider="ibm"), "provider 'ibm' is not"),
         (lambda o: o.pop("currency"), "'currency' is missing"),
         (lambda o: o.update(source="bundled"), "'source' must be an object"),
@@ -123,6 +123,59 @@ def test_wrong_top_level_shape_is_named(tmp_path, change, message):
     change(obj)
     path = write_raw(tmp_path / "aws_catalog.json", obj)
     with pytest.raises(CatalogError, match=rf"^{re.escape(str(path))}: {message}"):
+        load_catalog(path)
+
+
+RESERVED = "reserved-1yr-standard-partial-upfront"
+SPOT_PRICE = {
+    "hourly": "0.0312",
+    "upfront": "0",
+    "effective_hourly": "0.0312000000",
+    "fetched_at": "2026-11-29T10:00:00Z",
+    "interruption": "<5%",
+    "savings_pct": 67,
+}
+RESERVED_PRICE = {"hourly": "0.0270000000", "upfront": "237", "effective_hourly": "0.0540547945"}
+
+
+def test_schema_1_is_read_and_written_as_schema_2_with_the_kinds_it_holds(tmp_path):
+    obj = base(tmp_path)
+    assert obj["schema_version"] == 1
+    path = write_raw(tmp_path / "aws_catalog.json", obj)
+    cat = load_catalog(path, "aws")
+    assert all(e.prices == {} for e in cat.entries)
+    write_catalog(path, cat)
+    written = json.loads(path.read_text())
+    assert written["schema_version"] == 2
+    assert all("prices" not in e for e in written["entries"])  # on-demand only: no empty object
+
+    obj["entries"][0]["prices"] = {"spot": SPOT_PRICE, RESERVED: RESERVED_PRICE}
+    cat = load_catalog(write_raw(path, obj), "aws")
+    assert list(cat.entries[0].prices) == [RESERVED, "spot"]  # the kinds' documented order
+    assert cat.entries[0].prices[RESERVED].upfront == "237"
+    write_catalog(path, cat)
+    again = json.loads(path.read_text())["entries"][0]["prices"]
+    assert again == {RESERVED: RESERVED_PRICE, "spot": SPOT_PRICE}
+
+
+@pytest.mark.parametrize(
+    ("prices", "message"),
+    [
+        ([], "'prices' is not an object"),
+        ({"reserved-5yr": RESERVED_PRICE}, "'prices' names an unknown kind"),
+        ({RESERVED: "0.05"}, f"prices.{RESERVED} is not an object"),
+        ({RESERVED: dict(RESERVED_PRICE, upfront="1e3")}, f"prices.{RESERVED}.upfront is not a decimal string"),
+        ({RESERVED: dict(RESERVED_PRICE, hourly=None)}, f"prices.{RESERVED}.hourly is not a decimal string"),
+        ({"spot": dict(SPOT_PRICE, interruption="\x1b[2J")}, "prices.spot.interruption is not a band"),
+        ({"spot": dict(SPOT_PRICE, savings_pct=True)}, "prices.spot.savings_pct is not an integer"),
+        ({"spot": dict(SPOT_PRICE, note="x")}, "prices.spot has an unknown field"),
+    ],
+)
+def test_bad_kind_prices_are_named(tmp_path, prices, message):
+    obj = base(tmp_path)
+    obj["entries"][1]["prices"] = prices
+    path = write_raw(tmp_path / "aws_catalog.json", obj)
+    with pytest.raises(CatalogError, match=rf"^{re.escape(str(path))}: entries\[1\] {re.escape(message)}"):
         load_catalog(path)
 
 

@@ -60,3 +60,14 @@ def test_amortisation_never_rounds_twice():
     upfront = "1234567.8901234567"
     exact = Decimal(upfront) / Decimal(8760 * 3)
     assert effective_hourly("0", upfront, 3) == f"{exact.quantize(Decimal('1E-10')):f}"
+
+
+def test_a_kind_price_carries_the_source_strings_and_its_exact_effective_rate():
+    from pricesync.core.models import KindPrice
+
+    price = KindPrice.of("reserved-3yr-standard-all-upfront", "0.0000000000", "1500")
+    assert price.hourly == "0.0000000000" and price.upfront == "1500"
+    assert price.effective_hourly == "0.0570776256"  # 1500 / 26280, half-even at 10 places
+    assert price.to_json() == {"hourly": "0.0000000000", "upfront": "1500", "effective_hourly": "0.0570776256"}
+    spot = KindPrice.of("spot", "0.0312", fetched_at="2026-11-29T10:00:00Z", interruption="<5%", savings_pct=67)
+    assert spot.to_json()["effective_hourly"] == "0.0312000000" and spot.to_json()["savings_pct"] == 67
