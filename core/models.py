@@ -404,6 +404,7 @@ class SyncResult:
     skipped: dict[str, int] = field(default_factory=dict)
     changes: tuple[PriceChange, ...] = ()
     warnings: tuple[str, ...] = ()  # one line each: a forced guard, an unrecorded history, ...
+    kinds_changed: int = 0  # prices of other kinds than on-demand that move, appear or leave (core.kinds)
     bytes_downloaded: int = 0  # price files and feeds, as read (an offer read up to its on-demand terms: that part)
 
     def to_json(self) -> JsonObject:
@@ -422,5 +423,6 @@ class SyncResult:
             "source_version": self.source_version,
             "skipped": dict(self.skipped),
             "warnings": list(self.warnings),
+            "kinds_changed": self.kinds_changed,
             "bytes_downloaded": self.bytes_downloaded,
         }
