@@ -19,6 +19,7 @@ character set, absurd prices.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -214,25 +215,31 @@ def select_reserved_prices(terms: object, kinds: frozenset[str]) -> tuple[Reserv
 
 
 def _reserved_price(term: JsonObject, kind: str) -> tuple[tuple[KindPrice, str] | None, str]:
-    parts: dict[str, list[str]] = {"Hrs": [], "Quantity": []}
-    currencies = set()
-    for dim in as_object(term.get("priceDimensions")).values():
-        unit, ppu = as_object(dim).get("unit"), as_object(dim).get("pricePerUnit")
-        if not isinstance(unit, str) or unit not in parts or not isinstance(ppu, dict) or len(ppu) != 1:
+    hourly: object = None
+    upfront: object = "0"
+    currencies: set[object] = set()
+    dims = term.get("priceDimensions")
+    for dim in dims.values() if isinstance(dims, dict) else ():
+        ppu = dim.get("pricePerUnit") if isinstance(dim, dict) else None
+        if not isinstance(ppu, dict) or len(ppu) != 1:
             return None, "bad_reserved_price"
         ((currency, value),) = ppu.items()
-        if not isinstance(value, str) or not is_currency(currency):
-            return None, "bad_reserved_price"
         currencies.add(currency)
-        parts[unit].append(value)
-    hourly, upfront = parts["Hrs"], parts["Quantity"] or ["0"]
-    if len(hourly) != 1 or len(upfront) != 1 or len(currencies) != 1:
+        unit = dim.get("unit")
+        if unit == "Hrs" and hourly is None:
+            hourly = value
+        elif unit == "Quantity" and upfront == "0":
+            upfront = value
+        else:
+            return None, "bad_reserved_price"
+    if len(currencies) != 1 or not is_currency(next(iter(currencies))):
         return None, "bad_reserved_price"
-    if price_problem(hourly[0]) not in ("", "zero_price") or upfront_problem(upfront[0]):
+    if price_problem(hourly) not in ("", "zero_price") or upfront_problem(upfront):
         return None, "bad_reserved_price"
-    if (KINDS[kind].upfront == "no") != (Decimal(upfront[0]) == 0):
+    assert isinstance(hourly, str) and isinstance(upfront, str)  # checked just above
+    if (KINDS[kind].upfront == "no") != (Decimal(upfront) == 0):
         return None, "reserved_fee_mismatch"
-    return (KindPrice.of(kind, hourly[0], upfront[0]), currencies.pop()), ""
+    return (KindPrice.of(kind, hourly, upfront), str(currencies.pop())), ""
 
 
 def make_record(
@@ -325,6 +332,70 @@ class _Section:
             self.parser.close()
 
 
+# `"Reserved" : {` at the start of a line: a raw line break is never inside a JSON string, so this
+# is a key (AWS's files are pretty-printed, one member a line)
+_RESERVED_KEY = re.compile(rb'\n( *)"Reserved" *: *\{')
+_FIRST_MEMBER = re.compile(rb'[ \t\r\n]*\n( +)"')
+MAX_MEMBER = 16 << 20  # bytes of one SKU's Reserved terms in the line-cut path (real: a few KB)
+
+
+class _LineCutMap:
+    """The Reserved map of a pretty-printed offer file, cut into its members at C speed: each
+    member (a SKU) starts on its own line at the map's indentation, and the map's closing brace
+    on its own line at the key's. Only the members asked for are decoded (json.loads of their
+    bytes); the others cost one regular-expression search. A file laid out otherwise fails the
+    decode of a member with a SourceError, and a member longer than MAX_MEMBER is refused."""
+
+    def __init__(self, indent: bytes, rest: bytes, name: str) -> None:
+        self.buf = rest
+        self.name = name
+        self.member: re.Pattern[bytes] | None = None
+        self.end = re.compile(rb"\n" + indent + rb"\}")
+        self.ended = False
+
+    def feed(self, chunk: bytes, wanted: Callable[[str], bool]) -> list[tuple[str, object]]:
+        self.buf += chunk
+        out: list[tuple[str, object]] = []
+        if self.member is None:
+            first = _FIRST_MEMBER.match(self.buf)
+            if first is None:
+                self.ended = re.match(rb"[ \t\r\n]*\}", self.buf) is not None  # an empty map
+                self._check()
+                return out
+            self.member = re.compile(rb"\n" + first[1] + rb'"([^"\\\n]{0,200})" *: *')
+        cur = self.member.search(self.buf)
+        while cur is not None:
+            nxt = self.member.search(self.buf, cur.end())
+            end = self.end.search(self.buf, cur.end(), nxt.start() if nxt else len(self.buf))
+            if end is None and nxt is None:
+                break  # the member goes on in the next chunk
+            stop = end.start() if end is not None else nxt.start()  # type: ignore[union-attr]
+            key = cur[1].decode("utf-8", "replace")
+            if wanted(key):
+                out.append((key, self._decode(self.buf[cur.end() : stop], key)))
+            if end is not None:
+                self.ended, cur = True, None
+                break
+            cur = nxt
+        self.buf = self.buf[cur.start() :] if cur is not None else b""
+        self._check()
+        return out
+
+    def _decode(self, value: bytes, key: str) -> object:
+        try:
+            return json.loads(value.rstrip(b" \t\r\n").removesuffix(b","))
+        except (ValueError, RecursionError):
+            raise SourceError(
+                f"{self.name} has Reserved terms that are not valid JSON (SKU {plain(key, 40)})"
+            ) from None
+
+    def _check(self) -> None:
+        if len(self.buf) > MAX_MEMBER:
+            raise SourceError(
+                f"{self.name} has Reserved terms of one SKU longer than {MAX_MEMBER >> 20} MiB, or not one a line"
+            )
+
+
 def parse_offer(
     read: Callable[[int], bytes],
     region: str,
@@ -354,6 +425,9 @@ def parse_offer(
     products = _Section("products", 2)
     od = _Section("terms.OnDemand", TERMS_DEPTH)
     ri = _Section("terms.Reserved", TERMS_DEPTH) if reserved_kinds else None
+    cut: _LineCutMap | None = None  # the Reserved map cut by lines, once found after the on-demand terms
+    tail = b""  # the end of the last chunk, where `"Reserved" : {` may begin
+    ri_seen = False  # the Reserved parser has found terms (they came before the on-demand ones)
     products_seen = 0
     products_open = True
 
@@ -409,14 +483,27 @@ def parse_offer(
                     product_items(products.feed(chunk, bounds.low))
                 if not od.ended:
                     on_demand_items(od.feed(chunk, bounds.low))
-                if ri is not None and not ri.ended:
-                    reserved_items(ri.feed(chunk, bounds.low))
-                if not products_open and od.ended and (ri is None or ri.ended):
+                if ri is not None and cut is None and od.ended and not ri_seen:
+                    # real files: the Reserved terms follow the on-demand ones, one member a line
+                    found = _RESERVED_KEY.search(tail + chunk)
+                    if found is not None:
+                        cut = _LineCutMap(found[1], (tail + chunk)[found.end() :], name)
+                        chunk = b""
+                    tail = chunk[-64:]
+                if cut is not None:
+                    reserved_items(cut.feed(chunk, lambda sku: sku in selected))
+                elif ri is not None and not ri.ended:
+                    items = ri.feed(chunk, bounds.low)
+                    reserved_items(items)
+                    ri_seen = ri_seen or bool(items)
+                if not products_open and od.ended and (ri is None or ri.ended or (cut is not None and cut.ended)):
                     break  # nothing after this is needed: the caller closes the download
             if read_to_end:
-                for section in (products, od, ri):
+                for section in (products, od, None if cut else ri):
                     if section is not None and (section is not products or products_open):
                         section.close()
+                if cut is not None and not cut.ended:
+                    raise SourceError(f"{name} is cut off (within its Reserved terms)")
                 if products_open:
                     product_items(products.items)
         except (ijson.JSONError, ArithmeticError) as exc:
