@@ -372,6 +372,26 @@ class PriceChange:
         }
 
 
+def same_price(a: KindPrice, b: KindPrice) -> bool:
+    """The same hourly part and upfront fee, however spelt (a spot price's fetched_at aside)."""
+    return Decimal(a.hourly) == Decimal(b.hourly) and Decimal(a.upfront) == Decimal(b.upfront)
+
+
+def kind_changes(key: Key, old: Mapping[str, KindPrice], new: Mapping[str, KindPrice]) -> list[PriceChange]:
+    """The kinds whose price moves from `old` to `new`, appears or leaves, in core.kinds order;
+    each change is told in effective hourly rates (which cover the hourly part and the fee)."""
+    out: list[PriceChange] = []
+    for kind in KINDS:
+        before, after = old.get(kind), new.get(kind)
+        if (before is None and after is None) or (
+            before is not None and after is not None and same_price(before, after)
+        ):
+            continue
+        was = before.effective_hourly if before is not None else None
+        out.append(PriceChange(key, was, after.effective_hourly if after is not None else None, kind))
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class CatalogDiff:
     """What merging a fetch into a catalog would do. `changed`: on-demand prices that move
