@@ -461,7 +461,10 @@ def parse_offer(
                     on_record(len(on_demand))
 
     def reserved_items(items: list[tuple[str, object]]) -> None:
+        nonlocal products_open
         for sku, terms in items:
+            if products_open and products_seen:
+                products_open = False  # every product is already parsed
             if products_open:  # Reserved before the products (no real file): not judged
                 skipped["reserved_before_products"] += 1
             elif sku in selected:
