@@ -41,6 +41,7 @@ from .exports import export_path, write_export
 from .fileio import atomic_write_bytes
 from .formats import iso_z, parse_utc, provider_name
 from .history import ChangeRow, HistoryError, HistoryStore, RunRow
+from .kinds import KINDS, ON_DEMAND
 from .listeners import default_listeners
 from .logs import LOGGER, setup_logging
 from .models import (
@@ -93,6 +94,8 @@ __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     "sample_payload",
     "wait_for_deliveries",
     # values
+    "KINDS",
+    "ON_DEMAND",
     "PROVIDERS",
     "Catalog",
     "CatalogDiff",

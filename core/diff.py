@@ -7,28 +7,94 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from itertools import pairwise
 
 from .catalog import parse_record
 from .errors import CatalogError
-from .models import Catalog, CatalogDiff, CatalogEntry, Key, PriceChange, PriceRecord, SourceInfo
+from .kinds import KINDS, UPFRONT
+from .models import (
+    Catalog,
+    CatalogDiff,
+    CatalogEntry,
+    Key,
+    KindPrice,
+    PriceChange,
+    PriceRecord,
+    SourceInfo,
+    kind_changes,
+)
 
 
 def diff_catalog(catalog: Catalog, records: Iterable[PriceRecord], regions: Iterable[str]) -> CatalogDiff:
-    """Added, changed and missing entries if `records` (covering `regions`) were merged."""
+    """Added, changed and missing entries if `records` (covering `regions`) were merged; the
+    kinds that move in entries the catalog has (an added entry brings its kinds with it)."""
     entries = {e.key: e for e in catalog.entries}
     fetched: set[Key] = set()
     added: list[PriceRecord] = []
     changed: list[PriceChange] = []
+    kinds: list[PriceChange] = []
     for rec in records:
         fetched.add(rec.key)
         entry = entries.get(rec.key)
         if entry is None:
             added.append(rec)
-        elif entry.price_per_hour is None or Decimal(entry.price_per_hour) != Decimal(rec.price_per_hour):
+            continue
+        if entry.price_per_hour is None or Decimal(entry.price_per_hour) != Decimal(rec.price_per_hour):
             changed.append(PriceChange(rec.key, entry.price_per_hour, rec.price_per_hour))
+        kinds += kind_changes(rec.key, entry.prices, rec.prices)
     wanted = set(regions)
     missing = tuple(k for k, e in entries.items() if e.region in wanted and e.available and k not in fetched)
-    return CatalogDiff(tuple(added), tuple(changed), missing)
+    return CatalogDiff(tuple(added), tuple(changed), missing, tuple(kinds))
+
+
+def merge_kinds(
+    records: Iterable[PriceRecord], prices: Mapping[Key, Mapping[str, KindPrice]], kinds: frozenset[str]
+) -> list[PriceRecord]:
+    """`records` with the prices of `kinds` taken from `prices` (a kind `prices` lacks for a
+    record is absent from it, never zero) and every other kind kept as it was."""
+    out = []
+    for rec in records:
+        found = prices.get(rec.key, {})
+        merged = {
+            kind: price
+            for kind in KINDS
+            if (price := (found.get(kind) if kind in kinds else rec.prices.get(kind))) is not None
+        }
+        out.append(rec if merged == rec.prices else replace(rec, prices=merged))
+    return out
+
+
+def only_kinds(records: Iterable[PriceRecord], kinds: frozenset[str]) -> list[PriceRecord]:
+    """`records` without the prices of kinds outside `kinds` ([sync] price_kinds)."""
+    return [
+        rec if set(rec.prices) <= kinds else replace(rec, prices={k: p for k, p in rec.prices.items() if k in kinds})
+        for rec in records
+    ]
+
+
+def kind_problems(records: Iterable[PriceRecord]) -> list[str]:
+    """What looks wrong with the kinds of `records`, one line each naming the entry: an
+    effective rate above the on-demand price, and the effective rates of one term and plan
+    out of the order All <= Partial <= No Upfront. Warnings only: the prices are the source's."""
+    problems: list[str] = []
+    for rec in records:
+        entry = "/".join(rec.key)
+        on_demand = Decimal(rec.price_per_hour)
+        groups: dict[tuple[str, int, str], list[tuple[str, Decimal]]] = {}
+        for kind, price in rec.prices.items():
+            effective = Decimal(price.effective_hourly)
+            if effective > on_demand:
+                problems.append(
+                    f"{entry}: {kind} costs {price.effective_hourly}/h effective, above on-demand {rec.price_per_hour}"
+                )
+            if KINDS[kind].upfront:
+                groups.setdefault(KINDS[kind].group, []).append((kind, effective))
+        for group in groups.values():
+            ordered = sorted(group, key=lambda item: -UPFRONT.index(KINDS[item[0]].upfront))  # all, partial, no
+            for (cheap, low), (dear, high) in pairwise(ordered):
+                if low > high:
+                    problems.append(f"{entry}: {cheap} ({low}/h effective) costs more than {dear} ({high}/h)")
+    return problems
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,10 @@ recorded.
 
 Only changes are stored, never full copies: a region's first fetch is the baseline and adds no
 rows; after that a row is a price that changed, a key that appeared in an already-cached
-region (old = None) or one that left it (new = None). Prices stay decimal strings; `pct` is a
-derived float kept for sorting and filtering.
+region (old = None) or one that left it (new = None). Each row names its price kind
+(`price_kind`: "on-demand" for price_per_hour, else a kind of core.kinds, told in effective
+hourly rates; a kind that appears or leaves for a key is old = None / new = None). Prices stay
+decimal strings; `pct` is a derived float kept for sorting and filtering.
 
 The daemon and the TUI may write at once: WAL mode, a busy timeout and `BEGIN IMMEDIATE` for
 every write. One short-lived connection per call, so any thread may use a `HistoryStore`.
@@ -24,17 +26,18 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
 from .errors import CatalogError, PriceSyncError
 from .fileio import regular_file_exists
 from .formats import utc_now
-from .models import Key, PriceChange, SyncResult
+from .kinds import ON_DEMAND
+from .models import Key, KindPrice, PriceChange, SyncResult, kind_changes
 
 if TYPE_CHECKING:
     from .cache import PriceCache
@@ -78,6 +81,21 @@ MIGRATIONS: list[tuple[str, ...]] = [
             new TEXT,
             pct REAL,
             PRIMARY KEY (entry_id, run_id)) WITHOUT ROWID""",
+        "CREATE INDEX change_run ON change (run_id)",
+    ),
+    (  # price kinds: a change names its kind; one entry may move in several kinds in one run
+        """CREATE TABLE change_kinds (
+            run_id INTEGER NOT NULL REFERENCES run (id),
+            entry_id INTEGER NOT NULL REFERENCES entry (id),
+            price_kind TEXT NOT NULL,
+            old TEXT,
+            new TEXT,
+            pct REAL,
+            PRIMARY KEY (entry_id, price_kind, run_id)) WITHOUT ROWID""",
+        """INSERT INTO change_kinds (run_id, entry_id, price_kind, old, new, pct)
+            SELECT run_id, entry_id, 'on-demand', old, new, pct FROM change""",
+        "DROP TABLE change",
+        "ALTER TABLE change_kinds RENAME TO change",
         "CREATE INDEX change_run ON change (run_id)",
     ),
 ]
@@ -124,6 +142,7 @@ class ChangeRow:
     new: str | None  # None: the key left the source
     pct: float | None
     source_version: str | None
+    price_kind: str = ON_DEMAND  # "on-demand" or a kind of core.kinds (its effective hourly rate)
 
     @property
     def key(self) -> Key:
@@ -139,19 +158,34 @@ class ChangeRow:
 
 Row = tuple[Any, ...]  # a row as sqlite3 returns it
 
-# (key, old, new): old None = appeared, new None = left
-CacheChange = tuple[Key, str | None, str | None]
+
+class CacheChange(NamedTuple):
+    """One price that moved between two caches: old None = appeared, new None = left."""
+
+    key: Key
+    old: str | None
+    new: str | None
+    price_kind: str = ON_DEMAND
+
+    @property
+    def pct(self) -> float | None:
+        return change_pct(self.key, self.old, self.new)
 
 
 def change_pct(key: Key, old: str | None, new: str | None) -> float | None:
     return None if old is None or new is None else PriceChange(key, old, new).pct
 
 
+def _kind_moves(key: Key, old: Mapping[str, KindPrice], new: Mapping[str, KindPrice]) -> list[CacheChange]:
+    return [CacheChange(c.key, c.old, c.new, c.price_kind) for c in kind_changes(key, old, new)]
+
+
 def cache_changes(before: PriceCache | None, written: PriceCache | None) -> list[CacheChange]:
-    """What moved from `before` to `written`. A region `before` did not hold is a baseline."""
+    """What moved from `before` to `written`, on-demand and per kind. A region `before` did not
+    hold is a baseline; a key that appears or leaves is one on-demand row (its kinds with it)."""
     if before is None or written is None:
         return []
-    old = {r.key: r.price_per_hour for r in before.records}
+    old = {r.key: r for r in before.records}
     known = set(before.regions)
     out: list[CacheChange] = []
     seen: set[Key] = set()
@@ -160,17 +194,24 @@ def cache_changes(before: PriceCache | None, written: PriceCache | None) -> list
         prev = old.get(rec.key)
         if prev is None:
             if rec.region in known:
-                out.append((rec.key, None, rec.price_per_hour))
-        elif prev != rec.price_per_hour and Decimal(prev) != Decimal(rec.price_per_hour):
-            out.append((rec.key, prev, rec.price_per_hour))
-    out.extend((key, price, None) for key, price in old.items() if key not in seen and key[1] in written.regions)
+                out.append(CacheChange(rec.key, None, rec.price_per_hour))
+            continue
+        if prev.price_per_hour != rec.price_per_hour and Decimal(prev.price_per_hour) != Decimal(rec.price_per_hour):
+            out.append(CacheChange(rec.key, prev.price_per_hour, rec.price_per_hour))
+        if prev.prices or rec.prices:
+            out += _kind_moves(rec.key, prev.prices, rec.prices)
+    out.extend(
+        CacheChange(key, rec.price_per_hour, None)
+        for key, rec in old.items()
+        if key not in seen and key[1] in written.regions
+    )
     return out
 
 
 def count_kinds(changes: Sequence[CacheChange]) -> tuple[int, int, int]:
     """(changed, added, removed)"""
-    added = sum(1 for _, o, _ in changes if o is None)
-    removed = sum(1 for _, _, n in changes if n is None)
+    added = sum(1 for c in changes if c.old is None)
+    removed = sum(1 for c in changes if c.new is None)
     return len(changes) - added - removed, added, removed
 
 
@@ -179,7 +220,7 @@ _RUN_COLUMNS = (
     "error, duration_s"
 )
 _CHANGE_SELECT = """SELECT c.run_id, r.at, e.provider, e.instance_type, e.region, e.os, c.old, c.new, c.pct,
-    r.source_version FROM change c JOIN run r ON r.id = c.run_id JOIN entry e ON e.id = c.entry_id"""
+    r.source_version, c.price_kind FROM change c JOIN run r ON r.id = c.run_id JOIN entry e ON e.id = c.entry_id"""
 
 
 def _run_row(row: Row) -> RunRow:
@@ -223,12 +264,13 @@ class HistoryStore:
             if changes:
                 db.executemany(
                     "INSERT OR IGNORE INTO entry (provider, instance_type, region, os) VALUES (?, ?, ?, ?)",
-                    ((result.provider, *key) for key, _, _ in changes),
+                    ((result.provider, *c.key) for c in changes),
                 )
                 db.executemany(
-                    """INSERT OR REPLACE INTO change (run_id, entry_id, old, new, pct) SELECT ?, id, ?, ?, ?
-                       FROM entry WHERE provider = ? AND instance_type = ? AND region = ? AND os = ?""",
-                    ((run_id, old, new, change_pct(key, old, new), result.provider, *key) for key, old, new in changes),
+                    """INSERT OR REPLACE INTO change (run_id, entry_id, price_kind, old, new, pct)
+                       SELECT ?, id, ?, ?, ?, ? FROM entry
+                       WHERE provider = ? AND instance_type = ? AND region = ? AND os = ?""",
+                    ((run_id, c.price_kind, c.old, c.new, c.pct, result.provider, *c.key) for c in changes),
                 )
         return run_id
 
@@ -244,11 +286,14 @@ class HistoryStore:
         os: str | None = None,
         run_id: int | None = None,
         limit: int | None = None,
+        price_kind: str | None = None,
     ) -> list[ChangeRow]:
         """Changes, newest first. `since` is an ISO-8601 UTC time ("2025-11-01" works too);
-        `instance` is an instance type, a family ("m5" = "m5.*") or a glob ("m5*.x*")."""
+        `instance` is an instance type, a family ("m5" = "m5.*") or a glob ("m5*.x*");
+        `price_kind` one kind ("on-demand" for price_per_hour), None every kind."""
         where, args = [], []
-        for column, value in (("e.provider", provider), ("e.region", region), ("e.os", os), ("c.run_id", run_id)):
+        filters = (("e.provider", provider), ("e.region", region), ("e.os", os), ("c.run_id", run_id))
+        for column, value in (*filters, ("c.price_kind", price_kind)):
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
@@ -263,19 +308,20 @@ class HistoryStore:
                 where.append("(e.instance_type = ? OR e.instance_type GLOB ?)")
                 args += [instance, _glob_literal(instance) + ".*"]
         sql = _CHANGE_SELECT + (" WHERE " + " AND ".join(where) if where else "")
-        sql += " ORDER BY c.run_id DESC, e.region, e.os, e.instance_type"  # run ids grow in recording order
+        sql += " ORDER BY c.run_id DESC, e.region, e.os, e.instance_type, c.price_kind"  # run ids grow in order
         if limit:
             sql += f" LIMIT {int(limit)}"
         return [ChangeRow(*row) for row in self._read(sql, args)]
 
-    def entry_history(self, key: Key, provider: str = "aws") -> list[ChangeRow]:
-        """One entry's changes, oldest first: the price before the first one is its `old`."""
+    def entry_history(self, key: Key, provider: str = "aws", price_kind: str = ON_DEMAND) -> list[ChangeRow]:
+        """One entry's changes of one price kind, oldest first: the price before the first one
+        is its `old`."""
         sql = (
             _CHANGE_SELECT
             + """ WHERE e.provider = ? AND e.instance_type = ? AND e.region = ? AND e.os = ?
-            ORDER BY c.run_id"""
+            AND c.price_kind = ? ORDER BY c.run_id"""
         )
-        return [ChangeRow(*row) for row in self._read(sql, [provider, *key])]
+        return [ChangeRow(*row) for row in self._read(sql, [provider, *key, price_kind])]
 
     def runs(self, provider: str | None = None, limit: int | None = 20) -> list[RunRow]:
         """Sync runs, newest first."""

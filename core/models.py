@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, localcontext
 from typing import Literal, TypeGuard
 
-from .kinds import KINDS, effective_hourly
+from .kinds import HOURS_PER_YEAR, KINDS, ON_DEMAND, TERMS, effective_hourly
 
 PROVIDERS = ("aws", "azure", "gcp")
 HOURS_PER_MONTH = 730  # the cloud providers' own convention for monthly estimates
@@ -60,6 +60,22 @@ def price_problem(value: object) -> str:
     if price > MAX_PRICE_PER_HOUR:
         return "absurd_price"
     return "zero_price" if price == 0 else ""
+
+
+# An upfront fee is a whole term's price: up to the dearest hourly price for the longest term.
+MAX_UPFRONT = MAX_PRICE_PER_HOUR * HOURS_PER_YEAR * max(TERMS.values())
+MAX_UPFRONT_INTEGER_DIGITS = len(str(int(MAX_UPFRONT)))
+
+
+def upfront_problem(value: object) -> str:
+    """ "" for an upfront fee a catalog may hold (0 included: no fee), else the reason, as in
+    `price_problem` but within MAX_UPFRONT."""
+    if not isinstance(value, str) or _DECIMAL_RE.fullmatch(value) is None:
+        return "bad_price"
+    whole, _, decimals = value.partition(".")
+    if len(whole) > MAX_UPFRONT_INTEGER_DIGITS or len(decimals) > MAX_PRICE_DECIMALS or Decimal(value) > MAX_UPFRONT:
+        return "absurd_price"
+    return ""
 
 
 def is_price_string(value: object) -> TypeGuard[str]:
@@ -160,9 +176,11 @@ def kind_prices_problem(value: object) -> str:
             return "'prices' names an unknown kind"
         if not isinstance(price, dict):
             return f"prices.{kind} is not an object"
-        for name in ("hourly", "upfront", "effective_hourly"):
+        for name in ("hourly", "effective_hourly"):
             if not is_price_string(price.get(name)):
                 return f"prices.{kind}.{name} is not a decimal string within the limits"
+        if upfront_problem(price.get("upfront")):
+            return f"prices.{kind}.upfront is not a decimal string within the limits"
         fetched = price.get("fetched_at")
         if fetched is not None and not (isinstance(fetched, str) and len(fetched) <= 40 and fetched.isascii()):
             return f"prices.{kind}.fetched_at is not a time"
@@ -325,13 +343,18 @@ class Catalog:
 
 @dataclass(frozen=True, slots=True)
 class PriceChange:
+    """One price that moves. `price_kind` is "on-demand" for `price_per_hour`, else a kind of
+    core.kinds, whose price is its effective hourly rate; `old` None: the price appears, `new`
+    None: it leaves (a kind the source no longer has for the entry)."""
+
     key: Key
     old: str | None
-    new: str
+    new: str | None
+    price_kind: str = ON_DEMAND
 
     @property
     def pct(self) -> float | None:
-        if self.old is None or Decimal(self.old) == 0:
+        if self.old is None or self.new is None or Decimal(self.old) == 0:
             return None
         return float((Decimal(self.new) - Decimal(self.old)) / Decimal(self.old) * 100)
 
@@ -342,23 +365,46 @@ class PriceChange:
             "instance_type": itype,
             "region": region,
             "os": os_,
+            "price_kind": self.price_kind,
             "old": self.old,
             "new": self.new,
             "pct": None if pct is None else round(pct, 4),
         }
 
 
+def same_price(a: KindPrice, b: KindPrice) -> bool:
+    """The same hourly part and upfront fee, however spelt (a spot price's fetched_at aside)."""
+    return Decimal(a.hourly) == Decimal(b.hourly) and Decimal(a.upfront) == Decimal(b.upfront)
+
+
+def kind_changes(key: Key, old: Mapping[str, KindPrice], new: Mapping[str, KindPrice]) -> list[PriceChange]:
+    """The kinds whose price moves from `old` to `new`, appears or leaves, in core.kinds order;
+    each change is told in effective hourly rates (which cover the hourly part and the fee)."""
+    out: list[PriceChange] = []
+    for kind in KINDS:
+        before, after = old.get(kind), new.get(kind)
+        if (before is None and after is None) or (
+            before is not None and after is not None and same_price(before, after)
+        ):
+            continue
+        was = before.effective_hourly if before is not None else None
+        out.append(PriceChange(key, was, after.effective_hourly if after is not None else None, kind))
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class CatalogDiff:
-    """What merging a fetch into a catalog would do."""
+    """What merging a fetch into a catalog would do. `changed`: on-demand prices that move
+    (new never None); `kind_changes`: the other kinds' effective rates that move, appear or leave."""
 
     added: tuple[PriceRecord, ...] = ()
     changed: tuple[PriceChange, ...] = ()
     missing: tuple[Key, ...] = ()
+    kind_changes: tuple[PriceChange, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not (self.added or self.changed or self.missing)
+        return not (self.added or self.changed or self.missing or self.kind_changes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,6 +424,8 @@ class SyncResult:
     skipped: dict[str, int] = field(default_factory=dict)
     changes: tuple[PriceChange, ...] = ()
     warnings: tuple[str, ...] = ()  # one line each: a forced guard, an unrecorded history, ...
+    kinds_changed: int = 0  # prices of other kinds than on-demand that move, appear or leave (core.kinds)
+    bytes_downloaded: int = 0  # price files and feeds, as read (an offer read up to its on-demand terms: that part)
 
     def to_json(self) -> JsonObject:
         return {
@@ -395,4 +443,6 @@ class SyncResult:
             "source_version": self.source_version,
             "skipped": dict(self.skipped),
             "warnings": list(self.warnings),
+            "kinds_changed": self.kinds_changed,
+            "bytes_downloaded": self.bytes_downloaded,
         }

@@ -26,8 +26,9 @@ import httpx
 from .config import Webhook
 from .errors import SourceError
 from .formats import iso_z
-from .history import CacheChange, cache_changes, change_pct, count_kinds
+from .history import CacheChange, cache_changes, count_kinds
 from .http import MAX_BACKOFF_S, HttpSettings, Limits, PacedTransport, bounded, make_client, reason
+from .kinds import ON_DEMAND
 from .models import Key, SyncResult
 from .textsafe import slack
 
@@ -47,14 +48,15 @@ TIMESTAMP_HEADER = "X-Pricesync-Timestamp"
 
 
 def _change_json(change: CacheChange) -> Payload:
-    (itype, region, os_), old, new = change
-    pct = change_pct(change[0], old, new)
+    itype, region, os_ = change.key
+    pct = change.pct
     return {
         "instance_type": itype,
         "region": region,
         "os": os_,
-        "old": old,
-        "new": new,
+        "price_kind": change.price_kind,
+        "old": change.old,
+        "new": change.new,
         "pct": None if pct is None else round(pct, 2),
     }
 
@@ -66,11 +68,11 @@ def summary(
     appeared or left always count; price moves count from `min_change_pct` up. The biggest
     moves come first, then keys that appeared or left; at most MAX_CHANGES of them."""
 
-    def order(c: CacheChange) -> tuple[bool, float, Key]:
-        pct = change_pct(*c)
-        return (pct is None, -abs(pct or 0), c[0])
+    def order(c: CacheChange) -> tuple[bool, float, Key, str]:
+        pct = c.pct
+        return (pct is None, -abs(pct or 0), c.key, c.price_kind)
 
-    relevant = sorted((c for c in changes if (pct := change_pct(*c)) is None or abs(pct) >= min_change_pct), key=order)
+    relevant = sorted((c for c in changes if (pct := c.pct) is None or abs(pct) >= min_change_pct), key=order)
     if not relevant:
         return None
     changed, added, removed = count_kinds(changes)
@@ -99,7 +101,9 @@ def _slack(payload: Payload) -> Payload:
         f"{'written back' if payload['wrote_back'] else 'pending write-back'})"
     )
     lines = [
-        f"{c['instance_type']} {c['region']} {c['os']}: {c['old'] or 'new'} -> {c['new'] or 'gone'}"
+        f"{c['instance_type']} {c['region']} {c['os']}"
+        + ("" if c["price_kind"] == ON_DEMAND else f" {c['price_kind']}")
+        + f": {c['old'] or 'new'} -> {c['new'] or 'gone'}"
         + (f" ({c['pct']:+.2f}%)" if c["pct"] is not None else "")
         for c in payload["changes"]
     ]
@@ -293,6 +297,12 @@ def sample_payload() -> Payload:
         changed=1,
         source_version="20250101000000",
     )
-    payload = summary(result, [(("m5.large", "us-east-1", "linux"), "0.0960000000", "0.1000000000")], 0, test=True)
+    changes = [
+        CacheChange(("m5.large", "us-east-1", "linux"), "0.0960000000", "0.1000000000"),
+        CacheChange(
+            ("m5.large", "us-east-1", "linux"), "0.0600000000", "0.0625000000", "reserved-1yr-standard-no-upfront"
+        ),
+    ]
+    payload = summary(result, changes, 0, test=True)
     assert payload is not None
     return payload

@@ -21,15 +21,25 @@ from typing import Any
 from .cache import PriceCache, load_cache, write_cache
 from .catalog import ensure_catalog, load_catalog, write_catalog
 from .config import Settings
-from .diff import SanityReport, diff_catalog, fetch_problems, merge, write_back_problems
-from .errors import Cancelled, CatalogError, PriceSyncError, SanityError, SyncBusy
+from .diff import (
+    SanityReport,
+    diff_catalog,
+    fetch_problems,
+    kind_problems,
+    merge,
+    merge_kinds,
+    only_kinds,
+    write_back_problems,
+)
+from .errors import Cancelled, CatalogError, ConfigError, PriceSyncError, SanityError, SyncBusy
 from .fileio import exclusive
 from .formats import utc_now
+from .kinds import KINDS
 from .models import Catalog, CatalogDiff, PriceRecord, SourceInfo, SyncResult, SyncStatus, as_object, as_text
 from .paths import catalog_path, writable_data_dir
-from .providers.base import FetchRequest, FetchResult, Progress, Provider, RegionVersion
+from .providers.base import FetchRequest, FetchResult, KindSource, Progress, Provider, RegionFetch, RegionVersion
 from .snapshot import Schedule, Snapshot, take_snapshot
-from .sources import check, make_provider
+from .sources import check, kind_sources, make_provider
 from .state import index_version, provider_state, region_versions, update_provider_state
 
 log = logging.getLogger("pricesync.sync")
@@ -46,6 +56,9 @@ def sync_lock_path(data: Path, provider: str) -> Path:
 SyncListener = Callable[[SyncResult, PriceCache | None, PriceCache | None], None]
 # (settings, provider, mode, endpoint) -> the source to fetch from (tests pass fakes)
 ProviderFactory = Callable[[Settings, str, str | None, str | None], Provider]
+# (settings, provider, mode, endpoint) -> the sources of kinds the provider's own does not fetch
+KindSourceFactory = Callable[[Settings, str, str | None, str | None], list[KindSource]]
+MAX_KIND_WARNINGS = 5  # kind problems told in a result's warnings; sync.log has every one
 
 
 @dataclass
@@ -76,10 +89,32 @@ def _outcome(regions: Sequence[str], records: int, diff: CatalogDiff, source_ver
         "records": records,
         "added": len(diff.added),
         "changed": len(diff.changed),
+        "kinds_changed": len(diff.kind_changes),
         "missing": len(diff.missing),
         "source_version": source_version,
-        "changes": diff.changed,
+        "changes": diff.changed + diff.kind_changes,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class _Kinds:
+    """Which price kinds one sync fetches, and from where."""
+
+    kept: frozenset[str]  # [sync] price_kinds: no other kind is written
+    wanted: frozenset[str]  # fetched by this sync
+    partial: bool  # `--kinds`: only `wanted`; on-demand and every other kind stay as the cache has them
+    hooked: frozenset[str]  # of `wanted`, the kinds a KindSource fetches
+
+    @property
+    def main(self) -> frozenset[str]:
+        """The kinds the provider's own source fetches."""
+        return self.wanted - self.hooked
+
+
+def _region_kinds(cache: PriceCache, region: str) -> frozenset[str]:
+    """The kinds the provider's source was asked for when the cache's prices of `region` were fetched."""
+    kinds = cache.regions.get(region, {}).get("kinds")
+    return frozenset(k for k in kinds if isinstance(k, str)) if isinstance(kinds, list) else frozenset()
 
 
 class SyncEngine:
@@ -88,12 +123,14 @@ class SyncEngine:
         settings: Settings,
         provider_factory: ProviderFactory = make_provider,
         listeners: Sequence[SyncListener] = (),
+        kind_source_factory: KindSourceFactory = kind_sources,
     ) -> None:
         """`listeners` run after every sync and write-back, in order (pricesync.core.build_engine
         passes the history and the webhooks)."""
         self.settings = settings
         self.data = settings.data_dir
         self._make_provider = provider_factory
+        self._make_kind_sources = kind_source_factory
         self.listeners = list(listeners)
 
     # -- public API -------------------------------------------------------------------------
@@ -137,8 +174,13 @@ class SyncEngine:
         endpoint: str | None = None,
         cancel: threading.Event | None = None,
         progress: Progress | None = None,
+        kinds: Sequence[str] | None = None,
     ) -> SyncResult:
-        """Run one sync. Never raises for sync failures: they come back as status 'failed'."""
+        """Run one sync. Never raises for sync failures: they come back as status 'failed'.
+
+        `kinds` None: every kind of [sync] price_kinds, with on-demand. A list (`sync --kinds`):
+        only those kinds; the cache and the catalog keep the on-demand price and every other
+        kind of each entry as they were (a region the cache does not hold yet is synced in full)."""
         started = time.monotonic()
         mode = mode or (self.settings.aws.mode if provider == "aws" else "api")
         attempt = _Attempt(provider)
@@ -160,6 +202,7 @@ class SyncEngine:
                 progress,
                 started,
                 attempt,
+                kinds,
             ),
         )
         if result.status != "busy":
@@ -296,70 +339,78 @@ class SyncEngine:
         progress: Progress | None,
         started: float,
         attempt: _Attempt,
+        only: Sequence[str] | None,
     ) -> SyncResult:
         catalog = self.catalog(provider)
         pstate = provider_state(self.data, provider)
         update_provider_state(self.data, provider, {"last_attempt": utc_now()})
         cache = attempt.before = self._previous_cache(provider, force, attempt)
         wanted = None if all_regions else (regions or self._default_regions(provider, catalog))
-        known: dict[str, RegionVersion] = {}
-        if not force and cache is not None:
-            # a stored version counts only if the cache really holds that region
-            known = {r: v for r, v in region_versions(pstate).items() if r in cache.regions}
-        source = self._make_provider(self.settings, provider, mode, endpoint)
+        extra = self._make_kind_sources(self.settings, provider, mode, endpoint)
         try:
-            log.info("%s sync started (%s; regions: %s)", provider, mode, ", ".join(wanted) if wanted else "all")
-            fetched = source.fetch(
-                FetchRequest(wanted, known, None if force else index_version(pstate), cancel, progress)
+            kinds = self._kinds(only, extra, cache, wanted)
+            if kinds.partial and wanted is None and cache is not None:
+                wanted = sorted(cache.regions)
+            fetched = self._fetch(provider, mode, endpoint, wanted, kinds, force, cache, pstate, cancel, progress)
+            if cancel.is_set():
+                raise Cancelled("sync cancelled; nothing written")
+            if all_regions and not kinds.partial:
+                self._leave_out_other_currencies(fetched, catalog.currency, attempt)
+            regions_done = sorted(fetched.regions)
+            records = self._records(fetched, cache, kinds)
+            records, hooked, downloaded, asked = self._fetch_kinds(
+                extra, records, regions_done, kinds, cache, cancel, attempt
             )
         finally:
-            source.close()
+            for source in extra:
+                source.close()
         if cancel.is_set():
             raise Cancelled("sync cancelled; nothing written")
-        if all_regions:
-            self._leave_out_other_currencies(fetched, catalog.currency, attempt)
-        regions_done = sorted(fetched.regions)
-        records = self._records(fetched, cache)
+        records = only_kinds(records, kinds.kept)
         now = utc_now()
-        new_cache = self._new_cache(provider, mode, fetched, cache, records, now)
+        unchanged = fetched.unchanged and not asked
+        new_cache = self._new_cache(provider, mode, fetched, cache, records, now, kinds)
         diff = diff_catalog(catalog, records, regions_done)
         summary = _outcome(regions_done, len(records), diff, new_cache.source_version)
-        summary["skipped"] = dict(sum((f.skipped for f in fetched.regions.values()), Counter()))
+        summary["skipped"] = dict(sum((f.skipped for f in fetched.regions.values()), Counter()) + hooked)
+        summary["bytes_downloaded"] = downloaded + sum(f.downloaded_bytes for f in fetched.regions.values())
         write = write_back and not diff.empty
         limit = self.settings.sync.max_missing_pct
-        fresh = {r: f.records for r, f in fetched.regions.items() if f.records is not None}
+        renewed = {r for r, f in fetched.regions.items() if f.records is not None or asked}
+        fresh = {r: [rec for rec in records if rec.region == r] for r in renewed}
         report = fetch_problems(catalog.currency, fresh, cache.records if cache else (), limit)
         if write:
             report += write_back_problems(catalog, records, regions_done, diff, limit)
+        self._warn_kinds([rec for recs in fresh.values() for rec in recs], attempt)
         try:
             # judged before anything is written: a refused fetch changes no file but the
             # record of the attempt, so the next sync of the same version is not "unchanged"
             self._judge(report, force, "fetch refused, nothing written", attempt)
-            if not fetched.unchanged:
+            if not unchanged:
                 write_cache(self.data, new_cache)
                 attempt.written = new_cache
-            update_provider_state(
-                self.data,
-                provider,
-                {
-                    "last_success": now,
-                    "last_status": "unchanged" if fetched.unchanged else "updated",
-                    "last_error": None,
-                    "mode": mode,
+            state: dict[str, object] = {
+                "last_success": now,
+                "last_status": "unchanged" if unchanged else "updated",
+                "last_error": None,
+                "mode": mode,
+                "counts": {"records": len(records)},
+            }
+            if not kinds.partial:  # a --kinds sync leaves the versions of the on-demand prices alone
+                state |= {
                     "source_version": new_cache.source_version,
                     "index": fetched.index_validators.to_json() if fetched.index_validators else None,
                     "regions": {
                         **as_object(pstate.get("regions")),
                         **{r: f.version.to_json() for r, f in fetched.regions.items()},
                     },
-                    "counts": {"records": len(records)},
-                },
-            )
+                }
+            update_provider_state(self.data, provider, state)
             if write:
                 self._write_catalog(provider, catalog, records, diff, SourceInfo(mode, new_cache.source_version, None))
         except PriceSyncError as exc:
             return self._failed(provider, mode, exc, started, **summary)
-        status: SyncStatus = "updated" if (not fetched.unchanged or write) else "unchanged"
+        status: SyncStatus = "updated" if (not unchanged or write) else "unchanged"
         result = SyncResult(
             provider=provider,
             mode=mode,
@@ -379,6 +430,117 @@ class SyncEngine:
             ", written back" if write else "",
         )
         return result
+
+    def _kinds(
+        self,
+        only: Sequence[str] | None,
+        extra: Sequence[KindSource],
+        cache: PriceCache | None,
+        wanted: list[str] | None,
+    ) -> _Kinds:
+        """The kinds this sync fetches. A `--kinds` sync of a region the cache does not hold
+        yet has nothing to merge into: it becomes a full sync (logged)."""
+        kept = frozenset(self.settings.sync.price_kinds)
+        hookable = frozenset().union(*(source.kinds for source in extra))
+        if only is None:
+            return _Kinds(kept, kept, False, kept & hookable)
+        outside = [k for k in only if k not in kept]
+        if outside:
+            raise ConfigError(
+                f"price kind {', '.join(outside)} is not in [sync] price_kinds, so it is never kept: add it there first"
+            )
+        missing = list(wanted or ()) if cache is None else [r for r in wanted or () if r not in cache.regions]
+        if cache is None or missing:
+            log.info("no prices cached for %s yet: a full sync instead of --kinds", ", ".join(missing) or "any region")
+            return _Kinds(kept, kept, False, kept & hookable)
+        chosen = frozenset(only)
+        return _Kinds(kept, chosen, True, chosen & hookable)
+
+    def _fetch(
+        self,
+        provider: str,
+        mode: str,
+        endpoint: str | None,
+        wanted: list[str] | None,
+        kinds: _Kinds,
+        force: bool,
+        cache: PriceCache | None,
+        pstate: dict[str, Any],
+        cancel: threading.Event,
+        progress: Progress | None,
+    ) -> FetchResult:
+        """The provider's fetch. A region counts as known (and may be skipped at the same
+        version) only when its cached prices were fetched with the same kinds (a --kinds sync:
+        at least these). A --kinds sync whose kinds all come from KindSources does not ask the
+        provider at all: every region is unchanged."""
+        if kinds.partial and not kinds.main:
+            return FetchResult({r: RegionFetch(r, RegionVersion(), None) for r in wanted or ()})
+        known: dict[str, RegionVersion] = {}
+        if not force and cache is not None:
+            # a stored version counts only if the cache really holds that region, with these kinds
+            known = {
+                r: v
+                for r, v in region_versions(pstate).items()
+                if r in cache.regions
+                and (kinds.main <= _region_kinds(cache, r) if kinds.partial else kinds.main == _region_kinds(cache, r))
+            }
+        index = None if force or kinds.partial else index_version(pstate)
+        source = self._make_provider(self.settings, provider, mode, endpoint)
+        try:
+            log.info("%s sync started (%s; regions: %s)", provider, mode, ", ".join(wanted) if wanted else "all")
+            return source.fetch(
+                FetchRequest(wanted, known, index, cancel, progress, kinds=kinds.main, only_kinds=kinds.partial)
+            )
+        finally:
+            source.close()
+
+    def _fetch_kinds(
+        self,
+        extra: Sequence[KindSource],
+        records: list[PriceRecord],
+        regions: list[str],
+        kinds: _Kinds,
+        cache: PriceCache | None,
+        cancel: threading.Event,
+        attempt: _Attempt,
+    ) -> tuple[list[PriceRecord], Counter[str], int, bool]:
+        """Ask each KindSource for its wanted kinds of `records` and merge them in. In a full
+        sync a source that fails is a warning and its kinds keep the cached prices; in a
+        --kinds sync it fails the sync. Returns the records, the skipped counts, the bytes
+        downloaded and whether any source answered."""
+        skipped: Counter[str] = Counter()
+        downloaded = 0
+        asked_any = False
+        for source in extra:
+            asked = source.kinds & kinds.wanted
+            if not asked:
+                continue
+            request = FetchRequest(regions, {}, None, cancel, None, kinds=asked, only_kinds=kinds.partial)
+            try:
+                found = source.fetch_kinds(request, records)
+            except PriceSyncError as exc:
+                if kinds.partial or isinstance(exc, Cancelled):
+                    raise
+                attempt.warn(f"{source.name}: {exc}; its kinds keep the cached prices")
+                cached = {r.key: r.prices for r in cache.records} if cache is not None else {}
+                records = merge_kinds(records, cached, asked)
+                continue
+            records = merge_kinds(records, found.prices, asked)
+            skipped += found.skipped
+            downloaded += found.downloaded_bytes
+            asked_any = True
+        return records, skipped, downloaded, asked_any
+
+    @staticmethod
+    def _warn_kinds(records: Sequence[PriceRecord], attempt: _Attempt) -> None:
+        """Kind prices that look wrong: each logged with its entry; the first few in the result."""
+        problems = kind_problems(records)
+        for problem in problems:
+            log.warning("suspicious price: %s", problem)
+        for problem in problems[:MAX_KIND_WARNINGS]:
+            attempt.note(f"suspicious price: {problem}")
+        if len(problems) > MAX_KIND_WARNINGS:
+            attempt.note(f"... and {len(problems) - MAX_KIND_WARNINGS} more suspicious prices (see sync.log)")
 
     @staticmethod
     def _leave_out_other_currencies(fetched: FetchResult, currency: str, attempt: _Attempt) -> None:
@@ -415,28 +577,41 @@ class SyncEngine:
         return list(section.regions) or catalog.regions()
 
     @staticmethod
-    def _records(fetched: FetchResult, cache: PriceCache | None) -> list[PriceRecord]:
-        """Fresh records for fetched regions, the cached ones for regions at the same version."""
+    def _records(fetched: FetchResult, cache: PriceCache | None, kinds: _Kinds) -> list[PriceRecord]:
+        """Fresh records for fetched regions, the cached ones for regions at the same version.
+        A --kinds sync takes only the wanted kinds of the fresh records, into the cached ones."""
         records: list[PriceRecord] = []
         for region, f in sorted(fetched.regions.items()):
-            if f.records is not None:
+            cached = cache.by_region(region) if cache is not None else []
+            if f.records is None:
+                records.extend(cached)
+            elif kinds.partial:
+                records.extend(merge_kinds(cached, {r.key: r.prices for r in f.records}, kinds.main))
+            else:
                 records.extend(f.records)
-            elif cache is not None:
-                records.extend(cache.by_region(region))
         return records
 
     @staticmethod
     def _new_cache(
-        provider: str, mode: str, fetched: FetchResult, old: PriceCache | None, records: list[PriceRecord], now: str
+        provider: str,
+        mode: str,
+        fetched: FetchResult,
+        old: PriceCache | None,
+        records: list[PriceRecord],
+        now: str,
+        kinds: _Kinds,
     ) -> PriceCache:
+        """The cache after this sync. Each region says which version it holds and the kinds its
+        source was asked for then; a --kinds sync changes prices, not that."""
         regions = dict(old.regions) if old is not None else {}
         for region, f in fetched.regions.items():
-            if f.records is not None or region not in regions:
+            if (f.records is not None or region not in regions) and not kinds.partial:
                 regions[region] = {
                     "version": f.version.version,
                     "publication_date": f.publication_date,
                     "count": len(f.records or ()),
                     "fetched_at": now,
+                    "kinds": [k for k in KINDS if k in kinds.main],
                 }
         kept = [r for r in (old.records if old else ()) if r.region not in fetched.regions]
         versions = sorted(v for region in regions.values() if (v := as_text(region.get("version"))))

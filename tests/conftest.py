@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from decimal import Decimal
 from os import environ
 from pathlib import Path
@@ -172,10 +173,14 @@ def data_dir(tmp_path):
     return d
 
 
-def aws_settings(tmp_path: Path, data_dir: Path, endpoint: str):
-    """Settings from a config file in `tmp_path` whose AWS source is `endpoint`, with quick retries."""
+def aws_settings(tmp_path: Path, data_dir: Path, endpoint: str, price_kinds: Sequence[str] = ()):
+    """Settings from a config file in `tmp_path` whose AWS source is `endpoint`, with quick retries,
+    keeping `price_kinds` besides on-demand (none by default: tests of the kinds ask for them)."""
     cfg = tmp_path / "config.toml"
-    cfg.write_text(f'[aws]\nendpoint = "{endpoint}"\n[http]\nretries = 2\nbackoff_s = 0.01\ntimeout_s = 5\n')
+    cfg.write_text(
+        f'[sync]\nprice_kinds = {json.dumps(list(price_kinds))}\n[aws]\nendpoint = "{endpoint}"\n'
+        "[http]\nretries = 2\nbackoff_s = 0.01\ntimeout_s = 5\n"
+    )
     return load_settings(cfg, data_dir)
 
 

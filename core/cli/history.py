@@ -8,7 +8,18 @@ import re
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
 
-from .. import PROVIDERS, ChangeRow, HistoryStore, Settings, add_settings_options, deliver, iso_z, sample_payload
+from .. import (
+    KINDS,
+    ON_DEMAND,
+    PROVIDERS,
+    ChangeRow,
+    HistoryStore,
+    Settings,
+    add_settings_options,
+    deliver,
+    iso_z,
+    sample_payload,
+)
 from .output import line, table
 
 DEFAULT_LIMIT = 100
@@ -29,6 +40,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     c.add_argument("--instance", metavar="PATTERN", help="an instance type, a family (m5 = m5.*) or a glob (m5*.x*)")
     c.add_argument("--region", metavar="R")
     c.add_argument("--os", help="linux, windows, rhel, suse")
+    c.add_argument("--kind", choices=(ON_DEMAND, *KINDS), metavar="KIND", help="one price kind (default: every kind)")
     c.add_argument(
         "--limit", type=int, metavar="N", help=f"at most N rows (default {DEFAULT_LIMIT}, all with --json; 0 = all)"
     )
@@ -41,6 +53,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     h.add_argument("--provider", choices=PROVIDERS, default="aws")
     h.add_argument("--region", metavar="R")
     h.add_argument("--os", help="linux, windows, rhel, suse")
+    h.add_argument(
+        "--kind",
+        choices=(ON_DEMAND, *KINDS),
+        default=ON_DEMAND,
+        metavar="KIND",
+        help="the price kind (default on-demand; other kinds in effective $/hour)",
+    )
     h.add_argument("--json", action="store_true")
     h.set_defaults(handler=cmd_history)
 
@@ -88,6 +107,7 @@ def cmd_changes(args: argparse.Namespace, settings: Settings) -> int:
         region=args.region,
         os=args.os.lower() if args.os else None,
         limit=limit + 1 if limit else None,
+        price_kind=args.kind,
     )
     more = bool(limit) and len(rows) > limit
     rows = rows[:limit] if limit else rows
@@ -97,7 +117,11 @@ def cmd_changes(args: argparse.Namespace, settings: Settings) -> int:
     if not rows:
         line(
             "no price changes recorded"
-            + (" that match" if any((args.provider, args.since, args.instance, args.region, args.os)) else " yet")
+            + (
+                " that match"
+                if any((args.provider, args.since, args.instance, args.region, args.os, args.kind))
+                else " yet"
+            )
         )
         return 0
     table(
@@ -108,12 +132,23 @@ def cmd_changes(args: argparse.Namespace, settings: Settings) -> int:
             ("region", "left"),
             ("os", "left"),
             ("instance type", "left"),
+            ("price", "left"),
             ("old -> new", "left"),
             ("change", "right"),
             ("source", "left"),
         ],
         [
-            [_when(r.at), r.provider, r.region, r.os, r.instance_type, _move(r), _pct(r), r.source_version or "-"]
+            [
+                _when(r.at),
+                r.provider,
+                r.region,
+                r.os,
+                r.instance_type,
+                r.price_kind,
+                _move(r),
+                _pct(r),
+                r.source_version or "-",
+            ]
             for r in rows
         ],
     )
@@ -126,7 +161,11 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     rows = [
         r
         for r in HistoryStore(settings.data_dir).changes(
-            provider=args.provider, instance=args.instance, region=args.region, os=args.os.lower() if args.os else None
+            provider=args.provider,
+            instance=args.instance,
+            region=args.region,
+            os=args.os.lower() if args.os else None,
+            price_kind=args.kind,
         )
         if r.instance_type == args.instance
     ]
@@ -153,8 +192,13 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
         lines = [[f"before {_when(group[0].at)}", group[0].old or "(not listed)", "", ""]]
         lines += [[_when(r.at), r.new or "(no longer listed)", _pct(r), r.source_version or "-"] for r in group]
         table(
-            f"{args.provider} {itype} {region} {os_}",
-            [("when (UTC)", "left"), ("$/hour", "right"), ("change", "right"), ("source", "left")],
+            f"{args.provider} {itype} {region} {os_}" + ("" if args.kind == ON_DEMAND else f" {args.kind}"),
+            [
+                ("when (UTC)", "left"),
+                ("$/hour" if args.kind == ON_DEMAND else "effective $/hour", "right"),
+                ("change", "right"),
+                ("source", "left"),
+            ],
             lines,
         )
     return 0

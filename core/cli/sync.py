@@ -8,6 +8,8 @@ import sys
 from typing import Any
 
 from .. import (
+    KINDS,
+    ON_DEMAND,
     PROVIDERS,
     Settings,
     SyncResult,
@@ -62,7 +64,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "(never the currency rule)",
     )
     s.add_argument("--endpoint", metavar="URL", help="base URL of the price source (mirrors, tests)")
+    s.add_argument(
+        "--kinds",
+        metavar="K[,K]",
+        type=kinds_arg,
+        help="fetch only these price kinds (of [sync] price_kinds, e.g. spot); the cache and catalog keep "
+        "on-demand and every other kind as they were",
+    )
     s.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def kinds_arg(text: str) -> list[str]:
+    kinds = [k.strip() for k in text.split(",") if k.strip()]
+    bad = next((k for k in kinds if k not in KINDS), None)
+    if bad is not None or not kinds:
+        raise argparse.ArgumentTypeError(
+            f"{bad!r} is not a price kind (e.g. spot, reserved-1yr-standard-no-upfront)" if bad else "no kind named"
+        )
+    return kinds
 
 
 def _print_warnings(result: SyncResult) -> None:
@@ -77,12 +96,14 @@ def _print_result(result: SyncResult) -> None:
     line(
         f"{result.provider} ({result.mode}): {result.status}; regions {', '.join(result.regions) or '-'}; "
         f"{result.records} prices; {result.added} added, {result.changed} changed, {result.missing} missing; "
-        f"{'written back' if result.wrote_back else 'catalog untouched'} ({result.duration_s:.1f}s)"
+        + (f"{result.kinds_changed} prices of other kinds changed; " if result.kinds_changed else "")
+        + f"{'written back' if result.wrote_back else 'catalog untouched'} ({result.duration_s:.1f}s)"
     )
     for change in result.changes[:SHOWN_CHANGES]:
         pct = change.pct
+        kind = "" if change.price_kind == ON_DEMAND else f" {change.price_kind}"
         line(
-            f"  {'/'.join(change.key)}: {change.old or 'never synced'} -> {change.new}"
+            f"  {'/'.join(change.key)}{kind}: {change.old or 'never synced'} -> {change.new or 'gone'}"
             + (f" ({pct:+.2f}%)" if pct is not None else "")
         )
     if len(result.changes) > SHOWN_CHANGES:
@@ -113,6 +134,7 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
                 mode=args.mode,
                 endpoint=args.endpoint,
                 progress=progress,
+                kinds=args.kinds,
             )
         results.append(result)
         if result.status == "busy":

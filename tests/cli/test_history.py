@@ -38,6 +38,7 @@ def test_changes_newest_first(cli, synced):
         "os",
         "instance",
         "type",
+        "price",
         "old",
         "->",
         "new",
@@ -45,10 +46,11 @@ def test_changes_newest_first(cli, synced):
         "source",
     ]
     body = [r[2:] for r in rows[2:]]  # without the date and time
-    assert body[0] == ["aws", "us-east-1", "linux", "m5.large", "0.1000000000", "->", "0.1050000000", "+5.00%", V3]
-    assert ["aws", "eu-west-1", "linux", "c6g.large", "0.0770000000", "->", "0.0731500000", "-5.00%", V2] in body
-    assert ["aws", "us-east-1", "linux", "x1e.32xlarge", "new", "->", "26.6880000000", V2] in body
-    assert ["aws", "us-east-1", "rhel", "t3.micro", "0.0392000000", "->", "gone", V2] in body
+    od = "on-demand"
+    assert body[0] == ["aws", "us-east-1", "linux", "m5.large", od, "0.1000000000", "->", "0.1050000000", "+5.00%", V3]
+    assert ["aws", "eu-west-1", "linux", "c6g.large", od, "0.0770000000", "->", "0.0731500000", "-5.00%", V2] in body
+    assert ["aws", "us-east-1", "linux", "x1e.32xlarge", od, "new", "->", "26.6880000000", V2] in body
+    assert ["aws", "us-east-1", "rhel", "t3.micro", od, "0.0392000000", "->", "gone", V2] in body
     assert len(body) == 6
 
 
@@ -70,6 +72,7 @@ def test_changes_filters_and_json(cli, synced):
         "pct",
         "source_version",
         "kind",
+        "price_kind",
     }
     assert [r["instance_type"] for r in json.loads(cli("changes", "--region", "eu-west-1", "--json").stdout)] == [
         "c6g.large"

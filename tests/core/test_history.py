@@ -12,7 +12,7 @@ import textwrap
 import pytest
 from pricesync.core import build_engine, history
 from pricesync.core.cache import PriceCache
-from pricesync.core.history import HistoryError, HistoryStore, cache_changes
+from pricesync.core.history import CacheChange, HistoryError, HistoryStore, cache_changes
 from pricesync.core.models import PriceRecord, SyncResult
 
 from tests.conftest import EU_V2, M5_US, US_V2, US_V3, V2, V3, serve_version
@@ -135,7 +135,7 @@ def test_reading_never_creates_the_file(store):
 
 def _record_one(store: HistoryStore) -> None:
     result = SyncResult(provider="aws", mode="public", status="updated", regions=("us-east-1",), source_version=V2)
-    store.record(result, [(M5_US, "0.0960000000", "0.1000000000")], "2025-12-01T02:00:00Z")
+    store.record(result, [CacheChange(M5_US, "0.0960000000", "0.1000000000")], "2025-12-01T02:00:00Z")
 
 
 def test_migration_from_v1_keeps_the_data(tmp_path, monkeypatch):
@@ -145,7 +145,7 @@ def test_migration_from_v1_keeps_the_data(tmp_path, monkeypatch):
     store = HistoryStore(tmp_path)
     assert moved(store.changes()) == {M5_US: ("0.0960000000", "0.1000000000")}
     with sqlite3.connect(store.path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (2,)
+        assert db.execute("PRAGMA user_version").fetchone() == (len(history.MIGRATIONS),)
         assert db.execute("SELECT note FROM run").fetchall() == [("migrated",)]
 
 
@@ -156,8 +156,47 @@ def test_failed_migration_rolls_back_whole(tmp_path, monkeypatch):
     with pytest.raises(HistoryError, match=r"cannot read .*history.sqlite3"):
         HistoryStore(tmp_path).changes()
     with sqlite3.connect(tmp_path / history.FILENAME) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (1,)
+        assert db.execute("PRAGMA user_version").fetchone() == (len(history.MIGRATIONS) - 1,)
         assert "note" not in [row[1] for row in db.execute("PRAGMA table_info(run)")]
+
+
+def test_history_from_before_price_kinds_upgrades_in_place(tmp_path, monkeypatch):
+    """A history.sqlite3 written before kinds (schema 1) keeps its rows, as on-demand changes,
+    and then takes changes of other kinds for the same entry and run."""
+    with monkeypatch.context() as before_kinds:
+        before_kinds.setattr(history, "MIGRATIONS", history.MIGRATIONS[:1])
+        store = HistoryStore(tmp_path)
+        result = SyncResult(provider="aws", mode="public", status="updated", regions=("us-east-1",))
+        with store._write() as db:  # what the old code wrote: no price_kind column
+            run = db.execute(
+                "INSERT INTO run (provider, at, mode, status, regions, records, changed, added, removed, wrote_back, "
+                "duration_s) VALUES ('aws', '2025-12-01T02:00:00Z', 'public', 'updated', '[]', 1, 1, 0, 0, 0, 1)"
+            ).lastrowid
+            db.execute("INSERT INTO entry (provider, instance_type, region, os) VALUES ('aws', ?, ?, ?)", M5_US)
+            db.execute("INSERT INTO change VALUES (?, 1, '0.0960000000', '0.1000000000', 4.17)", (run,))
+    store = HistoryStore(tmp_path)
+    ((row,),) = [store.changes()]
+    assert (row.key, row.old, row.new, row.price_kind) == (M5_US, "0.0960000000", "0.1000000000", "on-demand")
+    ri = "reserved-1yr-standard-no-upfront"
+    store.record(
+        result,
+        [
+            CacheChange(M5_US, "0.1", "0.2"),
+            CacheChange(M5_US, "0.06", "0.07", ri),
+            CacheChange(M5_US, None, "0.05", "spot"),
+        ],
+        "2025-12-02T02:00:00Z",
+    )
+    assert [(r.price_kind, r.old, r.new) for r in store.changes(run_id=2)] == [
+        ("on-demand", "0.1", "0.2"),
+        (ri, "0.06", "0.07"),
+        ("spot", None, "0.05"),
+    ]
+    assert [r.new for r in store.entry_history(M5_US)] == ["0.1000000000", "0.2"]  # on-demand only
+    assert [r.new for r in store.entry_history(M5_US, price_kind=ri)] == ["0.07"]
+    assert [r.price_kind for r in store.changes(price_kind="spot")] == ["spot"]
+    with sqlite3.connect(store.path) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (2,)
 
 
 def test_newer_schema_is_refused(tmp_path):
@@ -184,15 +223,15 @@ def test_corrupt_history_does_not_fail_the_sync(engine, store, caplog):
 WRITER = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from pricesync.core.history import HistoryStore
+    from pricesync.core.history import CacheChange, HistoryStore
     from pricesync.core.models import SyncResult
 
     store, name = HistoryStore(Path(sys.argv[1])), sys.argv[2]
     for i in range(int(sys.argv[3])):
         result = SyncResult(provider="aws", mode="public", status="updated", source_version=f"{name}-{i}")
         changes = [
-            ((f"{name}.{i}", "us-east-1", "linux"), "1.0", "1.1"),
-            (("m5.large", "us-east-1", "linux"), str(i), str(i + 1)),
+            CacheChange((f"{name}.{i}", "us-east-1", "linux"), "1.0", "1.1"),
+            CacheChange(("m5.large", "us-east-1", "linux"), str(i), str(i + 1)),
         ]
         store.record(result, changes, f"2025-12-01T00:00:{i % 60:02d}Z")
         store.runs(limit=1)

@@ -137,6 +137,7 @@ def test_price_change_posts_one_signed_summary(settings, aws_server):
                 "instance_type": "m5.large",
                 "region": "us-east-1",
                 "os": "linux",
+                "price_kind": "on-demand",
                 "old": "0.0960000000",
                 "new": "0.1000000000",
                 "pct": 4.17,

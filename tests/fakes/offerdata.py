@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from decimal import Decimal
+
+from pricesync.core.kinds import KINDS, RESERVED
 
 SPECS = {  # instance type -> (vcpu, memory, gpu, physicalProcessor)
     "m5.large": ("2", "8 GiB", None, "Intel Xeon Platinum 8175"),
@@ -90,36 +93,68 @@ def on_demand(sku: str, price: str, currency: str = "USD", unit: str = "Hrs") ->
     }
 
 
+# the real offerTermCodes of the 12 Reserved kinds, in core.kinds.RESERVED order (see realdata's CSV rows)
+TERM_CODES = (
+    "4NA7Y494T4", "HU7G6KETJZ", "6QCMYABX3D", "7NE97W5U4E", "CUZHX8X6JH", "VJWZNREJX2",
+    "BPH4J8HBKS", "38NPMPTW36", "NQ3QZPMQV9", "Z2E3P23VKM", "R5XV2EPZQZ", "MZU6U2429S",
+)  # fmt: skip
+
+
+def reserved_price(kind: str, price: str) -> tuple[str, str]:
+    """(hourly, upfront) of a Reserved kind for an on-demand `price`, in the order real files
+    have: All <= Partial <= No Upfront, all below on-demand; All Upfront's hourly part 0."""
+    k = KINDS[kind]
+    no = (
+        Decimal(price)
+        * (Decimal("0.62") if k.years == 1 else Decimal("0.45"))
+        * (Decimal("1.08") if k.plan == "convertible" else 1)
+    )
+    hours = 8760 * k.years
+    if k.upfront == "no":
+        return f"{no:.10f}", "0"
+    if k.upfront == "partial":
+        return f"{no / 2 * Decimal('0.97'):.10f}", str(round(no / 2 * Decimal("0.97") * hours))
+    return "0.0000000000", str(round(no * Decimal("0.94") * hours))
+
+
 def reserved(sku: str, price: str, count: int = 6, currency: str = "USD") -> dict:
+    """`count` Reserved terms in the real shape, the kinds of core.kinds.RESERVED in turn (a
+    13th term repeats the first kind at the same price): an `Hrs` dimension and, for Partial
+    and All Upfront, a `Quantity` "Upfront Fee"."""
     terms = {}
     for i in range(count):
-        code = f"{sku}.RI{i:08d}"
+        kind = RESERVED[i % len(RESERVED)]
+        k = KINDS[kind]
+        hourly, upfront = reserved_price(kind, price)
+        code = f"{sku}.{TERM_CODES[i % len(TERM_CODES)]}" + (f"{i}" if i >= len(TERM_CODES) else "")
+        dims = {
+            f"{code}.6YS6EN2CT7": {
+                "rateCode": f"{code}.6YS6EN2CT7",
+                "description": "Linux/UNIX (Amazon VPC), reserved instance applied",
+                "beginRange": "0",
+                "endRange": "Inf",
+                "unit": "Hrs",
+                "pricePerUnit": {currency: hourly},
+                "appliesTo": [],
+            }
+        }
+        if k.upfront != "no":
+            dims[f"{code}.2TG2D8R56U"] = {
+                "rateCode": f"{code}.2TG2D8R56U",
+                "description": "Upfront Fee",
+                "unit": "Quantity",
+                "pricePerUnit": {currency: upfront},
+                "appliesTo": [],
+            }
         terms[code] = {
-            "offerTermCode": f"RI{i:08d}",
+            "offerTermCode": code.split(".", 1)[1],
             "sku": sku,
             "effectiveDate": "2025-05-01T00:00:00Z",
-            "priceDimensions": {
-                f"{code}.2TG2D8R56U": {
-                    "rateCode": f"{code}.2TG2D8R56U",
-                    "description": "Upfront Fee",
-                    "unit": "Quantity",
-                    "pricePerUnit": {currency: "1161"},
-                    "appliesTo": [],
-                },
-                f"{code}.6YS6EN2CT7": {
-                    "rateCode": f"{code}.6YS6EN2CT7",
-                    "description": "reserved instance hour",
-                    "beginRange": "0",
-                    "endRange": "Inf",
-                    "unit": "Hrs",
-                    "pricePerUnit": {currency: price},
-                    "appliesTo": [],
-                },
-            },
+            "priceDimensions": dims,
             "termAttributes": {
-                "LeaseContractLength": "1yr",
-                "OfferingClass": "standard",
-                "PurchaseOption": "Partial Upfront",
+                "LeaseContractLength": f"{k.years}yr",
+                "OfferingClass": k.plan,
+                "PurchaseOption": f"{k.upfront.capitalize()} Upfront",
             },
         }
     return terms
@@ -163,7 +198,7 @@ def region_offer(
         products[sku] = p
         if terms:
             od[sku] = on_demand(sku, price, currency)
-            ri[sku] = reserved(sku, price, currency=currency)
+            ri[sku] = reserved(sku, price, count=len(RESERVED), currency=currency)
 
     for (itype, os), price in prices.items():
         add(product("", itype, region, os=os), price)
