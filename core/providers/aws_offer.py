@@ -155,7 +155,7 @@ def select_on_demand_price(terms: object) -> tuple[tuple[str, str] | None, str]:
     return (None, problem) if problem else ((price, currency), "")
 
 
-def make_record(product: Product, region: str, price: str, currency: str) -> PriceRecord:
+def make_record(product: Product, region: str, price: str, currency: str, sku: str | None = None) -> PriceRecord:
     return PriceRecord(
         instance_type=product.instance_type,
         region=region,
@@ -167,6 +167,7 @@ def make_record(product: Product, region: str, price: str, currency: str) -> Pri
         memory_gib=product.memory_gib,
         gpu=product.gpu,
         arch=product.arch,
+        sku=sku,
     )
 
 
@@ -257,7 +258,7 @@ def parse_offer(
     def take(sku: str, price: tuple[str, str]) -> None:
         product = wanted.pop(sku, None)
         if product is not None:
-            records.add(make_record(product, region, *price))
+            records.add(make_record(product, region, *price, sku=sku))
 
     with response_shape(name):
         try:
