@@ -46,18 +46,33 @@ MAX_PRICE_PER_HOUR = Decimal(10_000)  # in the catalog's currency
 _DECIMAL_RE = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 
+# A Reserved term's upfront fee is a total, not an hourly price: up to a 3-year term paid whole
+# at the dearest hourly price (a real 3-year All Upfront fee runs to 7 digits).
+MAX_UPFRONT_INTEGER_DIGITS = 10
+MAX_UPFRONT = MAX_PRICE_PER_HOUR * 8760 * 3
+
+
 def price_problem(value: object) -> str:
     """ "" for an hourly price a catalog may hold, else the reason it is skipped: `bad_price`
     (not a plain decimal string: Decimal() would also take "1e-3", "Infinity" and non-ASCII
     digits), `absurd_price` (more digits than MAX_PRICE_INTEGER_DIGITS / MAX_PRICE_DECIMALS, or
     above MAX_PRICE_PER_HOUR) or `zero_price`."""
+    return _amount_problem(value, MAX_PRICE_INTEGER_DIGITS, MAX_PRICE_PER_HOUR)
+
+
+def upfront_problem(value: object) -> str:
+    """As `price_problem`, for an upfront fee (within MAX_UPFRONT_INTEGER_DIGITS and MAX_UPFRONT)."""
+    return _amount_problem(value, MAX_UPFRONT_INTEGER_DIGITS, MAX_UPFRONT)
+
+
+def _amount_problem(value: object, max_integer_digits: int, limit: Decimal) -> str:
     if not isinstance(value, str) or _DECIMAL_RE.fullmatch(value) is None:
         return "bad_price"
     whole, _, decimals = value.partition(".")
-    if len(whole) > MAX_PRICE_INTEGER_DIGITS or len(decimals) > MAX_PRICE_DECIMALS:
+    if len(whole) > max_integer_digits or len(decimals) > MAX_PRICE_DECIMALS:
         return "absurd_price"
     price = Decimal(value)
-    if price > MAX_PRICE_PER_HOUR:
+    if price > limit:
         return "absurd_price"
     return "zero_price" if price == 0 else ""
 
@@ -161,7 +176,8 @@ def kind_prices_problem(value: object) -> str:
         if not isinstance(price, dict):
             return f"prices.{kind} is not an object"
         for name in ("hourly", "upfront", "effective_hourly"):
-            if not is_price_string(price.get(name)):
+            problem = upfront_problem(price.get(name)) if name == "upfront" else price_problem(price.get(name))
+            if problem not in ("", "zero_price"):
                 return f"prices.{kind}.{name} is not a decimal string within the limits"
         fetched = price.get("fetched_at")
         if fetched is not None and not (isinstance(fetched, str) and len(fetched) <= 40 and fetched.isascii()):
