@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from .cronspec import check_zone, parse_cron
 from .errors import ConfigError
 from .http import HttpSettings
+from .kinds import KINDS
 from .models import PROVIDERS, is_region
 from .paths import config_file, data_dir
 from .providers.aws_public import DEFAULT_ENDPOINT as AWS_ENDPOINT
@@ -30,11 +31,27 @@ from .providers.gcp import key_problem as gcp_key_problem
 Table = dict[str, Any]  # a TOML table
 
 
+# What a sync keeps besides on-demand unless [sync] price_kinds says otherwise: the commitments
+# most bought (1-year Reserved without upfront, 3-year Reserved all upfront, Compute Savings
+# Plans for both terms) and spot.
+DEFAULT_PRICE_KINDS = (
+    "reserved-1yr-standard-no-upfront",
+    "reserved-3yr-standard-all-upfront",
+    "savings-plan-compute-1yr-no-upfront",
+    "savings-plan-compute-3yr-no-upfront",
+    "spot",
+)
+ALL_KINDS = "all"
+
+
 @dataclass(frozen=True)
 class SyncSection:
     providers: list[str] = field(default_factory=lambda: ["aws"])
     write_back: bool = False
     max_missing_pct: float = 20.0
+    # the price kinds (core.kinds) kept besides on-demand; ["all"] every kind, [] on-demand only.
+    # Resolved at load: "all" becomes every kind's name.
+    price_kinds: list[str] = field(default_factory=lambda: list(DEFAULT_PRICE_KINDS))
 
 
 @dataclass(frozen=True)
@@ -283,6 +300,22 @@ def _check_values(settings: Settings, source: str) -> None:
         raise ConfigError(f"{source}: schedule.cron: {exc}") from None
 
 
+def price_kinds(names: list[str], where: str) -> list[str]:
+    """`names` as every kind's name (for "all"), each once, in core.kinds order; a ConfigError
+    naming `where` for a name that is not a kind."""
+    if ALL_KINDS in names:
+        if names != [ALL_KINDS]:
+            raise ConfigError(f"{where}: 'all' stands alone (it means every kind)")
+        return list(KINDS)
+    bad = next((n for n in names if n not in KINDS), None)
+    if bad is not None:
+        raise ConfigError(
+            f"{where}: {bad!r} is not a price kind (like reserved-1yr-standard-no-upfront, "
+            "savings-plan-compute-3yr-no-upfront, spot; 'all'; see the README's catalog format)"
+        )
+    return [k for k in KINDS if k in names]
+
+
 def _read_toml(path: Path) -> Table:
     try:
         with open(path, "rb") as f:
@@ -325,6 +358,8 @@ def load_settings(config: str | os.PathLike[str] | None = None, data: str | os.P
     if settings.aws.mode not in ("public", "boto3"):
         raise ConfigError(f"{path}: aws.mode must be 'public' or 'boto3', not {settings.aws.mode!r}")
     _check_values(settings, str(path))
+    kinds = price_kinds(settings.sync.price_kinds, f"{path}: sync.price_kinds")
+    settings = dataclasses.replace(settings, sync=dataclasses.replace(settings.sync, price_kinds=kinds))
     settings = dataclasses.replace(settings, webhooks=tuple(parse_webhooks(settings.notify.webhook, str(path))))
     _check_gcp_key(settings)
     return settings

@@ -43,6 +43,7 @@ class JsonBounds:
         self._escape = False  # the last chunk ended in the middle of an escape
         self._string = 0  # length of the string still open at the end of the last chunk
         self._digits = 0  # digits at the end of the last chunk
+        self.low = 0  # the lowest depth anywhere in the last chunk (a parser can tell a map has ended)
 
     def scan(self, chunk: bytes) -> None:
         if not chunk:
@@ -95,6 +96,7 @@ class JsonBounds:
             rest, rounds = rest.replace(b"()", b""), rounds + 1
         closers = len(rest) - len(rest.lstrip(b")"))
         openers = len(rest) - closers
+        self.low = max(0, self.depth - closers)
         if self.depth + openers + rounds > MAX_DEPTH and self._peak(brackets) > MAX_DEPTH:
             self._refuse(f"nests deeper than {MAX_DEPTH} levels")
         self.depth = max(0, self.depth - closers) + openers

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, localcontext
 from typing import Literal, TypeGuard
 
-from .kinds import KINDS, effective_hourly
+from .kinds import HOURS_PER_YEAR, KINDS, ON_DEMAND, TERMS, effective_hourly
 
 PROVIDERS = ("aws", "azure", "gcp")
 HOURS_PER_MONTH = 730  # the cloud providers' own convention for monthly estimates
@@ -46,35 +46,36 @@ MAX_PRICE_PER_HOUR = Decimal(10_000)  # in the catalog's currency
 _DECIMAL_RE = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 
-# A Reserved term's upfront fee is a total, not an hourly price: up to a 3-year term paid whole
-# at the dearest hourly price (a real 3-year All Upfront fee runs to 7 digits).
-MAX_UPFRONT_INTEGER_DIGITS = 10
-MAX_UPFRONT = MAX_PRICE_PER_HOUR * 8760 * 3
-
-
 def price_problem(value: object) -> str:
     """ "" for an hourly price a catalog may hold, else the reason it is skipped: `bad_price`
     (not a plain decimal string: Decimal() would also take "1e-3", "Infinity" and non-ASCII
     digits), `absurd_price` (more digits than MAX_PRICE_INTEGER_DIGITS / MAX_PRICE_DECIMALS, or
     above MAX_PRICE_PER_HOUR) or `zero_price`."""
-    return _amount_problem(value, MAX_PRICE_INTEGER_DIGITS, MAX_PRICE_PER_HOUR)
-
-
-def upfront_problem(value: object) -> str:
-    """As `price_problem`, for an upfront fee (within MAX_UPFRONT_INTEGER_DIGITS and MAX_UPFRONT)."""
-    return _amount_problem(value, MAX_UPFRONT_INTEGER_DIGITS, MAX_UPFRONT)
-
-
-def _amount_problem(value: object, max_integer_digits: int, limit: Decimal) -> str:
     if not isinstance(value, str) or _DECIMAL_RE.fullmatch(value) is None:
         return "bad_price"
     whole, _, decimals = value.partition(".")
-    if len(whole) > max_integer_digits or len(decimals) > MAX_PRICE_DECIMALS:
+    if len(whole) > MAX_PRICE_INTEGER_DIGITS or len(decimals) > MAX_PRICE_DECIMALS:
         return "absurd_price"
     price = Decimal(value)
-    if price > limit:
+    if price > MAX_PRICE_PER_HOUR:
         return "absurd_price"
     return "zero_price" if price == 0 else ""
+
+
+# An upfront fee is a whole term's price: up to the dearest hourly price for the longest term.
+MAX_UPFRONT = MAX_PRICE_PER_HOUR * HOURS_PER_YEAR * max(TERMS.values())
+MAX_UPFRONT_INTEGER_DIGITS = len(str(int(MAX_UPFRONT)))
+
+
+def upfront_problem(value: object) -> str:
+    """ "" for an upfront fee a catalog may hold (0 included: no fee), else the reason, as in
+    `price_problem` but within MAX_UPFRONT."""
+    if not isinstance(value, str) or _DECIMAL_RE.fullmatch(value) is None:
+        return "bad_price"
+    whole, _, decimals = value.partition(".")
+    if len(whole) > MAX_UPFRONT_INTEGER_DIGITS or len(decimals) > MAX_PRICE_DECIMALS or Decimal(value) > MAX_UPFRONT:
+        return "absurd_price"
+    return ""
 
 
 def is_price_string(value: object) -> TypeGuard[str]:
@@ -175,10 +176,11 @@ def kind_prices_problem(value: object) -> str:
             return "'prices' names an unknown kind"
         if not isinstance(price, dict):
             return f"prices.{kind} is not an object"
-        for name in ("hourly", "upfront", "effective_hourly"):
-            problem = upfront_problem(price.get(name)) if name == "upfront" else price_problem(price.get(name))
-            if problem not in ("", "zero_price"):
+        for name in ("hourly", "effective_hourly"):
+            if not is_price_string(price.get(name)):
                 return f"prices.{kind}.{name} is not a decimal string within the limits"
+        if upfront_problem(price.get("upfront")):
+            return f"prices.{kind}.upfront is not a decimal string within the limits"
         fetched = price.get("fetched_at")
         if fetched is not None and not (isinstance(fetched, str) and len(fetched) <= 40 and fetched.isascii()):
             return f"prices.{kind}.fetched_at is not a time"
@@ -341,13 +343,18 @@ class Catalog:
 
 @dataclass(frozen=True, slots=True)
 class PriceChange:
+    """One price that moves. `price_kind` is "on-demand" for `price_per_hour`, else a kind of
+    core.kinds, whose price is its effective hourly rate; `old` None: the price appears, `new`
+    None: it leaves (a kind the source no longer has for the entry)."""
+
     key: Key
     old: str | None
-    new: str
+    new: str | None
+    price_kind: str = ON_DEMAND
 
     @property
     def pct(self) -> float | None:
-        if self.old is None or Decimal(self.old) == 0:
+        if self.old is None or self.new is None or Decimal(self.old) == 0:
             return None
         return float((Decimal(self.new) - Decimal(self.old)) / Decimal(self.old) * 100)
 
@@ -358,6 +365,7 @@ class PriceChange:
             "instance_type": itype,
             "region": region,
             "os": os_,
+            "price_kind": self.price_kind,
             "old": self.old,
             "new": self.new,
             "pct": None if pct is None else round(pct, 4),
@@ -366,15 +374,17 @@ class PriceChange:
 
 @dataclass(frozen=True, slots=True)
 class CatalogDiff:
-    """What merging a fetch into a catalog would do."""
+    """What merging a fetch into a catalog would do. `changed`: on-demand prices that move
+    (new never None); `kind_changes`: the other kinds' effective rates that move, appear or leave."""
 
     added: tuple[PriceRecord, ...] = ()
     changed: tuple[PriceChange, ...] = ()
     missing: tuple[Key, ...] = ()
+    kind_changes: tuple[PriceChange, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not (self.added or self.changed or self.missing)
+        return not (self.added or self.changed or self.missing or self.kind_changes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,6 +404,7 @@ class SyncResult:
     skipped: dict[str, int] = field(default_factory=dict)
     changes: tuple[PriceChange, ...] = ()
     warnings: tuple[str, ...] = ()  # one line each: a forced guard, an unrecorded history, ...
+    bytes_downloaded: int = 0  # price files and feeds, as read (an offer read up to its on-demand terms: that part)
 
     def to_json(self) -> JsonObject:
         return {
@@ -411,4 +422,5 @@ class SyncResult:
             "source_version": self.source_version,
             "skipped": dict(self.skipped),
             "warnings": list(self.warnings),
+            "bytes_downloaded": self.bytes_downloaded,
         }

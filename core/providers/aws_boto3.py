@@ -22,7 +22,6 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import boto3
@@ -35,9 +34,15 @@ from ..formats import skipped_summary
 from ..http import HttpSettings, bounded, make_client, plain, redact_url, response_shape
 from ..models import as_object, as_text
 from . import paging
-from .aws_offer import OPERATING_SYSTEMS, RecordSet, make_record, select_on_demand_price, select_product
+from .aws_offer import (
+    OPERATING_SYSTEMS,
+    RecordSet,
+    make_record,
+    select_on_demand_price,
+    select_product,
+    select_reserved_prices,
+)
 from .aws_public import DEFAULT_ENDPOINT
-from .aws_reserved import reserved_prices
 from .aws_savings_plans import SavingsPlanFiles, SavingsPlansFetch
 from .base import FetchRequest, FetchResult, RegionFetch, RegionVersion
 
@@ -282,9 +287,12 @@ class AwsBoto3Provider:
         if price is None:
             skipped[reason] += 1
             return
-        reserved, reasons = reserved_prices(terms.get("Reserved"), price[1], kinds)
-        skipped.update({f"reserved_{reason}": n for reason, n in reasons.items()})
+        reserved, reasons = select_reserved_prices(terms.get("Reserved"), kinds)
+        skipped.update(reasons)
+        kept = {kind: p for kind, (p, currency) in reserved.items() if currency == price[1]}
+        if len(kept) < len(reserved):
+            skipped["reserved_other_currency"] += len(reserved) - len(kept)
         sku = as_text(as_object(item.get("product")).get("sku"))
-        records.add(replace(make_record(product, region, *price, sku=sku), prices=reserved))
+        records.add(make_record(product, region, *price, sku=sku, prices=kept))
         if isinstance(item.get("version"), str):
             versions.add((item["version"], str(item.get("publicationDate") or "")))

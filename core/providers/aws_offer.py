@@ -3,6 +3,11 @@
 Shared by the public Bulk API source (whole offer files) and the Pricing API source
 (GetProducts items, which carry one product and its terms each).
 
+Reserved Instance prices come from `terms.Reserved` of the same file, in the same pass, for the
+SKUs the on-demand selection kept (so the same OS, tenancy, licence and capacity rules): one
+term per kind (`termAttributes` LeaseContractLength, OfferingClass, PurchaseOption), an `Hrs`
+dimension and, for Partial and All Upfront, a `Quantity` "Upfront Fee".
+
 The selection is a compute instance (virtualised or bare metal), on-demand, shared tenancy,
 no pre-installed software, capacity status Used, licence included ("No License required"),
 the OS's own RunInstances operation, market option OnDemand where present, unit Hrs, a price
@@ -17,14 +22,28 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
 
 import ijson
 
 from ..errors import SourceError
 from ..http import plain, response_shape
 from ..jsonbounds import JsonBounds
-from ..models import JsonObject, Key, PriceRecord, as_object, is_currency, is_instance_type, is_region, price_problem
+from ..kinds import KINDS, RESERVED, reserved_kind
+from ..models import (
+    JsonObject,
+    Key,
+    KindPrice,
+    PriceRecord,
+    as_object,
+    is_currency,
+    is_instance_type,
+    is_region,
+    price_problem,
+    upfront_problem,
+)
 
 # operatingSystem -> (catalog os, the operation of its licence-included on-demand SKU)
 OPERATING_SYSTEMS = {
@@ -155,7 +174,75 @@ def select_on_demand_price(terms: object) -> tuple[tuple[str, str] | None, str]:
     return (None, problem) if problem else ((price, currency), "")
 
 
-def make_record(product: Product, region: str, price: str, currency: str, sku: str | None = None) -> PriceRecord:
+# a selected SKU's Reserved prices per kind, each with the currency its term is in
+ReservedPrices = dict[str, tuple[KindPrice, str]]
+
+
+def select_reserved_prices(terms: object, kinds: frozenset[str]) -> tuple[ReservedPrices, Counter[str]]:
+    """A SKU's Reserved terms -> the price of each wanted kind, and what was skipped, by reason.
+
+    A term is the kind its termAttributes name; its price is its one `Hrs` dimension (All
+    Upfront's `0.0000000000` is a real price) and its `Quantity` "Upfront Fee" ("0" where there
+    is none), in one currency. Skipped: an odd or missing dimension, an upfront option its fee
+    contradicts (Partial or All Upfront without a fee, No Upfront with one), and a kind that
+    two terms price differently."""
+    found: ReservedPrices = {}
+    skipped: Counter[str] = Counter()
+    if not isinstance(terms, dict):
+        skipped["bad_reserved_terms"] += 1
+        return found, skipped
+    ambiguous: set[str] = set()
+    for term in terms.values():
+        attrs = as_object(as_object(term).get("termAttributes"))
+        kind = reserved_kind(attrs.get("LeaseContractLength"), attrs.get("OfferingClass"), attrs.get("PurchaseOption"))
+        if kind is None:
+            skipped["other_reserved_term"] += 1
+            continue
+        if kind not in kinds:
+            continue
+        price, reason = _reserved_price(as_object(term), kind)
+        if price is None:
+            skipped[reason] += 1
+        elif kind in found and found[kind] != price:
+            ambiguous.add(kind)
+        else:
+            found[kind] = price
+    for kind in ambiguous:
+        del found[kind]
+        skipped["ambiguous_reserved_price"] += 1
+    return found, skipped
+
+
+def _reserved_price(term: JsonObject, kind: str) -> tuple[tuple[KindPrice, str] | None, str]:
+    parts: dict[str, list[str]] = {"Hrs": [], "Quantity": []}
+    currencies = set()
+    for dim in as_object(term.get("priceDimensions")).values():
+        unit, ppu = as_object(dim).get("unit"), as_object(dim).get("pricePerUnit")
+        if not isinstance(unit, str) or unit not in parts or not isinstance(ppu, dict) or len(ppu) != 1:
+            return None, "bad_reserved_price"
+        ((currency, value),) = ppu.items()
+        if not isinstance(value, str) or not is_currency(currency):
+            return None, "bad_reserved_price"
+        currencies.add(currency)
+        parts[unit].append(value)
+    hourly, upfront = parts["Hrs"], parts["Quantity"] or ["0"]
+    if len(hourly) != 1 or len(upfront) != 1 or len(currencies) != 1:
+        return None, "bad_reserved_price"
+    if price_problem(hourly[0]) not in ("", "zero_price") or upfront_problem(upfront[0]):
+        return None, "bad_reserved_price"
+    if (KINDS[kind].upfront == "no") != (Decimal(upfront[0]) == 0):
+        return None, "reserved_fee_mismatch"
+    return (KindPrice.of(kind, hourly[0], upfront[0]), currencies.pop()), ""
+
+
+def make_record(
+    product: Product,
+    region: str,
+    price: str,
+    currency: str,
+    sku: str | None = None,
+    prices: Mapping[str, KindPrice] | None = None,
+) -> PriceRecord:
     return PriceRecord(
         instance_type=product.instance_type,
         region=region,
@@ -167,6 +254,7 @@ def make_record(product: Product, region: str, price: str, currency: str, sku: s
         memory_gib=product.memory_gib,
         gpu=product.gpu,
         arch=product.arch,
+        prices={kind: prices[kind] for kind in KINDS if kind in prices} if prices else {},
         sku=sku,
     )
 
@@ -198,91 +286,157 @@ class RecordSet:
             self._on_record(len(self.by_key))
 
 
+TERMS_DEPTH = 3  # inside a `terms.X` map (root object 1, `terms` 2); a map's items nest below it
+READ_SIZE = 1 << 18
+
+
+@dataclass(slots=True)
+class _Section:
+    """A map of the offer (`products`, `terms.OnDemand`, `terms.Reserved`) parsed by its own C
+    parser from the same chunks, fed only as long as it is needed: one that has ended is not
+    fed again, so its parser does not tokenize the rest of the file."""
+
+    prefix: str
+    depth: int  # the depth inside the map
+    items: list[tuple[str, object]] = field(default_factory=ijson.sendable_list)
+    inside: bool = False  # known to be inside the map at the end of the last chunk
+    ended: bool = False
+    parser: Any = field(init=False)  # ijson's C coroutine (untyped)
+
+    def __post_init__(self) -> None:
+        self.parser = ijson.kvitems_coro(self.items, self.prefix)
+
+    def feed(self, chunk: bytes, low: int) -> list[tuple[str, object]]:
+        """Send one chunk (`low`: the lowest depth anywhere in it) and take the items it completed.
+        A chunk that never leaves the map's depth and completes items of it proves the parse is
+        inside the map; after that, the first chunk that reaches a lower depth holds its end."""
+        self.parser.send(chunk)
+        items = list(self.items)
+        del self.items[:]
+        if self.inside and low < self.depth:
+            self.ended = True
+        elif items and low >= self.depth:
+            self.inside = True
+        return items
+
+    def close(self) -> None:
+        """At the end of the file: a parser that saw it all checks that it is complete."""
+        if not self.ended:
+            self.parser.close()
+
+
 def parse_offer(
     read: Callable[[int], bytes],
     region: str,
     *,
+    kinds: frozenset[str] = frozenset(),
     on_record: Callable[[int], None] | None = None,
 ) -> tuple[list[PriceRecord], Counter[str]]:
     """Parse one regional offer file in a single streaming pass.
 
-    The main parser is ijson's C `kvitems` over `terms.OnDemand` (it skips the Reserved
-    terms, most of a file's bytes, without building objects). Each chunk it reads is also
-    pushed into a second C parser for `products`, until the first on-demand term shows the
-    products are behind us. Memory holds only the selected products and records.
-    Returns the records and the counts of what was skipped, by reason.
+    Each chunk goes to a C parser per section: `products` until the on-demand terms show the
+    products are behind us, `terms.OnDemand` until that map ends and, when a Reserved kind is
+    in `kinds`, `terms.Reserved` until it ends. No parser builds objects outside its map, so a
+    section nobody wants costs only its tokenization. When every needed section has ended
+    (real files list products, then OnDemand, then Reserved: without Reserved kinds nothing
+    after OnDemand is needed), reading stops and the caller closes the download. Memory holds
+    only the selected products, their prices and records. Returns the records and the counts
+    of what was skipped, by reason.
     """
     name = f"offer file for {region}"
-    bounds = JsonBounds(name)  # depth and token length, checked before either parser sees a chunk
+    bounds = JsonBounds(name)  # depth and token length, checked before any parser sees a chunk
+    reserved_kinds = kinds & frozenset(RESERVED)
     skipped: Counter[str] = Counter()
-    wanted: dict[str, Product] = {}
+    selected: dict[str, Product] = {}
+    on_demand: dict[str, tuple[str, str]] = {}  # selected SKU -> (price, currency)
     early_prices: dict[str, tuple[str, str]] = {}  # on-demand terms seen before their product
+    reserved: dict[str, ReservedPrices] = {}  # selected SKUs only
+    products = _Section("products", 2)
+    od = _Section("terms.OnDemand", TERMS_DEPTH)
+    ri = _Section("terms.Reserved", TERMS_DEPTH) if reserved_kinds else None
     products_seen = 0
-    found = ijson.sendable_list()
-    products_parser = ijson.kvitems_coro(found, "products")
     products_open = True
 
-    def drain_products() -> None:
+    def product_items(items: list[tuple[str, object]]) -> None:
         nonlocal products_seen
-        for sku, product in found:
+        for sku, product in items:
             products_seen += 1
-            selected, reason = select_product(as_object(product), region)
-            if selected is None:
+            chosen, reason = select_product(as_object(product), region)
+            if chosen is None:
                 skipped[reason] += 1
             else:
-                wanted[sku] = selected
-        del found[:]
+                selected[sku] = chosen
 
-    class TeeReader:
-        def read(self, n: int) -> bytes:
-            return tee_read(n)
+    def on_demand_items(items: list[tuple[str, object]]) -> None:
+        nonlocal products_open
+        for sku, terms in items:
+            if products_open and products_seen:
+                products_open = False  # every product is already parsed
+            if not products_open and sku not in selected:
+                continue
+            price, reason = select_on_demand_price(terms)
+            if price is None:
+                if sku in selected:
+                    skipped[reason] += 1
+                    del selected[sku]
+            elif products_open:
+                early_prices[sku] = price
+            else:
+                on_demand[sku] = price
+                if on_record is not None and len(on_demand) % 500 == 0:
+                    on_record(len(on_demand))
 
-    def tee_read(n: int) -> bytes:
-        chunk = read(n)
-        if not n:
-            return chunk
-        bounds.scan(chunk)
-        if products_open:
-            try:
-                if chunk:
-                    products_parser.send(chunk)
-                else:
-                    products_parser.close()
-            except (ijson.JSONError, ArithmeticError) as exc:
-                raise _json_error(exc, name, bounds) from None
-            drain_products()
-        return chunk
+    def reserved_items(items: list[tuple[str, object]]) -> None:
+        for sku, terms in items:
+            if products_open:  # Reserved before the products (no real file): not judged
+                skipped["reserved_before_products"] += 1
+            elif sku in selected:
+                prices, why = select_reserved_prices(terms, reserved_kinds)
+                skipped.update(why)
+                if prices:
+                    reserved[sku] = prices
 
-    records = RecordSet(skipped, on_record)
-
-    def take(sku: str, price: tuple[str, str]) -> None:
-        product = wanted.pop(sku, None)
-        if product is not None:
-            records.add(make_record(product, region, *price, sku=sku))
-
+    read_to_end = False  # False: stopped once every needed section had ended
     with response_shape(name):
         try:
-            for sku, terms in ijson.kvitems(TeeReader(), "terms.OnDemand", buf_size=1 << 18):
-                if products_open and products_seen:
-                    products_open = False  # every product is already parsed
-                if not products_open and sku not in wanted:
-                    continue
-                price, reason = select_on_demand_price(terms)
-                if price is None:
-                    if sku in wanted:
-                        skipped[reason] += 1
-                        del wanted[sku]
-                    continue
+            while True:
+                chunk = read(READ_SIZE)
+                bounds.scan(chunk)
+                if not chunk:
+                    read_to_end = True
+                    break
                 if products_open:
-                    early_prices[sku] = price
-                else:
-                    take(sku, price)
-            for sku, price in early_prices.items():
-                take(sku, price)
+                    product_items(products.feed(chunk, bounds.low))
+                if not od.ended:
+                    on_demand_items(od.feed(chunk, bounds.low))
+                if ri is not None and not ri.ended:
+                    reserved_items(ri.feed(chunk, bounds.low))
+                if not products_open and od.ended and (ri is None or ri.ended):
+                    break  # nothing after this is needed: the caller closes the download
+            if read_to_end:
+                for section in (products, od, ri):
+                    if section is not None and (section is not products or products_open):
+                        section.close()
+                if products_open:
+                    product_items(products.items)
         except (ijson.JSONError, ArithmeticError) as exc:
             raise _json_error(exc, name, bounds) from None
     if not products_seen:
         raise SourceError(f"{name} has no 'products' (not an EC2 price list?)")
-    if wanted:
-        skipped["no_on_demand_term"] += len(wanted)
+    for sku, early in early_prices.items():
+        if sku in selected:
+            on_demand[sku] = early
+    records = RecordSet(skipped, None)
+    for sku, product in selected.items():
+        price = on_demand.get(sku)
+        if price is None:
+            skipped["no_on_demand_term"] += 1
+            continue
+        kept = {}
+        for kind, (kind_price, currency) in reserved.get(sku, {}).items():
+            if currency == price[1]:
+                kept[kind] = kind_price
+            else:
+                skipped["reserved_other_currency"] += 1
+        records.add(make_record(product, region, *price, sku=sku, prices=kept))
     return list(records.by_key.values()), skipped

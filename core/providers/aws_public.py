@@ -121,15 +121,18 @@ class AwsPublicProvider:
             response,
             body,
         ):
-            records, skipped = parse_offer(body.read, region, on_record=on_record)
+            records, skipped = parse_offer(body.read, region, kinds=request.kinds, on_record=on_record)
             v = validators(response.headers)
             if progress is not None:
                 progress(region, body.read_bytes, body.total, len(records))
         log.info(
-            "%s: %d prices selected from %.1f MB (skipped: %s)",
+            "%s: %d prices selected from %.1f MB%s (skipped: %s)",
             region,
             len(records),
             body.read_bytes / 1e6,
+            f" of {body.total / 1e6:.1f} MB (read up to the last terms needed)"
+            if body.total and body.read_bytes < body.total
+            else "",
             skipped_summary(skipped),
         )
         return RegionFetch(
@@ -137,4 +140,5 @@ class AwsPublicProvider:
             RegionVersion(version=version, etag=v.get("etag"), last_modified=v.get("last-modified")),
             records,
             skipped=skipped,
+            downloaded_bytes=body.read_bytes,
         )

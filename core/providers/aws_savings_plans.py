@@ -233,8 +233,8 @@ class SavingsPlanFiles:
 
     def region(
         self, region: str, version_url: str, records: list[PriceRecord], kinds: frozenset[str], cancel: threading.Event
-    ) -> list[PriceRecord]:
-        """`records` with the region's wanted Savings Plans kinds added."""
+    ) -> tuple[list[PriceRecord], int]:
+        """`records` with the region's wanted Savings Plans kinds added, and the bytes read."""
         url = on_endpoint(self.endpoint, version_url, "the Savings Plans region index", f"a rates file for {region}")
         log.info("%s: downloading Savings Plans rates version %s", region, version_of(version_url))
         by_sku = {rec.sku: rec for rec in records if rec.sku}
@@ -248,7 +248,7 @@ class SavingsPlanFiles:
             body.read_bytes / 1e6,
             skipped_summary(skipped),
         )
-        return with_prices(records, prices)
+        return with_prices(records, prices), body.read_bytes
 
 
 class SavingsPlansFetch:
@@ -313,9 +313,9 @@ class SavingsPlansFetch:
             log.info("%s: no Savings Plans rates listed", region)
             return replace(fetched, version=replace(fetched.version, savings_plans=RegionVersion()))
         try:
-            records = self.files.region(region, url, fetched.records, self.kinds, self.request.cancel)
+            records, read = self.files.region(region, url, fetched.records, self.kinds, self.request.cancel)
         except SourceError as exc:
             log.warning("%s: Savings Plans rates not added (on-demand prices kept): %s", region, exc)
             return fetched
         version = replace(fetched.version, savings_plans=RegionVersion(version_of(url)))
-        return replace(fetched, records=records, version=version)
+        return replace(fetched, records=records, version=version, downloaded_bytes=fetched.downloaded_bytes + read)

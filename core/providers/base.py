@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ..models import JsonObject, PriceRecord, as_text
+from ..models import JsonObject, Key, KindPrice, PriceRecord, as_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +52,7 @@ class RegionFetch:
     records: list[PriceRecord] | None
     publication_date: str | None = None
     skipped: Counter[str] = field(default_factory=Counter)
+    downloaded_bytes: int = 0  # what was read of the region's files (an offer closed early: the part read)
 
 
 @dataclass(slots=True)
@@ -76,6 +77,9 @@ class FetchRequest:
     cancel: threading.Event = field(default_factory=threading.Event)
     progress: Progress | None = None
     kinds: frozenset[str] = frozenset()  # the price kinds wanted besides on-demand (core.kinds)
+    # True (`sync --kinds`): only `kinds` are wanted; the engine keeps every other kind and the
+    # on-demand price of the cache, so a source may skip what only on-demand needs
+    only_kinds: bool = False
 
 
 class Provider(Protocol):
@@ -83,5 +87,30 @@ class Provider(Protocol):
     mode: str
 
     def fetch(self, request: FetchRequest) -> FetchResult: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(slots=True)
+class KindFetch:
+    """What a KindSource found: per record key, the prices of its kinds (a kind missing for a
+    key: the source has no price for it, and it is absent from the entry)."""
+
+    prices: dict[Key, dict[str, KindPrice]] = field(default_factory=dict)
+    skipped: Counter[str] = field(default_factory=Counter)
+    downloaded_bytes: int = 0
+
+
+class KindSource(Protocol):
+    """A source of price kinds that come from other files than the provider's own (AWS spot,
+    from its price and advisor feeds), for records the provider fetched or the cache holds.
+    The engine calls `fetch_kinds` after the provider's fetch, on every sync whose wanted kinds
+    meet `kinds` (`request.kinds` holds those), and merges what it returns (core.sources
+    builds them: `kind_sources`)."""
+
+    name: str
+    kinds: frozenset[str]
+
+    def fetch_kinds(self, request: FetchRequest, records: Sequence[PriceRecord]) -> KindFetch: ...
 
     def close(self) -> None: ...

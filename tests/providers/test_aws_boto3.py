@@ -375,8 +375,8 @@ def test_a_bad_reserved_term_is_skipped_with_a_reason_never_zero(aws_env, server
     assert "reserved-1yr-standard-partial-upfront" not in prices
     assert "reserved-3yr-standard-no-upfront" not in prices
     skipped = result.regions["us-east-1"].skipped
-    assert skipped["reserved_no_upfront_fee"] == skipped["reserved_bad_currency"] == 1
-    assert skipped["reserved_unknown_term"] == 1
+    assert skipped["reserved_fee_mismatch"] == skipped["reserved_other_currency"] == 1
+    assert skipped["other_reserved_term"] == 1
 
 
 def test_savings_plans_come_from_the_public_files_without_credentials(aws_env, server, boto_settings):

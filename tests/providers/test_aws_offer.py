@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 
 import pytest
 from pricesync.core.errors import SourceError
+from pricesync.core.kinds import RESERVED
 from pricesync.core.providers.aws_offer import parse_offer
 
 from tests.conftest import US_EAST_1
@@ -324,9 +325,20 @@ def test_bad_terms_shape_is_counted():
 @pytest.mark.parametrize("chunk", CHUNKS)
 def test_cut_off_file_is_a_source_error(chunk):
     data = offerdata.dump(offerdata.region_offer(REGION, US_EAST_1))
+    cut = data.index(b'"Reserved"') - 50  # within the on-demand terms, which are always read
     with pytest.raises(SourceError, match="us-east-1 is cut off") as err:
-        parse(data[: len(data) * 2 // 3], chunk)
+        parse(data[:cut], chunk)
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("chunk", CHUNKS)
+def test_cut_off_in_the_reserved_terms_matters_only_when_they_are_read(chunk):
+    data = offerdata.dump(offerdata.region_offer(REGION, US_EAST_1))
+    cut = data[: data.index(b'"attributesList"') - 200]  # within the Reserved terms
+    if chunk == 7:  # read in chunks: the parse stops once the on-demand terms have ended
+        assert len(parse(cut, chunk)[0]) == len(US_EAST_1)
+    with pytest.raises(SourceError, match="us-east-1 is cut off"):
+        parse_offer(reader(cut, chunk), REGION, kinds=frozenset(RESERVED))
 
 
 @pytest.mark.parametrize(

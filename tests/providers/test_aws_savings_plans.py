@@ -203,6 +203,9 @@ def test_records_carry_their_savings_plans_kinds(server):
     result = fetch(server)
     assert prices_of(result, "us-east-1") == expected_all(US_EAST_1)
     assert prices_of(result, "eu-west-1") == expected_all(EU_WEST_1)
+    offer_only = fetch(server, regions=("us-east-1",), kinds=frozenset()).regions["us-east-1"].downloaded_bytes
+    rates_file = len(server.routes[sp.sp_path("us-east-1")].body)
+    assert result.regions["us-east-1"].downloaded_bytes == offer_only + rates_file  # reported in --json
     version = result.regions["us-east-1"].version
     assert version.version == V1 and version.savings_plans == RegionVersion(sp.SP1)
     assert result.index_validators.savings_plans.etag == f'"{sp.SP1}"'
