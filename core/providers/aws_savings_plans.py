@@ -14,6 +14,7 @@ so rates stream one by one and a plan's tens of thousands of rates are never hel
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
@@ -261,12 +262,14 @@ class SavingsPlansFetch:
         self.files = files
         self.request = request
         self.kinds = wanted(request.kinds)
+        # the kinds a stored version was fetched for: other kinds wanted since need the file again
+        self.tag = "kinds:" + hashlib.sha256(",".join(sorted(self.kinds)).encode()).hexdigest()[:8]
         self.index: SavingsPlanIndex | None = None  # None: not wanted, or the index failed
         if not self.kinds:
             return
-        regions, known = request.regions, request.known
-        all_known = regions is not None and all(r in known and known[r].savings_plans for r in regions)
-        last = request.index.savings_plans if request.index is not None and all_known else None
+        regions = request.regions
+        all_held = regions is not None and all(self._held(r) is not None for r in regions)
+        last = request.index.savings_plans if request.index is not None and all_held else None
         self._load_index(last)
 
     def _load_index(self, last: RegionVersion | None) -> None:
@@ -276,10 +279,16 @@ class SavingsPlansFetch:
             log.warning("Savings Plans rates not added to any region: %s", exc)
             self.index = None
 
-    def _version(self, region: str) -> str | None:
-        urls = self.index.urls if self.index is not None else None
-        url = urls.get(region) if urls is not None else None
-        return version_of(url) if url is not None else None
+    def _stamp(self, url: str | None) -> RegionVersion:
+        """What a region's Savings Plans part is recorded as: the rates file's version (or that
+        none is listed) and the kinds taken from it."""
+        return RegionVersion(f"{version_of(url) if url else 'none'} {self.tag}")
+
+    def _held(self, region: str) -> RegionVersion | None:
+        """The region's stored Savings Plans part, if it was fetched for the kinds wanted now."""
+        known = self.request.known.get(region)
+        held = known.savings_plans if known is not None else None
+        return held if held is not None and (held.version or "").endswith(" " + self.tag) else None
 
     def unchanged(self, region: str) -> bool:
         """Whether the region's Savings Plans part is as the cache holds it (true when the
@@ -289,9 +298,12 @@ class SavingsPlansFetch:
             return False
         if not self.kinds:
             return known.savings_plans is None
-        if self.index is None or self.index.urls is None:
-            return self.index is None or known.savings_plans is not None
-        return known.savings_plans is not None and known.savings_plans.version == self._version(region)
+        if self.index is None:
+            return True
+        held = self._held(region)
+        if held is None or self.index.urls is None:
+            return held is not None
+        return held == self._stamp(self.index.urls.get(region))
 
     def index_validators(self, index: RegionVersion | None) -> RegionVersion | None:
         """The region index's validators with the Savings Plans index's beside them."""
@@ -311,11 +323,11 @@ class SavingsPlansFetch:
         url = self.index.urls.get(region)
         if url is None:
             log.info("%s: no Savings Plans rates listed", region)
-            return replace(fetched, version=replace(fetched.version, savings_plans=RegionVersion()))
+            return replace(fetched, version=replace(fetched.version, savings_plans=self._stamp(None)))
         try:
             records, read = self.files.region(region, url, fetched.records, self.kinds, self.request.cancel)
         except SourceError as exc:
             log.warning("%s: Savings Plans rates not added (on-demand prices kept): %s", region, exc)
             return fetched
-        version = replace(fetched.version, savings_plans=RegionVersion(version_of(url)))
+        version = replace(fetched.version, savings_plans=self._stamp(url))
         return replace(fetched, records=records, version=version, downloaded_bytes=fetched.downloaded_bytes + read)

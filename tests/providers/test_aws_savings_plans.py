@@ -207,7 +207,7 @@ def test_records_carry_their_savings_plans_kinds(server):
     rates_file = len(server.routes[sp.sp_path("us-east-1")].body)
     assert result.regions["us-east-1"].downloaded_bytes == offer_only + rates_file  # reported in --json
     version = result.regions["us-east-1"].version
-    assert version.version == V1 and version.savings_plans == RegionVersion(sp.SP1)
+    assert version.version == V1 and version.savings_plans.version.startswith(sp.SP1 + " kinds:")
     assert result.index_validators.savings_plans.etag == f'"{sp.SP1}"'
     assert server.hits("/savingsPlan/v1.0/aws/AWSComputeSavingsPlan/20251101120000/us-west-2-den-1/index.json") == 0
 
@@ -237,7 +237,7 @@ def test_new_savings_plans_version_refetches_the_region(server):
     serve_both(server, sp_version=sp.SP2)
     second = again(server, first)
     assert not second.unchanged
-    assert second.regions["us-east-1"].version.savings_plans == RegionVersion(sp.SP2)
+    assert second.regions["us-east-1"].version.savings_plans.version.startswith(sp.SP2 + " ")
     assert prices_of(second, "us-east-1") == prices_of(first, "us-east-1")
 
 
@@ -259,6 +259,16 @@ def test_wanting_savings_plans_after_a_sync_without_them_refetches(server):
     assert prices_of(second, "us-east-1") == expected_all(US_EAST_1)
     third = again(server, second, kinds=frozenset())  # and back: the kinds go
     assert all(r.prices == {} for r in third.regions["us-east-1"].records)
+
+
+def test_other_savings_plans_kinds_wanted_refetch_and_the_same_ones_do_not(server):
+    serve_both(server)
+    one = frozenset({"savings-plan-compute-1yr-no-upfront"})
+    first = fetch(server, kinds=one)
+    assert {k for r in first.regions["us-east-1"].records for k in r.prices} == one
+    assert again(server, first, kinds=one).unchanged
+    second = again(server, first)
+    assert prices_of(second, "us-east-1") == expected_all(US_EAST_1)
 
 
 def test_a_region_whose_rates_file_fails_keeps_its_on_demand_prices(server, caplog):
@@ -295,7 +305,7 @@ def test_a_region_the_index_does_not_list_has_no_rates_and_is_not_refetched(serv
     server.set(sp.SP_INDEX, offerdata.dump(sp.region_index({"eu-west-1": sp.SP1})), etag='"eu-only"')
     first = fetch(server)
     assert all(r.prices == {} for r in first.regions["us-east-1"].records)
-    assert first.regions["us-east-1"].version.savings_plans == RegionVersion()
+    assert first.regions["us-east-1"].version.savings_plans.version.startswith("none ")
     assert again(server, first).unchanged
 
 
