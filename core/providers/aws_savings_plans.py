@@ -123,43 +123,50 @@ def parse_savings_plans(
     """One region's Savings Plans file, in a single streaming pass -> discounted sku -> kind ->
     KindPrice (the wanted kinds only), and the counts of rates skipped, by reason.
 
-    `records` are the on-demand selection's records by sku. Two of ijson's C parsers read the
-    same chunks: one for the plans (`products`, until the first rate shows they are behind
-    us), one for the rates; only the rates of selected SKUs are kept until the plans are known.
-    A plan type, term and option that rate one SKU twice with different prices is dropped.
+    `records` are the on-demand selection's records by sku. The rates are read by ijson's C
+    `items`; each chunk it reads is also pushed into a second C parser for the plans
+    (`products`), until a rate comes in a chunk read after the plans began: then every plan is
+    in (real files list `products` first; a file that lists them last is read to its end by
+    both). Only the rates of selected SKUs are kept until the plans are known. A plan type,
+    term and option that rate one SKU twice with different prices is dropped.
     """
     name = f"Savings Plans file for {region}"
-    bounds = JsonBounds(name)
+    bounds = JsonBounds(name)  # depth and token length, checked before either parser sees a chunk
     skipped: Counter[str] = Counter()
     plans: dict[str, str | None] = {}  # plan sku -> kind (None: a plan of no kind pricesync knows)
     rates: list[Rate] = []
-    found_plans, found_rates = ijson.sendable_list(), ijson.sendable_list()
+    found_plans = ijson.sendable_list()
     plans_parser = ijson.items_coro(found_plans, "products.item")
-    rates_parser = ijson.items_coro(found_rates, "terms.savingsPlan.item.rates.item")
     plans_open = True
-    with response_shape(name):
-        try:
-            while True:
-                chunk = read(CHUNK)
-                bounds.scan(chunk)
-                plans_before = bool(plans)
-                for parser in (plans_parser, rates_parser) if plans_open else (rates_parser,):
-                    if chunk:
-                        parser.send(chunk)
-                    else:
-                        parser.close()
+    plans_before = False  # plans had been found before the last chunk read
+
+    class TeeReader:
+        def read(self, n: int) -> bytes:
+            nonlocal plans_before
+            chunk = read(n)
+            if not n:
+                return chunk
+            bounds.scan(chunk)
+            plans_before = bool(plans)
+            if plans_open:
+                if chunk:
+                    plans_parser.send(chunk)
+                else:
+                    plans_parser.close()
                 for product in found_plans:
                     plans[str(as_object(product).get("sku"))] = plan_kind(as_object(product))
-                for item in found_rates:
-                    rate, reason = select_rate(item, records)
-                    if rate is None:
-                        skipped[reason] += 1
-                    else:
-                        rates.append(rate)
-                plans_open = plans_open and not (plans_before and found_rates)  # rates after plans: all plans are in
-                del found_plans[:], found_rates[:]
-                if not chunk:
-                    break
+                del found_plans[:]
+            return chunk
+
+    with response_shape(name):
+        try:
+            for item in ijson.items(TeeReader(), "terms.savingsPlan.item.rates.item", buf_size=CHUNK):
+                plans_open = plans_open and not plans_before
+                rate, reason = select_rate(item, records)
+                if rate is None:
+                    skipped[reason] += 1
+                else:
+                    rates.append(rate)
         except (ijson.JSONError, ArithmeticError) as exc:
             raise _json_error(exc, name, bounds) from None
     if not plans:
