@@ -2,7 +2,9 @@
 
 No credentials. A region whose `currentVersionUrl` names the version the cache already
 holds is not downloaded; when every wanted region is known, the index itself is fetched
-conditionally (ETag / Last-Modified), so an unchanged sync costs one 304.
+conditionally (ETag / Last-Modified), so an unchanged sync costs one 304. Wanted Savings
+Plans kinds are added to a region's records from its rates file (core.providers.aws_savings_plans),
+whose version is kept beside the offer's.
 """
 
 from __future__ import annotations
