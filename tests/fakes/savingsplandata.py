@@ -21,20 +21,16 @@ SP_INDEX = "/savingsPlan/v1.0/aws/AWSComputeSavingsPlan/current/region_index.jso
 SP1, SP2 = "20251101120000", "20251201120000"
 USAGE_PREFIX = {"us-east-1": "", "eu-west-1": "EUW1-"}
 OPTIONS = {"no": "No Upfront", "partial": "Partial Upfront", "all": "All Upfront"}
-# the fraction of on-demand each plan charges: (plan, term, option) -> factor
+# the fraction of on-demand each plan charges: plan -> term -> (No, Partial, All Upfront)
+_FRACTIONS = {
+    "compute": {"1yr": ("0.72", "0.70", "0.68"), "3yr": ("0.50", "0.48", "0.46")},
+    "ec2-instance": {"1yr": ("0.64", "0.62", "0.60"), "3yr": ("0.44", "0.42", "0.40")},
+}
 FACTORS = {
-    ("compute", "1yr", "no"): "0.72",
-    ("compute", "1yr", "partial"): "0.70",
-    ("compute", "1yr", "all"): "0.68",
-    ("compute", "3yr", "no"): "0.50",
-    ("compute", "3yr", "partial"): "0.48",
-    ("compute", "3yr", "all"): "0.46",
-    ("ec2-instance", "1yr", "no"): "0.64",
-    ("ec2-instance", "1yr", "partial"): "0.62",
-    ("ec2-instance", "1yr", "all"): "0.60",
-    ("ec2-instance", "3yr", "no"): "0.44",
-    ("ec2-instance", "3yr", "partial"): "0.42",
-    ("ec2-instance", "3yr", "all"): "0.40",
+    (plan, term, option): fraction
+    for plan, terms in _FRACTIONS.items()
+    for term, fractions in terms.items()
+    for option, fraction in zip(OPTIONS, fractions, strict=True)
 }
 
 
