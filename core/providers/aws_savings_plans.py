@@ -134,7 +134,7 @@ def parse_savings_plans(
     bounds = JsonBounds(name)  # depth and token length, checked before either parser sees a chunk
     skipped: Counter[str] = Counter()
     plans: dict[str, str | None] = {}  # plan sku -> kind (None: a plan of no kind pricesync knows)
-    rates: list[Rate] = []
+    rates: dict[tuple[str, str], str | None] = {}  # (plan, sku) -> price; None: priced twice, differently
     found_plans = ijson.sendable_list()
     plans_parser = ijson.items_coro(found_plans, "products.item")
     plans_open = True
@@ -166,7 +166,9 @@ def parse_savings_plans(
                 if rate is None:
                     skipped[reason] += 1
                 else:
-                    rates.append(rate)
+                    held = rates.setdefault((rate.plan, rate.sku), rate.price)
+                    if held != rate.price:
+                        rates[rate.plan, rate.sku] = None
         except (ijson.JSONError, ArithmeticError) as exc:
             raise _json_error(exc, name, bounds) from None
     if not plans:
@@ -175,25 +177,28 @@ def parse_savings_plans(
 
 
 def _by_sku(
-    rates: list[Rate], plans: Mapping[str, str | None], kinds: frozenset[str], skipped: Counter[str]
+    rates: Mapping[tuple[str, str], str | None],
+    plans: Mapping[str, str | None],
+    kinds: frozenset[str],
+    skipped: Counter[str],
 ) -> dict[str, dict[str, KindPrice]]:
-    prices: dict[str, dict[str, str]] = {}
+    prices: dict[str, dict[str, str | None]] = {}
     ambiguous: set[tuple[str, str]] = set()
-    for rate in rates:
-        if rate.plan not in plans:
+    for (plan, sku), price in rates.items():
+        if plan not in plans:
             skipped["unknown_plan"] += 1
             continue
-        kind = plans[rate.plan]
+        kind = plans[plan]
         if kind not in kinds:
             continue  # a plan not wanted (or of no kind pricesync knows)
-        held = prices.setdefault(rate.sku, {}).setdefault(kind, rate.price)
-        if held != rate.price:
-            ambiguous.add((rate.sku, kind))
+        held = prices.setdefault(sku, {}).setdefault(kind, price)
+        if price is None or held != price:
+            ambiguous.add((sku, kind))
     for sku, kind in ambiguous:
         skipped["ambiguous_rate"] += 1
         del prices[sku][kind]
     return {
-        sku: {kind: KindPrice.of(kind, by_kind[kind]) for kind in KINDS if kind in by_kind}
+        sku: {kind: KindPrice.of(kind, price) for kind in KINDS if (price := by_kind.get(kind)) is not None}
         for sku, by_kind in prices.items()
         if by_kind
     }
