@@ -18,7 +18,9 @@ def make_provider(settings: Settings, provider: str, mode: str | None = None, en
         if (mode or settings.aws.mode) == "boto3":
             from .providers.aws_boto3 import AwsBoto3Provider  # boto3 is slow to import: only when used
 
-            return AwsBoto3Provider(settings.aws.profile, endpoint or settings.aws.endpoint_url, settings.http)
+            return AwsBoto3Provider(
+                settings.aws.profile, endpoint or settings.aws.endpoint_url, settings.http, settings.aws.endpoint
+            )
         return aws_public.AwsPublicProvider(endpoint or settings.aws.endpoint, settings.http)
     if provider == "azure":
         return azure.AzureProvider(endpoint or settings.azure.endpoint, settings.http)

@@ -32,9 +32,18 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 from ..errors import Cancelled, ConfigError, SourceError
 from ..formats import skipped_summary
 from ..http import HttpSettings, bounded, make_client, plain, redact_url, response_shape
-from ..models import as_object
+from ..models import as_object, as_text
 from . import paging
-from .aws_offer import OPERATING_SYSTEMS, RecordSet, make_record, select_on_demand_price, select_product
+from .aws_offer import (
+    OPERATING_SYSTEMS,
+    RecordSet,
+    make_record,
+    select_on_demand_price,
+    select_product,
+    select_reserved_prices,
+)
+from .aws_public import DEFAULT_ENDPOINT
+from .aws_savings_plans import SavingsPlanFiles, SavingsPlansFetch
 from .base import FetchRequest, FetchResult, RegionFetch, RegionVersion
 
 if TYPE_CHECKING:
@@ -150,11 +159,19 @@ class AwsBoto3Provider:
     name = "aws"
     mode = "boto3"
 
-    def __init__(self, profile: str = "", endpoint_url: str | None = None, http: HttpSettings | None = None) -> None:
+    def __init__(
+        self,
+        profile: str = "",
+        endpoint_url: str | None = None,
+        http: HttpSettings | None = None,
+        public_endpoint: str = DEFAULT_ENDPOINT,
+    ) -> None:
+        """`public_endpoint`: the Bulk API (or its mirror) that the Savings Plans rates come from."""
         http = http or HttpSettings()
         self.endpoint_url = endpoint_url or None
         session = _session(profile)
         self._sender = _Sender(http)
+        self._public = SavingsPlanFiles(make_client(http), public_endpoint.rstrip("/") + "/", http)
         try:
             self.client = session.client(
                 "pricing",
@@ -174,11 +191,14 @@ class AwsBoto3Provider:
     def close(self) -> None:
         self.client.close()
         self._sender.client.close()
+        self._public.client.close()
 
     def fetch(self, request: FetchRequest) -> FetchResult:
         with api_errors(self.endpoint_url):
             regions = request.regions if request.regions is not None else self._all_regions()
-            return FetchResult({region: self._region(region, request) for region in regions})
+            fetched = {region: self._region(region, request) for region in regions}
+        savings_plans = SavingsPlansFetch(self._public, request)  # public files: no credentials
+        return FetchResult({region: savings_plans.add(f) for region, f in fetched.items()})
 
     def _all_regions(self) -> list[str]:
         codes: set[str] = set()
@@ -214,7 +234,7 @@ class AwsBoto3Provider:
                     for text in page.get("PriceList", []):
                         items += 1
                         received += len(text)
-                        self._take(text, region, records, skipped, versions)
+                        self._take(text, region, request.kinds, records, skipped, versions)
                     if request.progress is not None:
                         request.progress(region, received, None, len(records.by_key))
         if not items:
@@ -237,9 +257,15 @@ class AwsBoto3Provider:
 
     @staticmethod
     def _take(
-        text: str, region: str, records: RecordSet, skipped: Counter[str], versions: set[tuple[str, str]]
+        text: str,
+        region: str,
+        kinds: frozenset[str],
+        records: RecordSet,
+        skipped: Counter[str],
+        versions: set[tuple[str, str]],
     ) -> None:
-        """One PriceList item (a JSON string: product, terms, version) into `records`."""
+        """One PriceList item (a JSON string: product, terms, version) into `records`, with the
+        wanted Reserved kinds its `terms.Reserved` prices."""
         try:
             item = json.loads(text)
         except (ValueError, TypeError, RecursionError):
@@ -252,7 +278,8 @@ class AwsBoto3Provider:
         if product is None:
             skipped[reason] += 1
             return
-        on_demand = as_object(item.get("terms")).get("OnDemand")
+        terms = as_object(item.get("terms"))
+        on_demand = terms.get("OnDemand")
         if on_demand is None:
             skipped["no_on_demand_term"] += 1
             return
@@ -260,6 +287,12 @@ class AwsBoto3Provider:
         if price is None:
             skipped[reason] += 1
             return
-        records.add(make_record(product, region, *price))
+        reserved, reasons = select_reserved_prices(terms.get("Reserved"), kinds)
+        skipped.update(reasons)
+        kept = {kind: p for kind, (p, currency) in reserved.items() if currency == price[1]}
+        if len(kept) < len(reserved):
+            skipped["reserved_other_currency"] += len(reserved) - len(kept)
+        sku = as_text(as_object(item.get("product")).get("sku"))
+        records.add(make_record(product, region, *price, sku=sku, prices=kept))
         if isinstance(item.get("version"), str):
             versions.add((item["version"], str(item.get("publicationDate") or "")))

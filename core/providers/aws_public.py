@@ -2,7 +2,9 @@
 
 No credentials. A region whose `currentVersionUrl` names the version the cache already
 holds is not downloaded; when every wanted region is known, the index itself is fetched
-conditionally (ETag / Last-Modified), so an unchanged sync costs one 304.
+conditionally (ETag / Last-Modified), so an unchanged sync costs one 304. Wanted Savings
+Plans kinds are added to a region's records from its rates file (core.providers.aws_savings_plans),
+whose version is kept beside the offer's.
 """
 
 from __future__ import annotations
@@ -10,60 +12,19 @@ from __future__ import annotations
 import logging
 from urllib.parse import urljoin
 
-import httpx
-
 from ..errors import Cancelled, SourceError
 from ..formats import skipped_summary
-from ..http import HttpSettings, NotModified, get_json, get_stream, make_client, origin, redact_url
+from ..http import HttpSettings, NotModified, get_json, get_stream, make_client, redact_url
 from ..models import as_object, as_text, is_region
 from .aws_offer import parse_offer
+from .aws_savings_plans import SavingsPlanFiles, SavingsPlansFetch
+from .aws_urls import conditional, on_endpoint, validators, version_of
 from .base import FetchRequest, FetchResult, RegionFetch, RegionVersion
 
 log = logging.getLogger("pricesync.aws")
 
 DEFAULT_ENDPOINT = "https://pricing.us-east-1.amazonaws.com"
 INDEX_PATH = "/offers/v1.0/aws/AmazonEC2/current/region_index.json"
-
-
-def _validators(headers: httpx.Headers) -> dict[str, str]:
-    return {k: headers[k] for k in ("etag", "last-modified") if k in headers}
-
-
-def _conditional(v: RegionVersion | None) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    if v and v.etag:
-        headers["If-None-Match"] = v.etag
-    if v and v.last_modified:
-        headers["If-Modified-Since"] = v.last_modified
-    return headers
-
-
-def offer_url(endpoint: str, current_version_url: str, region: str) -> str:
-    """The offer file a region index entry names: a path (taken relative to the configured
-    endpoint, so a mirror under a path prefix works) or a URL on the endpoint's own origin.
-    Anything else is refused: the index is untrusted, and a URL naming another origin could
-    send the download anywhere (an instance-metadata address, say)."""
-    try:
-        target = httpx.URL(current_version_url)
-        if target.host:  # absolute, or scheme-relative (`//host/...`)
-            resolved = httpx.URL(endpoint).join(target)
-            if origin(resolved) != origin(httpx.URL(endpoint)):
-                raise SourceError(
-                    f"the AWS region index names an offer file for {region} on another origin "
-                    f"({redact_url(resolved)}); refused"
-                )
-            return str(resolved)
-        if target.scheme:
-            raise httpx.InvalidURL("a scheme without a host")
-    except httpx.InvalidURL:
-        raise SourceError(f"the AWS region index names an invalid offer file URL for {region}") from None
-    return urljoin(endpoint, current_version_url.lstrip("/"))
-
-
-def version_of(url: str) -> str:
-    """`/offers/v1.0/aws/AmazonEC2/20250523232744/us-east-1/index.json` -> `20250523232744`."""
-    parts = url.strip("/").split("/")
-    return parts[-3] if len(parts) >= 3 else url
 
 
 def check() -> str | None:
@@ -84,12 +45,16 @@ class AwsPublicProvider:
     def close(self) -> None:
         self.client.close()
 
-    def _index(self, request: FetchRequest) -> tuple[dict[str, str] | None, RegionVersion | None]:
+    def _index(
+        self, request: FetchRequest, savings_plans: SavingsPlansFetch
+    ) -> tuple[dict[str, str] | None, RegionVersion | None]:
         """Region -> currentVersionUrl, or None when a conditional request said 304."""
         url = urljoin(self.endpoint, INDEX_PATH.lstrip("/"))
         name = redact_url(url)
-        all_known = request.regions is not None and all(r in request.known for r in request.regions)
-        headers = _conditional(request.index) if all_known else {}
+        all_known = request.regions is not None and all(
+            r in request.known and savings_plans.unchanged(r) for r in request.regions
+        )
+        headers = conditional(request.index) if all_known else {}
         try:
             response, index = get_json(self.client, url, settings=self.http, headers=headers, cancel=request.cancel)
         except NotModified:
@@ -108,7 +73,7 @@ class AwsPublicProvider:
                 name,
                 len(regions) - len(urls),
             )
-        v = _validators(response.headers)
+        v = validators(response.headers)
         return urls, RegionVersion(
             version=as_text(index.get("publicationDate")),
             etag=v.get("etag"),
@@ -116,10 +81,12 @@ class AwsPublicProvider:
         )
 
     def fetch(self, request: FetchRequest) -> FetchResult:
-        urls, index_v = self._index(request)
+        savings_plans = SavingsPlansFetch(SavingsPlanFiles(self.client, self.endpoint, self.http), request)
+        urls, index_v = self._index(request, savings_plans)
         if urls is None:
             log.info("AWS region index unchanged (304); no offer file downloaded")
             return FetchResult({r: RegionFetch(r, request.known[r], None) for r in request.regions or []}, index_v)
+        index_v = savings_plans.index_validators(index_v)
         wanted = request.regions if request.regions is not None else sorted(urls)
         unknown = [r for r in wanted if r not in urls]
         if unknown:
@@ -132,12 +99,12 @@ class AwsPublicProvider:
                 raise Cancelled("sync cancelled")
             version = version_of(urls[region])
             known = request.known.get(region)
-            if known is not None and known.version == version:
+            if known is not None and known.version == version and savings_plans.unchanged(region):
                 log.info("%s: price list version %s unchanged, skipped", region, version)
                 result.regions[region] = RegionFetch(region, known, None)
                 continue
-            url = offer_url(self.endpoint, urls[region], region)
-            result.regions[region] = self._fetch_region(region, url, version, request)
+            url = on_endpoint(self.endpoint, urls[region], "the AWS region index", f"an offer file for {region}")
+            result.regions[region] = savings_plans.add(self._fetch_region(region, url, version, request))
         return result
 
     def _fetch_region(self, region: str, url: str, version: str, request: FetchRequest) -> RegionFetch:
@@ -157,7 +124,7 @@ class AwsPublicProvider:
             body,
         ):
             records, skipped = parse_offer(body.read, region, kinds=request.kinds, on_record=on_record)
-            v = _validators(response.headers)
+            v = validators(response.headers)
             if progress is not None:
                 progress(region, body.read_bytes, body.total, len(records))
         log.info(

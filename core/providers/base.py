@@ -18,14 +18,29 @@ class RegionVersion:
     version: str | None = None
     etag: str | None = None
     last_modified: str | None = None
+    # AWS: the Savings Plans document paired with this one (the region's rates file, or the
+    # Savings Plans region index), when its rates were fetched; its version None: none listed
+    savings_plans: RegionVersion | None = None
 
     def to_json(self) -> JsonObject:
-        return {"version": self.version, "etag": self.etag, "last_modified": self.last_modified}
+        out: JsonObject = {"version": self.version, "etag": self.etag, "last_modified": self.last_modified}
+        if self.savings_plans is not None:
+            out["savings_plans"] = self.savings_plans.to_json()
+        return out
 
     @classmethod
     def from_json(cls, obj: Mapping[str, object]) -> RegionVersion:
-        """From state.json; a value that is not a string (a hand-edited file) counts as absent."""
-        return cls(as_text(obj.get("version")), as_text(obj.get("etag")), as_text(obj.get("last_modified")))
+        """From state.json; a value that is not a string (a hand-edited file) counts as absent,
+        and so does a `savings_plans` that is not an object (read one level deep only)."""
+        paired = obj.get("savings_plans")
+        if isinstance(paired, dict):
+            paired = cls.from_json({k: v for k, v in paired.items() if k != "savings_plans"})
+        return cls(
+            as_text(obj.get("version")),
+            as_text(obj.get("etag")),
+            as_text(obj.get("last_modified")),
+            paired if isinstance(paired, RegionVersion) else None,
+        )
 
 
 @dataclass(slots=True)

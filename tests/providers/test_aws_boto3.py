@@ -4,19 +4,24 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 
 import pytest
+from pricesync.core import kinds
 from pricesync.core.config import load_settings
 from pricesync.core.errors import ConfigError
+from pricesync.core.models import KindPrice, kind_prices_problem, prices_json
 from pricesync.core.providers.aws_boto3 import AwsBoto3Provider
 from pricesync.core.providers.aws_public import AwsPublicProvider
 from pricesync.core.providers.base import FetchRequest
 from pricesync.core.sources import make_provider
 from pricesync.core.sync import SyncEngine
 
-from tests.conftest import CLI, EU_WEST_1, US_EAST_1, assert_files_kept, cli_env, data_snapshot
-from tests.fakes import offerdata
+from tests.conftest import CLI, EU_WEST_1, M5_US, US_EAST_1, assert_files_kept, cli_env, data_snapshot
+from tests.fakes import offerdata, reserveddata
+from tests.fakes import savingsplandata as sp
+from tests.fakes.priceserver import header
 from tests.fakes.pricingapi import price_list_items, serve_pricing_api
 
 REGIONS = {"us-east-1": US_EAST_1, "eu-west-1": EU_WEST_1}
@@ -289,3 +294,124 @@ def test_cli_boto3_without_credentials_exits_1_suggesting_public(server, boto_se
 def test_cli_boto3_applies_to_aws_only(boto_settings):
     p = run_cli(boto_settings, {}, "sync", "--provider", "azure", "--boto3")
     assert p.returncode == 2 and "apply to --provider aws only" in p.stderr
+
+
+# -- issue 11, item 7: Reserved terms from the same items; Savings Plans from the public files ---------
+
+RESERVED = frozenset(kinds.RESERVED)
+
+
+def reserved_items(regions=REGIONS) -> list[dict]:
+    """`pricing_items` whose every SKU carries its twelve Reserved terms (tests.fakes.reserveddata)."""
+    items = pricing_items(regions)
+    for item in items:
+        on_demand = item["terms"].get("OnDemand")
+        if on_demand:
+            ((term,),) = [list(on_demand.values())]
+            ((price,),) = [[d["pricePerUnit"]["USD"] for d in term["priceDimensions"].values()]]
+            item["terms"]["Reserved"] = reserveddata.terms(item["product"]["sku"], price)
+    return items
+
+
+def fetch_kinds(provider, wanted, regions=("us-east-1",)):
+    try:
+        return provider.fetch(FetchRequest(list(regions), {}, kinds=wanted))
+    finally:
+        provider.close()
+
+
+def by_key(result) -> dict:
+    return {r.key: r for f in result.regions.values() for r in f.records}
+
+
+def test_reserved_terms_come_from_the_same_items(aws_env, server, boto_settings):
+    serve_pricing_api(server, reserved_items())
+    got = by_key(fetch_kinds(make_provider(boto_settings, "aws", "boto3"), RESERVED))
+    for (itype, os_name), price in US_EAST_1.items():
+        rec = got[itype, "us-east-1", os_name.lower()]
+        assert list(rec.prices) == list(kinds.RESERVED)  # all twelve, in the documented order
+        assert {k: (p.hourly, p.upfront) for k, p in rec.prices.items()} == reserveddata.prices(price)
+    m5 = got[M5_US].prices
+    # hourly + upfront / (8760 x years), half-even to 10 places; All Upfront's 0 hourly is a price
+    assert m5["reserved-1yr-standard-partial-upfront"] == KindPrice("0.0297600000", "255", "0.0588695890")
+    assert m5["reserved-3yr-convertible-all-upfront"] == KindPrice("0.0000000000", "1211", "0.0460806697")
+    assert m5["reserved-1yr-convertible-no-upfront"] == KindPrice("0.0691200000", "0", "0.0691200000")
+
+
+def test_only_the_wanted_reserved_kinds_are_kept(aws_env, server, boto_settings):
+    serve_pricing_api(server, reserved_items())
+    wanted = frozenset({"reserved-3yr-standard-all-upfront", "reserved-1yr-convertible-partial-upfront"})
+    got = by_key(fetch_kinds(make_provider(boto_settings, "aws", "boto3"), wanted))
+    assert set(got[M5_US].prices) == wanted
+    got = by_key(fetch_kinds(make_provider(boto_settings, "aws", "boto3"), frozenset()))
+    assert all(r.prices == {} for r in got.values())
+
+
+def test_a_bad_reserved_term_is_skipped_with_a_reason_never_zero(aws_env, server, boto_settings):
+    items = reserved_items()
+    m5 = next(
+        i
+        for i in items
+        if i["product"]["attributes"]["regionCode"] == "us-east-1"
+        and i["product"]["attributes"]["instanceType"] == "m5.large"
+        and i["product"]["attributes"]["operatingSystem"] == "Linux"
+        and "OnDemand" in i["terms"]
+        and i["product"]["attributes"]["tenancy"] == "Shared"
+        and i["product"]["attributes"]["licenseModel"] == "No License required"
+        and i["product"]["attributes"]["operation"] == "RunInstances"
+        and i["product"]["attributes"]["capacitystatus"] == "Used"
+    )
+    by_kind = {reserveddata.kind(*t["termAttributes"].values()): t for t in m5["terms"]["Reserved"].values()}
+    partial = by_kind["reserved-1yr-standard-partial-upfront"]
+    partial["priceDimensions"] = {k: d for k, d in partial["priceDimensions"].items() if d["unit"] == "Hrs"}
+    for d in by_kind["reserved-3yr-standard-no-upfront"]["priceDimensions"].values():
+        d["pricePerUnit"] = {"EUR": "0.0384000000"}
+    by_kind["reserved-1yr-convertible-all-upfront"]["termAttributes"]["OfferingClass"] = "flexible"
+    serve_pricing_api(server, items)
+    result = fetch_kinds(make_provider(boto_settings, "aws", "boto3"), RESERVED)
+    prices = by_key(result)[M5_US].prices
+    assert len(prices) == 9
+    assert "reserved-1yr-convertible-all-upfront" not in prices
+    assert "reserved-1yr-standard-partial-upfront" not in prices
+    assert "reserved-3yr-standard-no-upfront" not in prices
+    skipped = result.regions["us-east-1"].skipped
+    assert skipped["reserved_fee_mismatch"] == skipped["reserved_other_currency"] == 1
+    assert skipped["other_reserved_term"] == 1
+
+
+def test_savings_plans_come_from_the_public_files_without_credentials(aws_env, server, boto_settings):
+    serve_pricing_api(server, reserved_items())
+    sp.serve(server, {r: (sp.SP1, offer) for r, offer in offers().items()})
+    wanted = RESERVED | frozenset(kinds.SAVINGS_PLAN)
+    result = fetch_kinds(make_provider(boto_settings, "aws", "boto3"), wanted, ("us-east-1", "eu-west-1"))
+    got = by_key(result)
+    for region, prices in REGIONS.items():
+        for (itype, os_name), price in prices.items():
+            rec = got[itype, region, os_name.lower()]
+            assert {k: p.hourly for k, p in rec.prices.items() if k.startswith("savings-plan")} == sp.expected(price)
+            assert len(rec.prices) == 24
+    assert result.regions["us-east-1"].version.savings_plans.version.startswith(sp.SP1 + " ")
+    public = [h for p, h in server.requests if p.startswith(("/savingsPlan/", "/offers/"))]
+    assert public and all(header(h, "Authorization") is None for h in public)
+
+
+def test_savings_plans_failing_leave_the_reserved_and_on_demand_prices(aws_env, server, boto_settings, caplog):
+    serve_pricing_api(server, reserved_items())
+    wanted = RESERVED | frozenset(kinds.SAVINGS_PLAN)
+    with caplog.at_level(logging.WARNING, logger="pricesync.aws"):
+        got = by_key(fetch_kinds(make_provider(boto_settings, "aws", "boto3"), wanted))
+    assert set(got[M5_US].prices) == RESERVED
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warning.startswith("Savings Plans rates not added to any region: HTTP 404 Not Found from ")
+
+
+def test_a_large_upfront_fee_is_kept_and_the_catalog_takes_it(aws_env, server, boto_settings):
+    serve_pricing_api(server, reserved_items())
+    got = by_key(fetch_kinds(make_provider(boto_settings, "aws", "boto3"), RESERVED))
+    p4d = got["p4d.24xlarge", "us-east-1", "linux"].prices
+    fee = p4d["reserved-3yr-standard-all-upfront"].upfront
+    assert fee == reserveddata.prices("32.7726000000")["reserved-3yr-standard-all-upfront"][1] == "330725"
+    assert len(p4d) == 12
+    assert kind_prices_problem(prices_json(p4d)) == ""
+    too_big = p4d["reserved-3yr-standard-all-upfront"].to_json() | {"upfront": "99999999999"}
+    assert kind_prices_problem({"reserved-3yr-standard-all-upfront": too_big})
