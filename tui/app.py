@@ -38,6 +38,7 @@ from pricesync.core import (
     setup_logging,
     terminal,
 )
+from pricesync.core import parse_query as parse
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -52,7 +53,6 @@ from .changes import Marks, load_marks
 from .dataset import Dataset, load_dataset
 from .export import export_csv
 from .messages import DatasetLoaded, ExportDone, LogLine, MarksLoaded, OrderReady, SchedulerChanged, WriteBackDone
-from .query import parse
 from .rowindex import RowIndex, View
 from .screens import (
     ChangesScreen,

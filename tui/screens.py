@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
-from pricesync.core import PROVIDERS, CatalogDiff, HistoryStore, Key, Snapshot, provider_name, terminal
+from pricesync.core import FIELD_NAMES, PROVIDERS, CatalogDiff, HistoryStore, Key, Snapshot, provider_name, terminal
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -34,7 +34,6 @@ from .changes import (
     step,
 )
 from .messages import EntryHistoryLoaded, RunChangesLoaded, RunsLoaded
-from .query import FIELD_NAMES
 from .widgets.status_bar import tilde
 
 TOP_CHANGES = 5

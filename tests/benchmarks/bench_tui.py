@@ -35,13 +35,13 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 import textual  # noqa: E402
+from pricesync.core import parse_query as parse  # noqa: E402
 from pricesync.core.config import load_settings  # noqa: E402
 from pricesync.core.fileio import atomic_write_json  # noqa: E402
 from pricesync.core.sync import SyncEngine  # noqa: E402
 from pricesync.tui import app as app_module  # noqa: E402
 from pricesync.tui.cells import COLUMN_KEYS, COLUMNS, cell  # noqa: E402
 from pricesync.tui.dataset import load_dataset  # noqa: E402
-from pricesync.tui.query import parse  # noqa: E402
 from pricesync.tui.rowindex import View  # noqa: E402
 from pricesync.tui.widgets.catalog_table import CatalogTable  # noqa: E402
 from textual.app import App, ComposeResult  # noqa: E402
