@@ -83,6 +83,13 @@ class KindLine:
     savings_pct: Decimal | None
     break_even_month: int | None  # None: never (or on demand itself)
 
+    @property
+    def break_even(self) -> str:
+        """'month 8', 'never', or '' for on demand itself."""
+        if self.kind == ON_DEMAND:
+            return ""
+        return "never" if self.break_even_month is None else f"month {self.break_even_month}"
+
     def to_json(self) -> dict[str, object]:
         return {
             "kind": self.kind,
@@ -120,14 +127,25 @@ def _text(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:f}"
 
 
-def find_entry(entries: Iterable[CatalogEntry], instance_type: str, region: str | None, os: str) -> CatalogEntry:
-    """The entry of `instance_type` in `region` (None: the one with the lowest on-demand price
-    over every region) for `os`; NotInCatalog when there is none."""
-    matches = [e for e in entries if e.instance_type == instance_type and e.os == os and region in (None, e.region)]
-    if not matches:
+def matching_entries(
+    entries: Iterable[CatalogEntry], instance_type: str, region: str | None, os: str
+) -> list[CatalogEntry]:
+    """The entries of `instance_type` for `os`, in `region` (None: every region); NotInCatalog
+    when there is none."""
+    found = [e for e in entries if e.instance_type == instance_type and e.os == os and region in (None, e.region)]
+    if not found:
         where = f" in {region}" if region else ""
         raise NotInCatalog(f"{instance_type} ({os}){where} is not in the catalog")
-    return min(matches, key=lambda e: (kind_price(e, ON_DEMAND) is None, kind_price(e, ON_DEMAND) or 0, e.region))
+    return found
+
+
+def find_entry(entries: Iterable[CatalogEntry], instance_type: str, region: str | None, os: str) -> CatalogEntry:
+    """The entry of `instance_type` for `os` in `region` (None: the region with the lowest
+    on-demand price); NotInCatalog when there is none."""
+    return min(
+        matching_entries(entries, instance_type, region, os),
+        key=lambda e: (kind_price(e, ON_DEMAND) is None, kind_price(e, ON_DEMAND) or 0, e.region),
+    )
 
 
 # -- regions as columns ---------------------------------------------------------------------------
@@ -244,7 +262,7 @@ def equivalents(
     for provider, e in candidates:
         if not e.available or e.os != base.os or (where and e.region not in where):
             continue
-        if (same_arch and e.arch != base.arch) or e.key == base.key or not covers(e, base):
+        if (same_arch and e.arch != base.arch) or e is base or not covers(e, base):
             continue
         price = kind_price(e, kind)
         if price is None or price >= base_price:
