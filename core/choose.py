@@ -193,13 +193,16 @@ def pivot(
         seen.add(e.region)
         grid.setdefault((e.instance_type, e.os), {})[e.region] = kind_price(e, kind) if e.available else None
     columns = list(regions) if regions is not None else sorted(seen)
+    place = {region: i for i, region in enumerate(columns)}
+    empty = dict.fromkeys(columns)
     rows = []
     for (itype, os_), by_region in grid.items():
-        prices = {r: by_region.get(r) for r in columns}
-        known = [(p, i) for i, p in enumerate(prices.values()) if p is not None]
+        known = {r: p for r, p in by_region.items() if p is not None}
         if in_all_regions and len(known) < len(columns):
             continue
-        cheapest = columns[min(known)[1]] if known else None
+        cheapest = min(known, key=lambda r: (known[r], place[r])) if known else None
+        prices = empty.copy()
+        prices.update(by_region)  # C speed: a row has a cell per column, most of them empty
         rows.append(PivotRow(itype, os_, prices, cheapest))
     return columns, rows
 

@@ -1,4 +1,4 @@
-"""The dashboard's choosing keys: the price kind (k), a row's every kind (enter), regions as
+"""The dashboard's choosing keys: the price kind ($), a row's every kind (enter), regions as
 columns (v), marking rows (space) and comparing them (x), cheaper equivalents (E) and across
 every cloud (A), the column chooser (C). A mixin of PriceSyncApp, so app.py only lists it."""
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("pricesync.tui")
 
 CHOOSING_BINDINGS = [
-    Binding("k", "price_kind", "Kind"),
+    Binding("dollar_sign", "price_kind", "Kind"),  # k is the table's cursor up
     Binding("enter", "detail", "Detail", show=False),
     Binding("v", "pivot", "Pivot"),
     Binding("space", "mark_row", "Mark", show=False),

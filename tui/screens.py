@@ -347,7 +347,7 @@ HELP = f"""\
 | `h` | price history of the selected row: dated prices and a sparkline |
 | `/` | filter; `escape` clears it, `enter` goes back to the table |
 | `<` `>` | sort by the previous / next column; `o` reverses; or click a header |
-| `k` | price kind shown in $/hour, $/month and the price terms (on demand, Reserved, Savings Plans); savings column |
+| `$` | price kind shown in $/hour, $/month and the price terms (on demand, Reserved, Savings Plans); savings column |
 | `enter` | every kind of the selected row: hourly, upfront, effective, savings, break-even month |
 | `v` | regions as columns (the rows shown): ★ cheapest; `h` home region for Δ%, `a` only types in every region |
 | `space` `x` | mark / unmark a row; compare the marked rows side by side (differences against the first) |

@@ -1,4 +1,4 @@
-"""The choosing screens: the price kind picker, the selected row's every kind (enter), regions
+"""The choosing screens: the price kind picker ($), the selected row's every kind (enter), regions
 as columns (v), the compare view of the marked rows (x), cheaper equivalents (E, and A across
 every cloud) and the column chooser (C). What they show is computed by tui.choosing (no
 Textual); a view over many rows is computed in a thread worker."""

@@ -10,7 +10,17 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from .. import PROVIDERS, Catalog, CatalogEntry, Settings, add_settings_options, build_engine, csv_cell, monthly_price
+from .. import (
+    PROVIDERS,
+    Catalog,
+    CatalogEntry,
+    Settings,
+    add_settings_options,
+    build_engine,
+    csv_cell,
+    kind_price,
+    monthly_price,
+)
 from .choosing import add_list_options, kind_cells, kind_headers, kind_json, print_pivot, where_query
 from .codes import EXIT_OK
 from .output import table
@@ -68,10 +78,11 @@ def _monthly(price: str | None) -> str | None:
     return None if price is None else f"{monthly_price(price).normalize():f}"
 
 
-def _sort_key(col: str) -> Callable[[CatalogEntry], Any]:
-    """Unknown values last; instance types in size order within a family (large < xlarge < 2xlarge)."""
+def _sort_key(col: str, kind: str) -> Callable[[CatalogEntry], Any]:
+    """Unknown values last; instance types in size order within a family (large < xlarge < 2xlarge);
+    prices of the kind shown."""
     if col == "price":
-        return lambda e: (e.price_per_hour is None, Decimal(e.price_per_hour or 0), e.key)
+        return lambda e: (kind_price(e, kind) is None, kind_price(e, kind) or 0, e.key)
     if col == "instance_type":
         return lambda e: (e.family or "", e.vcpu or 0, e.memory_gib or 0, e.key)
     return lambda e: (getattr(e, col) is None, getattr(e, col) or 0, e.key)
@@ -95,7 +106,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
             and query.matches(e, args.price)
         )
 
-    rows = sorted((e for e in catalog.entries if keep(e)), key=_sort_key(args.sort))
+    rows = sorted((e for e in catalog.entries if keep(e)), key=_sort_key(args.sort, args.price))
     if args.pivot:
         return print_pivot(args, catalog.provider, rows)
     if args.json:

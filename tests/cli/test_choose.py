@@ -51,6 +51,8 @@ def test_price_kind_filters_and_json_carries_prices(run):
     assert m5["kind_price_per_hour"] == "0.0600000000" and m5["kind_price_per_month"] == "43.8"
     assert m5["savings_pct"] == "37.5" and m5["price_per_hour"] == "0.0960000000"
     assert m5["per_vcpu"] == "0.0300000000"
+    by_price = listed(run, "--price", NO_UPFRONT, "--sort", "price")
+    assert [e["instance_type"] for e in by_price][:3] == ["m6a.large", "m5.large", "m5.xlarge"]  # then no price
     table = run("list", "--price", NO_UPFRONT, "--where", "m5.large region:us-east-1 os:linux", "--units")
     assert "savings %" in table and "$/vCPU-h" in table and "37.5" in table
 
