@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from functools import cache
 
 from .errors import PriceSyncError
 from .kinds import KINDS, ON_DEMAND
@@ -35,6 +36,11 @@ def kind_price(entry: CatalogEntry, kind: str) -> Decimal | None:
         return None if entry.price_per_hour is None else Decimal(entry.price_per_hour)
     price = entry.prices.get(kind)
     return None if price is None else Decimal(price.effective_hourly)
+
+
+def _effective(entry: CatalogEntry, kind: str) -> str | None:
+    price = entry.prices.get(kind)
+    return None if price is None else price.effective_hourly
 
 
 def unit_price(price: Decimal | None, amount: float | None) -> Decimal | None:
@@ -186,13 +192,18 @@ def pivot(
     the rows with a price in every shown region. The cheapest region is the first of the lowest."""
     chosen = set(regions) if regions is not None else None
     grid: dict[tuple[str, str], dict[str, Decimal | None]] = {}
-    seen: set[str] = set()
+    decimal = cache(Decimal)  # a few thousand distinct prices among hundreds of thousands of entries
     for e in entries:
-        if chosen is not None and e.region not in chosen:
+        region = e.region
+        if chosen is not None and region not in chosen:
             continue
-        seen.add(e.region)
-        grid.setdefault((e.instance_type, e.os), {})[e.region] = kind_price(e, kind) if e.available else None
-    columns = list(regions) if regions is not None else sorted(seen)
+        key = (e.instance_type, e.os)
+        cells = grid.get(key)
+        if cells is None:
+            cells = grid[key] = {}
+        price = (e.price_per_hour if kind == ON_DEMAND else _effective(e, kind)) if e.available else None
+        cells[region] = None if price is None else decimal(price)
+    columns = list(regions) if regions is not None else sorted({r for cells in grid.values() for r in cells})
     place = {region: i for i, region in enumerate(columns)}
     empty = dict.fromkeys(columns)
     rows = []

@@ -30,12 +30,15 @@ from .cells import NO_PRICE, UNKNOWN, exact
 
 CHEAPEST = "★"
 MAX_VIEW_ROWS = 2000  # rows a choosing view lists; the note says how many more there are
+MAX_VIEW_CELLS = 40_000  # the pivot lists fewer rows when it has many region columns
 
 Cells = list[Text]
 
 
 def price_text(value: Decimal | None, decimals: int = 4) -> Text:
-    return Text(NO_PRICE, style="dim") if value is None else Text(exact(value, decimals), justify="right")
+    if value is None:
+        return Text(NO_PRICE, style="dim", justify="right")
+    return Text(exact(value, decimals), justify="right")
 
 
 def pct_text(value: Decimal | None) -> Text:
@@ -93,7 +96,7 @@ def pivot_rows(
     against `home`, the difference in %; how many rows there are in all)."""
     columns, rows = pivot(entries, kind, regions, in_all_regions=in_all_regions)
     out = []
-    for row in rows[:MAX_VIEW_ROWS]:
+    for row in rows[: min(MAX_VIEW_ROWS, max(100, MAX_VIEW_CELLS // max(len(columns), 1)))]:
         cells = [Text(terminal(row.instance_type)), Text(terminal(row.os))]
         for region in columns:
             price = row.prices[region]
@@ -152,14 +155,16 @@ def compare_rows(entries: Sequence[CatalogEntry]) -> list[Cells]:
         values = [_compare_value(e, what) for e in entries]
         cells = [Text(label, style="bold")]
         for i, value in enumerate(values):
-            cells.append(_compare_cell(value, values[0], i > 0, is_price=what not in CatalogEntry.__slots__))
+            decimals = 2 if what == "month" else 4
+            is_price = what not in CatalogEntry.__slots__
+            cells.append(_compare_cell(value, values[0], i > 0, is_price=is_price, decimals=decimals))
         rows.append(cells)
     return rows
 
 
-def _compare_cell(value: object, first: object, against: bool, *, is_price: bool) -> Text:
+def _compare_cell(value: object, first: object, against: bool, *, is_price: bool, decimals: int) -> Text:
     if isinstance(value, Decimal) or (is_price and value is None):
-        cell = price_text(value if isinstance(value, Decimal) else None)
+        cell = price_text(value if isinstance(value, Decimal) else None, decimals)
     else:
         cell = spec_text(value)
     if not against or value == first:

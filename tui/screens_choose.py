@@ -150,10 +150,16 @@ class _ComputedScreen(ModalScreen[None]):
 
         self.run_worker(work, thread=True, group="choose", exclusive=True, exit_on_error=False)
 
-    def on_computed(self, message: Computed) -> None:
-        if message.generation == self.generation:
-            _fill(self.query_one(DataTable), message.headers, message.rows)
-            self.query_one("#choose-note", Static).update(message.note)
+    async def on_computed(self, message: Computed) -> None:
+        if message.generation != self.generation:
+            return
+        # a new table: one refilled after clear(columns=True) keeps its first columns' widths
+        await self.query_one(DataTable).remove()
+        table = DataTable(id="choose-table", cursor_type="row", zebra_stripes=True)
+        note = self.query_one("#choose-note", Static)
+        await self.query_one(".choose").mount(table, before=note)
+        _fill(table, message.headers, message.rows)
+        note.update(message.note)
 
 
 class PivotScreen(_ComputedScreen):
