@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from pricesync.core import ON_DEMAND, PROVIDERS, CatalogEntry, CatalogError, Key, PriceSyncError
+from pricesync.core import ON_DEMAND, PROVIDERS, CatalogEntry, Key, PriceSyncError
 from textual.binding import Binding
 
 from .cells import COLUMN_KEYS, shown_columns
@@ -21,9 +21,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("pricesync.tui")
 
 CHOOSING_BINDINGS = [
-    Binding("dollar_sign", "price_kind", "Kind"),  # k is the table's cursor up
+    Binding("dollar_sign", "price_kind", "Kind", show=False),  # k is the table's cursor up; help + palette
     Binding("enter", "detail", "Detail", show=False),
-    Binding("v", "pivot", "Pivot"),
+    Binding("v", "pivot", "Pivot", show=False),
     Binding("space", "mark_row", "Mark", show=False),
     Binding("x", "compare", "Compare", show=False),
     Binding("E", "equivalents", "Cheaper", show=False),
@@ -133,7 +133,7 @@ class ChoosingActions:
                     continue
                 try:
                     found += [(other, e) for e in engine.catalog(other).entries]
-                except (CatalogError, PriceSyncError) as exc:
+                except PriceSyncError as exc:
                     problems.append(f"{other} left out: {exc}")
             return found, problems
 

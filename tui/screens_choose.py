@@ -239,6 +239,7 @@ class EquivalentsScreen(_ComputedScreen):
     def __init__(self, base: CatalogEntry, kind: str, candidates: Candidates, *, all_clouds: bool = False) -> None:
         super().__init__()
         self.base, self.kind, self.candidates = base, kind, candidates
+        self.loaded: tuple[list[tuple[str, CatalogEntry]], list[str]] | None = None
         self.all_clouds = all_clouds
         self.any_region = all_clouds
         self.same_arch = False
@@ -254,7 +255,9 @@ class EquivalentsScreen(_ComputedScreen):
         return keys_line(*([] if self.all_clouds else [("r", "any region on/off")]), *pairs)
 
     def compute(self) -> Computed:
-        candidates, problems = self.candidates()
+        if self.loaded is None:  # once: the other clouds' catalogs are read from disk
+            self.loaded = self.candidates()
+        candidates, problems = self.loaded
         try:
             found: list[Equivalent] = equivalents(
                 candidates, self.base, self.kind, regions=[] if self.any_region else None, same_arch=self.same_arch
