@@ -157,3 +157,42 @@ async def test_a_bad_columns_file_gives_the_default_columns(kind_settings):
     async with make_app(kind_settings).run_test(size=SIZE) as pilot:
         app = await loaded(pilot)
         assert "vCPU" in screen_text(app).splitlines()[0]
+
+
+@pytest.mark.parametrize("kind", ["on-demand", NO_UPFRONT])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "per_vcpu<0.02",
+        "per_gib<=0.005 vcpu>=4",
+        "per_gpu<2",
+        "price<5 m5",
+        "month>=100 region:eu-*",
+        "per_vcpu!=0.01",
+        "large os:linux arch!=arm64",
+    ],
+)
+def test_the_dashboard_and_list_where_select_the_same_rows(text, kind):
+    """One language: the dashboard's columnar evaluation and Query.matches agree on every row."""
+    from dataclasses import replace
+    from decimal import Decimal
+
+    from pricesync.core import KindPrice, parse_query
+    from pricesync.tui.rowindex import RowIndex, View
+    from pricesync.tui.rows import build_rows
+
+    from tests.tui.conftest import synthetic_catalog
+
+    catalog = synthetic_catalog(3000, seed=7, unknown=0.1)
+    entries = tuple(
+        replace(e, prices={NO_UPFRONT: KindPrice.of(NO_UPFRONT, f"{Decimal(e.price_per_hour) * 6 / 10:.10f}")})
+        if e.price_per_hour is not None and i % 2
+        else e
+        for i, e in enumerate(catalog.entries)
+    )
+    catalog = replace(catalog, entries=entries)
+    query = parse_query(text)
+    rows = build_rows(catalog, None, kind)
+    shown = {rows.keys[r] for r in RowIndex(rows).select(View(query))}
+    assert shown == {e.key for e in entries if query.matches(e, kind)}
+    assert shown  # the query selects something: the comparison means something
