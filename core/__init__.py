@@ -25,6 +25,23 @@ from collections.abc import Sequence
 from typing import Any
 
 from .cache import PriceCache
+from .choose import (
+    PRICE_KINDS,
+    Equivalent,
+    KindLine,
+    NotInCatalog,
+    PivotRow,
+    break_even_month,
+    entry_unit_price,
+    equivalents,
+    find_entry,
+    kind_lines,
+    kind_price,
+    matching_entries,
+    pivot,
+    savings_pct,
+    unit_price,
+)
 from .config import Settings, Webhook, add_settings_options, check_url, load_settings
 from .cronspec import CronSpec, parse_cron
 from .errors import (
@@ -45,11 +62,13 @@ from .kinds import KINDS, ON_DEMAND
 from .listeners import default_listeners
 from .logs import LOGGER, setup_logging
 from .models import (
+    HOURS_PER_MONTH,
     PROVIDERS,
     Catalog,
     CatalogDiff,
     CatalogEntry,
     Key,
+    KindPrice,
     PriceChange,
     PriceRecord,
     SyncResult,
@@ -59,6 +78,8 @@ from .models import (
 from .notify import deliver, sample_payload, wait_for_deliveries
 from .paths import check_data_dir
 from .providers.base import Progress
+from .query import FIELD_NAMES, BadTerm, Query, Term, field_value
+from .query import parse as parse_query
 from .scheduler import PriceSyncScheduler, RunRecord, SchedulerEvent
 from .snapshot import ProviderState, Snapshot
 from .sync import SyncEngine, SyncListener
@@ -107,6 +128,32 @@ __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     "SyncResult",
     "is_region",
     "monthly_price",
+    "HOURS_PER_MONTH",
+    "KindPrice",
+    # choosing an instance: price kinds, unit prices, break-even, pivot, equivalents (core.choose)
+    "KINDS",
+    "ON_DEMAND",
+    "PRICE_KINDS",
+    "Equivalent",
+    "KindLine",
+    "PivotRow",
+    "break_even_month",
+    "entry_unit_price",
+    "equivalents",
+    "find_entry",
+    "kind_lines",
+    "kind_price",
+    "matching_entries",
+    "pivot",
+    "savings_pct",
+    "unit_price",
+    # the filter language (core.query)
+    "FIELD_NAMES",
+    "BadTerm",
+    "Query",
+    "Term",
+    "field_value",
+    "parse_query",
     # showing text and times (core.textsafe, core.formats)
     "csv_cell",
     "iso_z",
@@ -127,6 +174,7 @@ __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     "ConfigError",
     "ExportError",
     "HistoryError",
+    "NotInCatalog",
     "PriceSyncError",
     "SanityError",
     "SourceError",

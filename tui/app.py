@@ -38,6 +38,7 @@ from pricesync.core import (
     setup_logging,
     terminal,
 )
+from pricesync.core import parse_query as parse
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -49,10 +50,10 @@ from textual.worker import get_current_worker
 
 from .cells import COLUMN_KEYS, COLUMN_TITLES, column_widths
 from .changes import Marks, load_marks
+from .choose_actions import CHOOSING_BINDINGS, CHOOSING_COMMANDS, ChoosingActions
 from .dataset import Dataset, load_dataset
 from .export import export_csv
 from .messages import DatasetLoaded, ExportDone, LogLine, MarksLoaded, OrderReady, SchedulerChanged, WriteBackDone
-from .query import parse
 from .rowindex import RowIndex, View
 from .screens import (
     ChangesScreen,
@@ -88,13 +89,14 @@ COMMANDS = (
     ("toggle_log", "Toggle log pane", "Show or hide the sync log"),
     ("focus_filter", "Filter", "Focus the filter bar"),
     ("reverse_sort", "Reverse sort", "Reverse the sort order"),
+    *CHOOSING_COMMANDS,
     ("help", "Help", "Keys, filter language and columns"),
     ("quit", "Quit", "Quit; a running sync is cancelled and files stay intact"),
 )
 MAIN_ACTIONS = {action for action, _, _ in COMMANDS} | {"sort_step"}
 
 
-class PriceSyncApp(App):
+class PriceSyncApp(ChoosingActions, App):
     CSS_PATH = "app.tcss"
     TITLE = "pricesync"
     BINDINGS = [
@@ -112,6 +114,7 @@ class PriceSyncApp(App):
         Binding("less_than_sign", "sort_step(-1)", "Sort ←", show=False),
         Binding("greater_than_sign", "sort_step(1)", "Sort →", show=False),
         Binding("o", "reverse_sort", "Reverse sort", show=False),
+        *CHOOSING_BINDINGS,
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
@@ -147,6 +150,7 @@ class PriceSyncApp(App):
         self._sync_since: datetime | None = None  # a run is in flight since
         self._sync_what = ""
         self._handler = PaneHandler(self)
+        self.init_choosing()
 
     # -- layout and lifecycle --------------------------------------------------------------------
 
@@ -261,7 +265,7 @@ class PriceSyncApp(App):
 
     def _load_work(self, generation: int, provider: str, view: View) -> None:
         try:
-            data = load_dataset(self.engine, provider)
+            data = load_dataset(self.engine, provider, self.price_kind)
             order = data.index.select(view) if data.index else []
             widths = column_widths(data.index.rows) if data.index else {}
         except Exception as exc:  # a bug must not leave the app on "Loading…"
@@ -333,6 +337,7 @@ class PriceSyncApp(App):
     def _show_order(self, index: RowIndex, order: list[int], generation: int) -> None:
         self._shown_generation = generation
         self.shown = len(order)
+        self.show_columns()
         self.table.show_rows(index.rows, order, self._widths, self.view.sort, self.view.descending)
         self._show_status()
 

@@ -39,10 +39,22 @@ COLUMNS = (
     ColumnSpec("os", "OS"),
     ColumnSpec("price", "$/hour", True),
     ColumnSpec("month", "$/month", True),
+    ColumnSpec("savings", "savings", True),
+    ColumnSpec("per_vcpu", "$/vCPU-h", True),
+    ColumnSpec("per_gib", "$/GiB-h", True),
+    ColumnSpec("per_gpu", "$/GPU-h", True),
     ColumnSpec("pending", "pending", True),
 )
 COLUMN_KEYS = tuple(c.key for c in COLUMNS)
 COLUMN_TITLES = {c.key: c.title for c in COLUMNS}
+UNIT_COLUMNS = ("per_vcpu", "per_gib", "per_gpu")
+DEFAULT_COLUMNS = tuple(k for k in COLUMN_KEYS if k not in UNIT_COLUMNS)  # savings shows for a kind only
+
+
+def shown_columns(keys: tuple[str, ...], kind_shown: bool) -> tuple[ColumnSpec, ...]:
+    """The specs of `keys` in that order; savings only when a kind other than on demand is shown."""
+    by_key = {c.key: c for c in COLUMNS}
+    return tuple(by_key[k] for k in keys if k in by_key and (kind_shown or k != "savings"))
 
 
 def exact(value: Decimal, min_decimals: int) -> str:
@@ -76,9 +88,11 @@ def cell(key: str, value) -> tuple[str, str]:
     if key == "pending":
         return ("", "") if value is None else pending_text(value)
     if value is None:
-        return (NO_PRICE if key in ("price", "month") else UNKNOWN), "dim"
-    if key == "price":
+        return (NO_PRICE if key in ("price", "month", "savings", *UNIT_COLUMNS) else UNKNOWN), "dim"
+    if key == "price" or key in UNIT_COLUMNS:
         return exact(value, 4), ""
+    if key == "savings":
+        return f"{value}%", "down" if value > 0 else "up" if value < 0 else ""
     if key == "month":
         return exact(monthly_price(value), 2), ""
     if key == "mem":

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pricesync.core import Catalog, CatalogDiff, PriceCache, Snapshot, SyncEngine
+from pricesync.core import ON_DEMAND, Catalog, CatalogDiff, PriceCache, Snapshot, SyncEngine
 
 from .rowindex import RowIndex
 from .rows import build_rows
@@ -51,10 +51,19 @@ class Dataset:
     def total(self) -> int:
         return len(self.index.rows) if self.index else 0
 
+    @property
+    def kind(self) -> str:
+        """The price kind of the price columns."""
+        return self.index.rows.kind if self.index else ON_DEMAND
 
-def load_dataset(engine: SyncEngine, provider: str) -> Dataset:
-    """The provider's snapshot and its row index (a thread worker: this reads and parses files)."""
-    snapshot = engine.snapshot(provider)
-    if snapshot.catalog is None:
-        return Dataset(snapshot)
-    return Dataset(snapshot, RowIndex(build_rows(snapshot.catalog, snapshot.diff)))
+    def with_kind(self, kind: str) -> Dataset:
+        """The same snapshot, its prices of `kind` (a thread worker for a big catalog)."""
+        if self.snapshot.catalog is None:
+            return self
+        return Dataset(self.snapshot, RowIndex(build_rows(self.snapshot.catalog, self.snapshot.diff, kind)))
+
+
+def load_dataset(engine: SyncEngine, provider: str, kind: str = ON_DEMAND) -> Dataset:
+    """The provider's snapshot and its row index, prices of `kind` (a thread worker: this reads
+    and parses files)."""
+    return Dataset(engine.snapshot(provider)).with_kind(kind)

@@ -16,9 +16,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import compress
 
-from pricesync.core import Cancelled, monthly_price
+from pricesync.core import Cancelled, Query, Term, monthly_price
 
-from .query import Query, Term
 from .rows import CatalogRows, Column
 
 SORT_COLUMN = {"month": "price"}  # display column -> the column it sorts by

@@ -14,10 +14,11 @@ from array import array
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from itertools import repeat
 from operator import and_, attrgetter, rshift
 
-from pricesync.core import Catalog, CatalogDiff, Key
+from pricesync.core import ON_DEMAND, Catalog, CatalogDiff, Key, kind_price, savings_pct, unit_price
 
 _DIGITS = re.compile(r"(\d+)")
 _SIZES = {"nano": 1, "micro": 2, "small": 3, "medium": 4, "large": 5, "xlarge": 10}
@@ -127,7 +128,8 @@ class CatalogRows:
     """Every row the table can show: the catalog entries, then cache-only (added) records."""
 
     keys: list[Key]
-    columns: dict[str, Column]  # type family vcpu mem gpu arch region os price pending available
+    columns: dict[str, Column]  # type family vcpu mem gpu arch region os price per_* savings pending available
+    kind: str = ON_DEMAND  # the price kind of price, month, the unit prices and savings
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -148,8 +150,14 @@ def _pending(diff: CatalogDiff | None) -> dict[Key, Pending]:
     return out
 
 
-def build_rows(catalog: Catalog, diff: CatalogDiff | None = None) -> CatalogRows:
-    """Columns for `catalog`, with the cache's pending changes (`diff`) beside each row."""
+def _divided(prices: list, amounts: list) -> list:
+    """Unit prices row by row, each distinct (price, amount) pair computed once."""
+    return list(map(cache(unit_price), prices, amounts))
+
+
+def build_rows(catalog: Catalog, diff: CatalogDiff | None = None, kind: str = ON_DEMAND) -> CatalogRows:
+    """Columns for `catalog`, prices of `kind`, with the cache's pending changes (`diff`) beside
+    each row."""
     entries: list = list(catalog.entries)
     if diff is not None:
         entries.extend(diff.added)  # PriceRecord has the same spec fields as CatalogEntry
@@ -160,10 +168,13 @@ def build_rows(catalog: Catalog, diff: CatalogDiff | None = None) -> CatalogRows
     def col(name: str) -> list:
         return list(map(attrgetter(name), entries))
 
-    prices = [
+    on_demand = [
         None if i >= in_catalog or e.price_per_hour is None else Decimal(e.price_per_hour)
         for i, e in enumerate(entries)
     ]
+    prices = on_demand if kind == ON_DEMAND else [kind_price(e, kind) for e in entries[:in_catalog]]
+    prices += [None] * (len(entries) - len(prices))
+    savings = [None] * len(entries) if kind == ON_DEMAND else list(map(savings_pct, on_demand, prices))
     columns = {
         "type": Column(col("instance_type"), natural_key),
         "family": Column(col("family"), natural_key),
@@ -174,7 +185,11 @@ def build_rows(catalog: Catalog, diff: CatalogDiff | None = None) -> CatalogRows
         "region": Column(col("region")),
         "os": Column(col("os")),
         "price": Column(prices),
+        "per_vcpu": Column(_divided(prices, col("vcpu"))),
+        "per_gib": Column(_divided(prices, col("memory_gib"))),
+        "per_gpu": Column(_divided(prices, col("gpu"))),
+        "savings": Column(savings),
         "pending": Column([pending.get(k) for k in keys], Pending.sort_key),
         "available": Column([i >= in_catalog or e.available for i, e in enumerate(entries)]),
     }
-    return CatalogRows(keys, columns)
+    return CatalogRows(keys, columns, kind)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
-from pricesync.core import PROVIDERS, CatalogDiff, HistoryStore, Key, Snapshot, provider_name, terminal
+from pricesync.core import FIELD_NAMES, PROVIDERS, CatalogDiff, HistoryStore, Key, Snapshot, provider_name, terminal
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -34,7 +34,6 @@ from .changes import (
     step,
 )
 from .messages import EntryHistoryLoaded, RunChangesLoaded, RunsLoaded
-from .query import FIELD_NAMES
 from .widgets.status_bar import tilde
 
 TOP_CHANGES = 5
@@ -348,20 +347,29 @@ HELP = f"""\
 | `h` | price history of the selected row: dated prices and a sparkline |
 | `/` | filter; `escape` clears it, `enter` goes back to the table |
 | `<` `>` | sort by the previous / next column; `o` reverses; or click a header |
+| `$` | price kind shown in $/hour, $/month and the price terms (on demand, Reserved, Savings Plans); savings column |
+| `enter` | every kind of the selected row: hourly, upfront, effective, savings, break-even month |
+| `v` | regions as columns (the rows shown): ★ cheapest; `h` home region for Δ%, `a` only types in every region |
+| `space` `x` | mark / unmark a row; compare the marked rows side by side (differences against the first) |
+| `E` `A` | cheaper equivalents of the selected row (`r` any region, `a` same arch); `A` on every cloud |
+| `C` | choose the columns and their order (saved in tui_columns.json in the data dir) |
 | `ctrl+p` | command palette: every action, and sort by any column |
 | `q` | quit (a running sync is cancelled; files stay intact) |
 
 ## Filter
 
 Free words must appear in the instance type or family: `m5 large`.
-Terms: `vcpu>=8` `mem>=32` `gpu>0` `price<0.5` `month<=100` `region:eu-*` `os:linux`
+Terms: `vcpu>=8` `mem>=32` `gpu>0` `price<0.5` `month<=100` `per_vcpu<0.02` `per_gib<0.005`
+`per_gpu<2` `region:eu-*` `os:linux`
 `arch:arm64` `family:m5,c6g` `type:*.metal` `region!=us-*`.
 Numbers take `< <= > >= = !=`; text takes `:` (glob, comma = any) or `!=`.
 Fields: {FIELD_NAMES}. A bad term is shown in red and ignored.
 
 ## Columns
 
-{", ".join(COLUMN_TITLES.values())}. $/month is $/hour x 730, exact.
+{", ".join(COLUMN_TITLES.values())}. $/month is $/hour x 730, exact. Prices, unit prices
+($ per hour per vCPU, GiB, GPU) and the price terms are of the kind shown (`k`): a commitment's
+effective rate, its upfront fee spread over the term; savings is against on demand.
 pending: the cached price where it differs from the catalog, ▲ up (red) / ▼ down (green),
 `new` (no catalog price yet), `added` (not in the catalog), `missing` (not in the fetch).
 {MARK} after the instance type: the row's price moved (or it appeared or left) in the last sync

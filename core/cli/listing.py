@@ -10,7 +10,18 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from .. import PROVIDERS, Catalog, CatalogEntry, Settings, add_settings_options, build_engine, csv_cell, monthly_price
+from .. import (
+    PROVIDERS,
+    Catalog,
+    CatalogEntry,
+    Settings,
+    add_settings_options,
+    build_engine,
+    csv_cell,
+    kind_price,
+    monthly_price,
+)
+from .choosing import add_list_options, kind_cells, kind_headers, kind_json, print_pivot, where_query
 from .codes import EXIT_OK
 from .output import table
 
@@ -57,6 +68,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default="instance_type",
         choices=["instance_type", "family", "region", "os", "vcpu", "memory_gib", "gpu", "price"],
     )
+    add_list_options(ls)
     out = ls.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true")
     out.add_argument("--csv", action="store_true")
@@ -66,10 +78,11 @@ def _monthly(price: str | None) -> str | None:
     return None if price is None else f"{monthly_price(price).normalize():f}"
 
 
-def _sort_key(col: str) -> Callable[[CatalogEntry], Any]:
-    """Unknown values last; instance types in size order within a family (large < xlarge < 2xlarge)."""
+def _sort_key(col: str, kind: str) -> Callable[[CatalogEntry], Any]:
+    """Unknown values last; instance types in size order within a family (large < xlarge < 2xlarge);
+    prices of the kind shown."""
     if col == "price":
-        return lambda e: (e.price_per_hour is None, Decimal(e.price_per_hour or 0), e.key)
+        return lambda e: (kind_price(e, kind) is None, kind_price(e, kind) or 0, e.key)
     if col == "instance_type":
         return lambda e: (e.family or "", e.vcpu or 0, e.memory_gib or 0, e.key)
     return lambda e: (getattr(e, col) is None, getattr(e, col) or 0, e.key)
@@ -78,6 +91,7 @@ def _sort_key(col: str) -> Callable[[CatalogEntry], Any]:
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     catalog = build_engine(settings, listeners=()).catalog(args.provider)
     text = (args.filter or "").lower()
+    query = where_query(args.where)
 
     def keep(e: CatalogEntry) -> bool:
         return (
@@ -89,11 +103,22 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
             and (
                 args.max_price is None or (e.price_per_hour is not None and Decimal(e.price_per_hour) <= args.max_price)
             )
+            and query.matches(e, args.price)
         )
 
-    rows = sorted((e for e in catalog.entries if keep(e)), key=_sort_key(args.sort))
+    rows = sorted((e for e in catalog.entries if keep(e)), key=_sort_key(args.sort, args.price))
+    if args.pivot:
+        return print_pivot(args, catalog.provider, rows)
     if args.json:
-        print(json.dumps([e.to_json() | {"price_per_month": _monthly(e.price_per_hour)} for e in rows], indent=1))
+        print(
+            json.dumps(
+                [
+                    e.to_json() | {"price_per_month": _monthly(e.price_per_hour)} | kind_json(e, args.price)
+                    for e in rows
+                ],
+                indent=1,
+            )
+        )
     elif args.csv:
         w = csv.writer(sys.stdout)
         w.writerow(_COLUMNS)
@@ -102,13 +127,13 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
                 [csv_cell(getattr(e, c) if c != "price_per_month" else _monthly(e.price_per_hour)) for c in _COLUMNS]
             )
     else:
-        _print_table(catalog, rows)
+        _print_table(catalog, rows, args.price, args.units)
     return EXIT_OK
 
 
-def _print_table(catalog: Catalog, rows: list[CatalogEntry]) -> None:
+def _print_table(catalog: Catalog, rows: list[CatalogEntry], kind: str, units: bool) -> None:
     table(
-        f"{catalog.provider} catalog ({len(rows)} of {len(catalog.entries)} entries, {catalog.currency})",
+        f"{catalog.provider} catalog ({len(rows)} of {len(catalog.entries)} entries, {catalog.currency}, {kind})",
         [
             ("instance type", "left"),
             ("family", "left"),
@@ -118,8 +143,7 @@ def _print_table(catalog: Catalog, rows: list[CatalogEntry]) -> None:
             ("mem GiB", "right"),
             ("GPU", "right"),
             ("arch", "left"),
-            ("$/hour", "right"),
-            ("$/month", "right"),
+            *kind_headers(kind, units),
             ("synced", "left"),
         ],
         [
@@ -132,8 +156,7 @@ def _print_table(catalog: Catalog, rows: list[CatalogEntry]) -> None:
                 f"{e.memory_gib:g}" if e.memory_gib is not None else "?",
                 e.gpu if e.gpu is not None else "?",
                 e.arch or "?",
-                e.price_per_hour or "never synced",
-                _monthly(e.price_per_hour) or "-",
+                *kind_cells(e, kind, units),
                 (e.price_synced_at or "never") + ("" if e.available else " (unavailable)"),
             ]
             for e in rows

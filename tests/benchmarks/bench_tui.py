@@ -16,6 +16,10 @@ only the terminal write, a few KB per frame for either table). Figures:
   DataTable has no filter: clear + add_rows(the matching rows, computed untimed) -> repaint.
 - sort: key -> repaint for each column, first sort of the column (uncached) and again
   (cached); DataTable.sort(column) -> repaint.
+- choosing views (median of 3 runs, half the rows with a reserved price): the region pivot of
+  every row (core.choose.pivot, and the rows the dashboard's pivot view formats), cheaper
+  equivalents of one entry among every row, and the rows rebuilt for another price kind.
+  `--choosing-only` prints just these.
 
 Targets (issue 4): first paint < 1 s, filter < 50 ms median, sort < 200 ms.
 """
@@ -29,20 +33,25 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 import textual  # noqa: E402
+from pricesync.core import ON_DEMAND, KindPrice, equivalents, pivot  # noqa: E402
+from pricesync.core import parse_query as parse  # noqa: E402
 from pricesync.core.config import load_settings  # noqa: E402
 from pricesync.core.fileio import atomic_write_json  # noqa: E402
 from pricesync.core.sync import SyncEngine  # noqa: E402
 from pricesync.tui import app as app_module  # noqa: E402
-from pricesync.tui.cells import COLUMN_KEYS, COLUMNS, cell  # noqa: E402
+from pricesync.tui.cells import COLUMN_KEYS, DEFAULT_COLUMNS, cell, shown_columns  # noqa: E402
+from pricesync.tui.choosing import pivot_rows  # noqa: E402
 from pricesync.tui.dataset import load_dataset  # noqa: E402
-from pricesync.tui.query import parse  # noqa: E402
 from pricesync.tui.rowindex import View  # noqa: E402
+from pricesync.tui.rows import build_rows  # noqa: E402
 from pricesync.tui.widgets.catalog_table import CatalogTable  # noqa: E402
 from textual.app import App, ComposeResult  # noqa: E402
 from textual.widgets import DataTable  # noqa: E402
@@ -192,13 +201,14 @@ class DataTableApp(App):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        self.keys = table.add_columns(*(c.title for c in COLUMNS))
+        self.keys = table.add_columns(*(c.title for c in shown_columns(DEFAULT_COLUMNS, False)))
         table.add_rows(self.rows)
         table.focus()
 
 
 def formatted(rows, order) -> list[tuple]:
-    columns = [(c.key, rows.columns["price" if c.key == "month" else c.key]) for c in COLUMNS]
+    specs = shown_columns(DEFAULT_COLUMNS, False)
+    columns = [(c.key, rows.columns["price" if c.key == "month" else c.key]) for c in specs]
     return [tuple(cell(key, col.value(r))[0] for key, col in columns) for r in order]
 
 
@@ -243,6 +253,51 @@ async def datatable_run(rows, index, n: int) -> dict:
         probe.restore()
 
 
+# -- the choosing views ---------------------------------------------------------------------------
+
+RESERVED = "reserved-1yr-standard-no-upfront"
+
+
+def with_reserved(catalog):
+    """Every other priced entry with a reserved price (60 % of on demand)."""
+    entries = list(catalog.entries)
+    for i in range(0, len(entries), 2):
+        e = entries[i]
+        if e.price_per_hour is not None:
+            price = KindPrice.of(RESERVED, f"{Decimal(e.price_per_hour) * Decimal('0.6'):.10f}")
+            entries[i] = replace(e, prices={RESERVED: price})
+    return replace(catalog, entries=tuple(entries))
+
+
+def median_s(work, runs: int = 3) -> float:
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        work()
+        samples.append(time.perf_counter() - t0)
+    return statistics.median(samples)
+
+
+def choosing_figures(catalog) -> None:
+    catalog = with_reserved(catalog)
+    entries = catalog.entries
+    base = next(e for e in entries if e.vcpu and e.memory_gib is not None and RESERVED in e.prices)
+    candidates = [("aws", e) for e in entries]
+    figures = [
+        ("pivot, 3 regions (core)", lambda: pivot(entries, ON_DEMAND, ["us-east-1", "eu-west-1", "ap-south-1"])),
+        ("pivot, every region (core)", lambda: pivot(entries, ON_DEMAND)),
+        ("pivot, every region, a reserved kind (core)", lambda: pivot(entries, RESERVED)),
+        ("pivot view rows (core + formatting)", lambda: pivot_rows(entries, ON_DEMAND, None, "us-east-1", False)),
+        ("equivalents, its region", lambda: equivalents(candidates, base)),
+        ("equivalents, every region", lambda: equivalents(candidates, base, regions=[])),
+        ("equivalents, every region, a reserved kind", lambda: equivalents(candidates, base, RESERVED, regions=[])),
+        ("rows rebuilt for another kind (build_rows)", lambda: build_rows(catalog, None, RESERVED)),
+    ]
+    print(f"\nchoosing views, {len(entries):,} rows (median of 3)")
+    for name, work in figures:
+        print(f"  {name:<46} {ms(median_s(work))}")
+
+
 # -- main -----------------------------------------------------------------------------------------------
 
 
@@ -251,6 +306,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=300_000)
     parser.add_argument("--datatable-rows", type=int, default=100_000)
     parser.add_argument("--keys", type=int, default=40, help="filter keystrokes to time (at least)")
+    parser.add_argument("--choosing-only", action="store_true", help="only the choosing views' figures")
     args = parser.parse_args()
 
     print(
@@ -258,6 +314,9 @@ def main() -> None:
         f"textual {textual.__version__}, {SIZE[0]}x{SIZE[1]} headless"
     )
     catalog = synthetic_catalog(args.rows, seed=1)
+    choosing_figures(catalog)
+    if args.choosing_only:
+        return
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
         (data / "config.toml").write_text("")

@@ -7,6 +7,7 @@ import random
 from decimal import Decimal
 
 import pytest
+from pricesync.core import parse_query as parse
 from pricesync.core.catalog import load_catalog
 from pricesync.core.config import load_settings
 from pricesync.core.diff import diff_catalog
@@ -15,7 +16,6 @@ from pricesync.core.models import CatalogDiff, PriceChange, PriceRecord
 from pricesync.core.sync import SyncEngine
 from pricesync.tui.cells import cell, column_widths, exact
 from pricesync.tui.export import csv_bytes, export_csv
-from pricesync.tui.query import parse
 from pricesync.tui.rowindex import Cancelled, RowIndex, View
 from pricesync.tui.rows import Column, Pending, build_rows, natural_key
 

@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..cells import COLUMNS, MARK, cell
+from ..cells import DEFAULT_COLUMNS, MARK, ColumnSpec, cell, shown_columns
 from ..rows import CatalogRows
 
 GAP = 2
@@ -38,6 +38,7 @@ class CatalogTable(ScrollView, can_focus=True):
         "catalog-table--new",
         "catalog-table--missing",
         "catalog-table--mark",
+        "catalog-table--picked",
         "catalog-table--message",
         "catalog-table--error",
     }
@@ -45,7 +46,7 @@ class CatalogTable(ScrollView, can_focus=True):
         Binding("up,k", "cursor(-1)", "Up", show=False),
         Binding("down,j", "cursor(1)", "Down", show=False),
         Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown,space", "page(1)", "Page down", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),  # space marks a row (the app's)
         Binding("home,g", "jump(0)", "First", show=False),
         Binding("end,G", "jump(-1)", "Last", show=False),
         Binding("left", "scroll_left", "Left", show=False),
@@ -66,6 +67,8 @@ class CatalogTable(ScrollView, can_focus=True):
         self.descending = False
         self.cursor = 0
         self.marked: frozenset[Key] = frozenset()
+        self.picked: frozenset[Key] = frozenset()  # marked for the compare view (space)
+        self.columns: tuple[ColumnSpec, ...] = shown_columns(DEFAULT_COLUMNS, False)
         self.message: tuple[str, bool] | None = ("Loading catalog…", False)  # (text, is_error)
 
     # -- data -----------------------------------------------------------------------------------
@@ -96,9 +99,20 @@ class CatalogTable(ScrollView, can_focus=True):
             with contextlib.suppress(ValueError):
                 position = order.index(old_row)
         self.cursor = position if position is not None else min(self.cursor, max(len(order) - 1, 0))
-        self.virtual_size = Size(sum(widths.values()) + GAP * len(widths), len(order) + 1)
+        self._resize()
         self._scroll_to_cursor()
         self.refresh()
+
+    def set_columns(self, columns: tuple[ColumnSpec, ...]) -> None:
+        """Show these columns, in this order."""
+        self.columns = columns
+        self._resize()
+        self.refresh()
+
+    def _resize(self) -> None:
+        if self.rows is not None:
+            width = sum(self.widths[c.key] + GAP for c in self.columns)
+            self.virtual_size = Size(width, len(self.order) + 1)
 
     def show_message(self, text: str, error: bool = False) -> None:
         """Replace the rows by a message (loading, or why the catalog cannot be shown)."""
@@ -110,6 +124,11 @@ class CatalogTable(ScrollView, can_focus=True):
     def mark(self, keys: frozenset[Key]) -> None:
         if keys != self.marked:
             self.marked = keys
+            self.refresh()
+
+    def pick(self, keys: frozenset[Key]) -> None:
+        if keys != self.picked:
+            self.picked = keys
             self.refresh()
 
     # -- cursor and scrolling -------------------------------------------------------------------
@@ -145,9 +164,10 @@ class CatalogTable(ScrollView, can_focus=True):
             return
         if offset.y == 0:
             x = offset.x + round(self.scroll_x)
-            for key, width in self.widths.items():
+            for spec in self.columns:
+                width = self.widths[spec.key]
                 if x < width + GAP:
-                    self.post_message(self.HeaderClicked(key))
+                    self.post_message(self.HeaderClicked(spec.key))
                     return
                 x -= width + GAP
         elif self.order:
@@ -185,7 +205,7 @@ class CatalogTable(ScrollView, can_focus=True):
     def _header(self) -> Strip:
         header = self._style("header")
         segments = []
-        for spec in COLUMNS:
+        for spec in self.columns:
             w = self.widths[spec.key]
             title = spec.title
             style = header
@@ -201,10 +221,12 @@ class CatalogTable(ScrollView, can_focus=True):
         base = self.rich_style
         if not self.rows.value("available", row):
             base = base + self._style("dim")
+        if self.rows.keys[row] in self.picked:
+            base = base + self._style("picked")
         if position == self.cursor:
             base = base + self._style("cursor")
         segments = []
-        for spec in COLUMNS:
+        for spec in self.columns:
             w = self.widths[spec.key]
             text, style_name = cell(spec.key, self.rows.value("price" if spec.key == "month" else spec.key, row))
             style = base + self._style(style_name) if style_name else base

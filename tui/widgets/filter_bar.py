@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pricesync.core import terminal
+from pricesync.core import Query, terminal
+from pricesync.core import parse_query as parse
 from rich.highlighter import Highlighter
 from rich.text import Text
 from textual.app import ComposeResult
@@ -10,8 +11,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, Label, Static
-
-from ..query import Query, parse
 
 PLACEHOLDER = "filter: m5 vcpu>=8 mem>=32 gpu>0 price<0.5 region:eu-* os:linux arch:arm64   (? for help)"
 

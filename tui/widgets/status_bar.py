@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from pricesync.core import parse_utc, provider_name, terminal
+from pricesync.core import ON_DEMAND, parse_utc, provider_name, terminal
 from rich.text import Text
 from textual.widgets import Static
 
@@ -61,6 +61,8 @@ def status_text(data: Dataset, shown: int, view: View, write_back: bool, now: da
         source = data.catalog.source
         text.append(terminal(f" · {data.catalog.currency} · source {source.version or source.mode}"))
         text.append(f" · {shown:,} of {data.total:,} shown{view_note(view)}", style="bold")
+        if data.kind != ON_DEMAND:
+            text.append(terminal(f" · prices: {data.kind}"), style="bold magenta")
     text.append(f" · write-back: {'auto' if write_back else 'manual'}")
     text.append("\n")
     snapshot, state = data.snapshot, data.snapshot.state

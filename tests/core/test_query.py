@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 import pytest
-from pricesync.tui.query import parse
+from pricesync.core import parse_query as parse
 
 
 def only_term(text):

@@ -1,11 +1,18 @@
-"""The filter bar's little language, parsed without Textual so it is testable and fast.
+"""The filter language of the dashboard's filter bar and of `pricesync list --where`: one
+parser, so what an operator sees and what a script prints match.
 
-    m5 large vcpu>=8 mem>=32 gpu>0 price<0.5 month<=100 region:eu-*,us-* os:linux arch!=arm64
+    m5 large vcpu>=8 mem>=32 gpu>0 price<0.5 month<=100 per_vcpu<0.02 region:eu-*,us-* arch!=arm64
 
 Free words must each appear (case-insensitive) in the instance type or the family.
 `field op value` terms combine with them (AND). Numeric fields take < <= > >= = != (and
-`:` as =); text fields take `:`/`=` (glob patterns, comma = any of) and `!=`. A term that
-cannot be understood becomes a `BadTerm` with a reason; it never raises and never filters.
+`:` as =); text fields take `:`/`=` (glob patterns, comma = any of) and `!=`. `price`,
+`month` and the unit prices (`per_vcpu`, `per_gib`, `per_gpu`: $ per hour per vCPU, GiB,
+GPU) are of the price kind shown (core.choose.kind_price). A term that cannot be understood
+becomes a `BadTerm` with a reason; it never raises and never filters. An unknown value (a spec
+or a price the entry lacks) passes no term.
+
+The dashboard evaluates a query over its columns (pricesync.tui.rowindex); `Query.matches`
+evaluates it on one catalog entry, with the same meaning.
 """
 
 from __future__ import annotations
@@ -14,8 +21,14 @@ import fnmatch
 import operator
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from .choose import UNIT_FIELDS, entry_unit_price, kind_price
+from .kinds import ON_DEMAND
+from .models import CatalogEntry, monthly_price
 
 NUMERIC_FIELDS = {
     "vcpu": "vcpu",
@@ -31,11 +44,14 @@ NUMERIC_FIELDS = {
     "hourly": "price",
     "month": "month",
     "monthly": "month",
+    "per_vcpu": "per_vcpu",
+    "per_gib": "per_gib",
+    "per_gpu": "per_gpu",
 }
 TEXT_FIELDS = {"region": "region", "os": "os", "arch": "arch", "family": "family", "type": "type"}
-FIELD_NAMES = "vcpu, mem, gpu, price, month, region, os, arch, family, type"
+FIELD_NAMES = "vcpu, mem, gpu, price, month, per_vcpu, per_gib, per_gpu, region, os, arch, family, type"
 
-OPS: dict[str, Callable[[object, object], bool]] = {
+OPS: dict[str, Callable[[Any, Any], bool]] = {
     "<": operator.lt,
     "<=": operator.le,
     ">": operator.gt,
@@ -44,7 +60,10 @@ OPS: dict[str, Callable[[object, object], bool]] = {
     "!=": operator.ne,
 }
 _TOKEN = re.compile(r"(?P<field>[A-Za-z_]+)\s*(?P<op><=|>=|!=|==|=|:|<|>)(?:\s*(?P<value>\S+))?|(?P<word>\S+)")
-_UNIT = {"mem": re.compile(r"(?i)\s*(gib|gb|g)$"), "price": re.compile(r"^\$"), "month": re.compile(r"^\$")}
+_DOLLAR = re.compile(r"^\$")
+_UNIT = {"mem": re.compile(r"(?i)\s*(gib|gb|g)$")} | dict.fromkeys(("price", "month", *UNIT_FIELDS), _DOLLAR)
+
+_ENTRY_FIELD = {"mem": "memory_gib", "type": "instance_type"}  # canonical field -> CatalogEntry attribute
 
 Span = tuple[int, int]
 
@@ -52,15 +71,15 @@ Span = tuple[int, int]
 @dataclass(frozen=True, slots=True)
 class Word:
     text: str  # lower-case
-    span: Span = field(compare=False)
+    span: Span = dataclass_field(compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class Term:
-    field: str  # canonical: vcpu mem gpu price month region os arch family type
+    field: str  # canonical: vcpu mem gpu price month per_vcpu per_gib per_gpu region os arch family type
     op: str  # one of OPS
     value: Decimal | tuple[str, ...]  # a number, or lower-case glob patterns
-    span: Span = field(compare=False)
+    span: Span = dataclass_field(compare=False)
 
     @property
     def numeric(self) -> bool:
@@ -90,12 +109,31 @@ class BadTerm:
 class Query:
     words: tuple[Word, ...] = ()
     terms: tuple[Term, ...] = ()
-    bad: tuple[BadTerm, ...] = field(default=(), compare=False)  # they filter nothing
+    bad: tuple[BadTerm, ...] = dataclass_field(default=(), compare=False)  # they filter nothing
 
     @property
     def empty(self) -> bool:
         """True when nothing filters (bad terms do not filter)."""
         return not (self.words or self.terms)
+
+    def matches(self, entry: CatalogEntry, kind: str = ON_DEMAND) -> bool:
+        """Does `entry` pass every word and term, prices taken for `kind`?"""
+        names = (entry.instance_type.lower(), (entry.family or "").lower())
+        return all(any(w.text in name for name in names) for w in self.words) and all(
+            t.matches(field_value(entry, t.field, kind)) for t in self.terms
+        )
+
+
+def field_value(entry: CatalogEntry, name: str, kind: str = ON_DEMAND) -> object:
+    """The value a term on the canonical field `name` compares (None: unknown)."""
+    if name == "price":
+        return kind_price(entry, kind)
+    if name == "month":
+        price = kind_price(entry, kind)
+        return None if price is None else monthly_price(price)
+    if name in UNIT_FIELDS:
+        return entry_unit_price(entry, name, kind)
+    return getattr(entry, _ENTRY_FIELD.get(name, name))
 
 
 def parse(text: str) -> Query:
