@@ -301,6 +301,6 @@ def test_a_change_of_another_kind_is_announced_with_its_kind():
     ]
     assert payload["counts"] == {"records": 0, "changed": 1, "added": 1, "removed": 0}
     text = notify._slack(payload | {"sent_at": "x"})["text"]
-    assert f"m5.large us-east-1 linux {kind}: 0.0200000000 -> 0.0210000000 (+5.00%)" in text
-    assert "m5.large us-east-1 linux spot: new -> 0.0350000000" in text
+    assert f"m5.large us-east-1 linux {kind}: 0.0200000000 -&gt; 0.0210000000 (+5.00%)" in text
+    assert "m5.large us-east-1 linux spot: new -&gt; 0.0350000000" in text
     assert notify.summary(result, changes[:1], 6.0) is None  # under the webhook's threshold
