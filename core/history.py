@@ -238,8 +238,12 @@ class HistoryStore:
 
     # -- writing --------------------------------------------------------------------------------
 
-    def record(self, result: SyncResult, changes: Sequence[CacheChange], at: str) -> int:
-        """Store one sync run and its changes in one transaction; returns the run id."""
+    def record(
+        self, result: SyncResult, given: Sequence[CacheChange | tuple[Key, str | None, str | None]], at: str
+    ) -> int:
+        """Store one sync run and its changes in one transaction; returns the run id. A change
+        given as a plain (key, old, new) is an on-demand one."""
+        changes = [CacheChange(*c) for c in given]
         changed, added, removed = count_kinds(changes)
         with self._write() as db:
             run_id = db.execute(

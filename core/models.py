@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, localcontext
 from typing import Literal, TypeGuard
 
-from .kinds import HOURS_PER_YEAR, KINDS, ON_DEMAND, TERMS, effective_hourly
+from .kinds import HOURS_PER_YEAR, KINDS, ON_DEMAND, effective_hourly
 
 PROVIDERS = ("aws", "azure", "gcp")
 HOURS_PER_MONTH = 730  # the cloud providers' own convention for monthly estimates
@@ -43,6 +43,9 @@ def as_text(value: object) -> str | None:
 MAX_PRICE_INTEGER_DIGITS = 6
 MAX_PRICE_DECIMALS = 18
 MAX_PRICE_PER_HOUR = Decimal(10_000)  # in the catalog's currency
+# a commitment's upfront fee is paid for the whole term: up to 3 years of the dearest hourly price
+MAX_UPFRONT = MAX_PRICE_PER_HOUR * HOURS_PER_YEAR * 3
+MAX_UPFRONT_INTEGER_DIGITS = len(str(MAX_UPFRONT))
 _DECIMAL_RE = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 
@@ -62,14 +65,9 @@ def price_problem(value: object) -> str:
     return "zero_price" if price == 0 else ""
 
 
-# An upfront fee is a whole term's price: up to the dearest hourly price for the longest term.
-MAX_UPFRONT = MAX_PRICE_PER_HOUR * HOURS_PER_YEAR * max(TERMS.values())
-MAX_UPFRONT_INTEGER_DIGITS = len(str(int(MAX_UPFRONT)))
-
-
 def upfront_problem(value: object) -> str:
-    """ "" for an upfront fee a catalog may hold (0 included: no fee), else the reason, as in
-    `price_problem` but within MAX_UPFRONT."""
+    """As `price_problem`, for an upfront fee (a term's total, so up to MAX_UPFRONT); 0 is a
+    real fee (No Upfront)."""
     if not isinstance(value, str) or _DECIMAL_RE.fullmatch(value) is None:
         return "bad_price"
     whole, _, decimals = value.partition(".")

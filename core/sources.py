@@ -8,7 +8,7 @@ from __future__ import annotations
 from .config import Settings
 from .errors import ConfigError
 from .providers import aws_public, azure, gcp
-from .providers.base import KindSource, Provider
+from .providers.base import Provider
 
 
 def make_provider(settings: Settings, provider: str, mode: str | None = None, endpoint: str | None = None) -> Provider:
@@ -27,15 +27,6 @@ def make_provider(settings: Settings, provider: str, mode: str | None = None, en
     if provider == "gcp":
         return gcp.GcpProvider(endpoint or settings.gcp.endpoint, settings.gcp_api_key, settings.http)
     raise ConfigError(f"unknown provider {provider!r}")
-
-
-def kind_sources(
-    settings: Settings, provider: str, mode: str | None = None, endpoint: str | None = None
-) -> list[KindSource]:
-    """The sources of `provider`'s price kinds that its own source does not fetch (the engine
-    asks them after it, core.providers.base.KindSource). None yet: AWS spot plugs in here.
-    Constructing one does no network I/O."""
-    return []
 
 
 def check(settings: Settings, provider: str) -> str | None:

@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -34,13 +34,13 @@ from .diff import (
 from .errors import Cancelled, CatalogError, ConfigError, PriceSyncError, SanityError, SyncBusy
 from .fileio import exclusive
 from .formats import utc_now
-from .kinds import KINDS
+from .kinds import KINDS, ON_DEMAND
 from .models import Catalog, CatalogDiff, PriceRecord, SourceInfo, SyncResult, SyncStatus, as_object, as_text
 from .paths import catalog_path, writable_data_dir
-from .providers.base import FetchRequest, FetchResult, KindSource, Progress, Provider, RegionFetch, RegionVersion
+from .providers.base import FetchRequest, FetchResult, Progress, Provider, RegionVersion
 from .snapshot import Schedule, Snapshot, take_snapshot
-from .sources import check, kind_sources, make_provider
-from .state import index_version, provider_state, region_versions, update_provider_state
+from .sources import check, make_provider
+from .state import feed_versions, index_version, provider_state, region_versions, update_provider_state
 
 log = logging.getLogger("pricesync.sync")
 
@@ -56,8 +56,6 @@ def sync_lock_path(data: Path, provider: str) -> Path:
 SyncListener = Callable[[SyncResult, PriceCache | None, PriceCache | None], None]
 # (settings, provider, mode, endpoint) -> the source to fetch from (tests pass fakes)
 ProviderFactory = Callable[[Settings, str, str | None, str | None], Provider]
-# (settings, provider, mode, endpoint) -> the sources of kinds the provider's own does not fetch
-KindSourceFactory = Callable[[Settings, str, str | None, str | None], list[KindSource]]
 MAX_KIND_WARNINGS = 5  # kind problems told in a result's warnings; sync.log has every one
 
 
@@ -98,17 +96,16 @@ def _outcome(regions: Sequence[str], records: int, diff: CatalogDiff, source_ver
 
 @dataclass(frozen=True, slots=True)
 class _Kinds:
-    """Which price kinds one sync fetches, and from where."""
+    """Which price kinds one sync fetches."""
 
     kept: frozenset[str]  # [sync] price_kinds: no other kind is written
-    wanted: frozenset[str]  # fetched by this sync
+    wanted: frozenset[str]  # asked of the source by this sync
     partial: bool  # `--kinds`: only `wanted`; on-demand and every other kind stay as the cache has them
-    hooked: frozenset[str]  # of `wanted`, the kinds a KindSource fetches
 
-    @property
-    def main(self) -> frozenset[str]:
-        """The kinds the provider's own source fetches."""
-        return self.wanted - self.hooked
+
+def _covers(cached: frozenset[str], kinds: _Kinds) -> bool:
+    """Whether prices fetched with the `cached` kinds may stand for this sync's at the same version."""
+    return kinds.wanted <= cached if kinds.partial else kinds.wanted == cached
 
 
 def _region_kinds(cache: PriceCache, region: str) -> frozenset[str]:
@@ -123,14 +120,12 @@ class SyncEngine:
         settings: Settings,
         provider_factory: ProviderFactory = make_provider,
         listeners: Sequence[SyncListener] = (),
-        kind_source_factory: KindSourceFactory = kind_sources,
     ) -> None:
         """`listeners` run after every sync and write-back, in order (pricesync.core.build_engine
         passes the history and the webhooks)."""
         self.settings = settings
         self.data = settings.data_dir
         self._make_provider = provider_factory
-        self._make_kind_sources = kind_source_factory
         self.listeners = list(listeners)
 
     # -- public API -------------------------------------------------------------------------
@@ -174,13 +169,14 @@ class SyncEngine:
         endpoint: str | None = None,
         cancel: threading.Event | None = None,
         progress: Progress | None = None,
-        kinds: Sequence[str] | None = None,
+        kinds: Collection[str] | None = None,
     ) -> SyncResult:
         """Run one sync. Never raises for sync failures: they come back as status 'failed'.
 
-        `kinds` None: every kind of [sync] price_kinds, with on-demand. A list (`sync --kinds`):
-        only those kinds; the cache and the catalog keep the on-demand price and every other
-        kind of each entry as they were (a region the cache does not hold yet is synced in full)."""
+        `kinds` None (or naming "on-demand"): on-demand and every kind of [sync] price_kinds.
+        Kinds without "on-demand" (`sync --kinds spot`, the spot schedule): only those kinds;
+        the cache and the catalog keep the on-demand price and every other kind of each entry
+        as they were (a region the cache does not hold yet is synced in full)."""
         started = time.monotonic()
         mode = mode or (self.settings.aws.mode if provider == "aws" else "api")
         attempt = _Attempt(provider)
@@ -339,44 +335,35 @@ class SyncEngine:
         progress: Progress | None,
         started: float,
         attempt: _Attempt,
-        only: Sequence[str] | None,
+        only: Collection[str] | None,
     ) -> SyncResult:
         catalog = self.catalog(provider)
         pstate = provider_state(self.data, provider)
         update_provider_state(self.data, provider, {"last_attempt": utc_now()})
         cache = attempt.before = self._previous_cache(provider, force, attempt)
         wanted = None if all_regions else (regions or self._default_regions(provider, catalog))
-        extra = self._make_kind_sources(self.settings, provider, mode, endpoint)
-        try:
-            kinds = self._kinds(only, extra, cache, wanted)
-            if kinds.partial and wanted is None and cache is not None:
-                wanted = sorted(cache.regions)
-            fetched = self._fetch(provider, mode, endpoint, wanted, kinds, force, cache, pstate, cancel, progress)
-            if cancel.is_set():
-                raise Cancelled("sync cancelled; nothing written")
-            if all_regions and not kinds.partial:
-                self._leave_out_other_currencies(fetched, catalog.currency, attempt)
-            regions_done = sorted(fetched.regions)
-            records = self._records(fetched, cache, kinds)
-            records, hooked, downloaded, asked = self._fetch_kinds(
-                extra, records, regions_done, kinds, cache, cancel, attempt
-            )
-        finally:
-            for source in extra:
-                source.close()
+        kinds = self._kinds(only, cache, wanted)
+        if kinds.partial and wanted is None and cache is not None:
+            wanted = sorted(cache.regions)
+        fetched = self._fetch(provider, mode, endpoint, wanted, kinds, force, cache, pstate, cancel, progress)
         if cancel.is_set():
             raise Cancelled("sync cancelled; nothing written")
+        if all_regions and not kinds.partial:
+            self._leave_out_other_currencies(fetched, catalog.currency, attempt)
+        regions_done = sorted(fetched.regions)
+        records = fetched.overlaid(self._records(fetched, cache, kinds))
         records = only_kinds(records, kinds.kept)
         now = utc_now()
-        unchanged = fetched.unchanged and not asked
+        unchanged = fetched.unchanged
         new_cache = self._new_cache(provider, mode, fetched, cache, records, now, kinds)
         diff = diff_catalog(catalog, records, regions_done)
         summary = _outcome(regions_done, len(records), diff, new_cache.source_version)
-        summary["skipped"] = dict(sum((f.skipped for f in fetched.regions.values()), Counter()) + hooked)
-        summary["bytes_downloaded"] = downloaded + sum(f.downloaded_bytes for f in fetched.regions.values())
+        summary["skipped"] = dict(sum((f.skipped for f in fetched.regions.values()), Counter()))
+        summary["bytes_downloaded"] = sum(f.downloaded_bytes for f in fetched.regions.values())
         write = write_back and not diff.empty
         limit = self.settings.sync.max_missing_pct
-        renewed = {r for r, f in fetched.regions.items() if f.records is not None or asked}
+        overlaid = {r for overlay in fetched.overlays for r in overlay.regions}
+        renewed = {r for r, f in fetched.regions.items() if f.records is not None or r in overlaid}
         fresh = {r: [rec for rec in records if rec.region == r] for r in renewed}
         report = fetch_problems(catalog.currency, fresh, cache.records if cache else (), limit)
         if write:
@@ -395,6 +382,7 @@ class SyncEngine:
                 "last_error": None,
                 "mode": mode,
                 "counts": {"records": len(records)},
+                "feeds": {name: v.to_json() for name, v in fetched.feeds.items()} or None,
             }
             if not kinds.partial:  # a --kinds sync leaves the versions of the on-demand prices alone
                 state |= {
@@ -431,19 +419,12 @@ class SyncEngine:
         )
         return result
 
-    def _kinds(
-        self,
-        only: Sequence[str] | None,
-        extra: Sequence[KindSource],
-        cache: PriceCache | None,
-        wanted: list[str] | None,
-    ) -> _Kinds:
+    def _kinds(self, only: Collection[str] | None, cache: PriceCache | None, wanted: list[str] | None) -> _Kinds:
         """The kinds this sync fetches. A `--kinds` sync of a region the cache does not hold
         yet has nothing to merge into: it becomes a full sync (logged)."""
         kept = frozenset(self.settings.sync.price_kinds)
-        hookable = frozenset().union(*(source.kinds for source in extra))
-        if only is None:
-            return _Kinds(kept, kept, False, kept & hookable)
+        if only is None or ON_DEMAND in only:
+            return _Kinds(kept, kept, False)
         outside = [k for k in only if k not in kept]
         if outside:
             raise ConfigError(
@@ -452,9 +433,8 @@ class SyncEngine:
         missing = list(wanted or ()) if cache is None else [r for r in wanted or () if r not in cache.regions]
         if cache is None or missing:
             log.info("no prices cached for %s yet: a full sync instead of --kinds", ", ".join(missing) or "any region")
-            return _Kinds(kept, kept, False, kept & hookable)
-        chosen = frozenset(only)
-        return _Kinds(kept, chosen, True, chosen & hookable)
+            return _Kinds(kept, kept, False)
+        return _Kinds(kept, frozenset(only), True)
 
     def _fetch(
         self,
@@ -471,10 +451,7 @@ class SyncEngine:
     ) -> FetchResult:
         """The provider's fetch. A region counts as known (and may be skipped at the same
         version) only when its cached prices were fetched with the same kinds (a --kinds sync:
-        at least these). A --kinds sync whose kinds all come from KindSources does not ask the
-        provider at all: every region is unchanged."""
-        if kinds.partial and not kinds.main:
-            return FetchResult({r: RegionFetch(r, RegionVersion(), None) for r in wanted or ()})
+        at least these)."""
         known: dict[str, RegionVersion] = {}
         if not force and cache is not None:
             # a stored version counts only if the cache really holds that region, with these kinds
@@ -482,54 +459,28 @@ class SyncEngine:
                 r: v
                 for r, v in region_versions(pstate).items()
                 if r in cache.regions
-                and (kinds.main <= _region_kinds(cache, r) if kinds.partial else kinds.main == _region_kinds(cache, r))
+                and (
+                    kinds.wanted <= _region_kinds(cache, r)
+                    if kinds.partial
+                    else kinds.wanted == _region_kinds(cache, r)
+                )
             }
-        index = None if force or kinds.partial else index_version(pstate)
+        request = FetchRequest(
+            wanted,
+            known,
+            None if force or kinds.partial else index_version(pstate),
+            cancel,
+            progress,
+            kinds=kinds.wanted,
+            on_demand=not kinds.partial,
+            feeds={} if force else feed_versions(pstate),
+        )
         source = self._make_provider(self.settings, provider, mode, endpoint)
         try:
             log.info("%s sync started (%s; regions: %s)", provider, mode, ", ".join(wanted) if wanted else "all")
-            return source.fetch(
-                FetchRequest(wanted, known, index, cancel, progress, kinds=kinds.main, only_kinds=kinds.partial)
-            )
+            return source.fetch(request)
         finally:
             source.close()
-
-    def _fetch_kinds(
-        self,
-        extra: Sequence[KindSource],
-        records: list[PriceRecord],
-        regions: list[str],
-        kinds: _Kinds,
-        cache: PriceCache | None,
-        cancel: threading.Event,
-        attempt: _Attempt,
-    ) -> tuple[list[PriceRecord], Counter[str], int, bool]:
-        """Ask each KindSource for its wanted kinds of `records` and merge them in. In a full
-        sync a source that fails is a warning and its kinds keep the cached prices; in a
-        --kinds sync it fails the sync. Returns the records, the skipped counts, the bytes
-        downloaded and whether any source answered."""
-        skipped: Counter[str] = Counter()
-        downloaded = 0
-        asked_any = False
-        for source in extra:
-            asked = source.kinds & kinds.wanted
-            if not asked:
-                continue
-            request = FetchRequest(regions, {}, None, cancel, None, kinds=asked, only_kinds=kinds.partial)
-            try:
-                found = source.fetch_kinds(request, records)
-            except PriceSyncError as exc:
-                if kinds.partial or isinstance(exc, Cancelled):
-                    raise
-                attempt.warn(f"{source.name}: {exc}; its kinds keep the cached prices")
-                cached = {r.key: r.prices for r in cache.records} if cache is not None else {}
-                records = merge_kinds(records, cached, asked)
-                continue
-            records = merge_kinds(records, found.prices, asked)
-            skipped += found.skipped
-            downloaded += found.downloaded_bytes
-            asked_any = True
-        return records, skipped, downloaded, asked_any
 
     @staticmethod
     def _warn_kinds(records: Sequence[PriceRecord], attempt: _Attempt) -> None:
@@ -586,7 +537,7 @@ class SyncEngine:
             if f.records is None:
                 records.extend(cached)
             elif kinds.partial:
-                records.extend(merge_kinds(cached, {r.key: r.prices for r in f.records}, kinds.main))
+                records.extend(merge_kinds(cached, {r.key: r.prices for r in f.records}, kinds.wanted))
             else:
                 records.extend(f.records)
         return records
@@ -611,7 +562,7 @@ class SyncEngine:
                     "publication_date": f.publication_date,
                     "count": len(f.records or ()),
                     "fetched_at": now,
-                    "kinds": [k for k in KINDS if k in kinds.main],
+                    "kinds": [k for k in KINDS if k in kinds.wanted],
                 }
         kept = [r for r in (old.records if old else ()) if r.region not in fetched.regions]
         versions = sorted(v for region in regions.values() if (v := as_text(region.get("version"))))

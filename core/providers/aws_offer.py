@@ -407,12 +407,14 @@ def parse_offer(
 
     Each chunk goes to a C parser per section: `products` until the on-demand terms show the
     products are behind us, `terms.OnDemand` until that map ends and, when a Reserved kind is
-    in `kinds`, `terms.Reserved` until it ends. No parser builds objects outside its map, so a
-    section nobody wants costs only its tokenization. When every needed section has ended
-    (real files list products, then OnDemand, then Reserved: without Reserved kinds nothing
-    after OnDemand is needed), reading stops and the caller closes the download. Memory holds
-    only the selected products, their prices and records. Returns the records and the counts
-    of what was skipped, by reason.
+    in `kinds`, `terms.Reserved`: once the on-demand terms have ended, a Reserved map in AWS's
+    layout is cut into SKUs by line (`_LineCutMap`, only the selected SKUs decoded), any other
+    through its own C parser. No parser builds objects outside its map, so a section nobody
+    wants costs only its tokenization. When every needed section has ended (real files list
+    products, then OnDemand, then Reserved: without Reserved kinds nothing after OnDemand is
+    needed), reading stops and the caller closes the download. Memory holds only the selected
+    products, their prices and records. Returns the records and the counts of what was
+    skipped, by reason.
     """
     name = f"offer file for {region}"
     bounds = JsonBounds(name)  # depth and token length, checked before any parser sees a chunk

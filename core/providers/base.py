@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from ..models import JsonObject, Key, KindPrice, PriceRecord, as_text
@@ -55,14 +55,56 @@ class RegionFetch:
     downloaded_bytes: int = 0  # what was read of the region's files (an offer closed early: the part read)
 
 
+@dataclass(frozen=True, slots=True)
+class KindOverlay:
+    """Prices of some kinds fetched apart from the records (AWS spot, from its own feeds; any
+    provider's kinds in a sync of some kinds only): on every record of `regions`, fresh or
+    cached, they replace those kinds (a record the overlay has no price for loses them)."""
+
+    kinds: frozenset[str]
+    regions: frozenset[str]
+    prices: Mapping[Key, Mapping[str, KindPrice]]
+
+    def apply(self, rec: PriceRecord) -> PriceRecord:
+        if rec.region not in self.regions:
+            return rec
+        kept = {kind: p for kind, p in rec.prices.items() if kind not in self.kinds}
+        fresh = self.prices.get(rec.key, {})
+        if not fresh and len(kept) == len(rec.prices):
+            return rec
+        return replace(rec, prices=kept | dict(fresh))
+
+
 @dataclass(slots=True)
 class FetchResult:
     regions: dict[str, RegionFetch]
     index_validators: RegionVersion | None = None
+    overlays: list[KindOverlay] = field(default_factory=list)
+    # validators of documents besides the regions' (AWS's spot feeds), by name; a sync that
+    # does not fetch a document leaves it out, so its next fetch is unconditional
+    feeds: dict[str, RegionVersion] = field(default_factory=dict)
 
     @property
     def unchanged(self) -> bool:
-        return all(r.records is None for r in self.regions.values())
+        return not self.overlays and all(r.records is None for r in self.regions.values())
+
+    def overlaid(self, records: list[PriceRecord]) -> list[PriceRecord]:
+        """`records` (fresh or from the cache) with every overlay applied, in order."""
+        for overlay in self.overlays:
+            records = [overlay.apply(rec) for rec in records]
+        return records
+
+    def as_overlay(self, kinds: frozenset[str]) -> FetchResult:
+        """A sync of some kinds only (the on-demand lists not wanted) from a source whose one
+        listing holds every kind (Azure, GCP): the fresh records' prices of `kinds` become an
+        overlay on the cached records, and the records themselves are not taken."""
+        prices = {
+            rec.key: {k: p for k, p in rec.prices.items() if k in kinds}
+            for f in self.regions.values()
+            for rec in f.records or ()
+        }
+        regions = {r: RegionFetch(r, f.version, None, f.publication_date, f.skipped) for r, f in self.regions.items()}
+        return FetchResult(regions, self.index_validators, [KindOverlay(kinds, frozenset(regions), prices)], self.feeds)
 
 
 # region, bytes downloaded so far, total bytes if known, records selected so far
@@ -77,9 +119,10 @@ class FetchRequest:
     cancel: threading.Event = field(default_factory=threading.Event)
     progress: Progress | None = None
     kinds: frozenset[str] = frozenset()  # the price kinds wanted besides on-demand (core.kinds)
-    # True (`sync --kinds`): only `kinds` are wanted; the engine keeps every other kind and the
-    # on-demand price of the cache, so a source may skip what only on-demand needs
-    only_kinds: bool = False
+    # False: a sync of some kinds only (`sync --kinds spot`): the on-demand lists need not be
+    # fetched, and the records are the cached ones (the engine asks only for regions it holds)
+    on_demand: bool = True
+    feeds: dict[str, RegionVersion] = field(default_factory=dict)  # as FetchResult.feeds, from the last sync
 
 
 class Provider(Protocol):
@@ -87,30 +130,5 @@ class Provider(Protocol):
     mode: str
 
     def fetch(self, request: FetchRequest) -> FetchResult: ...
-
-    def close(self) -> None: ...
-
-
-@dataclass(slots=True)
-class KindFetch:
-    """What a KindSource found: per record key, the prices of its kinds (a kind missing for a
-    key: the source has no price for it, and it is absent from the entry)."""
-
-    prices: dict[Key, dict[str, KindPrice]] = field(default_factory=dict)
-    skipped: Counter[str] = field(default_factory=Counter)
-    downloaded_bytes: int = 0
-
-
-class KindSource(Protocol):
-    """A source of price kinds that come from other files than the provider's own (AWS spot,
-    from its price and advisor feeds), for records the provider fetched or the cache holds.
-    The engine calls `fetch_kinds` after the provider's fetch, on every sync whose wanted kinds
-    meet `kinds` (`request.kinds` holds those), and merges what it returns (core.sources
-    builds them: `kind_sources`)."""
-
-    name: str
-    kinds: frozenset[str]
-
-    def fetch_kinds(self, request: FetchRequest, records: Sequence[PriceRecord]) -> KindFetch: ...
 
     def close(self) -> None: ...

@@ -8,6 +8,7 @@ import re
 import pytest
 from pricesync.core.config import load_settings
 from pricesync.core.errors import ConfigError
+from pricesync.core.kinds import KINDS
 
 from tests.conftest import closed_port
 
@@ -72,6 +73,13 @@ cron = "30 4 * * *"
         ("[sync]\nproviders = ['aws', 'oracle']\n", r"unknown provider\(s\) oracle"),
         ("[aws]\nmode = 'cli'\n", r"aws.mode must be 'public' or 'boto3', not 'cli'"),
         ("[aws\nmode = 1\n", r"not valid TOML"),
+        (
+            "[sync]\nprice_kinds = ['reserved-1yr-no-upfront']\n",
+            r"sync.price_kinds: 'reserved-1yr-no-upfront' is not a",
+        ),
+        ("[sync]\nprice_kinds = ['all', 'spot']\n", r"sync.price_kinds: 'all' stands alone"),
+        ("[sync]\nprice_kinds = 'spot'\n", r"sync.price_kinds must be a list"),
+        ("[sync]\nprice_kinds = ['on-demand']\n", r"'on-demand' is not a price kind"),
     ],
 )
 def test_bad_config_names_the_problem(tmp_path, text, message):
@@ -79,6 +87,24 @@ def test_bad_config_names_the_problem(tmp_path, text, message):
     with pytest.raises(ConfigError, match=rf"^{re.escape(str(path))}: .*{message}") as err:
         load_settings(path, tmp_path)
     assert "\n" not in str(err.value)
+
+
+def test_price_kinds(tmp_path):
+    assert load_settings(None, tmp_path).sync.price_kinds == [
+        "reserved-1yr-standard-no-upfront",
+        "reserved-3yr-standard-all-upfront",
+        "savings-plan-compute-1yr-no-upfront",
+        "savings-plan-compute-3yr-no-upfront",
+        "spot",
+    ]
+    every = load_settings(config(tmp_path, "[sync]\nprice_kinds = ['all']\n"), tmp_path).sync.price_kinds
+    assert every == list(KINDS) and len(every) == 25
+    assert load_settings(config(tmp_path, "[sync]\nprice_kinds = []\n"), tmp_path).sync.price_kinds == []
+    some = "[sync]\nprice_kinds = ['spot', 'reserved-3yr-convertible-partial-upfront', 'spot']\n"
+    assert load_settings(config(tmp_path, some), tmp_path).sync.price_kinds == [
+        "reserved-3yr-convertible-partial-upfront",
+        "spot",
+    ]
 
 
 def test_named_config_must_exist(tmp_path):

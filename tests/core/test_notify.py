@@ -281,3 +281,26 @@ def test_notify_test_reports_each_webhook(cli, settings, aws_server):
 def test_notify_test_without_webhooks(cli):
     p = cli("notify", "test")
     assert p.returncode == 1 and "no webhooks configured" in p.stderr
+
+
+def test_a_change_of_another_kind_is_announced_with_its_kind():
+    """A reserved price move is a price move: the payload names its kind (json and Slack)."""
+    from pricesync.core.history import CacheChange
+    from pricesync.core.models import SyncResult
+
+    kind = "reserved-3yr-standard-all-upfront"
+    changes = [
+        CacheChange(("m5.large", "us-east-1", "linux"), "0.0200000000", "0.0210000000", kind),
+        CacheChange(("m5.large", "us-east-1", "linux"), None, "0.0350000000", "spot"),
+    ]
+    result = SyncResult(provider="aws", mode="public", status="updated", regions=("us-east-1",))
+    payload = notify.summary(result, changes, 1.0)
+    assert [(c["price_kind"], c["old"], c["new"], c["pct"]) for c in payload["changes"]] == [
+        (kind, "0.0200000000", "0.0210000000", 5.0),
+        ("spot", None, "0.0350000000", None),
+    ]
+    assert payload["counts"] == {"records": 0, "changed": 1, "added": 1, "removed": 0}
+    text = notify._slack(payload | {"sent_at": "x"})["text"]
+    assert f"m5.large us-east-1 linux {kind}: 0.0200000000 -&gt; 0.0210000000 (+5.00%)" in text
+    assert "m5.large us-east-1 linux spot: new -&gt; 0.0350000000" in text
+    assert notify.summary(result, changes[:1], 6.0) is None  # under the webhook's threshold

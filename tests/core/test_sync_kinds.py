@@ -1,12 +1,12 @@
 """The engine per price kind (issue 11 items 2, 4, 10; issue 12 item 1's engine part): [sync]
 price_kinds decides what is kept, `sync --kinds` fetches only the listed kinds and merges them,
-a KindSource (the hook AWS spot plugs into) is asked after the provider, kinds reach the cache,
-the catalog (schema 1 upgraded), the history and the sanity warnings."""
+kinds a source fetches apart from its records come as overlays (how AWS spot plugs in:
+core.providers.aws_spot.WithSpot), kinds reach the cache, the catalog (schema 1 upgraded), the
+history and the sanity warnings."""
 
 from __future__ import annotations
 
 import json
-from collections import Counter
 
 import pytest
 from pricesync.core.cache import load_cache
@@ -14,7 +14,8 @@ from pricesync.core.errors import SourceError
 from pricesync.core.history import HistoryStore
 from pricesync.core.listeners import default_listeners
 from pricesync.core.models import KindPrice
-from pricesync.core.providers.base import KindFetch
+from pricesync.core.providers.base import FetchResult, KindOverlay, RegionFetch, RegionVersion
+from pricesync.core.sources import make_provider
 from pricesync.core.state import provider_state
 from pricesync.core.sync import SyncEngine
 
@@ -27,30 +28,46 @@ SPOT_AT = "2026-11-29T10:00:00Z"
 
 
 class FakeSpot:
-    """A KindSource for `spot`: a fixed price per key, or a failure."""
+    """`spot` at a fixed price per key, or a failure; what the engine asked for."""
 
-    name = "aws-spot"
-    kinds = frozenset({"spot"})
-
-    def __init__(self, prices: dict | None = None, fail: bool = False) -> None:
-        self.prices = prices if prices is not None else {M5_US: "0.0350000000"}
-        self.fail = fail
+    def __init__(self) -> None:
+        self.prices = {M5_US: "0.0350000000"}
+        self.fail = False
         self.requests: list = []
         self.closed = 0
 
-    def fetch_kinds(self, request, records):
-        self.requests.append((request, {r.key for r in records}))
-        if self.fail:
+
+class WithFakeSpot:
+    """The configured AWS source with `spot` added as an overlay, the way aws_spot.WithSpot
+    does: a spot-only request reads no price list, the cached records get the overlay."""
+
+    def __init__(self, inner, spot: FakeSpot) -> None:
+        self.inner, self.spot = inner, spot
+        self.name, self.mode = inner.name, inner.mode
+
+    def fetch(self, request):
+        self.spot.requests.append(request)
+        if "spot" not in request.kinds:
+            return self.inner.fetch(request)
+        if not request.on_demand and request.kinds == {"spot"}:
+            result = FetchResult(
+                {r: RegionFetch(r, request.known.get(r, RegionVersion()), None) for r in request.regions or ()}
+            )
+        else:
+            result = self.inner.fetch(request)
+        if self.spot.fail:
             raise SourceError("spot price feed https://spot.invalid/spot.json answered HTTP 503")
-        found = {
-            r.key: {"spot": KindPrice.of("spot", self.prices[r.key], fetched_at=SPOT_AT)}
-            for r in records
-            if r.key in self.prices
+        prices = {
+            key: {"spot": KindPrice.of("spot", price, fetched_at=SPOT_AT)}
+            for key, price in self.spot.prices.items()
+            if key[1] in result.regions
         }
-        return KindFetch(found, Counter(no_spot_price=len(records) - len(found)), downloaded_bytes=1234)
+        result.overlays.append(KindOverlay(frozenset({"spot"}), frozenset(result.regions), prices))
+        return result
 
     def close(self) -> None:
-        self.closed += 1
+        self.spot.closed += 1
+        self.inner.close()
 
 
 @pytest.fixture
@@ -63,9 +80,17 @@ def spot():
     return FakeSpot()
 
 
+def spot_engine(settings, spot: FakeSpot) -> SyncEngine:
+    return SyncEngine(
+        settings,
+        provider_factory=lambda *args: WithFakeSpot(make_provider(*args), spot),
+        listeners=default_listeners(settings),
+    )
+
+
 @pytest.fixture
 def engine(kind_settings, spot):
-    return SyncEngine(kind_settings, listeners=default_listeners(kind_settings), kind_source_factory=lambda *_: [spot])
+    return spot_engine(kind_settings, spot)
 
 
 def expected(price: str, kinds=RESERVED_KEPT) -> dict[str, KindPrice]:
@@ -85,12 +110,11 @@ def test_a_full_sync_keeps_exactly_the_configured_kinds(engine, kind_settings, s
     }
     for (itype, os), price in EU_WEST_1.items():
         assert recs[(itype, "eu-west-1", os.lower())].prices == expected(price)  # no spot price: absent, not 0
-    # the provider was asked for the Reserved kinds kept, the hook for spot, over every record
-    ((request, keys),) = spot.requests
-    assert request.kinds == {"spot"} and not request.only_kinds and keys == set(recs)
+    # the source was asked for every kind kept, with on-demand
+    (request,) = spot.requests
+    assert request.kinds == set(KEPT) and request.on_demand
     assert spot.closed == 1
-    assert result.skipped["no_spot_price"] == len(recs) - 1
-    assert result.bytes_downloaded > 1234  # the offer files and the spot feed
+    assert result.bytes_downloaded > 0  # the offer files
     # the catalog: schema 1 upgraded to 2 (the .bak keeps the old file), prices per kind
     raw = json.loads((kind_settings.data_dir / "aws_catalog.json").read_text())
     assert raw["schema_version"] == 2
@@ -108,11 +132,10 @@ def test_a_full_sync_keeps_exactly_the_configured_kinds(engine, kind_settings, s
 
 def test_no_kinds_configured_means_on_demand_only_and_a_short_read(data_dir, tmp_path, aws_server, spot):
     settings = aws_settings(tmp_path, data_dir, aws_server.url, [])
-    engine = SyncEngine(settings, kind_source_factory=lambda *_: [spot])
-    result = engine.sync("aws")
+    result = spot_engine(settings, spot).sync("aws")
     assert result.status == "updated", result.error
     assert all(not r.prices for r in cached(settings).values())
-    assert spot.requests == []  # a source of no wanted kind is not asked
+    assert [r.kinds for r in spot.requests] == [frozenset()]
     everything = sum(
         len(offerdata.dump(offerdata.region_offer(r, p, version=V1)))
         for r, p in (("us-east-1", US_EAST_1), ("eu-west-1", EU_WEST_1))
@@ -131,8 +154,8 @@ def test_kinds_sync_merges_only_the_listed_kinds(engine, kind_settings, spot, aw
     result = engine.sync("aws", kinds=["spot"])
     assert result.status == "updated", result.error
     assert aws_server.requests[seen:] == []  # spot comes from its own source: no offer file read
-    request, _ = spot.requests[-1]
-    assert request.kinds == {"spot"} and request.only_kinds
+    request = spot.requests[-1]
+    assert request.kinds == {"spot"} and not request.on_demand
     after = cached(kind_settings)
     assert set(after) == set(before)
     for key, rec in after.items():
@@ -174,8 +197,7 @@ def test_kinds_sync_without_a_cache_is_a_full_sync(engine, kind_settings, spot):
     assert result.status == "updated", result.error
     recs = cached(kind_settings)
     assert recs[M5_US].price_per_hour == "0.0960000000" and set(recs[M5_US].prices) == set(KEPT)
-    request, _ = spot.requests[-1]
-    assert not request.only_kinds
+    assert spot.requests[-1].on_demand
 
 
 def test_a_kind_outside_price_kinds_is_refused(engine, kind_settings):
@@ -185,16 +207,14 @@ def test_a_kind_outside_price_kinds_is_refused(engine, kind_settings):
     assert "not in [sync] price_kinds" in result.error
 
 
-def test_a_failing_kind_source_is_a_warning_in_a_full_sync_and_a_failure_alone(engine, kind_settings, spot):
+def test_a_failing_spot_feed_fails_the_sync_and_keeps_every_file(engine, kind_settings, spot):
     assert engine.sync("aws").status == "updated"
+    before = (kind_settings.data_dir / "aws_cache.json").read_bytes()
     spot.fail = True
-    result = engine.sync("aws", force=True)
-    assert result.status == "updated", result.error
-    assert any("aws-spot: spot price feed" in w and "keep the cached prices" in w for w in result.warnings)
-    assert cached(kind_settings)[M5_US].prices["spot"].hourly == "0.0350000000"
-    alone = engine.sync("aws", kinds=["spot"])
-    assert alone.status == "failed" and "HTTP 503" in alone.error
-    assert cached(kind_settings)[M5_US].prices["spot"].hourly == "0.0350000000"
+    for kinds in (None, ["spot"]):
+        result = engine.sync("aws", force=True, kinds=kinds)
+        assert result.status == "failed" and "HTTP 503" in result.error
+        assert (kind_settings.data_dir / "aws_cache.json").read_bytes() == before
 
 
 def test_changing_price_kinds_refetches_a_region_at_the_same_version(data_dir, tmp_path, aws_server):
