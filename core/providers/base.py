@@ -59,6 +59,9 @@ class RegionFetch:
 class FetchResult:
     regions: dict[str, RegionFetch]
     index_validators: RegionVersion | None = None
+    # one line each, already logged: a part that failed while the prices still landed (a
+    # region's Savings Plans rates), for the sync's own warnings (--json, stderr)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def unchanged(self) -> bool:
