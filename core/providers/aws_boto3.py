@@ -198,7 +198,8 @@ class AwsBoto3Provider:
             regions = request.regions if request.regions is not None else self._all_regions()
             fetched = {region: self._region(region, request) for region in regions}
         savings_plans = SavingsPlansFetch(self._public, request)  # public files: no credentials
-        return FetchResult({region: savings_plans.add(f) for region, f in fetched.items()})
+        added = {region: savings_plans.add(f) for region, f in fetched.items()}
+        return FetchResult(added, warnings=savings_plans.warnings)
 
     def _all_regions(self) -> list[str]:
         codes: set[str] = set()

@@ -277,6 +277,7 @@ class SavingsPlansFetch:
         # the kinds a stored version was fetched for: other kinds wanted since need the file again
         self.tag = "kinds:" + hashlib.sha256(",".join(sorted(self.kinds)).encode()).hexdigest()[:8]
         self.index: SavingsPlanIndex | None = None  # None: not wanted, or the index failed
+        self.warnings: list[str] = []
         if not self.kinds:
             return
         regions = request.regions
@@ -288,8 +289,12 @@ class SavingsPlansFetch:
         try:
             self.index = self.files.index(last, self.request.cancel)
         except SourceError as exc:
-            log.warning("Savings Plans rates not added to any region: %s", exc)
+            self._warn(f"Savings Plans rates not added to any region: {exc}")
             self.index = None
+
+    def _warn(self, line: str) -> None:
+        log.warning("%s", line)
+        self.warnings.append(line)
 
     def _stamp(self, url: str | None) -> RegionVersion:
         """What a region's Savings Plans part is recorded as: the rates file's version (or that
@@ -339,7 +344,7 @@ class SavingsPlansFetch:
         try:
             records, read = self.files.region(region, url, fetched.records, self.kinds, self.request.cancel)
         except SourceError as exc:
-            log.warning("%s: Savings Plans rates not added (on-demand prices kept): %s", region, exc)
+            self._warn(f"{region}: Savings Plans rates not added (on-demand prices kept): {exc}")
             return fetched
         version = replace(fetched.version, savings_plans=self._stamp(url))
         return replace(fetched, records=records, version=version, downloaded_bytes=fetched.downloaded_bytes + read)

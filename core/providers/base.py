@@ -83,6 +83,9 @@ class FetchResult:
     # validators of documents besides the regions' (AWS's spot feeds), by name; a sync that
     # does not fetch a document leaves it out, so its next fetch is unconditional
     feeds: dict[str, RegionVersion] = field(default_factory=dict)
+    # one line each, already logged: a part that failed while the prices still landed (a
+    # region's Savings Plans rates), for the sync's own warnings (--json, stderr)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def unchanged(self) -> bool:

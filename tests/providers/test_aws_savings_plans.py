@@ -285,6 +285,7 @@ def test_a_region_whose_rates_file_fails_keeps_its_on_demand_prices(server, capl
     assert prices_of(result, "eu-west-1") == expected_all(EU_WEST_1)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "\n" not in warnings[0]
+    assert result.warnings == warnings  # for the sync's own warnings (--json, stderr)
     assert warnings[0].startswith("us-east-1: Savings Plans rates not added (on-demand prices kept): HTTP 500")
     assert again(server, result).regions["us-east-1"].records is not None
 
@@ -298,6 +299,7 @@ def test_a_failing_savings_plans_index_is_one_warning_and_on_demand_lands(server
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     url = server.url + sp.SERVICE_INDEX
     assert warnings == [f"Savings Plans rates not added to any region: {url} returned HTML (an error page?), not JSON"]
+    assert result.warnings == warnings
 
 
 def test_a_region_the_index_does_not_list_has_no_rates_and_is_not_refetched(server):
