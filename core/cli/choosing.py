@@ -60,6 +60,14 @@ def where_query(where: str | None) -> Query:
     return query
 
 
+def check_list_options(args: argparse.Namespace) -> None:
+    """--regions, --home and --in-all-regions go with --pivot, which prints a table or JSON."""
+    if not args.pivot and (args.regions or args.home or args.in_all_regions):
+        raise UsageError("--regions, --home and --in-all-regions go with --pivot region")
+    if args.pivot and args.csv:
+        raise UsageError("--pivot prints a table or --json, not --csv")
+
+
 def split_regions(value: str | None) -> list[str] | None:
     return None if value is None else [r for r in value.split(",") if r]
 
