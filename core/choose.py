@@ -99,10 +99,10 @@ class KindLine:
     def to_json(self) -> dict[str, object]:
         return {
             "kind": self.kind,
-            "hourly": _text(self.hourly),
-            "upfront": _text(self.upfront),
-            "effective_hourly": _text(self.effective_hourly),
-            "savings_pct": _text(self.savings_pct),
+            "hourly": decimal_text(self.hourly),
+            "upfront": decimal_text(self.upfront),
+            "effective_hourly": decimal_text(self.effective_hourly),
+            "savings_pct": decimal_text(self.savings_pct),
             "break_even_month": self.break_even_month,
         }
 
@@ -129,7 +129,8 @@ def kind_lines(entry: CatalogEntry) -> list[KindLine]:
     return lines
 
 
-def _text(value: Decimal | None) -> str | None:
+def decimal_text(value: Decimal | None) -> str | None:
+    """A decimal for JSON: exact, without exponent; None stays None."""
     return None if value is None else f"{value:f}"
 
 
@@ -175,7 +176,7 @@ class PivotRow:
         return {
             "instance_type": self.instance_type,
             "os": self.os,
-            "prices": {region: _text(price) for region, price in self.prices.items()},
+            "prices": {region: decimal_text(price) for region, price in self.prices.items()},
             "cheapest_region": self.cheapest_region,
         }
 
@@ -235,9 +236,9 @@ class Equivalent:
             out
             | self.entry.to_json()
             | {
-                "price": _text(self.price),
-                "saving_pct": _text(self.saving_pct),
-                "saving_per_month": _text(self.saving_per_month),
+                "price": decimal_text(self.price),
+                "saving_pct": decimal_text(self.saving_pct),
+                "saving_per_month": decimal_text(self.saving_per_month),
             }
         )
 

@@ -5,7 +5,6 @@ every cloud (A), the column chooser (C). A mixin of PriceSyncApp, so app.py only
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from pricesync.core import ON_DEMAND, PROVIDERS, CatalogEntry, Key, PriceSyncError
 from textual.binding import Binding
@@ -14,9 +13,6 @@ from .cells import COLUMN_KEYS, shown_columns
 from .choosing import entries_of
 from .columns_state import load_columns, save_columns
 from .screens_choose import ColumnChooser, CompareScreen, DetailScreen, EquivalentsScreen, KindPicker, PivotScreen
-
-if TYPE_CHECKING:
-    from .app import PriceSyncApp
 
 log = logging.getLogger("pricesync.tui")
 
@@ -44,24 +40,25 @@ CHOOSING_COMMANDS = (
 
 
 class ChoosingActions:
-    """Needs the app's `data`, `table`, `view`, `settings`, `engine`, `price_kind`, `picked`."""
+    """A mixin of PriceSyncApp: uses its `data`, `table`, `view`, `settings`, `engine`, `notify`,
+    `push_screen` and `_load` (not imported: the app imports this module)."""
 
     price_kind: str
     picked: list[Key]
     column_keys: tuple[str, ...]
 
-    def init_choosing(self: PriceSyncApp) -> None:
+    def init_choosing(self) -> None:
         self.price_kind = ON_DEMAND
         self.picked = []  # marked rows, in marking order (the first is compared against)
         self.column_keys, problem = load_columns(self.settings.data_dir)
         if problem:
             log.warning("%s", problem)
 
-    def show_columns(self: PriceSyncApp) -> None:
+    def show_columns(self) -> None:
         kind = self.data.kind if self.data else self.price_kind
         self.table.set_columns(shown_columns(self.column_keys, kind != ON_DEMAND))
 
-    def _entry(self: PriceSyncApp, key: Key | None) -> CatalogEntry | None:
+    def _entry(self, key: Key | None) -> CatalogEntry | None:
         """The catalog entry of a row (not a cache-only row), or None with a note why."""
         if key is None or self.data is None or self.data.catalog is None:
             self.notify("No row selected", severity="warning")
@@ -71,25 +68,25 @@ class ChoosingActions:
             self.notify("That row is not in the catalog yet (write back first)", severity="warning")
         return entry
 
-    def _entries_by_key(self: PriceSyncApp) -> dict[Key, CatalogEntry]:
+    def _entries_by_key(self) -> dict[Key, CatalogEntry]:
         assert self.data is not None and self.data.catalog is not None
         return {e.key: e for e in self.data.catalog.entries}
 
-    def action_price_kind(self: PriceSyncApp) -> None:
+    def action_price_kind(self) -> None:
         self.push_screen(KindPicker(self.price_kind), self._set_kind)
 
-    def _set_kind(self: PriceSyncApp, kind: str | None) -> None:
+    def _set_kind(self, kind: str | None) -> None:
         if kind and kind != self.price_kind:
             self.price_kind = kind
             self.notify(f"Prices shown: {kind}", timeout=2)
             self._load()
 
-    def action_detail(self: PriceSyncApp) -> None:
+    def action_detail(self) -> None:
         entry = self._entry(self.table.cursor_key)
         if entry is not None:
             self.push_screen(DetailScreen(entry))
 
-    def action_pivot(self: PriceSyncApp) -> None:
+    def action_pivot(self) -> None:
         if self.data is None or self.data.catalog is None:
             self.notify("No catalog loaded", severity="warning")
             return
@@ -97,7 +94,7 @@ class ChoosingActions:
         regions = sorted(self.view.regions) if self.view.regions is not None else None
         self.push_screen(PivotScreen(entries, self.data.kind, regions))
 
-    def action_mark_row(self: PriceSyncApp) -> None:
+    def action_mark_row(self) -> None:
         key = self.table.cursor_key
         if key is None:
             return
@@ -108,7 +105,7 @@ class ChoosingActions:
         self.table.pick(frozenset(self.picked))
         self.table.action_cursor(1)
 
-    def action_compare(self: PriceSyncApp) -> None:
+    def action_compare(self) -> None:
         if self.data is None or self.data.catalog is None:
             return
         by_key = self._entries_by_key()
@@ -118,7 +115,7 @@ class ChoosingActions:
             return
         self.push_screen(CompareScreen(entries))
 
-    def action_equivalents(self: PriceSyncApp, all_clouds: bool = False) -> None:
+    def action_equivalents(self, all_clouds: bool = False) -> None:
         base = self._entry(self.table.cursor_key)
         if base is None or self.data is None or self.data.catalog is None:
             return
@@ -139,13 +136,13 @@ class ChoosingActions:
 
         self.push_screen(EquivalentsScreen(base, self.data.kind, candidates, all_clouds=all_clouds))
 
-    def action_all_clouds(self: PriceSyncApp) -> None:
+    def action_all_clouds(self) -> None:
         self.action_equivalents(all_clouds=True)
 
-    def action_columns(self: PriceSyncApp) -> None:
+    def action_columns(self) -> None:
         self.push_screen(ColumnChooser(self.column_keys, COLUMN_KEYS), self._set_columns)
 
-    def _set_columns(self: PriceSyncApp, columns: tuple[str, ...] | None) -> None:
+    def _set_columns(self, columns: tuple[str, ...] | None) -> None:
         if not columns:
             return
         self.column_keys = columns

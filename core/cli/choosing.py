@@ -23,6 +23,7 @@ from .. import (
     Settings,
     add_settings_options,
     build_engine,
+    decimal_text,
     entry_unit_price,
     equivalents,
     find_entry,
@@ -41,11 +42,6 @@ from .output import line, table
 UNIT_COLUMNS = (("per_vcpu", "$/vCPU-h"), ("per_gib", "$/GiB-h"), ("per_gpu", "$/GPU-h"))
 
 
-def text(value: Decimal | None) -> str | None:
-    """A decimal for JSON: exact, without exponent; None stays None."""
-    return None if value is None else f"{value:f}"
-
-
 def shown(value: Decimal | None, none: str = "-") -> str:
     """A decimal for a table: exact, trailing zeros trimmed."""
     return none if value is None else f"{value.normalize():f}" if value else "0"
@@ -58,6 +54,14 @@ def where_query(where: str | None) -> Query:
     if query.bad:
         raise UsageError(f"--where: {'; '.join(str(b) for b in query.bad)}")
     return query
+
+
+def check_list_options(args: argparse.Namespace) -> None:
+    """--regions, --home and --in-all-regions go with --pivot, which prints a table or JSON."""
+    if not args.pivot and (args.regions or args.home or args.in_all_regions):
+        raise UsageError("--regions, --home and --in-all-regions go with --pivot region")
+    if args.pivot and args.csv:
+        raise UsageError("--pivot prints a table or --json, not --csv")
 
 
 def split_regions(value: str | None) -> list[str] | None:
@@ -86,11 +90,11 @@ def kind_json(entry: CatalogEntry, kind: str) -> dict[str, object]:
         month = _monthly(price)
         out |= {
             "price_kind": kind,
-            "kind_price_per_hour": text(price),
-            "kind_price_per_month": None if month is None else text(month.normalize()),
-            "savings_pct": text(savings_pct(kind_price(entry, ON_DEMAND), price)),
+            "kind_price_per_hour": decimal_text(price),
+            "kind_price_per_month": None if month is None else decimal_text(month.normalize()),
+            "savings_pct": decimal_text(savings_pct(kind_price(entry, ON_DEMAND), price)),
         }
-    return out | {unit: text(entry_unit_price(entry, unit, kind)) for unit, _ in UNIT_COLUMNS}
+    return out | {unit: decimal_text(entry_unit_price(entry, unit, kind)) for unit, _ in UNIT_COLUMNS}
 
 
 def _monthly(price: Decimal | None) -> Decimal | None:

@@ -21,7 +21,15 @@ from .. import (
     kind_price,
     monthly_price,
 )
-from .choosing import add_list_options, kind_cells, kind_headers, kind_json, print_pivot, where_query
+from .choosing import (
+    add_list_options,
+    check_list_options,
+    kind_cells,
+    kind_headers,
+    kind_json,
+    print_pivot,
+    where_query,
+)
 from .codes import EXIT_OK
 from .output import table
 
@@ -92,6 +100,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     catalog = build_engine(settings, listeners=()).catalog(args.provider)
     text = (args.filter or "").lower()
     query = where_query(args.where)
+    check_list_options(args)
 
     def keep(e: CatalogEntry) -> bool:
         return (

@@ -43,6 +43,20 @@ def test_a_bad_where_term_is_one_line_and_exit_2(cli, run):
     one_line(p.stderr, r"--where: vcpu>=x: 'x' is not a number; bogus:1: unknown field 'bogus'")
 
 
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (("--home", "us-east-1"), "go with --pivot region"),
+        (("--pivot", "region", "--csv"), "not --csv"),
+        (("--pivot", "region", "--home", "ap-south-1"), "--home ap-south-1 is not one of the regions shown"),
+    ],
+)
+def test_pivot_options_out_of_place_are_usage_errors(cli, run, args, problem):
+    p = cli("list", *args)
+    assert p.returncode == 2 and not p.stdout
+    one_line(p.stderr, problem)
+
+
 def test_price_kind_filters_and_json_carries_prices(run):
     rows = listed(run, "--price", NO_UPFRONT, "--where", "price<0.1")
     assert [e["instance_type"] for e in rows] == ["m5.large", "m6a.large"]  # on demand m5.large is 0.096 too
