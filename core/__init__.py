@@ -39,7 +39,8 @@ from .errors import (
 )
 from .exports import export_path, write_export
 from .fileio import atomic_write_bytes
-from .formats import iso_z, parse_utc, provider_name
+from .firstrun import first_run_text, never_synced
+from .formats import iso_z, parse_utc, provider_name, when
 from .history import ChangeRow, HistoryError, HistoryStore, RunRow
 from .listeners import default_listeners
 from .logs import LOGGER, setup_logging
@@ -56,6 +57,18 @@ from .models import (
     monthly_price,
 )
 from .notify import deliver, sample_payload, wait_for_deliveries
+from .numbers import (
+    CSV_COLUMNS,
+    HOUR_DECIMALS,
+    MONTH_DECIMALS,
+    column_decimals,
+    count_text,
+    csv_fields,
+    exact_decimal,
+    hourly_text,
+    monthly_text,
+    pct_text,
+)
 from .paths import check_data_dir
 from .providers.base import Progress
 from .scheduler import PriceSyncScheduler, RunRecord, SchedulerEvent
@@ -104,7 +117,7 @@ __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     "SyncResult",
     "is_region",
     "monthly_price",
-    # showing text and times (core.textsafe, core.formats)
+    # showing text, times and numbers (core.textsafe, core.formats, core.numbers)
     "csv_cell",
     "iso_z",
     "markup",
@@ -112,6 +125,19 @@ __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     "provider_name",
     "terminal",
     "terminal_lines",
+    "when",
+    "first_run_text",
+    "never_synced",
+    "CSV_COLUMNS",
+    "HOUR_DECIMALS",
+    "MONTH_DECIMALS",
+    "column_decimals",
+    "count_text",
+    "csv_fields",
+    "exact_decimal",
+    "hourly_text",
+    "monthly_text",
+    "pct_text",
     # files and logs
     "LOGGER",
     "atomic_write_bytes",

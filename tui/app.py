@@ -32,7 +32,9 @@ from pricesync.core import (
     Snapshot,
     add_settings_options,
     build_engine,
+    count_text,
     export_path,
+    first_run_text,
     load_settings,
     provider_name,
     setup_logging,
@@ -44,10 +46,10 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
-from .cells import COLUMN_KEYS, COLUMN_TITLES, column_widths
+from .cells import COLUMN_KEYS, COLUMN_TITLES, Layout, column_layout
 from .changes import Marks, load_marks
 from .dataset import Dataset, load_dataset
 from .export import export_csv
@@ -98,6 +100,9 @@ class PriceSyncApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "pricesync"
     BINDINGS = [
+        # help and quit first: the footer shows them whatever the width
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
         Binding("s", "sync_now", "Sync"),
         Binding("w", "write_back", "Write back"),
         Binding("a", "toggle_auto", "Auto write-back"),
@@ -112,8 +117,6 @@ class PriceSyncApp(App):
         Binding("less_than_sign", "sort_step(-1)", "Sort ←", show=False),
         Binding("greater_than_sign", "sort_step(1)", "Sort →", show=False),
         Binding("o", "reverse_sort", "Reverse sort", show=False),
-        Binding("question_mark", "help", "Help"),
-        Binding("q", "quit", "Quit"),
     ]
 
     def __init__(
@@ -138,10 +141,11 @@ class PriceSyncApp(App):
         self._marks_generation = 0
         self.view = View()
         self.shown = 0
-        self._widths: dict[str, int] = {}
+        self._layout = Layout()
         self._load_generation = 0
         self._view_generation = 0
         self._shown_generation = 0
+        self._top_generation = -1  # the view generation whose rows show from the first one
         self._confirm_after_load = False
         self._sync_requested: datetime | None = None  # s pressed, run not started yet
         self._sync_since: datetime | None = None  # a run is in flight since
@@ -153,10 +157,14 @@ class PriceSyncApp(App):
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         yield FilterBar(id="filter")
+        yield Static(id="hint")
         yield CatalogTable(id="table")
         yield LogPane(id="log")
         yield NextRunBar(id="next")
         yield Footer()
+
+    def on_resize(self) -> None:
+        self.screen.set_class(self.size.height < 30, "-short")  # a smaller log pane
 
     def on_mount(self) -> None:
         logger = logging.getLogger(LOGGER)
@@ -205,6 +213,33 @@ class PriceSyncApp(App):
             self.query_one(StatusBar).show(
                 self.data, self.shown, self.view, self.scheduler.write_back, self.clock(), self.marks
             )
+        self._show_hint()
+
+    def _show_hint(self) -> None:
+        """Above the table while the provider has never synced: what the bundled catalog is and
+        how prices arrive."""
+        snapshot = self.data.snapshot if self.data else None
+        hint = self.query_one("#hint", Static)
+        hint.display = first_run = (
+            snapshot is not None
+            and snapshot.catalog is not None
+            and snapshot.cache is None
+            and not snapshot.problems
+            and snapshot.state.last_success is None
+        )
+        if first_run:
+            assert snapshot is not None
+            hint.update(
+                first_run_text(self.provider, "press s", self._schedule_note(), snapshot.state.last_status == "failed")
+            )
+
+    def _schedule_note(self) -> str:
+        next_run = self.scheduler.next_run_for(self.provider)
+        if next_run is not None:
+            return f"the schedule fetches them at {next_run:%Y-%m-%d %H:%M} UTC"
+        if not self.scheduler.enabled:
+            return "no schedule runs in this dashboard"
+        return f"the schedule does not sync {provider_name(self.provider)} ([schedule] providers)"
 
     def notify(
         self,
@@ -263,19 +298,19 @@ class PriceSyncApp(App):
         try:
             data = load_dataset(self.engine, provider)
             order = data.index.select(view) if data.index else []
-            widths = column_widths(data.index.rows) if data.index else {}
+            layout = column_layout(data.index.rows) if data.index else Layout()
         except Exception as exc:  # a bug must not leave the app on "Loading…"
             log.exception("loading the %s catalog failed", provider)
             error = f"internal error loading the catalog: {exc!r}"
             data = Dataset(Snapshot(provider, self.engine.catalog_path(provider), error=error))
-            order, widths = [], {}
-        self.post_message(DatasetLoaded(generation, data, view, order, widths))
+            order, layout = [], Layout()
+        self.post_message(DatasetLoaded(generation, data, view, order, layout))
 
     def on_dataset_loaded(self, message: DatasetLoaded) -> None:
         if message.generation != self._load_generation:
             return
         self.data = data = message.dataset
-        self._widths = message.widths
+        self._layout = message.layout
         if data.index is None:
             self.shown = 0
             self.table.show_message(tilde(data.error or "no catalog"), error=True)
@@ -292,6 +327,7 @@ class PriceSyncApp(App):
         view = replace(self.view, **changes)
         if view != self.view:
             self.view = view
+            self._top_generation = self._view_generation + 1  # a new sort or filter starts at the top
             self._update_view()
 
     def _update_view(self) -> None:
@@ -331,9 +367,12 @@ class PriceSyncApp(App):
         return self._shown_generation == self._view_generation
 
     def _show_order(self, index: RowIndex, order: list[int], generation: int) -> None:
+        to_top = generation == self._top_generation
+        if to_top:
+            self._top_generation = -1
         self._shown_generation = generation
         self.shown = len(order)
-        self.table.show_rows(index.rows, order, self._widths, self.view.sort, self.view.descending)
+        self.table.show_rows(index.rows, order, self._layout, self.view.sort, self.view.descending, to_top=to_top)
         self._show_status()
 
     @on(Input.Changed, "#filter-input")
@@ -541,7 +580,7 @@ class PriceSyncApp(App):
             self.notify(f"Export failed: {message.error}", severity="error")
         else:
             log.info("exported %d rows to %s", message.rows, message.path)
-            self.notify(f"Exported {message.rows:,} rows to {message.path}", timeout=8)
+            self.notify(f"Exported {count_text(message.rows)} rows to {message.path}", timeout=8)
 
     async def action_quit(self) -> None:
         if self.scheduler.running:

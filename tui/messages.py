@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pricesync.core import SchedulerEvent, SyncResult
 from textual.message import Message
 
+from .cells import Layout
 from .changes import EntryHistory, Marks, RunChanges, RunList
 from .dataset import Dataset
 from .rowindex import RowIndex, View
@@ -31,14 +32,14 @@ class SchedulerChanged(Message):
 
 @dataclass
 class DatasetLoaded(Message):
-    """A provider's catalog was (re)loaded; `order` holds the rows of `view`, `widths` the
-    columns' widths."""
+    """A provider's catalog was (re)loaded; `order` holds the rows of `view`, `layout` the
+    columns' widths and decimals."""
 
     generation: int
     dataset: Dataset
     view: View
     order: list[int]
-    widths: dict[str, int]
+    layout: Layout
 
 
 @dataclass

@@ -127,7 +127,7 @@ class CatalogRows:
     """Every row the table can show: the catalog entries, then cache-only (added) records."""
 
     keys: list[Key]
-    columns: dict[str, Column]  # type family vcpu mem gpu arch region os price pending available
+    columns: dict[str, Column]  # type family vcpu mem gpu arch region os price pending available synced
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -176,5 +176,6 @@ def build_rows(catalog: Catalog, diff: CatalogDiff | None = None) -> CatalogRows
         "price": Column(prices),
         "pending": Column([pending.get(k) for k in keys], Pending.sort_key),
         "available": Column([i >= in_catalog or e.available for i, e in enumerate(entries)]),
+        "synced": Column([e.price_synced_at if i < in_catalog else None for i, e in enumerate(entries)]),
     }
     return CatalogRows(keys, columns)

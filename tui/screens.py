@@ -9,7 +9,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
-from pricesync.core import PROVIDERS, CatalogDiff, HistoryStore, Key, Snapshot, provider_name, terminal
+from pricesync.core import (
+    PROVIDERS,
+    CatalogDiff,
+    HistoryStore,
+    Key,
+    Snapshot,
+    count_text,
+    hourly_text,
+    pct_text,
+    provider_name,
+    terminal,
+)
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,7 +31,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Markdown, OptionList, SelectionList, Sparkline, Static
 from textual.widgets.option_list import Option
 
-from .cells import COLUMN_TITLES, MARK, exact_text
+from .cells import COLUMN_TITLES, MARK
 from .changes import (
     RunList,
     change_cells,
@@ -42,20 +53,20 @@ TOP_CHANGES = 5
 
 def diff_summary(diff: CatalogDiff) -> Text:
     text = Text()
-    text.append(f"{len(diff.changed):,} changed", style="bold yellow")
+    text.append(f"{count_text(len(diff.changed))} changed", style="bold yellow")
     text.append(" · ")
-    text.append(f"{len(diff.added):,} added", style="bold cyan")
+    text.append(f"{count_text(len(diff.added))} added", style="bold cyan")
     text.append(" · ")
-    text.append(f"{len(diff.missing):,} missing", style="bold red")
+    text.append(f"{count_text(len(diff.missing))} missing", style="bold red")
     text.append(" (marked unavailable, never deleted)")
     biggest = sorted((c for c in diff.changed if c.pct is not None), key=lambda c: -abs(c.pct or 0))[:TOP_CHANGES]
     if biggest:
         text.append("\n\nLargest changes:")
         for c in biggest:
             itype, region, os_ = c.key
-            old, new = exact_text(c.old), exact_text(c.new)
+            old, new = hourly_text(c.old), hourly_text(c.new)
             text.append(terminal(f"\n  {itype} {region} {os_}: ") + f"{old} → {new} ")
-            text.append(f"{c.pct:+.1f}%", style="red" if (c.pct or 0) > 0 else "green")
+            text.append(pct_text(c.pct), style="red" if (c.pct or 0) > 0 else "green")
     return text
 
 
@@ -271,7 +282,9 @@ class ChangesScreen(ModalScreen[None]):
         if got.error:
             note.update(Text(tilde(got.error), style="bold red"))
         elif got.more:
-            note.update(f"The first {len(got.rows):,} changes of this run: `pricesync changes` lists them all.")
+            note.update(
+                f"The first {count_text(len(got.rows))} changes of this run: `pricesync changes` lists them all."
+            )
         else:
             note.update("")
 

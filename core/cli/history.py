@@ -8,8 +8,21 @@ import re
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
 
-from .. import PROVIDERS, ChangeRow, HistoryStore, Settings, add_settings_options, deliver, iso_z, sample_payload
-from .output import line, table
+from .. import (
+    HOUR_DECIMALS,
+    PROVIDERS,
+    HistoryStore,
+    Settings,
+    add_settings_options,
+    column_decimals,
+    deliver,
+    hourly_text,
+    iso_z,
+    pct_text,
+    sample_payload,
+    when,
+)
+from .output import Column, line, table
 
 DEFAULT_LIMIT = 100
 _RELATIVE = re.compile(r"(\d+)([hdw])")
@@ -67,16 +80,8 @@ def since_arg(text: str) -> str:
     return iso_z(when)
 
 
-def _move(row: ChangeRow) -> str:
-    return f"{row.old or 'new'} -> {row.new or 'gone'}"
-
-
-def _pct(row: ChangeRow) -> str:
-    return "" if row.pct is None else f"{row.pct:+.2f}%"
-
-
-def _when(at: str) -> str:
-    return at.replace("T", " ")
+def _price(price: str | None, absent: str, decimals: int) -> str:
+    return absent if price is None else hourly_text(price, decimals)
 
 
 def cmd_changes(args: argparse.Namespace, settings: Settings) -> int:
@@ -100,20 +105,32 @@ def cmd_changes(args: argparse.Namespace, settings: Settings) -> int:
             + (" that match" if any((args.provider, args.since, args.instance, args.region, args.os)) else " yet")
         )
         return 0
+    decimals = column_decimals([p for r in rows for p in (r.old, r.new)], HOUR_DECIMALS)
     table(
         f"price changes, newest first ({len(rows)}{'+' if more else ''})",
         [
-            ("when (UTC)", "left"),
-            ("provider", "left"),
-            ("region", "left"),
-            ("os", "left"),
-            ("instance type", "left"),
-            ("old -> new", "left"),
-            ("change", "right"),
-            ("source", "left"),
+            Column("when (UTC)"),
+            Column("instance type"),
+            Column("old $/hour", right=True),
+            Column("new $/hour", right=True),
+            Column("change", right=True),
+            Column("region", drop=2),
+            Column("os", drop=3),
+            Column("provider", drop=4),
+            Column("source", drop=5),
         ],
         [
-            [_when(r.at), r.provider, r.region, r.os, r.instance_type, _move(r), _pct(r), r.source_version or "-"]
+            [
+                when(r.at),
+                r.instance_type,
+                _price(r.old, "new", decimals),
+                _price(r.new, "gone", decimals),
+                pct_text(r.pct),
+                r.region,
+                r.os,
+                r.provider,
+                r.source_version or "-",
+            ]
             for r in rows
         ],
     )
@@ -150,11 +167,20 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 0
     for (itype, region, os_), group in entries:
-        lines = [[f"before {_when(group[0].at)}", group[0].old or "(not listed)", "", ""]]
-        lines += [[_when(r.at), r.new or "(no longer listed)", _pct(r), r.source_version or "-"] for r in group]
+        decimals = column_decimals([p for r in group for p in (r.old, r.new)], HOUR_DECIMALS)
+        lines = [[f"before {when(group[0].at)}", _price(group[0].old, "(not listed)", decimals), "", ""]]
+        lines += [
+            [when(r.at), _price(r.new, "(no longer listed)", decimals), pct_text(r.pct), r.source_version or "-"]
+            for r in group
+        ]
         table(
             f"{args.provider} {itype} {region} {os_}",
-            [("when (UTC)", "left"), ("$/hour", "right"), ("change", "right"), ("source", "left")],
+            [
+                Column("when (UTC)"),
+                Column("$/hour", right=True),
+                Column("change", right=True),
+                Column("source", drop=1),
+            ],
             lines,
         )
     return 0

@@ -1,4 +1,5 @@
-"""`pricesync list`: the catalog as a table, JSON or CSV."""
+"""`pricesync list`: the catalog as a table (streamed: it starts at once at any size), JSON or
+CSV (the columns of every pricesync CSV)."""
 
 from __future__ import annotations
 
@@ -6,28 +7,36 @@ import argparse
 import csv
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
-from .. import PROVIDERS, Catalog, CatalogEntry, Settings, add_settings_options, build_engine, csv_cell, monthly_price
+from .. import (
+    CSV_COLUMNS,
+    HOUR_DECIMALS,
+    MONTH_DECIMALS,
+    PROVIDERS,
+    Catalog,
+    CatalogEntry,
+    Settings,
+    add_settings_options,
+    build_engine,
+    column_decimals,
+    count_text,
+    csv_cell,
+    csv_fields,
+    exact_decimal,
+    first_run_text,
+    hourly_text,
+    monthly_price,
+    monthly_text,
+    never_synced,
+    parse_cron,
+    terminal,
+    when,
+)
 from .codes import EXIT_OK
-from .output import table
-
-_COLUMNS = [
-    "instance_type",
-    "family",
-    "region",
-    "os",
-    "vcpu",
-    "memory_gib",
-    "gpu",
-    "arch",
-    "price_per_hour",
-    "price_per_month",
-    "price_synced_at",
-    "available",
-]
+from .output import Column, line, table
 
 
 def _price_arg(text: str) -> Decimal:
@@ -63,7 +72,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _monthly(price: str | None) -> str | None:
-    return None if price is None else f"{monthly_price(price).normalize():f}"
+    """The exact monthly cost a machine reads (JSON, CSV)."""
+    return None if price is None else exact_decimal(monthly_price(price))
 
 
 def _sort_key(col: str) -> Callable[[CatalogEntry], Any]:
@@ -92,50 +102,108 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         )
 
     rows = sorted((e for e in catalog.entries if keep(e)), key=_sort_key(args.sort))
+    first_run, failed = never_synced(settings, args.provider)
+    if first_run:
+        hint = first_run_text(
+            args.provider,
+            f"run `pricesync sync --provider {args.provider}`",
+            _schedule(settings, args.provider),
+            failed,
+        )
+        line(hint, err=args.json or args.csv)
     if args.json:
         print(json.dumps([e.to_json() | {"price_per_month": _monthly(e.price_per_hour)} for e in rows], indent=1))
     elif args.csv:
         w = csv.writer(sys.stdout)
-        w.writerow(_COLUMNS)
+        w.writerow(CSV_COLUMNS)
         for e in rows:
-            w.writerow(
-                [csv_cell(getattr(e, c) if c != "price_per_month" else _monthly(e.price_per_hour)) for c in _COLUMNS]
-            )
+            w.writerow([csv_cell(cell) for cell in csv_fields(_csv_values(e))])
     else:
         _print_table(catalog, rows)
     return EXIT_OK
 
 
+def _csv_values(e: CatalogEntry) -> dict[str, object]:
+    return {
+        "instance_type": e.instance_type,
+        "family": e.family,
+        "vcpu": e.vcpu,
+        "memory_gib": e.memory_gib,
+        "gpu": e.gpu,
+        "arch": e.arch,
+        "region": e.region,
+        "os": e.os,
+        "price_per_hour": e.price_per_hour,
+        "price_per_month": _monthly(e.price_per_hour),
+        "price_synced_at": e.price_synced_at,
+        "available": e.available,
+    }
+
+
+def _schedule(settings: Settings, provider: str) -> str:
+    """When the schedule would fetch `provider`'s prices (where the daemon, the dashboard or the
+    systemd timer runs it)."""
+    schedule = settings.schedule
+    if not schedule.enabled:
+        return "no schedule is enabled ([schedule] enabled)"
+    if provider not in (schedule.providers or settings.enabled_providers()):
+        return f"the schedule does not sync {provider} ([schedule] providers)"
+    spec = parse_cron(schedule.cron, schedule.timezone)
+    return f"the schedule fetches them {spec.describe()} wherever `pricesync daemon`, the dashboard or its timer runs"
+
+
 def _print_table(catalog: Catalog, rows: list[CatalogEntry]) -> None:
+    """Streamed: the columns' widths come from the distinct values, then each row is formatted
+    as it is written."""
+    prices = {e.price_per_hour for e in rows}
+    hour = column_decimals(prices, HOUR_DECIMALS)
+    months = {p: monthly_price(p) for p in prices if p is not None}
+    month = column_decimals(months.values(), MONTH_DECIMALS)
+    price_text = {p: hourly_text(p, hour) for p in prices} | {None: "-"}
+    month_text = {p: monthly_text(m, month) for p, m in months.items()} | {None: "-"}
+
+    def widest(values: Iterable[object]) -> int:
+        return max((len(terminal(v)) for v in values), default=0)
+
+    def distinct(name: str) -> set[object]:
+        return {"?" if (v := getattr(e, name)) is None else v for e in rows}
+
+    mem = {"?" if e.memory_gib is None else f"{e.memory_gib:g}" for e in rows}
+    synced = {_synced(e) for e in rows}
     table(
-        f"{catalog.provider} catalog ({len(rows)} of {len(catalog.entries)} entries, {catalog.currency})",
+        f"{catalog.provider} catalog ({count_text(len(rows))} of {count_text(len(catalog.entries))} entries, "
+        f"{catalog.currency})",
         [
-            ("instance type", "left"),
-            ("family", "left"),
-            ("region", "left"),
-            ("os", "left"),
-            ("vCPU", "right"),
-            ("mem GiB", "right"),
-            ("GPU", "right"),
-            ("arch", "left"),
-            ("$/hour", "right"),
-            ("$/month", "right"),
-            ("synced", "left"),
+            Column("instance type", width=widest(distinct("instance_type"))),
+            Column("$/hour", right=True, width=widest(price_text.values())),
+            Column("$/month", right=True, width=widest(month_text.values())),
+            Column("vCPU", right=True, drop=4, width=widest(distinct("vcpu"))),
+            Column("mem GiB", right=True, drop=5, width=widest(mem)),
+            Column("os", drop=6, width=widest(distinct("os"))),
+            Column("region", drop=3, width=widest(distinct("region"))),
+            Column("family", drop=8, width=widest(distinct("family"))),
+            Column("arch", drop=9, width=widest(distinct("arch"))),
+            Column("GPU", right=True, drop=10, width=widest(distinct("gpu"))),
+            Column("synced (UTC)", drop=11, width=widest(synced)),
         ],
-        [
+        (
             [
                 e.instance_type,
-                e.family or "?",
-                e.region,
+                price_text[e.price_per_hour],
+                month_text[e.price_per_hour],
+                "?" if e.vcpu is None else str(e.vcpu),
+                "?" if e.memory_gib is None else f"{e.memory_gib:g}",
                 e.os,
-                e.vcpu if e.vcpu is not None else "?",
-                f"{e.memory_gib:g}" if e.memory_gib is not None else "?",
-                e.gpu if e.gpu is not None else "?",
+                e.region,
+                e.family or "?",
                 e.arch or "?",
-                e.price_per_hour or "never synced",
-                _monthly(e.price_per_hour) or "-",
-                (e.price_synced_at or "never") + ("" if e.available else " (unavailable)"),
+                "?" if e.gpu is None else str(e.gpu),
+                _synced(e),
             ]
             for e in rows
-        ],
+        ),
     )
+
+
+def _synced(e: CatalogEntry) -> str:
+    return (when(e.price_synced_at) or "never") + ("" if e.available else " (unavailable)")

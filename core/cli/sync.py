@@ -14,7 +14,9 @@ from .. import (
     add_settings_options,
     build_engine,
     check_url,
+    hourly_text,
     is_region,
+    pct_text,
     setup_logging,
     wait_for_deliveries,
 )
@@ -80,11 +82,9 @@ def _print_result(result: SyncResult) -> None:
         f"{'written back' if result.wrote_back else 'catalog untouched'} ({result.duration_s:.1f}s)"
     )
     for change in result.changes[:SHOWN_CHANGES]:
-        pct = change.pct
-        line(
-            f"  {'/'.join(change.key)}: {change.old or 'never synced'} -> {change.new}"
-            + (f" ({pct:+.2f}%)" if pct is not None else "")
-        )
+        old = hourly_text(change.old) if change.old is not None else "never synced"
+        pct = pct_text(change.pct)
+        line(f"  {'/'.join(change.key)}: {old} -> {hourly_text(change.new)}" + (f" ({pct})" if pct else ""))
     if len(result.changes) > SHOWN_CHANGES:
         line(f"  ... and {len(result.changes) - SHOWN_CHANGES} more")
 

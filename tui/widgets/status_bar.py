@@ -8,12 +8,12 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from pricesync.core import parse_utc, provider_name, terminal
+from pricesync.core import count_text, parse_utc, provider_name, terminal, when
 from rich.text import Text
 from textual.widgets import Static
 
 from ..cells import MARK
-from ..changes import Marks, when
+from ..changes import Marks
 from ..dataset import Dataset
 from ..rowindex import View
 
@@ -35,7 +35,7 @@ def ago(then: datetime, now: datetime) -> str:
 def when_ago(text: str | None, now: datetime) -> str:
     """A time from state.json as '2025-11-03 09:30 UTC (3h ago)', or 'never'."""
     t = parse_utc(text)
-    return f"{when(t.isoformat())} UTC ({ago(t, now)})" if t else "never"
+    return f"{when(text)} UTC ({ago(t, now)})" if t else "never"
 
 
 class StatusBar(Static):
@@ -60,7 +60,7 @@ def status_text(data: Dataset, shown: int, view: View, write_back: bool, now: da
     if data.catalog is not None:
         source = data.catalog.source
         text.append(terminal(f" · {data.catalog.currency} · source {source.version or source.mode}"))
-        text.append(f" · {shown:,} of {data.total:,} shown{view_note(view)}", style="bold")
+        text.append(f" · {count_text(shown)} of {count_text(data.total)} shown{view_note(view)}", style="bold")
     text.append(f" · write-back: {'auto' if write_back else 'manual'}")
     text.append("\n")
     snapshot, state = data.snapshot, data.snapshot.state
@@ -81,11 +81,12 @@ def status_text(data: Dataset, shown: int, view: View, write_back: bool, now: da
     if snapshot.diff is not None and snapshot.pending:
         d = snapshot.diff
         text.append(
-            f" · pending: {len(d.changed):,} changed, {len(d.added):,} added, {len(d.missing):,} missing",
+            f" · pending: {count_text(len(d.changed))} changed, {count_text(len(d.added))} added, "
+            f"{count_text(len(d.missing))} missing",
             style="yellow",
         )
     if marks.run is not None:
-        text.append(f" · {MARK} {len(marks.keys):,} moved {when(marks.run.at)}")
+        text.append(f" · {MARK} {count_text(len(marks.keys))} moved {when(marks.run.at)}")
     problems = (*snapshot.problems, marks.error) if marks.error else snapshot.problems
     for problem in problems:
         text.append(f" · {tilde(problem)}", style="yellow")
