@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
+import importlib.metadata
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -69,7 +70,7 @@ from .numbers import (
     monthly_text,
     pct_text,
 )
-from .paths import check_data_dir
+from .paths import check_data_dir, writable_data_dir
 from .providers.base import Progress
 from .scheduler import PriceSyncScheduler, RunRecord, SchedulerEvent
 from .snapshot import ProviderState, Snapshot
@@ -82,6 +83,8 @@ __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     "Webhook",
     "add_settings_options",
     "check_data_dir",
+    "writable_data_dir",
+    "version",
     "check_url",
     "load_settings",
     # the engine
@@ -155,6 +158,14 @@ __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     "SourceError",
     "SyncBusy",
 ]
+
+
+def version() -> str:
+    """The installed pricesync's version ('0.1.0'), or 'unknown' when run from a bare checkout."""
+    try:
+        return importlib.metadata.version("pricesync-tui")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def build_engine(settings: Settings, *, listeners: Sequence[SyncListener] | None = None) -> SyncEngine:

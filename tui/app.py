@@ -24,7 +24,6 @@ from pricesync.core import (
     LOGGER,
     PROVIDERS,
     Cancelled,
-    ConfigError,
     HistoryStore,
     PriceSyncError,
     PriceSyncScheduler,
@@ -39,6 +38,8 @@ from pricesync.core import (
     provider_name,
     setup_logging,
     terminal,
+    version,
+    writable_data_dir,
 )
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
@@ -566,11 +567,11 @@ class PriceSyncApp(App):
 
         def work() -> None:
             try:
-                export_csv(path, rows, order)
+                written = export_csv(path, rows, order)
             except PriceSyncError as exc:
                 self.post_message(ExportDone(None, 0, str(exc)))
             else:
-                self.post_message(ExportDone(str(path), len(order)))
+                self.post_message(ExportDone(str(written), len(order)))
 
         self.run_worker(work, thread=True, group="io", exit_on_error=False)
 
@@ -601,6 +602,7 @@ class PriceSyncApp(App):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pricesync-tui", description="Dashboard for the local cloud price catalog.")
     add_settings_options(parser)
+    parser.add_argument("--version", action="version", version=f"pricesync-tui {version()}")
     parser.add_argument(
         "--provider", choices=PROVIDERS, help="catalog shown first (default: the first [sync] provider)"
     )
@@ -611,10 +613,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings(args.config, args.data_dir)
+        settings = load_settings(args.config, args.data_dir)  # every config value checked here
+        writable_data_dir(settings.data_dir)  # at start: syncs, write-backs and exports write there
         setup_logging(settings.data_dir)
         app = PriceSyncApp(settings, args.provider, scheduler_enabled=False if args.no_scheduler else None)
-    except ConfigError as exc:
+    except PriceSyncError as exc:  # the config, or the data dir (a file, not writable)
         print(f"pricesync-tui: {terminal(exc)}", file=sys.stderr)
         return 2
     app.run()

@@ -47,6 +47,7 @@ def csv_bytes(rows: CatalogRows, order: Sequence[int]) -> bytes:
     return out.getvalue().encode()
 
 
-def export_csv(path: Path, rows: CatalogRows, order: Sequence[int]) -> None:
-    """Write atomically; raises pricesync.core.ExportError (one line) if it cannot."""
-    write_export(path, csv_bytes(rows, order))
+def export_csv(path: Path, rows: CatalogRows, order: Sequence[int]) -> Path:
+    """Write atomically; returns the path written (`path`, or `<name>-2.csv` when an export of
+    the same second has it); raises pricesync.core.ExportError (one line) if it cannot."""
+    return write_export(path, csv_bytes(rows, order))

@@ -43,7 +43,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     c.add_argument("--region", metavar="R")
     c.add_argument("--os", help="linux, windows, rhel, suse")
     c.add_argument(
-        "--limit", type=int, metavar="N", help=f"at most N rows (default {DEFAULT_LIMIT}, all with --json; 0 = all)"
+        "--limit", type=_count, metavar="N", help=f"at most N rows (default {DEFAULT_LIMIT}, all with --json; 0 = all)"
     )
     c.add_argument("--json", action="store_true", help="a JSON list")
     c.set_defaults(handler=cmd_changes)
@@ -62,6 +62,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     t = nsub.add_parser("test", help="send a sample summary to every configured webhook and show each outcome")
     add_settings_options(t)
     t.set_defaults(handler=cmd_notify_test)
+
+
+def _count(text: str) -> int:
+    """A whole number >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 0")
+    return value
 
 
 def since_arg(text: str) -> str:

@@ -29,7 +29,7 @@ SHOWN_CHANGES = 20
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s = sub.add_parser("sync", help="fetch prices into the cache; --write-back updates the catalog")
     add_settings_options(s)
-    s.set_defaults(handler=cmd_sync)
+    s.set_defaults(handler=cmd_sync, writes=True)
     s.add_argument(
         "--provider", choices=PROVIDERS, help="which source (default: [sync] providers and the enabled [azure]/[gcp])"
     )

@@ -281,6 +281,16 @@ def test_csv_export_has_exact_prices_in_the_order_shown(sample, tmp_path):
     assert prices == sorted(prices, reverse=True)
 
 
+def test_two_exports_of_the_same_second_keep_both(sample, tmp_path):
+    _, _, rows = sample
+    path = tmp_path / "exports" / "aws-20251103-093005.csv"
+    first = export_csv(path, rows, [0])
+    second = export_csv(path, rows, [1, 2])
+    assert first == path and second == path.with_name("aws-20251103-093005-2.csv")
+    assert len(path.read_text().splitlines()) == 2 and len(second.read_text().splitlines()) == 3
+    assert {p.name for p in path.parent.iterdir()} == {path.name, second.name}  # no staging file left
+
+
 def test_export_to_an_unwritable_place_is_one_clear_error(sample, tmp_path):
     _, _, rows = sample
     blocker = tmp_path / "file"
