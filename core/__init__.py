@@ -28,6 +28,7 @@ from typing import Any
 from .cache import PriceCache
 from .config import Settings, Webhook, add_settings_options, check_url, load_settings
 from .cronspec import CronSpec, parse_cron
+from .diff import SanityReport, write_back_problems
 from .errors import (
     Cancelled,
     CatalogError,
@@ -91,6 +92,8 @@ __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     "SyncEngine",
     "SyncListener",
     "build_engine",
+    "write_back_guard",
+    "SanityReport",
     "Progress",
     "ProviderState",
     "Snapshot",
@@ -166,6 +169,21 @@ def version() -> str:
         return importlib.metadata.version("pricesync-tui")
     except importlib.metadata.PackageNotFoundError:
         return "unknown"
+
+
+def write_back_guard(settings: Settings, snapshot: Snapshot) -> SanityReport:
+    """What the sanity guard would say of writing back `snapshot`'s cache (the write-back runs
+    the same rules): `refused` nothing overrides; `suspicious` a forced write-back overrides.
+    Reads nothing; costs a pass over the cache: call it off a UI thread."""
+    if snapshot.catalog is None or snapshot.cache is None or snapshot.diff is None:
+        return SanityReport()
+    return write_back_problems(
+        snapshot.catalog,
+        snapshot.cache.records,
+        sorted(snapshot.cache.regions),
+        snapshot.diff,
+        settings.sync.max_missing_pct,
+    )
 
 
 def build_engine(settings: Settings, *, listeners: Sequence[SyncListener] | None = None) -> SyncEngine:

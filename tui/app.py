@@ -40,6 +40,7 @@ from pricesync.core import (
     terminal,
     version,
     writable_data_dir,
+    write_back_guard,
 )
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
@@ -54,7 +55,16 @@ from .cells import COLUMN_KEYS, COLUMN_TITLES, Layout, column_layout
 from .changes import Marks, load_marks
 from .dataset import Dataset, load_dataset
 from .export import export_csv
-from .messages import DatasetLoaded, ExportDone, LogLine, MarksLoaded, OrderReady, SchedulerChanged, WriteBackDone
+from .messages import (
+    DatasetLoaded,
+    ExportDone,
+    GuardReady,
+    LogLine,
+    MarksLoaded,
+    OrderReady,
+    SchedulerChanged,
+    WriteBackDone,
+)
 from .query import parse
 from .rowindex import RowIndex, View
 from .screens import (
@@ -165,7 +175,7 @@ class PriceSyncApp(App):
         yield Footer()
 
     def on_resize(self) -> None:
-        self.screen.set_class(self.size.height < 30, "-short")  # a smaller log pane
+        self.set_class(self.size.height < 30, "-short")  # a smaller log pane, a shorter run list
 
     def on_mount(self) -> None:
         logger = logging.getLogger(LOGGER)
@@ -526,13 +536,25 @@ class PriceSyncApp(App):
         elif data.diff is None or data.diff.empty:
             self.notify(f"Nothing to write back: the {name} catalog has every cached price")
         else:
-            self.push_screen(ConfirmWriteBack(data.snapshot), partial(self._write_back_answer, data.snapshot))
-
-    def _write_back_answer(self, snapshot: Snapshot, yes: bool | None) -> None:
-        """Write back exactly what the dialog showed: the engine refuses if the cache changed since."""
-        if yes:
+            snapshot = data.snapshot
             self.run_worker(
-                lambda: self.post_message(WriteBackDone(self.engine.write_back(snapshot))),
+                lambda: self.post_message(GuardReady(snapshot, write_back_guard(self.settings, snapshot))),
+                thread=True,
+                group="io",
+                exit_on_error=False,
+            )
+
+    def on_guard_ready(self, message: GuardReady) -> None:
+        """The sanity guard's word on the write-back, shown before `y`."""
+        dialog = ConfirmWriteBack(message.snapshot, message.guard, self.settings.sync.max_missing_pct)
+        self.push_screen(dialog, partial(self._write_back_answer, message.snapshot))
+
+    def _write_back_answer(self, snapshot: Snapshot, answer: str | None) -> None:
+        """Write back exactly what the dialog showed: the engine refuses if the cache changed since."""
+        if answer:
+            force = answer == "force"
+            self.run_worker(
+                lambda: self.post_message(WriteBackDone(self.engine.write_back(snapshot, force=force))),
                 thread=True,
                 group="io",
                 exit_on_error=False,

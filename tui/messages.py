@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pricesync.core import SchedulerEvent, SyncResult
+from pricesync.core import SanityReport, SchedulerEvent, Snapshot, SyncResult
 from textual.message import Message
 
 from .cells import Layout
@@ -84,3 +84,11 @@ class RunChangesLoaded(Message):
 @dataclass
 class EntryHistoryLoaded(Message):
     history: EntryHistory
+
+
+@dataclass
+class GuardReady(Message):
+    """What the sanity guard says of writing back `snapshot`, for the confirm dialog."""
+
+    snapshot: Snapshot
+    guard: SanityReport

@@ -14,12 +14,14 @@ from pricesync.core import (
     CatalogDiff,
     HistoryStore,
     Key,
+    SanityReport,
     Snapshot,
     count_text,
     hourly_text,
     pct_text,
     provider_name,
     terminal,
+    when,
 )
 from rich.text import Text
 from textual.app import ComposeResult
@@ -28,7 +30,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.dom import DOMNode
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Label, Markdown, OptionList, SelectionList, Sparkline, Static
+from textual.widgets import DataTable, Input, Label, Markdown, OptionList, SelectionList, Sparkline, Static
 from textual.widgets.option_list import Option
 
 from .cells import COLUMN_TITLES, MARK
@@ -70,17 +72,24 @@ def diff_summary(diff: CatalogDiff) -> Text:
     return text
 
 
-class ConfirmWriteBack(ModalScreen[bool]):
-    """The counts of the snapshot the write-back will apply (it is refused if the cache changed)."""
+FORCE_WORD = "force"  # typed to write back past the guard's --force rules
+
+
+class ConfirmWriteBack(ModalScreen[str | None]):
+    """The counts of the snapshot the write-back will apply (it is refused if the cache changed)
+    and what the sanity guard says of it, before `y`. Returns "write", "force" (typed, past the
+    guard's suspicious rules, as `sync --force` on the command line) or None."""
 
     BINDINGS = [
-        Binding("y", "answer(True)", "Write back"),
-        Binding("n,escape", "answer(False)", "Cancel"),
+        Binding("y", "answer('write')", "Write back"),
+        Binding("n,escape", "answer(None)", "Cancel"),
     ]
 
-    def __init__(self, data: Snapshot) -> None:
+    def __init__(self, data: Snapshot, guard: SanityReport, limit_pct: float) -> None:
         super().__init__()
         self.data = data
+        self.guard = guard
+        self.limit_pct = limit_pct
 
     def compose(self) -> ComposeResult:
         data = self.data
@@ -94,18 +103,53 @@ class ConfirmWriteBack(ModalScreen[bool]):
                 Text(
                     f"into {tilde(data.catalog_path)} (the previous file is kept as .bak)\n"
                     + terminal(
-                        f"prices fetched {data.cache.fetched_at}, source version {data.cache.source_version or '?'}"
+                        f"prices fetched {when(data.cache.fetched_at)} UTC, version {data.cache.source_version or '?'}"
                     )
                     + "\n"
                 )
             )
             yield Static(diff_summary(data.diff))
-            yield Static(
-                Text.assemble("\n", ("y", "bold"), " write back   ", ("n", "bold"), "/", ("esc", "bold"), " cancel")
-            )
+            yield Static(self._guard_text())
+            if self.guard.refused:
+                yield Static(keys_line(("n", "close")), classes="dialog-keys")
+            elif self.guard.suspicious:
+                yield Input(placeholder=f"type {FORCE_WORD} and press enter to write back anyway", id="force")
+                yield Static(keys_line(("esc", "cancel")), classes="dialog-keys")
+            else:
+                yield Static(keys_line(("y", "write back"), ("n/esc", "cancel")), classes="dialog-keys")
 
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
+    def _guard_text(self) -> Text:
+        text = Text("\n")
+        if self.guard.refused:
+            text.append("The sanity guard refuses this write-back (nothing overrides it):\n", style="bold red")
+            text.append(terminal("; ".join(self.guard.refused)), style="red")
+        elif self.guard.suspicious:
+            text.append("The sanity guard would refuse this write-back:\n", style="bold yellow")
+            text.append(terminal("; ".join(self.guard.suspicious)), style="yellow")
+            text.append(
+                f"\nThe limit is [sync] max_missing_pct = {self.limit_pct:g}% in the config; "
+                f"to write back anyway, type {FORCE_WORD}."
+            )
+        else:
+            text.append("The sanity guard passes this write-back.", style="green")
+        return text
+
+    def on_mount(self) -> None:
+        if self.guard.suspicious and not self.guard.refused:
+            self.query_one(Input).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        blocked = bool(self.guard.refused or self.guard.suspicious)
+        return not (action == "answer" and parameters == ("write",) and blocked)  # `y` only when the guard passes
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip().lower() == FORCE_WORD:
+            self.dismiss("force")
+        else:
+            self.notify(f"type {FORCE_WORD} to write back past the guard, or esc to cancel", severity="warning")
+
+    def action_answer(self, answer: str | None) -> None:
+        self.dismiss(answer)
 
 
 class ProviderPicker(ModalScreen[str | None]):

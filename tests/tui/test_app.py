@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from pricesync.tui.screens import ConfirmWriteBack, HelpScreen, ProviderPicker, 
 from pricesync.tui.widgets.catalog_table import GAP, CatalogTable
 from pricesync.tui.widgets.filter_bar import FilterInput
 from pricesync.tui.widgets.log_pane import LogPane
+from textual.widgets import Input
 
 from tests.conftest import INDEX, OFFER, US_EAST_1
 from tests.fakes import offerdata
@@ -118,17 +120,17 @@ async def test_big_catalogs_filter_in_a_worker_and_only_the_latest_view_lands(se
         }
 
 
-async def test_sort_by_key_and_header_click_keeps_the_cursor_on_its_row(settings):
+async def test_a_new_sort_goes_to_the_first_row_and_a_reload_keeps_the_row(settings):
     async with make_app(settings).run_test(size=SIZE) as pilot:
         app = await loaded(pilot)
         await pilot.press("down", "down", "down")
-        key = key_at_cursor(app)
         await pilot.press("greater_than_sign")
-        assert app.view.sort == "family" and key_at_cursor(app) == key
+        assert app.view.sort == "price" and app.table.cursor == 0
         await pilot.press("less_than_sign", "less_than_sign")
-        assert app.view.sort == "pending"
+        assert app.view.sort == "gpu"
+        await pilot.press("down", "down")
         await pilot.press("o")
-        assert app.view.descending and key_at_cursor(app) == key
+        assert app.view.descending and app.table.cursor == 0
         widths = app.table.widths
         x = sum(widths[k] + GAP for k in COLUMN_KEYS[: COLUMN_KEYS.index("vcpu")]) + 1
         await pilot.click(CatalogTable, offset=(x, 0))
@@ -139,10 +141,11 @@ async def test_sort_by_key_and_header_click_keeps_the_cursor_on_its_row(settings
         assert app.view.descending
         vcpus = [app.data.index.rows.value("vcpu", r) for r in app.table.order]
         assert vcpus == sorted(vcpus, reverse=True) and vcpus[0] == 96
-        assert key_at_cursor(app) == key
-        app._load()  # a reload (after a sync) keeps the row too
+        await pilot.press("down", "down")
+        key = key_at_cursor(app)
+        app._load()  # a reload (after a sync, or a change on disk) keeps the row
         await pilot.pause(0.3)
-        assert key_at_cursor(app) == key
+        assert key_at_cursor(app) == key and app.table.cursor == 2
         await pilot.click(CatalogTable, offset=(2, 3))
         assert app.table.cursor == 2 + round(app.table.scroll_y)
 
@@ -192,6 +195,31 @@ async def test_w_asks_with_counts_then_writes_back(settings):
         assert app.data.catalog.entries and any(e.key == ADDED.key for e in app.data.catalog.entries)
         await pilot.press("w")
         await wait_for(pilot, lambda: any("Nothing to write back" in n for n in notes(app)), "nothing to do")
+
+
+async def test_w_shows_the_guard_before_y_and_takes_a_typed_force(settings):
+    """One entry of a region would be marked unavailable: over a max_missing_pct of 0, the
+    dialog says so before `y`, names the setting, refuses `y` and writes back on a typed force."""
+    settings = replace(settings, sync=replace(settings.sync, max_missing_pct=0.0))
+    write_pending_data(settings.data_dir)
+    catalog = settings.data_dir / "aws_catalog.json"
+
+    async with make_app(settings).run_test(size=SIZE) as pilot:
+        app = await loaded(pilot)
+        before = digest(catalog)
+        await pilot.press("w")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmWriteBack), "the confirmation")
+        text = " ".join(str(w.render()) for w in app.screen.query("Static"))
+        assert "The sanity guard would refuse this write-back" in text
+        assert "[sync] max_missing_pct = 0% in the config" in text and "--force" not in text
+        await pilot.press("y")  # typed into the confirmation field, not an answer
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmWriteBack) and digest(catalog) == before
+        app.screen.query_one(Input).value = ""
+        await pilot.press(*"force", "enter")
+        await wait_for(pilot, lambda: any("written back" in n for n in notes(app)), "the write-back")
+        assert digest(catalog) != before
 
 
 async def test_w_without_a_cache_says_to_sync_first(settings):
