@@ -568,7 +568,7 @@ class PriceSyncApp(App):
                 f"{name} catalog written back: {r.added} added, {r.changed} changed, {r.missing} marked unavailable"
             )
         else:
-            self.notify(f"{name} write-back {r.status}: {r.error}", severity="error", timeout=10)
+            self.notify(f"{name}: {r.error}", severity="error", timeout=10)  # says what refused it
         self._load()
 
     def action_toggle_auto(self) -> None:

@@ -222,6 +222,22 @@ async def test_w_shows_the_guard_before_y_and_takes_a_typed_force(settings):
         assert digest(catalog) != before
 
 
+async def test_a_refused_write_back_reads_as_such_and_clears_when_one_succeeds(settings):
+    settings = replace(settings, sync=replace(settings.sync, max_missing_pct=0.0))
+    write_pending_data(settings.data_dir)
+    engine = build_engine(settings)
+    refused = engine.write_back(engine.snapshot("aws"))
+    assert refused.status == "failed" and "write-back refused" in (refused.error or "")
+
+    async with make_app(settings).run_test(size=SIZE) as pilot:
+        app = await loaded(pilot)
+        assert "write-back refused" in status(app) and "FAILED" not in status(app)
+        assert engine.write_back(engine.snapshot("aws"), force=True).wrote_back
+        app._load()
+        await wait_for(pilot, lambda: "write-back refused" not in status(app), "the header to clear")
+        assert "FAILED" not in status(app)
+
+
 async def test_w_without_a_cache_says_to_sync_first(settings):
     async with make_app(settings).run_test(size=SIZE) as pilot:
         app = await loaded(pilot)

@@ -72,6 +72,10 @@ def status_text(data: Dataset, shown: int, view: View, write_back: bool, now: da
         text.append(f" last sync FAILED {when_ago(state.last_attempt, now)}: ", style="bold red")
         text.append(tilde(state.last_error), style="red")
         text.append(f" · last success {when_ago(state.last_success, now)}")
+    elif state.write_back == "refused":  # the fetch stands; the catalog was kept
+        text.append(f" write-back refused {when_ago(state.write_back_at, now)}: ", style="bold yellow")
+        text.append(tilde(state.write_back_error), style="yellow")
+        text.append(f" · last sync {when_ago(state.last_success, now)}")
     else:
         text.append(f" last sync {when_ago(state.last_success, now)}")
         if state.last_status:
