@@ -23,6 +23,7 @@ import dataclasses
 import importlib.metadata
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from .cache import PriceCache
@@ -71,7 +72,7 @@ from .numbers import (
     monthly_text,
     pct_text,
 )
-from .paths import check_data_dir, writable_data_dir
+from .paths import cache_path, catalog_path, check_data_dir, state_path, writable_data_dir
 from .providers.base import Progress
 from .scheduler import PriceSyncScheduler, RunRecord, SchedulerEvent
 from .snapshot import ProviderState, Snapshot
@@ -93,6 +94,7 @@ __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     "SyncListener",
     "build_engine",
     "write_back_guard",
+    "data_files",
     "SanityReport",
     "Progress",
     "ProviderState",
@@ -169,6 +171,13 @@ def version() -> str:
         return importlib.metadata.version("pricesync-tui")
     except importlib.metadata.PackageNotFoundError:
         return "unknown"
+
+
+def data_files(settings: Settings, provider: str) -> tuple[Path, Path, Path]:
+    """The files whose change on disk changes what a client shows of `provider` (another process
+    synced or wrote back): its catalog, its price cache, state.json."""
+    data = settings.data_dir
+    return catalog_path(data, provider), cache_path(data, provider), state_path(data)
 
 
 def write_back_guard(settings: Settings, snapshot: Snapshot) -> SanityReport:

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import logging
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -32,6 +33,7 @@ from pricesync.core import (
     add_settings_options,
     build_engine,
     count_text,
+    data_files,
     export_path,
     first_run_text,
     load_settings,
@@ -58,11 +60,13 @@ from .export import export_csv
 from .messages import (
     DatasetLoaded,
     ExportDone,
+    FilesChanged,
     GuardReady,
     LogLine,
     MarksLoaded,
     OrderReady,
     SchedulerChanged,
+    SyncProgress,
     WriteBackDone,
 )
 from .query import parse
@@ -86,12 +90,15 @@ log = logging.getLogger("pricesync.tui")
 
 SMALL_CATALOG = 20_000  # rows; views of bigger catalogs are computed in a thread worker
 QUIT_WAIT_S = 0.8  # how long quitting waits for a running sync to stop
+POLL_S = 2.0  # how often the catalog, cache and state files are looked at for changes on disk
+PROGRESS_S = 0.25  # the shortest gap between two progress updates a sync's thread posts
+MB = 1_000_000
 
 # (action, title, help) for the palette; the bindings are in PriceSyncApp.BINDINGS
 COMMANDS = (
     ("sync_now", "Sync now", "Fetch prices now (the scheduled job, run now)"),
     ("write_back", "Write back", "Apply the cached prices to the catalog, after a confirmation"),
-    ("toggle_auto", "Toggle automatic write-back", "Write back automatically after scheduled runs"),
+    ("toggle_auto", "Toggle automatic write-back", "Write back after every sync, scheduled or s (this session)"),
     ("provider", "Switch provider", "Show the AWS, Azure or GCP catalog"),
     ("regions", "Choose regions", "Choose the regions shown"),
     ("pending_only", "Toggle pending only", "Show only rows with pending price changes"),
@@ -162,6 +169,9 @@ class PriceSyncApp(App):
         self._sync_since: datetime | None = None  # a run is in flight since
         self._sync_what = ""
         self._handler = PaneHandler(self)
+        self._files: tuple | None = None  # the data files' (mtime, size) when last loaded
+        self._downloads: dict[str, tuple[float, int, int | None, float]] = {}  # region: start, bytes, total, at
+        self._progress_posted = 0.0
 
     # -- layout and lifecycle --------------------------------------------------------------------
 
@@ -183,8 +193,10 @@ class PriceSyncApp(App):
             logger.setLevel(logging.INFO)
         logger.addHandler(self._handler)
         self.scheduler.add_listener(lambda event: self.post_message(SchedulerChanged(event)))
+        self.scheduler.progress = self._on_progress
         self.scheduler.start()
         self.set_interval(1.0, self._tick)
+        self.set_interval(POLL_S, self._poll_files)
         self.query_one(CatalogTable).focus()
         self._load()
         self._tick()
@@ -214,6 +226,7 @@ class PriceSyncApp(App):
                 now,
                 (self._sync_what or self.provider) if self.syncing else None,
                 self._sync_since or self._sync_requested,
+                self._download_text(),
             )
             self._show_status()
         except NoMatches:
@@ -274,6 +287,7 @@ class PriceSyncApp(App):
     def _load(self) -> None:
         """(Re)load the provider's catalog and cache in a thread; the view and cursor stay."""
         self._load_generation += 1
+        self._files = None  # the next look at the files takes what this load read as the baseline
         if self.data is None or self.data.provider != self.provider:
             self.data = Dataset.loading(self.engine, self.provider)
             self.shown = 0
@@ -484,6 +498,7 @@ class PriceSyncApp(App):
     def on_scheduler_changed(self, message: SchedulerChanged) -> None:
         event = message.event
         if event.kind == "started":
+            self._downloads.clear()
             self._sync_since = event.run.started_at if event.run else self.clock()
             if self._sync_requested is None:
                 self._sync_what = " + ".join(provider_name(p) for p in self.scheduler.providers)
@@ -572,11 +587,68 @@ class PriceSyncApp(App):
         self._load()
 
     def action_toggle_auto(self) -> None:
+        """For this session: [schedule] write_back in the config is what lasts."""
         self.scheduler.write_back = not self.scheduler.write_back
         state = "on" if self.scheduler.write_back else "off"
-        log.info("automatic write-back after scheduled runs: %s", state)
-        self.notify(f"Automatic write-back: {state}", timeout=3)
+        log.info("automatic write-back after every sync (scheduled and s): %s, for this session", state)
+        self.notify(
+            f"Automatic write-back after every sync, scheduled or s: {state}, for this session "
+            "([schedule] write_back in the config keeps it)",
+            timeout=5,
+        )
         self._show_status()
+
+    # -- a sync's progress, and changes on disk ----------------------------------------------------
+
+    def _on_progress(self, region: str, done: int, total: int | None, records: int) -> None:
+        """core's Progress callback, on the sync's thread: posted at most every PROGRESS_S."""
+        now = time.monotonic()
+        if now - self._progress_posted >= PROGRESS_S or done == total:
+            self._progress_posted = now
+            self.post_message(SyncProgress(region, done, total, now))
+
+    def on_sync_progress(self, message: SyncProgress) -> None:
+        started = self._downloads.get(message.region, (message.at, 0, None, message.at))[0]
+        self._downloads[message.region] = (started, message.done, message.total, message.at)
+        self._tick()
+
+    def _download_text(self) -> str:
+        """'region 2/3 us-east-1 12.3/45.6 MB 3.4 MB/s' for the region downloading now."""
+        if not self._downloads or not self.syncing:
+            return ""
+        region, (started, done, total, at) = max(self._downloads.items(), key=lambda item: item[1][3])
+        wanted = len(self._wanted_regions()) or len(self._downloads)
+        size = f"{done / MB:.1f}/{total / MB:.1f} MB" if total else f"{done / MB:.1f} MB"
+        rate = done / MB / (at - started) if at > started else 0.0
+        return terminal(
+            f"region {len(self._downloads)}/{max(wanted, len(self._downloads))} {region} {size} {rate:.1f} MB/s"
+        )
+
+    def _wanted_regions(self) -> list[str]:
+        section = getattr(self.settings, self.provider, None)
+        regions = list(getattr(section, "regions", None) or ())
+        catalog = self.data.catalog if self.data else None
+        return regions or (catalog.regions() if catalog else [])
+
+    def _poll_files(self) -> None:
+        """Every POLL_S: in a thread, look at the data files; a change another process made (the
+        CLI, the daemon, a systemd timer) reloads the view, keeping the filter, sort and row."""
+        provider = self.provider
+        self.run_worker(
+            lambda: self.post_message(FilesChanged(provider, files_signature(self.settings, provider))),
+            thread=True,
+            group="poll",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def on_files_changed(self, message: FilesChanged) -> None:
+        if message.provider != self.provider or self.syncing or message.signature == self._files:
+            return
+        if self._files is not None:
+            log.info("the %s files changed on disk: reloading", provider_name(self.provider))
+            self._load()
+        self._files = message.signature
 
     # -- export and quit -------------------------------------------------------------------------
 
@@ -619,6 +691,19 @@ class PriceSyncApp(App):
             yield SystemCommand(
                 f"Sort by {COLUMN_TITLES[key]}", f"Sort the table by {COLUMN_TITLES[key]}", partial(self.set_sort, key)
             )
+
+
+def files_signature(settings: Settings, provider: str) -> tuple:
+    """(mtime, size) of each of the provider's data files; None for one that is absent."""
+    signature = []
+    for path in data_files(settings, provider):
+        try:
+            st = path.stat()
+        except OSError:
+            signature.append(None)
+        else:
+            signature.append((st.st_mtime_ns, st.st_size))
+    return tuple(signature)
 
 
 def build_parser() -> argparse.ArgumentParser:

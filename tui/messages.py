@@ -92,3 +92,21 @@ class GuardReady(Message):
 
     snapshot: Snapshot
     guard: SanityReport
+
+
+@dataclass
+class SyncProgress(Message):
+    """A running sync's download of one region (core's Progress callback, from its thread)."""
+
+    region: str
+    done: int  # bytes
+    total: int | None
+    at: float  # time.monotonic()
+
+
+@dataclass
+class FilesChanged(Message):
+    """The provider's catalog, cache or state.json changed on disk (another process wrote)."""
+
+    provider: str
+    signature: tuple

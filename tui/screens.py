@@ -395,7 +395,7 @@ HELP = f"""\
 | --- | --- |
 | `s` | sync now (the same job as the schedule; disabled while a sync runs) |
 | `w` | write back: apply the cached prices to the catalog, after a confirmation |
-| `a` | automatic write-back for scheduled runs on/off |
+| `a` | automatic write-back after every sync (scheduled and `s`) on/off, for this session |
 | `p` | show another provider's catalog (AWS / Azure / GCP) |
 | `r` | choose the regions shown |
 | `d` | only rows with pending changes on/off |

@@ -15,6 +15,7 @@ from pricesync.core.scheduler import PriceSyncScheduler
 from pricesync.tui import app as app_module
 from pricesync.tui.app import COMMANDS, main
 from pricesync.tui.cells import COLUMN_KEYS
+from pricesync.tui.query import parse
 from pricesync.tui.screens import ConfirmWriteBack, HelpScreen, ProviderPicker, RegionPicker
 from pricesync.tui.widgets.catalog_table import GAP, CatalogTable
 from pricesync.tui.widgets.filter_bar import FilterInput
@@ -382,6 +383,8 @@ async def test_end_to_end_sync_from_the_app_then_write_back(served_settings, aws
         await wait_for(pilot, lambda: not app.syncing, "the sync")
         await wait_for(pilot, lambda: app.data.cache is not None, "the reload")
         assert log_text(app).count("manual run started: aws") == 1
+        assert set(app._downloads) == {"us-east-1", "eu-west-1"}  # the sync's progress reached the app
+        assert all(done > 0 for _, done, _, _ in app._downloads.values())
         assert "aws sync updated: 9 prices, 0 added, 9 changed, 0 missing" in log_text(app)
         assert "0.0960 new" in screen_text(app) and "last sync" in status(app) and "updated" in status(app)
         assert app.check_action("sync_now", ()) is True
@@ -405,6 +408,32 @@ async def test_a_failed_sync_is_red_in_the_status_and_the_app_keeps_running(serv
         assert any("AWS sync failed" in n for n in notes(app))
         await pilot.press("slash", *"m5", "enter")
         assert app.is_running and app.shown == 5
+
+
+async def test_a_change_on_disk_reloads_keeping_the_filter_and_the_row(settings):
+    """Another process (the CLI, the daemon) syncs: the dashboard notices and shows the new
+    pending changes without losing the filter or the selected row."""
+    async with make_app(settings).run_test(size=SIZE) as pilot:
+        app = await loaded(pilot)
+        await pilot.press("slash", *"region:us-*", "enter", "down")
+        key, shown = key_at_cursor(app), app.shown
+        await pilot.pause(app_module.POLL_S + 0.5)  # a look at the files with nothing changed
+        assert app.data.cache is None
+        write_pending_data(settings.data_dir)
+        await wait_for(pilot, lambda: app.data.cache is not None and app.view_settled, "the reload")
+        assert "changed on disk: reloading" in log_text(app) and "pending:" in status(app)
+        assert app.view.query == parse("region:us-*") and key_at_cursor(app) == key and app.shown >= shown
+
+
+async def test_the_download_line_says_region_mb_and_rate(settings):
+    async with make_app(settings).run_test(size=SIZE) as pilot:
+        app = await loaded(pilot)
+        app._sync_since = app.clock()
+        app._downloads = {"us-east-1": (10.0, 3_000_000, 12_000_000, 12.0), "eu-west-1": (12.0, 500_000, None, 12.5)}
+        assert app._download_text() == "region 2/2 eu-west-1 0.5 MB 1.0 MB/s"
+        app._downloads = {"us-east-1": (10.0, 3_000_000, 12_000_000, 12.0)}
+        assert app._download_text() == "region 1/2 us-east-1 3.0/12.0 MB 1.5 MB/s"
+        app._sync_since = None
 
 
 async def test_a_corrupt_catalog_is_one_clear_message_and_the_app_still_works(settings):
