@@ -32,8 +32,11 @@ def exact_decimal(value: Decimal | str) -> str:
 
 def decimals_needed(value: Decimal | str) -> int:
     """How many decimals `value` has once trailing zeros are dropped."""
-    _, _, frac = exact_decimal(value).partition(".")
-    return len(frac)
+    text = str(value)
+    if "E" in text or "e" in text:  # '1E-7', '7E+2': Decimal spells it out
+        text = exact_decimal(value)
+    _, _, frac = text.partition(".")
+    return len(frac.rstrip("0"))
 
 
 def column_decimals(values: Iterable[Decimal | str | None], at_least: int) -> int:

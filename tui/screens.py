@@ -67,7 +67,7 @@ def diff_summary(diff: CatalogDiff) -> Text:
         for c in biggest:
             itype, region, os_ = c.key
             old, new = hourly_text(c.old), hourly_text(c.new)
-            text.append(terminal(f"\n  {itype} {region} {os_}: ") + f"{old} → {new} ")
+            text.append("\n  " + terminal(f"{itype} {region} {os_}: ") + f"{old} → {new} ")
             text.append(pct_text(c.pct), style="red" if (c.pct or 0) > 0 else "green")
     return text
 

@@ -7,8 +7,10 @@ import argparse
 import csv
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from .. import (
@@ -153,57 +155,48 @@ def _schedule(settings: Settings, provider: str) -> str:
 
 
 def _print_table(catalog: Catalog, rows: list[CatalogEntry]) -> None:
-    """Streamed: the columns' widths come from the distinct values, then each row is formatted
-    as it is written."""
+    """Streamed: each column's text is made once per distinct value (formatted, neutralised),
+    which also gives its width; each row is then a lookup per column as it is written."""
     prices = {e.price_per_hour for e in rows}
     hour = column_decimals(prices, HOUR_DECIMALS)
     months = {p: monthly_price(p) for p in prices if p is not None}
     month = column_decimals(months.values(), MONTH_DECIMALS)
-    price_text = {p: hourly_text(p, hour) for p in prices} | {None: "-"}
-    month_text = {p: monthly_text(m, month) for p, m in months.items()} | {None: "-"}
 
-    def widest(values: Iterable[object]) -> int:
-        return max((len(terminal(v)) for v in values), default=0)
+    def per_month(price: str | None) -> str:
+        return "-" if price is None else monthly_text(months[price], month)
 
-    def distinct(name: str) -> set[object]:
-        return {"?" if (v := getattr(e, name)) is None else v for e in rows}
-
-    mem = {"?" if e.memory_gib is None else f"{e.memory_gib:g}" for e in rows}
-    synced = {_synced(e) for e in rows}
+    shown: list[tuple[Column, Callable[[CatalogEntry], Any], Callable[[Any], str]]] = [
+        (Column("instance type"), attrgetter("instance_type"), str),
+        (Column("$/hour", right=True), attrgetter("price_per_hour"), lambda p: hourly_text(p, hour)),
+        (Column("$/month", right=True), attrgetter("price_per_hour"), per_month),
+        (Column("vCPU", right=True, drop=4), attrgetter("vcpu"), _or_unknown(str)),
+        (Column("mem GiB", right=True, drop=5), attrgetter("memory_gib"), _or_unknown(lambda m: f"{m:g}")),
+        (Column("os", drop=6), attrgetter("os"), str),
+        (Column("region", drop=3), attrgetter("region"), str),
+        (Column("family", drop=8), attrgetter("family"), _or_unknown(str)),
+        (Column("arch", drop=9), attrgetter("arch"), _or_unknown(str)),
+        (Column("GPU", right=True, drop=10), attrgetter("gpu"), _or_unknown(str)),
+        (Column("synced (UTC)", drop=11), attrgetter("price_synced_at", "available"), _synced),
+    ]
+    columns, texts = [], []
+    for column, value, show in shown:
+        text = {v: terminal(show(v)) for v in set(map(value, rows))}
+        columns.append(replace(column, width=max(map(len, text.values()), default=0)))
+        texts.append(text)
+    values = [value for _, value, _ in shown]
     table(
         f"{catalog.provider} catalog ({count_text(len(rows))} of {count_text(len(catalog.entries))} entries, "
         f"{catalog.currency})",
-        [
-            Column("instance type", width=widest(distinct("instance_type"))),
-            Column("$/hour", right=True, width=widest(price_text.values())),
-            Column("$/month", right=True, width=widest(month_text.values())),
-            Column("vCPU", right=True, drop=4, width=widest(distinct("vcpu"))),
-            Column("mem GiB", right=True, drop=5, width=widest(mem)),
-            Column("os", drop=6, width=widest(distinct("os"))),
-            Column("region", drop=3, width=widest(distinct("region"))),
-            Column("family", drop=8, width=widest(distinct("family"))),
-            Column("arch", drop=9, width=widest(distinct("arch"))),
-            Column("GPU", right=True, drop=10, width=widest(distinct("gpu"))),
-            Column("synced (UTC)", drop=11, width=widest(synced)),
-        ],
-        (
-            [
-                e.instance_type,
-                price_text[e.price_per_hour],
-                month_text[e.price_per_hour],
-                "?" if e.vcpu is None else str(e.vcpu),
-                "?" if e.memory_gib is None else f"{e.memory_gib:g}",
-                e.os,
-                e.region,
-                e.family or "?",
-                e.arch or "?",
-                "?" if e.gpu is None else str(e.gpu),
-                _synced(e),
-            ]
-            for e in rows
-        ),
+        columns,
+        ([text[value(e)] for text, value in zip(texts, values, strict=True)] for e in rows),
+        neutralised=True,
     )
 
 
-def _synced(e: CatalogEntry) -> str:
-    return (when(e.price_synced_at) or "never") + ("" if e.available else " (unavailable)")
+def _or_unknown(show: Callable[[Any], str]) -> Callable[[Any], str]:
+    return lambda value: "?" if value is None else show(value)
+
+
+def _synced(value: tuple[str | None, bool]) -> str:
+    synced_at, available = value
+    return (when(synced_at) or "never") + ("" if available else " (unavailable)")

@@ -42,14 +42,18 @@ class Column:
     width: int | None = None
 
 
-def table(title: str, columns: Sequence[Column], rows: Iterable[Sequence[object]]) -> None:
+def table(
+    title: str, columns: Sequence[Column], rows: Iterable[Sequence[object]], *, neutralised: bool = False
+) -> None:
     """Aligned text, streamed: each value whole (a price or a % is never cut). On a terminal
     too narrow for every column, the columns with the highest `drop` go first; if the rest
-    still do not fit, each row is printed as one record per line. Piped, every column."""
+    still do not fit, each row is printed as one record per line. Piped, every column.
+    `neutralised`: the caller ran every cell through `terminal` already (once per distinct
+    value, for a big table)."""
     if any(c.width is None for c in columns):
         cells = [[terminal(cell) for cell in row] for row in rows]
         measured = [max((len(row[i]) for row in cells), default=0) for i in range(len(columns))]
-        rows = cells
+        rows, neutralised = cells, True
     else:
         measured = [c.width or 0 for c in columns]
     widths = [max(len(c.name), w) for c, w in zip(columns, measured, strict=True)]
@@ -64,17 +68,12 @@ def table(title: str, columns: Sequence[Column], rows: Iterable[Sequence[object]
     if limit is not None and _width(widths, shown) > limit:
         _records(columns, rows)
         return
-
-    def fmt(cells: Sequence[str]) -> str:
-        return GAP.join(
-            cells[i].rjust(widths[i]) if columns[i].right else cells[i].ljust(widths[i]) for i in shown
-        ).rstrip()
-
-    out.write(fmt([c.name for c in columns]) + "\n")
+    spec = GAP.join(f"{{{i}:{'>' if columns[i].right else '<'}{widths[i]}}}" for i in shown)
+    out.write(spec.format(*(c.name for c in columns)).rstrip() + "\n")
     out.write(GAP.join("-" * widths[i] for i in shown) + "\n")
     batch: list[str] = []
     for row in rows:
-        batch.append(fmt([terminal(cell) for cell in row]))
+        batch.append(spec.format(*(row if neutralised else map(terminal, row))).rstrip())
         if len(batch) == BATCH:
             out.write("\n".join(batch) + "\n")
             batch.clear()

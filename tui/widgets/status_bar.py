@@ -64,6 +64,13 @@ def status_text(data: Dataset, shown: int, view: View, write_back: bool, now: da
     text.append(f" · write-back: {'auto' if write_back else 'manual'}")
     text.append("\n")
     snapshot, state = data.snapshot, data.snapshot.state
+    if snapshot.diff is not None and snapshot.pending:  # first: what a write-back would do, then why
+        d = snapshot.diff
+        text.append(
+            f" pending: {count_text(len(d.changed))} changed, {count_text(len(d.added))} added, "
+            f"{count_text(len(d.missing))} missing ·",
+            style="yellow",
+        )
     if snapshot.error:
         text.append(f" {tilde(snapshot.error)}", style="bold red")
     elif snapshot.catalog is None:
@@ -82,13 +89,6 @@ def status_text(data: Dataset, shown: int, view: View, write_back: bool, now: da
             text.append(terminal(f" {state.last_status}"), style="green")
         if state.source_version:
             text.append(terminal(f" · fetched version {state.source_version}"))
-    if snapshot.diff is not None and snapshot.pending:
-        d = snapshot.diff
-        text.append(
-            f" · pending: {count_text(len(d.changed))} changed, {count_text(len(d.added))} added, "
-            f"{count_text(len(d.missing))} missing",
-            style="yellow",
-        )
     if marks.run is not None:
         text.append(f" · {MARK} {count_text(len(marks.keys))} moved {when(marks.run.at)}")
     problems = (*snapshot.problems, marks.error) if marks.error else snapshot.problems
