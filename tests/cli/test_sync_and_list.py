@@ -190,6 +190,31 @@ def test_terminal_gets_a_progress_bar_on_stderr_only(settings):
     assert ESC.encode() not in out and out.startswith(b"aws (public): updated")
 
 
+def list_on_a_terminal(settings, columns: int) -> str:
+    """`pricesync list --region us-east-1` with stdout on a terminal `columns` wide."""
+    master, slave = pty.openpty()
+    env = cli_env(settings) | {"TERM": "xterm-256color", "COLUMNS": str(columns), "LINES": "24"}
+    proc = subprocess.Popen([*CLI, "list", "--region", "us-east-1"], env=env, stdout=slave, stderr=subprocess.PIPE)
+    os.close(slave)
+    proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    return read_terminal(master).decode().replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize("columns", [80, 60])
+def test_a_narrow_terminal_drops_columns_and_never_cuts_a_price(synced, settings, columns):
+    out = list_on_a_terminal(settings, columns)
+    assert "…" not in out and all(len(line) <= columns for line in out.splitlines())
+    assert "p4d.24xlarge" in out and "32.7726" in out and "23,923.998" in out  # whole, aligned on 3 decimals
+    header = next(line for line in out.splitlines() if line.startswith("instance type"))
+    assert "$/hour" in header and "$/month" in header and "synced" not in header
+
+
+def test_a_terminal_too_narrow_for_a_table_gets_one_record_per_line(synced, settings):
+    out = list_on_a_terminal(settings, 30)
+    assert "…" not in out and "       $/hour: 32.7726" in out and "instance type: p4d.24xlarge" in out
+
+
 def test_installed_script_runs(settings):
     script = os.path.join(os.path.dirname(CLI[0]), "pricesync")
     if not os.path.exists(script):
