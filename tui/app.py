@@ -235,9 +235,14 @@ class PriceSyncApp(App):
     def _show_status(self) -> None:
         if self.data is not None:
             self.query_one(StatusBar).show(
-                self.data, self.shown, self.view, self.scheduler.write_back, self.clock(), self.marks
+                self.data, self.shown, self.view, self._write_back_mode, self.clock(), self.marks
             )
         self._show_hint()
+
+    @property
+    def _write_back_mode(self) -> str:
+        mode = "auto" if self.scheduler.write_back else "manual"
+        return mode if self.scheduler.write_back == self.settings.schedule.write_back else f"{mode} (this session)"
 
     def _show_hint(self) -> None:
         """Above the table while the provider has never synced: what the bundled catalog is and

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from pricesync.core import (
+    HOUR_DECIMALS,
     ChangeRow,
     HistoryError,
     HistoryStore,
     Key,
     RunRow,
+    column_decimals,
     count_text,
     hourly_text,
     pct_text,
@@ -155,17 +157,27 @@ def change_text(row: ChangeRow) -> Text:
     return Text(pct_text(row.pct), style="red" if row.pct > 0 else "green" if row.pct < 0 else "")
 
 
-def change_cells(row: ChangeRow) -> tuple[Text, Text, Text, Text, Text]:
-    """instance type, region, OS, old -> new, change (Text: a DataTable parses str cells as markup)."""
+CHANGE_COLUMNS = ("instance type", "region", "OS", "old $/hour", "new $/hour", "change")
+
+
+def change_cells(row: ChangeRow, decimals: int = HOUR_DECIMALS) -> tuple[Text, ...]:
+    """The cells of CHANGE_COLUMNS, prices with `decimals` (the run's column_decimals) and
+    right-aligned (Text: a DataTable parses str cells as markup)."""
     change = change_text(row)
     change.justify = "right"
     return (
         Text(terminal(row.instance_type)),
         Text(terminal(row.region)),
         Text(terminal(row.os)),
-        Text(f"{hourly_text(row.old)} → {hourly_text(row.new)}"),
+        Text(hourly_text(row.old, decimals), justify="right"),
+        Text(hourly_text(row.new, decimals), justify="right"),
         change,
     )
+
+
+def change_decimals(rows: tuple[ChangeRow, ...] | list[ChangeRow]) -> int:
+    """The decimals the price columns of these changes are shown with."""
+    return column_decimals([p for r in rows for p in (r.old, r.new)], HOUR_DECIMALS)
 
 
 def sparkline_points(rows: tuple[ChangeRow, ...]) -> list[float]:

@@ -35,8 +35,10 @@ from textual.widgets.option_list import Option
 
 from .cells import COLUMN_TITLES, MARK
 from .changes import (
+    CHANGE_COLUMNS,
     RunList,
     change_cells,
+    change_decimals,
     history_text,
     load_changes,
     load_entry_history,
@@ -289,7 +291,6 @@ class ChangesScreen(ModalScreen[None]):
             )
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("instance type", "region", "OS", "old → new $/hour", "change")
         read_history(self, RunsLoaded, load_runs, self.store, self.provider)
 
     def on_runs_loaded(self, message: RunsLoaded) -> None:
@@ -335,8 +336,12 @@ class ChangesScreen(ModalScreen[None]):
     def _show_changes(self, rows) -> None:
         self.shown = list(rows)
         table = self.query_one(DataTable)
-        table.clear()
-        table.add_rows(change_cells(r) for r in rows)
+        table.clear(columns=True)  # each run's columns sized afresh from its rows
+        decimals = change_decimals(self.shown)
+        cells = [change_cells(r, decimals) for r in self.shown]
+        for i, title in enumerate(CHANGE_COLUMNS):
+            table.add_column(title, width=max([len(title), *(c[i].cell_len for c in cells)]))
+        table.add_rows(cells)
 
     def action_step(self, earlier: bool) -> None:
         runs = self.query_one(OptionList)

@@ -252,10 +252,11 @@ async def test_a_toggles_automatic_write_back(settings):
         app = await loaded(pilot)
         assert app.scheduler.write_back is False
         await pilot.press("a")
-        assert app.scheduler.write_back is True and "write-back: auto" in status(app)
-        assert "automatic write-back after scheduled runs: on" in log_text(app)
+        assert app.scheduler.write_back is True and "write-back: auto (this session)" in status(app)
+        assert "automatic write-back after every sync (scheduled and s): on, for this session" in log_text(app)
+        assert any("[schedule] write_back in the config keeps it" in n for n in notes(app))
         await pilot.press("a")
-        assert app.scheduler.write_back is False and "write-back: manual" in status(app)
+        assert app.scheduler.write_back is False and "write-back: manual\n" in status(app)
 
 
 async def test_p_switches_provider_and_s_says_why_it_cannot_sync(settings, monkeypatch):

@@ -16,6 +16,7 @@ from pricesync.core.scheduler import PriceSyncScheduler
 from pricesync.core.state import update_provider_state
 from pricesync.tui.app import PriceSyncApp
 from pricesync.tui.screens import ChangesScreen, ConfirmWriteBack
+from textual.widgets import Input
 
 from tests.conftest import OFFER
 from tests.tui.conftest import FIXED_NOW, log_text, settle, wait_for, write_history, write_pending_data
@@ -71,6 +72,7 @@ def test_sync_in_progress(size, snap_compare, served_settings, home, frozen_log_
 
     async def syncing(pilot):
         await until_loaded(pilot)
+        app.scheduler.progress = None  # the download line's MB and MB/s depend on timing
         await pilot.press("s")
         await wait_for(pilot, lambda: "us-east-1: downloading price list" in log_text(app), "the download")
 
@@ -148,5 +150,7 @@ def test_write_back_dialog_with_the_guard(snap_compare, snap_settings, size):
         await until_loaded(pilot)
         await pilot.press("w")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmWriteBack), "the dialog")
+        pilot.app.screen.query_one(Input).cursor_blink = False  # a still frame
+        await pilot.pause()
 
     assert snap_compare(make_app(settings), terminal_size=size, run_before=confirm)

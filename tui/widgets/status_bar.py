@@ -39,7 +39,7 @@ def when_ago(text: str | None, now: datetime) -> str:
 
 
 class StatusBar(Static):
-    def show(self, data: Dataset, shown: int, view: View, write_back: bool, now: datetime, marks: Marks) -> None:
+    def show(self, data: Dataset, shown: int, view: View, write_back: str, now: datetime, marks: Marks) -> None:
         self.update(status_text(data, shown, view, write_back, now, marks))
 
 
@@ -53,7 +53,8 @@ def view_note(view: View) -> str:
     return f" ({'; '.join(notes)})" if notes else ""
 
 
-def status_text(data: Dataset, shown: int, view: View, write_back: bool, now: datetime, marks: Marks) -> Text:
+def status_text(data: Dataset, shown: int, view: View, write_back: str, now: datetime, marks: Marks) -> Text:
+    """`write_back`: the write-back mode as shown ('manual', 'auto', 'auto (this session)')."""
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f" {provider_name(data.provider)} ", style="bold reverse")
     text.append(f" {tilde(data.catalog_path)}")
@@ -61,7 +62,7 @@ def status_text(data: Dataset, shown: int, view: View, write_back: bool, now: da
         source = data.catalog.source
         text.append(terminal(f" · {data.catalog.currency} · source {source.version or source.mode}"))
         text.append(f" · {count_text(shown)} of {count_text(data.total)} shown{view_note(view)}", style="bold")
-    text.append(f" · write-back: {'auto' if write_back else 'manual'}")
+    text.append(f" · write-back: {write_back}")
     text.append("\n")
     snapshot, state = data.snapshot, data.snapshot.state
     if snapshot.diff is not None and snapshot.pending:  # first: what a write-back would do, then why
