@@ -69,8 +69,11 @@ from .numbers import (
     csv_fields,
     exact_decimal,
     hourly_text,
+    money_width,
+    monthly_decimals,
     monthly_text,
     pct_text,
+    price_column,
 )
 from .paths import cache_path, catalog_path, check_data_dir, state_path, writable_data_dir
 from .providers.base import Progress
@@ -144,6 +147,9 @@ __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     "csv_fields",
     "exact_decimal",
     "hourly_text",
+    "monthly_decimals",
+    "money_width",
+    "price_column",
     "monthly_text",
     "pct_text",
     # files and logs

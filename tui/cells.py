@@ -20,6 +20,7 @@ from pricesync.core import (
     MONTH_DECIMALS,
     column_decimals,
     hourly_text,
+    monthly_decimals,
     monthly_price,
     monthly_text,
     pct_text,
@@ -106,8 +107,11 @@ def column_layout(rows: CatalogRows) -> Layout:
     values; the instance type column keeps room for the mark."""
     prices = rows.columns["price"].values
     pending = [p.price for p in rows.columns["pending"].values if p is not None]
-    hour = column_decimals([*prices, *pending], HOUR_DECIMALS)
-    decimals = Decimals(hour, column_decimals([monthly_price(p) for p in prices if p is not None], MONTH_DECIMALS))
+    needed = column_decimals([p for p in prices if p is not None], 0)  # $/month from $/hour's
+    decimals = Decimals(
+        max(column_decimals(pending, HOUR_DECIMALS), needed, HOUR_DECIMALS),
+        max(monthly_decimals(needed), MONTH_DECIMALS),
+    )
     widths = {}
     for spec in COLUMNS:
         values = rows.columns[SOURCE.get(spec.key, spec.key)].values

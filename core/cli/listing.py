@@ -23,17 +23,19 @@ from .. import (
     Settings,
     add_settings_options,
     build_engine,
-    column_decimals,
     count_text,
     csv_cell,
     csv_fields,
     exact_decimal,
     first_run_text,
     hourly_text,
+    money_width,
+    monthly_decimals,
     monthly_price,
     monthly_text,
     never_synced,
     parse_cron,
+    price_column,
     terminal,
     when,
 )
@@ -155,15 +157,20 @@ def _schedule(settings: Settings, provider: str) -> str:
 
 
 def _print_table(catalog: Catalog, rows: list[CatalogEntry]) -> None:
-    """Streamed: each column's text is made once per distinct value (formatted, neutralised),
-    which also gives its width; each row is then a lookup per column as it is written."""
-    prices = {e.price_per_hour for e in rows}
-    hour = column_decimals(prices, HOUR_DECIMALS)
-    months = {p: monthly_price(p) for p in prices if p is not None}
-    month = column_decimals(months.values(), MONTH_DECIMALS)
+    """Streamed: the widths come first, from the distinct values (the price columns' from the
+    price strings alone: their decimals and whole digits), then each row is written as it is
+    formatted; a value is formatted and neutralised once, when first written."""
+    prices = set(map(attrgetter("price_per_hour"), rows))
+    prices.discard(None)
+    needed, whole = price_column(prices)
+    hour, month = max(HOUR_DECIMALS, needed), max(MONTH_DECIMALS, monthly_decimals(needed))
+    widths = {  # x 730 adds at most three digits before the point
+        "$/hour": money_width(whole, hour) if prices else 0,
+        "$/month": money_width(whole + 3, month) if prices else 0,
+    }
 
     def per_month(price: str | None) -> str:
-        return "-" if price is None else monthly_text(months[price], month)
+        return "-" if price is None else monthly_text(monthly_price(price), month)
 
     shown: list[tuple[Column, Callable[[CatalogEntry], Any], Callable[[Any], str]]] = [
         (Column("instance type"), attrgetter("instance_type"), str),
@@ -180,8 +187,12 @@ def _print_table(catalog: Catalog, rows: list[CatalogEntry]) -> None:
     ]
     columns, texts = [], []
     for column, value, show in shown:
-        text = {v: terminal(show(v)) for v in set(map(value, rows))}
-        columns.append(replace(column, width=max(map(len, text.values()), default=0)))
+        text = _Texts(show)
+        if column.name in widths:  # sized from the price strings: no price formatted yet
+            width = max(len(text[None]), widths[column.name])
+        else:
+            width = max(map(len, map(text.__getitem__, set(map(value, rows)))), default=0)
+        columns.append(replace(column, width=width))
         texts.append(text)
     values = [value for _, value, _ in shown]
     table(
@@ -191,6 +202,18 @@ def _print_table(catalog: Catalog, rows: list[CatalogEntry]) -> None:
         ([text[value(e)] for text, value in zip(texts, values, strict=True)] for e in rows),
         neutralised=True,
     )
+
+
+class _Texts(dict[Any, str]):
+    """A column's value -> its text, formatted and neutralised on first use."""
+
+    def __init__(self, show: Callable[[Any], str]) -> None:
+        super().__init__()
+        self.show = show
+
+    def __missing__(self, value: Any) -> str:
+        text = self[value] = terminal(self.show(value))
+        return text
 
 
 def _or_unknown(show: Callable[[Any], str]) -> Callable[[Any], str]:

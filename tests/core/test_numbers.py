@@ -11,8 +11,11 @@ from pricesync.core import (
     csv_fields,
     exact_decimal,
     hourly_text,
+    money_width,
+    monthly_decimals,
     monthly_text,
     pct_text,
+    price_column,
     when,
 )
 
@@ -63,3 +66,17 @@ def test_when_is_minutes_in_utc_and_neutralises_what_is_not_a_time():
     assert when("2025-11-03T10:30:05+01:00") == "2025-11-03 09:30"
     assert when("2025-11-03T0\x1b[2J:00Z") == "2025-11-03 0\\x1b[2J"
     assert when(None) == ""
+
+
+def test_a_price_column_is_sized_from_its_strings():
+    prices = ["0.0960000000", "32.7726000000", "1234.5", "0.0123456000"]
+    needed, whole = price_column(prices)
+    assert (needed, whole) == (7, 4)
+    assert money_width(whole, needed) == len(hourly_text("1234.5", needed)) == len("1,234.5000000")
+    assert money_width(0, 4) == len("0.0000") and money_width(7, 2) == len("1,234,567.00")
+
+
+def test_a_monthly_cost_needs_one_decimal_fewer_than_its_price():
+    for price in ("0.0123456", "0.0001", "0.0009", "32.7726", "0.5", "7"):
+        needed = price_column([price])[0]
+        assert monthly_decimals(needed) == column_decimals([Decimal(price) * 730], 0)
