@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
+import importlib.metadata
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from .cache import PriceCache
@@ -45,6 +47,7 @@ from .choose import (
 )
 from .config import Settings, Webhook, add_settings_options, check_url, load_settings
 from .cronspec import CronSpec, parse_cron
+from .diff import SanityReport, write_back_problems
 from .errors import (
     Cancelled,
     CatalogError,
@@ -57,7 +60,8 @@ from .errors import (
 )
 from .exports import export_path, write_export
 from .fileio import atomic_write_bytes
-from .formats import iso_z, parse_utc, provider_name
+from .firstrun import first_run_text, never_synced
+from .formats import iso_z, parse_utc, provider_name, when
 from .history import ChangeRow, HistoryError, HistoryStore, RunRow
 from .kinds import KINDS, ON_DEMAND
 from .listeners import default_listeners
@@ -77,7 +81,22 @@ from .models import (
     monthly_price,
 )
 from .notify import deliver, sample_payload, wait_for_deliveries
-from .paths import check_data_dir
+from .numbers import (
+    CSV_COLUMNS,
+    HOUR_DECIMALS,
+    MONTH_DECIMALS,
+    column_decimals,
+    count_text,
+    csv_fields,
+    exact_decimal,
+    hourly_text,
+    money_width,
+    monthly_decimals,
+    monthly_text,
+    pct_text,
+    price_column,
+)
+from .paths import cache_path, catalog_path, check_data_dir, state_path, writable_data_dir
 from .providers.base import Progress
 from .query import FIELD_NAMES, BadTerm, Query, Term, field_value
 from .query import parse as parse_query
@@ -92,12 +111,17 @@ __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     "Webhook",
     "add_settings_options",
     "check_data_dir",
+    "writable_data_dir",
+    "version",
     "check_url",
     "load_settings",
     # the engine
     "SyncEngine",
     "SyncListener",
     "build_engine",
+    "write_back_guard",
+    "data_files",
+    "SanityReport",
     "Progress",
     "ProviderState",
     "Snapshot",
@@ -132,8 +156,6 @@ __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     "HOURS_PER_MONTH",
     "KindPrice",
     # choosing an instance: price kinds, unit prices, break-even, pivot, equivalents (core.choose)
-    "KINDS",
-    "ON_DEMAND",
     "PRICE_KINDS",
     "Equivalent",
     "KindLine",
@@ -156,7 +178,7 @@ __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     "Term",
     "field_value",
     "parse_query",
-    # showing text and times (core.textsafe, core.formats)
+    # showing text, times and numbers (core.textsafe, core.formats, core.numbers)
     "csv_cell",
     "iso_z",
     "markup",
@@ -164,6 +186,22 @@ __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     "provider_name",
     "terminal",
     "terminal_lines",
+    "when",
+    "first_run_text",
+    "never_synced",
+    "CSV_COLUMNS",
+    "HOUR_DECIMALS",
+    "MONTH_DECIMALS",
+    "column_decimals",
+    "count_text",
+    "csv_fields",
+    "exact_decimal",
+    "hourly_text",
+    "monthly_decimals",
+    "money_width",
+    "price_column",
+    "monthly_text",
+    "pct_text",
     # files and logs
     "LOGGER",
     "atomic_write_bytes",
@@ -182,6 +220,36 @@ __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     "SourceError",
     "SyncBusy",
 ]
+
+
+def version() -> str:
+    """The installed pricesync's version ('0.1.0'), or 'unknown' when run from a bare checkout."""
+    try:
+        return importlib.metadata.version("pricesync-tui")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def data_files(settings: Settings, provider: str) -> tuple[Path, Path, Path]:
+    """The files whose change on disk changes what a client shows of `provider` (another process
+    synced or wrote back): its catalog, its price cache, state.json."""
+    data = settings.data_dir
+    return catalog_path(data, provider), cache_path(data, provider), state_path(data)
+
+
+def write_back_guard(settings: Settings, snapshot: Snapshot) -> SanityReport:
+    """What the sanity guard would say of writing back `snapshot`'s cache (the write-back runs
+    the same rules): `refused` nothing overrides; `suspicious` a forced write-back overrides.
+    Reads nothing; costs a pass over the cache: call it off a UI thread."""
+    if snapshot.catalog is None or snapshot.cache is None or snapshot.diff is None:
+        return SanityReport()
+    return write_back_problems(
+        snapshot.catalog,
+        snapshot.cache.records,
+        sorted(snapshot.cache.regions),
+        snapshot.diff,
+        settings.sync.max_missing_pct,
+    )
 
 
 def build_engine(settings: Settings, *, listeners: Sequence[SyncListener] | None = None) -> SyncEngine:

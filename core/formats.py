@@ -1,10 +1,13 @@
 """How pricesync writes a time, names a provider and sums up skipped prices: one definition of
-each for the engine, the CLI and the dashboard. A leaf module: it imports nothing of pricesync."""
+each for the engine, the CLI and the dashboard. A leaf module: it imports only other leaves
+(numbers are core.numbers)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+
+from .textsafe import terminal
 
 PROVIDER_NAMES = {"aws": "AWS", "azure": "Azure", "gcp": "GCP"}
 
@@ -35,6 +38,16 @@ def parse_utc(text: object) -> datetime | None:
     except ValueError:
         return None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def when(at: str | None) -> str:
+    """A stored time as every table shows it: '2025-11-03T09:30:05Z' -> '2025-11-03 09:30', in
+    UTC (the column or the line says so). A value that is not a time (a file another program
+    wrote) is cut the same way and neutralised; none is ''."""
+    moment = parse_utc(at)
+    if moment is None:
+        return terminal((at or "")[:16].replace("T", " "))
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M}"
 
 
 def skipped_summary(skipped: Mapping[str, int]) -> str:

@@ -30,6 +30,7 @@ from .cronspec import parse_cron
 from .errors import PriceSyncError
 from .formats import iso_z, parse_utc, provider_name
 from .models import SyncResult
+from .providers.base import Progress
 from .state import provider_state, update_provider_state
 from .sync import SyncEngine
 
@@ -86,6 +87,7 @@ class PriceSyncScheduler:
         self.enabled = sched.enabled if enabled is None else enabled
         self.providers = list(sched.providers or settings.enabled_providers())
         self.write_back = sched.write_back
+        self.progress: Progress | None = None  # told of each run's download progress (the dashboard's bar)
         self._trigger = trigger or self.spec.trigger()
         self._catch_up_delay = timedelta(seconds=sched.catch_up_delay_s)
         self._aps = BackgroundScheduler(timezone=UTC)
@@ -232,7 +234,9 @@ class PriceSyncScheduler:
 
         def work() -> None:
             try:
-                box.append(self.engine.sync(provider, write_back=write_back, cancel=self._cancel))
+                box.append(
+                    self.engine.sync(provider, write_back=write_back, cancel=self._cancel, progress=self.progress)
+                )
             except BaseException as exc:
                 box.append(exc)
 

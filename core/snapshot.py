@@ -41,6 +41,9 @@ class ProviderState:
     mode: str | None = None
     source_version: str | None = None
     last_run: Mapping[str, Any] | None = None  # the scheduler's last run: time, trigger, status, counts
+    write_back: str | None = None  # the last write-back of the cache (`w`): "updated" | "refused"
+    write_back_error: str | None = None  # why it was refused
+    write_back_at: str | None = None
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> ProviderState:
@@ -53,6 +56,9 @@ class ProviderState:
             mode=as_text(obj.get("mode")),
             source_version=as_text(obj.get("source_version")),
             last_run=last_run if isinstance(last_run, dict) else None,
+            write_back=as_text(obj.get("write_back")),
+            write_back_error=as_text(obj.get("write_back_error")),
+            write_back_at=as_text(obj.get("write_back_at")),
         )
 
 

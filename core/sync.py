@@ -114,6 +114,11 @@ def _region_kinds(cache: PriceCache, region: str) -> frozenset[str]:
     return frozenset(k for k in kinds if isinstance(k, str)) if isinstance(kinds, list) else frozenset()
 
 
+def _write_back_state(status: str, error: str | None) -> dict[str, object]:
+    """state.json's record of the last write-back of the cache (the dashboard's `w`)."""
+    return {"write_back": status, "write_back_error": error, "write_back_at": utc_now()}
+
+
 class SyncEngine:
     def __init__(
         self,
@@ -244,9 +249,15 @@ class SyncEngine:
             report = write_back_problems(catalog, cache.records, regions, diff, self.settings.sync.max_missing_pct)
             try:
                 self._judge(report, force, "write-back refused, catalog kept", attempt)
+            except SanityError as exc:
+                # the fetch stands: state.json says the write-back was refused, not that a sync failed
+                update_provider_state(self.data, provider, _write_back_state("refused", str(exc)))
+                return replace(self._refused(provider, cache.mode, exc, started), **cached)
+            try:
                 self._write_catalog(
                     provider, catalog, list(cache.records), diff, SourceInfo(cache.mode, cache.source_version, None)
                 )
+                update_provider_state(self.data, provider, _write_back_state("updated", None))
             except PriceSyncError as exc:
                 return self._failed(provider, cache.mode, exc, started, **cached)
             return SyncResult(
@@ -261,6 +272,13 @@ class SyncEngine:
         if (unusable := self._unusable_data_dir(provider, "cache", started)) is not None:
             return unusable
         return attempt.finish(self._exclusively(provider, "cache", started, apply))
+
+    @staticmethod
+    def _refused(provider: str, mode: str, exc: SanityError, started: float) -> SyncResult:
+        log.error("%s write-back refused: %s", provider, exc)
+        return SyncResult(
+            provider=provider, mode=mode, status="failed", error=str(exc), duration_s=time.monotonic() - started
+        )
 
     @staticmethod
     def _stale(provider: str, mode: str, started: float) -> SyncResult:

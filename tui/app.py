@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import logging
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -24,7 +25,6 @@ from pricesync.core import (
     LOGGER,
     PROVIDERS,
     Cancelled,
-    ConfigError,
     HistoryStore,
     PriceSyncError,
     PriceSyncScheduler,
@@ -32,11 +32,17 @@ from pricesync.core import (
     Snapshot,
     add_settings_options,
     build_engine,
+    count_text,
+    data_files,
     export_path,
+    first_run_text,
     load_settings,
     provider_name,
     setup_logging,
     terminal,
+    version,
+    writable_data_dir,
+    write_back_guard,
 )
 from pricesync.core import parse_query as parse
 from textual import on
@@ -45,15 +51,26 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
-from .cells import COLUMN_KEYS, COLUMN_TITLES, column_widths
+from .cells import COLUMN_KEYS, COLUMN_TITLES, Layout, column_layout
 from .changes import Marks, load_marks
 from .choose_actions import CHOOSING_BINDINGS, CHOOSING_COMMANDS, ChoosingActions
 from .dataset import Dataset, load_dataset
 from .export import export_csv
-from .messages import DatasetLoaded, ExportDone, LogLine, MarksLoaded, OrderReady, SchedulerChanged, WriteBackDone
+from .messages import (
+    DatasetLoaded,
+    ExportDone,
+    FilesChanged,
+    GuardReady,
+    LogLine,
+    MarksLoaded,
+    OrderReady,
+    SchedulerChanged,
+    SyncProgress,
+    WriteBackDone,
+)
 from .rowindex import RowIndex, View
 from .screens import (
     ChangesScreen,
@@ -74,12 +91,15 @@ log = logging.getLogger("pricesync.tui")
 
 SMALL_CATALOG = 20_000  # rows; views of bigger catalogs are computed in a thread worker
 QUIT_WAIT_S = 0.8  # how long quitting waits for a running sync to stop
+POLL_S = 2.0  # how often the catalog, cache and state files are looked at for changes on disk
+PROGRESS_S = 0.25  # the shortest gap between two progress updates a sync's thread posts
+MB = 1_000_000
 
 # (action, title, help) for the palette; the bindings are in PriceSyncApp.BINDINGS
 COMMANDS = (
     ("sync_now", "Sync now", "Fetch prices now (the scheduled job, run now)"),
     ("write_back", "Write back", "Apply the cached prices to the catalog, after a confirmation"),
-    ("toggle_auto", "Toggle automatic write-back", "Write back automatically after scheduled runs"),
+    ("toggle_auto", "Toggle automatic write-back", "Write back after every sync, scheduled or s (this session)"),
     ("provider", "Switch provider", "Show the AWS, Azure or GCP catalog"),
     ("regions", "Choose regions", "Choose the regions shown"),
     ("pending_only", "Toggle pending only", "Show only rows with pending price changes"),
@@ -100,6 +120,9 @@ class PriceSyncApp(ChoosingActions, App):
     CSS_PATH = "app.tcss"
     TITLE = "pricesync"
     BINDINGS = [
+        # help and quit first: the footer shows them whatever the width
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
         Binding("s", "sync_now", "Sync"),
         Binding("w", "write_back", "Write back"),
         Binding("a", "toggle_auto", "Auto write-back"),
@@ -115,8 +138,6 @@ class PriceSyncApp(ChoosingActions, App):
         Binding("greater_than_sign", "sort_step(1)", "Sort →", show=False),
         Binding("o", "reverse_sort", "Reverse sort", show=False),
         *CHOOSING_BINDINGS,
-        Binding("question_mark", "help", "Help"),
-        Binding("q", "quit", "Quit"),
     ]
 
     def __init__(
@@ -141,26 +162,34 @@ class PriceSyncApp(ChoosingActions, App):
         self._marks_generation = 0
         self.view = View()
         self.shown = 0
-        self._widths: dict[str, int] = {}
+        self._layout = Layout()
         self._load_generation = 0
         self._view_generation = 0
         self._shown_generation = 0
+        self._top_generation = -1  # the view generation whose rows show from the first one
         self._confirm_after_load = False
         self._sync_requested: datetime | None = None  # s pressed, run not started yet
         self._sync_since: datetime | None = None  # a run is in flight since
         self._sync_what = ""
         self._handler = PaneHandler(self)
         self.init_choosing()
+        self._files: tuple | None = None  # the data files' (mtime, size) when last loaded
+        self._downloads: dict[str, tuple[float, int, int | None, float]] = {}  # region: start, bytes, total, at
+        self._progress_posted = 0.0
 
     # -- layout and lifecycle --------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         yield FilterBar(id="filter")
+        yield Static(id="hint")
         yield CatalogTable(id="table")
         yield LogPane(id="log")
         yield NextRunBar(id="next")
         yield Footer()
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.height < 30, "-short")  # a smaller log pane, a shorter run list
 
     def on_mount(self) -> None:
         logger = logging.getLogger(LOGGER)
@@ -168,8 +197,10 @@ class PriceSyncApp(ChoosingActions, App):
             logger.setLevel(logging.INFO)
         logger.addHandler(self._handler)
         self.scheduler.add_listener(lambda event: self.post_message(SchedulerChanged(event)))
+        self.scheduler.progress = self._on_progress
         self.scheduler.start()
         self.set_interval(1.0, self._tick)
+        self.set_interval(POLL_S, self._poll_files)
         self.query_one(CatalogTable).focus()
         self._load()
         self._tick()
@@ -199,6 +230,7 @@ class PriceSyncApp(ChoosingActions, App):
                 now,
                 (self._sync_what or self.provider) if self.syncing else None,
                 self._sync_since or self._sync_requested,
+                self._download_text(),
             )
             self._show_status()
         except NoMatches:
@@ -207,8 +239,40 @@ class PriceSyncApp(ChoosingActions, App):
     def _show_status(self) -> None:
         if self.data is not None:
             self.query_one(StatusBar).show(
-                self.data, self.shown, self.view, self.scheduler.write_back, self.clock(), self.marks
+                self.data, self.shown, self.view, self._write_back_mode, self.clock(), self.marks
             )
+        self._show_hint()
+
+    @property
+    def _write_back_mode(self) -> str:
+        mode = "auto" if self.scheduler.write_back else "manual"
+        return mode if self.scheduler.write_back == self.settings.schedule.write_back else f"{mode} (this session)"
+
+    def _show_hint(self) -> None:
+        """Above the table while the provider has never synced: what the bundled catalog is and
+        how prices arrive."""
+        snapshot = self.data.snapshot if self.data else None
+        hint = self.query_one("#hint", Static)
+        hint.display = first_run = (
+            snapshot is not None
+            and snapshot.catalog is not None
+            and snapshot.cache is None
+            and not snapshot.problems
+            and snapshot.state.last_success is None
+        )
+        if first_run:
+            assert snapshot is not None
+            hint.update(
+                first_run_text(self.provider, "press s", self._schedule_note(), snapshot.state.last_status == "failed")
+            )
+
+    def _schedule_note(self) -> str:
+        next_run = self.scheduler.next_run_for(self.provider)
+        if next_run is not None:
+            return f"the schedule fetches them at {next_run:%Y-%m-%d %H:%M} UTC"
+        if not self.scheduler.enabled:
+            return "no schedule runs in this dashboard"
+        return f"the schedule does not sync {provider_name(self.provider)} ([schedule] providers)"
 
     def notify(
         self,
@@ -232,6 +296,7 @@ class PriceSyncApp(ChoosingActions, App):
     def _load(self) -> None:
         """(Re)load the provider's catalog and cache in a thread; the view and cursor stay."""
         self._load_generation += 1
+        self._files = None  # the next look at the files takes what this load read as the baseline
         if self.data is None or self.data.provider != self.provider:
             self.data = Dataset.loading(self.engine, self.provider)
             self.shown = 0
@@ -267,19 +332,19 @@ class PriceSyncApp(ChoosingActions, App):
         try:
             data = load_dataset(self.engine, provider, self.price_kind)
             order = data.index.select(view) if data.index else []
-            widths = column_widths(data.index.rows) if data.index else {}
+            layout = column_layout(data.index.rows) if data.index else Layout()
         except Exception as exc:  # a bug must not leave the app on "Loading…"
             log.exception("loading the %s catalog failed", provider)
             error = f"internal error loading the catalog: {exc!r}"
             data = Dataset(Snapshot(provider, self.engine.catalog_path(provider), error=error))
-            order, widths = [], {}
-        self.post_message(DatasetLoaded(generation, data, view, order, widths))
+            order, layout = [], Layout()
+        self.post_message(DatasetLoaded(generation, data, view, order, layout))
 
     def on_dataset_loaded(self, message: DatasetLoaded) -> None:
         if message.generation != self._load_generation:
             return
         self.data = data = message.dataset
-        self._widths = message.widths
+        self._layout = message.layout
         if data.index is None:
             self.shown = 0
             self.table.show_message(tilde(data.error or "no catalog"), error=True)
@@ -296,6 +361,7 @@ class PriceSyncApp(ChoosingActions, App):
         view = replace(self.view, **changes)
         if view != self.view:
             self.view = view
+            self._top_generation = self._view_generation + 1  # a new sort or filter starts at the top
             self._update_view()
 
     def _update_view(self) -> None:
@@ -335,10 +401,13 @@ class PriceSyncApp(ChoosingActions, App):
         return self._shown_generation == self._view_generation
 
     def _show_order(self, index: RowIndex, order: list[int], generation: int) -> None:
+        to_top = generation == self._top_generation
+        if to_top:
+            self._top_generation = -1
         self._shown_generation = generation
         self.shown = len(order)
         self.show_columns()
-        self.table.show_rows(index.rows, order, self._widths, self.view.sort, self.view.descending)
+        self.table.show_rows(index.rows, order, self._layout, self.view.sort, self.view.descending, to_top=to_top)
         self._show_status()
 
     @on(Input.Changed, "#filter-input")
@@ -439,6 +508,7 @@ class PriceSyncApp(ChoosingActions, App):
     def on_scheduler_changed(self, message: SchedulerChanged) -> None:
         event = message.event
         if event.kind == "started":
+            self._downloads.clear()
             self._sync_since = event.run.started_at if event.run else self.clock()
             if self._sync_requested is None:
                 self._sync_what = " + ".join(provider_name(p) for p in self.scheduler.providers)
@@ -491,13 +561,25 @@ class PriceSyncApp(ChoosingActions, App):
         elif data.diff is None or data.diff.empty:
             self.notify(f"Nothing to write back: the {name} catalog has every cached price")
         else:
-            self.push_screen(ConfirmWriteBack(data.snapshot), partial(self._write_back_answer, data.snapshot))
-
-    def _write_back_answer(self, snapshot: Snapshot, yes: bool | None) -> None:
-        """Write back exactly what the dialog showed: the engine refuses if the cache changed since."""
-        if yes:
+            snapshot = data.snapshot
             self.run_worker(
-                lambda: self.post_message(WriteBackDone(self.engine.write_back(snapshot))),
+                lambda: self.post_message(GuardReady(snapshot, write_back_guard(self.settings, snapshot))),
+                thread=True,
+                group="io",
+                exit_on_error=False,
+            )
+
+    def on_guard_ready(self, message: GuardReady) -> None:
+        """The sanity guard's word on the write-back, shown before `y`."""
+        dialog = ConfirmWriteBack(message.snapshot, message.guard, self.settings.sync.max_missing_pct)
+        self.push_screen(dialog, partial(self._write_back_answer, message.snapshot))
+
+    def _write_back_answer(self, snapshot: Snapshot, answer: str | None) -> None:
+        """Write back exactly what the dialog showed: the engine refuses if the cache changed since."""
+        if answer:
+            force = answer == "force"
+            self.run_worker(
+                lambda: self.post_message(WriteBackDone(self.engine.write_back(snapshot, force=force))),
                 thread=True,
                 group="io",
                 exit_on_error=False,
@@ -511,15 +593,72 @@ class PriceSyncApp(ChoosingActions, App):
                 f"{name} catalog written back: {r.added} added, {r.changed} changed, {r.missing} marked unavailable"
             )
         else:
-            self.notify(f"{name} write-back {r.status}: {r.error}", severity="error", timeout=10)
+            self.notify(f"{name}: {r.error}", severity="error", timeout=10)  # says what refused it
         self._load()
 
     def action_toggle_auto(self) -> None:
+        """For this session: [schedule] write_back in the config is what lasts."""
         self.scheduler.write_back = not self.scheduler.write_back
         state = "on" if self.scheduler.write_back else "off"
-        log.info("automatic write-back after scheduled runs: %s", state)
-        self.notify(f"Automatic write-back: {state}", timeout=3)
+        log.info("automatic write-back after every sync (scheduled and s): %s, for this session", state)
+        self.notify(
+            f"Automatic write-back after every sync, scheduled or s: {state}, for this session "
+            "([schedule] write_back in the config keeps it)",
+            timeout=5,
+        )
         self._show_status()
+
+    # -- a sync's progress, and changes on disk ----------------------------------------------------
+
+    def _on_progress(self, region: str, done: int, total: int | None, records: int) -> None:
+        """core's Progress callback, on the sync's thread: posted at most every PROGRESS_S."""
+        now = time.monotonic()
+        if now - self._progress_posted >= PROGRESS_S or done == total:
+            self._progress_posted = now
+            self.post_message(SyncProgress(region, done, total, now))
+
+    def on_sync_progress(self, message: SyncProgress) -> None:
+        started = self._downloads.get(message.region, (message.at, 0, None, message.at))[0]
+        self._downloads[message.region] = (started, message.done, message.total, message.at)
+        self._tick()
+
+    def _download_text(self) -> str:
+        """'region 2/3 us-east-1 12.3/45.6 MB 3.4 MB/s' for the region downloading now."""
+        if not self._downloads or not self.syncing:
+            return ""
+        region, (started, done, total, at) = max(self._downloads.items(), key=lambda item: item[1][3])
+        wanted = len(self._wanted_regions()) or len(self._downloads)
+        size = f"{done / MB:.1f}/{total / MB:.1f} MB" if total else f"{done / MB:.1f} MB"
+        rate = done / MB / (at - started) if at > started else 0.0
+        return terminal(
+            f"region {len(self._downloads)}/{max(wanted, len(self._downloads))} {region} {size} {rate:.1f} MB/s"
+        )
+
+    def _wanted_regions(self) -> list[str]:
+        section = getattr(self.settings, self.provider, None)
+        regions = list(getattr(section, "regions", None) or ())
+        catalog = self.data.catalog if self.data else None
+        return regions or (catalog.regions() if catalog else [])
+
+    def _poll_files(self) -> None:
+        """Every POLL_S: in a thread, look at the data files; a change another process made (the
+        CLI, the daemon, a systemd timer) reloads the view, keeping the filter, sort and row."""
+        provider = self.provider
+        self.run_worker(
+            lambda: self.post_message(FilesChanged(provider, files_signature(self.settings, provider))),
+            thread=True,
+            group="poll",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def on_files_changed(self, message: FilesChanged) -> None:
+        if message.provider != self.provider or self.syncing or message.signature == self._files:
+            return
+        if self._files is not None:
+            log.info("the %s files changed on disk: reloading", provider_name(self.provider))
+            self._load()
+        self._files = message.signature
 
     # -- export and quit -------------------------------------------------------------------------
 
@@ -532,11 +671,11 @@ class PriceSyncApp(ChoosingActions, App):
 
         def work() -> None:
             try:
-                export_csv(path, rows, order)
+                written = export_csv(path, rows, order)
             except PriceSyncError as exc:
                 self.post_message(ExportDone(None, 0, str(exc)))
             else:
-                self.post_message(ExportDone(str(path), len(order)))
+                self.post_message(ExportDone(str(written), len(order)))
 
         self.run_worker(work, thread=True, group="io", exit_on_error=False)
 
@@ -546,7 +685,7 @@ class PriceSyncApp(ChoosingActions, App):
             self.notify(f"Export failed: {message.error}", severity="error")
         else:
             log.info("exported %d rows to %s", message.rows, message.path)
-            self.notify(f"Exported {message.rows:,} rows to {message.path}", timeout=8)
+            self.notify(f"Exported {count_text(message.rows)} rows to {message.path}", timeout=8)
 
     async def action_quit(self) -> None:
         if self.scheduler.running:
@@ -564,9 +703,23 @@ class PriceSyncApp(ChoosingActions, App):
             )
 
 
+def files_signature(settings: Settings, provider: str) -> tuple:
+    """(mtime, size) of each of the provider's data files; None for one that is absent."""
+    signature = []
+    for path in data_files(settings, provider):
+        try:
+            st = path.stat()
+        except OSError:
+            signature.append(None)
+        else:
+            signature.append((st.st_mtime_ns, st.st_size))
+    return tuple(signature)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pricesync-tui", description="Dashboard for the local cloud price catalog.")
     add_settings_options(parser)
+    parser.add_argument("--version", action="version", version=f"pricesync-tui {version()}")
     parser.add_argument(
         "--provider", choices=PROVIDERS, help="catalog shown first (default: the first [sync] provider)"
     )
@@ -577,10 +730,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings(args.config, args.data_dir)
+        settings = load_settings(args.config, args.data_dir)  # every config value checked here
+        writable_data_dir(settings.data_dir)  # at start: syncs, write-backs and exports write there
         setup_logging(settings.data_dir)
         app = PriceSyncApp(settings, args.provider, scheduler_enabled=False if args.no_scheduler else None)
-    except ConfigError as exc:
+    except PriceSyncError as exc:  # the config, or the data dir (a file, not writable)
         print(f"pricesync-tui: {terminal(exc)}", file=sys.stderr)
         return 2
     app.run()

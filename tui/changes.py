@@ -11,20 +11,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from pricesync.core import ChangeRow, HistoryError, HistoryStore, Key, RunRow, terminal
+from pricesync.core import (
+    HOUR_DECIMALS,
+    ChangeRow,
+    HistoryError,
+    HistoryStore,
+    Key,
+    RunRow,
+    column_decimals,
+    count_text,
+    hourly_text,
+    pct_text,
+    terminal,
+    when,
+)
 from rich.text import Text
-
-from .cells import exact_text
 
 MAX_RUNS = 100  # runs listed by the changes screen
 MAX_CHANGES = 1000  # changes of one run shown; `pricesync changes` lists them all
 KIND_STYLE = {"added": "cyan", "removed": "yellow"}
 STATUS_STYLE = {"updated": "green", "unchanged": "dim", "failed": "bold red"}
-
-
-def when(at: str) -> str:
-    """'2025-11-03T09:30:05Z' -> '2025-11-03 09:30' (the history stores UTC; a foreign file may not)."""
-    return terminal(at[:16].replace("T", " "))
 
 
 # -- loading (thread workers) -----------------------------------------------------------------------
@@ -112,7 +118,7 @@ def load_entry_history(store: HistoryStore, provider: str, key: Key) -> EntryHis
 def counts_text(run: RunRow) -> str:
     if not run.total_changes:
         return "no price changes"
-    return f"{run.changed:,} changed · {run.added:,} added · {run.removed:,} removed"
+    return f"{count_text(run.changed)} changed · {count_text(run.added)} added · {count_text(run.removed)} removed"
 
 
 def run_line(run: RunRow) -> Text:
@@ -135,32 +141,43 @@ def run_summary(run: RunRow) -> Text:
     text.append(f" · {run.status} · {'written back' if run.wrote_back else 'not written back'}")
     text.append(
         terminal(
-            f" · source {run.source_version or '?'} · {run.records:,} prices · {', '.join(run.regions) or 'no regions'}"
+            f" · source {run.source_version or '?'} · {count_text(run.records)} prices"
+            f" · {', '.join(run.regions) or 'no regions'}"
         )
     )
     return text
 
 
-def pct_text(row: ChangeRow) -> Text:
+def change_text(row: ChangeRow) -> Text:
     """+4.2% red (up), -9.1% green (down), new / removed."""
     if row.kind != "changed":
         return Text("new" if row.kind == "added" else "removed", style=KIND_STYLE[row.kind])
     if row.pct is None:
         return Text("from 0", style="red")
-    return Text(f"{row.pct:+.1f}%", style="red" if row.pct > 0 else "green" if row.pct < 0 else "")
+    return Text(pct_text(row.pct), style="red" if row.pct > 0 else "green" if row.pct < 0 else "")
 
 
-def change_cells(row: ChangeRow) -> tuple[Text, Text, Text, Text, Text]:
-    """instance type, region, OS, old -> new, change (Text: a DataTable parses str cells as markup)."""
-    change = pct_text(row)
+CHANGE_COLUMNS = ("instance type", "region", "OS", "old $/hour", "new $/hour", "change")
+
+
+def change_cells(row: ChangeRow, decimals: int = HOUR_DECIMALS) -> tuple[Text, ...]:
+    """The cells of CHANGE_COLUMNS, prices with `decimals` (the run's column_decimals) and
+    right-aligned (Text: a DataTable parses str cells as markup)."""
+    change = change_text(row)
     change.justify = "right"
     return (
         Text(terminal(row.instance_type)),
         Text(terminal(row.region)),
         Text(terminal(row.os)),
-        Text(f"{exact_text(row.old)} → {exact_text(row.new)}"),
+        Text(hourly_text(row.old, decimals), justify="right"),
+        Text(hourly_text(row.new, decimals), justify="right"),
         change,
     )
+
+
+def change_decimals(rows: tuple[ChangeRow, ...] | list[ChangeRow]) -> int:
+    """The decimals the price columns of these changes are shown with."""
+    return column_decimals([p for r in rows for p in (r.old, r.new)], HOUR_DECIMALS)
 
 
 def sparkline_points(rows: tuple[ChangeRow, ...]) -> list[float]:
@@ -177,10 +194,10 @@ def history_text(rows: tuple[ChangeRow, ...]) -> Text:
     text.append(f"{'when (UTC)':<18}{'$/hour':>12}  {'change':>8}  source", style="bold")
     first = rows[0]
     text.append(f"\n{'before ' + when(first.at)[:10]:<18}")
-    text.append(f"{exact_text(first.old):>12}" if first.old is not None else f"{'not listed':>12}", style="dim")
+    text.append(f"{hourly_text(first.old):>12}" if first.old is not None else f"{'not listed':>12}", style="dim")
     for row in rows:
-        text.append(f"\n{when(row.at):<18}{exact_text(row.new) if row.new is not None else 'no longer listed':>12}  ")
-        change = pct_text(row)
+        text.append(f"\n{when(row.at):<18}{hourly_text(row.new) if row.new is not None else 'no longer listed':>12}  ")
+        change = change_text(row)
         change.align("right", 8)
         text.append_text(change)
         text.append(terminal(f"  {row.source_version or '-'}"), style="dim")

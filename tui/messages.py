@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pricesync.core import SchedulerEvent, SyncResult
+from pricesync.core import SanityReport, SchedulerEvent, Snapshot, SyncResult
 from textual.message import Message
 
+from .cells import Layout
 from .changes import EntryHistory, Marks, RunChanges, RunList
 from .dataset import Dataset
 from .rowindex import RowIndex, View
@@ -31,14 +32,14 @@ class SchedulerChanged(Message):
 
 @dataclass
 class DatasetLoaded(Message):
-    """A provider's catalog was (re)loaded; `order` holds the rows of `view`, `widths` the
-    columns' widths."""
+    """A provider's catalog was (re)loaded; `order` holds the rows of `view`, `layout` the
+    columns' widths and decimals."""
 
     generation: int
     dataset: Dataset
     view: View
     order: list[int]
-    widths: dict[str, int]
+    layout: Layout
 
 
 @dataclass
@@ -83,3 +84,29 @@ class RunChangesLoaded(Message):
 @dataclass
 class EntryHistoryLoaded(Message):
     history: EntryHistory
+
+
+@dataclass
+class GuardReady(Message):
+    """What the sanity guard says of writing back `snapshot`, for the confirm dialog."""
+
+    snapshot: Snapshot
+    guard: SanityReport
+
+
+@dataclass
+class SyncProgress(Message):
+    """A running sync's download of one region (core's Progress callback, from its thread)."""
+
+    region: str
+    done: int  # bytes
+    total: int | None
+    at: float  # time.monotonic()
+
+
+@dataclass
+class FilesChanged(Message):
+    """The provider's catalog, cache or state.json changed on disk (another process wrote)."""
+
+    provider: str
+    signature: tuple

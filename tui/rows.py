@@ -128,7 +128,7 @@ class CatalogRows:
     """Every row the table can show: the catalog entries, then cache-only (added) records."""
 
     keys: list[Key]
-    columns: dict[str, Column]  # type family vcpu mem gpu arch region os price per_* savings pending available
+    columns: dict[str, Column]  # type family vcpu mem gpu arch region os price per_* savings pending available synced
     kind: str = ON_DEMAND  # the price kind of price, month, the unit prices and savings
 
     def __len__(self) -> int:
@@ -191,5 +191,6 @@ def build_rows(catalog: Catalog, diff: CatalogDiff | None = None, kind: str = ON
         "savings": Column(savings),
         "pending": Column([pending.get(k) for k in keys], Pending.sort_key),
         "available": Column([i >= in_catalog or e.available for i, e in enumerate(entries)]),
+        "synced": Column([e.price_synced_at if i < in_catalog else None for i, e in enumerate(entries)]),
     }
     return CatalogRows(keys, columns, kind)

@@ -9,7 +9,21 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
-from pricesync.core import FIELD_NAMES, PROVIDERS, CatalogDiff, HistoryStore, Key, Snapshot, provider_name, terminal
+from pricesync.core import (
+    FIELD_NAMES,
+    PROVIDERS,
+    CatalogDiff,
+    HistoryStore,
+    Key,
+    SanityReport,
+    Snapshot,
+    count_text,
+    hourly_text,
+    pct_text,
+    provider_name,
+    terminal,
+    when,
+)
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,13 +31,15 @@ from textual.containers import Vertical, VerticalScroll
 from textual.dom import DOMNode
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Label, Markdown, OptionList, SelectionList, Sparkline, Static
+from textual.widgets import DataTable, Input, Label, Markdown, OptionList, SelectionList, Sparkline, Static
 from textual.widgets.option_list import Option
 
-from .cells import COLUMN_TITLES, MARK, exact_text
+from .cells import COLUMN_TITLES, MARK
 from .changes import (
+    CHANGE_COLUMNS,
     RunList,
     change_cells,
+    change_decimals,
     history_text,
     load_changes,
     load_entry_history,
@@ -41,34 +57,41 @@ TOP_CHANGES = 5
 
 def diff_summary(diff: CatalogDiff) -> Text:
     text = Text()
-    text.append(f"{len(diff.changed):,} changed", style="bold yellow")
+    text.append(f"{count_text(len(diff.changed))} changed", style="bold yellow")
     text.append(" · ")
-    text.append(f"{len(diff.added):,} added", style="bold cyan")
+    text.append(f"{count_text(len(diff.added))} added", style="bold cyan")
     text.append(" · ")
-    text.append(f"{len(diff.missing):,} missing", style="bold red")
+    text.append(f"{count_text(len(diff.missing))} missing", style="bold red")
     text.append(" (marked unavailable, never deleted)")
     biggest = sorted((c for c in diff.changed if c.pct is not None), key=lambda c: -abs(c.pct or 0))[:TOP_CHANGES]
     if biggest:
         text.append("\n\nLargest changes:")
         for c in biggest:
             itype, region, os_ = c.key
-            old, new = exact_text(c.old), exact_text(c.new)
-            text.append(terminal(f"\n  {itype} {region} {os_}: ") + f"{old} → {new} ")
-            text.append(f"{c.pct:+.1f}%", style="red" if (c.pct or 0) > 0 else "green")
+            old, new = hourly_text(c.old), hourly_text(c.new)
+            text.append("\n  " + terminal(f"{itype} {region} {os_}: ") + f"{old} → {new} ")
+            text.append(pct_text(c.pct), style="red" if (c.pct or 0) > 0 else "green")
     return text
 
 
-class ConfirmWriteBack(ModalScreen[bool]):
-    """The counts of the snapshot the write-back will apply (it is refused if the cache changed)."""
+FORCE_WORD = "force"  # typed to write back past the guard's --force rules
+
+
+class ConfirmWriteBack(ModalScreen[str | None]):
+    """The counts of the snapshot the write-back will apply (it is refused if the cache changed)
+    and what the sanity guard says of it, before `y`. Returns "write", "force" (typed, past the
+    guard's suspicious rules, as `sync --force` on the command line) or None."""
 
     BINDINGS = [
-        Binding("y", "answer(True)", "Write back"),
-        Binding("n,escape", "answer(False)", "Cancel"),
+        Binding("y", "answer('write')", "Write back"),
+        Binding("n,escape", "answer(None)", "Cancel"),
     ]
 
-    def __init__(self, data: Snapshot) -> None:
+    def __init__(self, data: Snapshot, guard: SanityReport, limit_pct: float) -> None:
         super().__init__()
         self.data = data
+        self.guard = guard
+        self.limit_pct = limit_pct
 
     def compose(self) -> ComposeResult:
         data = self.data
@@ -82,18 +105,53 @@ class ConfirmWriteBack(ModalScreen[bool]):
                 Text(
                     f"into {tilde(data.catalog_path)} (the previous file is kept as .bak)\n"
                     + terminal(
-                        f"prices fetched {data.cache.fetched_at}, source version {data.cache.source_version or '?'}"
+                        f"prices fetched {when(data.cache.fetched_at)} UTC, version {data.cache.source_version or '?'}"
                     )
                     + "\n"
                 )
             )
             yield Static(diff_summary(data.diff))
-            yield Static(
-                Text.assemble("\n", ("y", "bold"), " write back   ", ("n", "bold"), "/", ("esc", "bold"), " cancel")
-            )
+            yield Static(self._guard_text())
+            if self.guard.refused:
+                yield Static(keys_line(("n", "close")), classes="dialog-keys")
+            elif self.guard.suspicious:
+                yield Input(placeholder=f"type {FORCE_WORD} and press enter to write back anyway", id="force")
+                yield Static(keys_line(("esc", "cancel")), classes="dialog-keys")
+            else:
+                yield Static(keys_line(("y", "write back"), ("n/esc", "cancel")), classes="dialog-keys")
 
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
+    def _guard_text(self) -> Text:
+        text = Text("\n")
+        if self.guard.refused:
+            text.append("The sanity guard refuses this write-back (nothing overrides it):\n", style="bold red")
+            text.append(terminal("; ".join(self.guard.refused)), style="red")
+        elif self.guard.suspicious:
+            text.append("The sanity guard would refuse this write-back:\n", style="bold yellow")
+            text.append(terminal("; ".join(self.guard.suspicious)), style="yellow")
+            text.append(
+                f"\nThe limit is [sync] max_missing_pct = {self.limit_pct:g}% in the config; "
+                f"to write back anyway, type {FORCE_WORD}."
+            )
+        else:
+            text.append("The sanity guard passes this write-back.", style="green")
+        return text
+
+    def on_mount(self) -> None:
+        if self.guard.suspicious and not self.guard.refused:
+            self.query_one(Input).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        blocked = bool(self.guard.refused or self.guard.suspicious)
+        return not (action == "answer" and parameters == ("write",) and blocked)  # `y` only when the guard passes
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip().lower() == FORCE_WORD:
+            self.dismiss("force")
+        else:
+            self.notify(f"type {FORCE_WORD} to write back past the guard, or esc to cancel", severity="warning")
+
+    def action_answer(self, answer: str | None) -> None:
+        self.dismiss(answer)
 
 
 class ProviderPicker(ModalScreen[str | None]):
@@ -233,7 +291,6 @@ class ChangesScreen(ModalScreen[None]):
             )
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("instance type", "region", "OS", "old → new $/hour", "change")
         read_history(self, RunsLoaded, load_runs, self.store, self.provider)
 
     def on_runs_loaded(self, message: RunsLoaded) -> None:
@@ -270,15 +327,21 @@ class ChangesScreen(ModalScreen[None]):
         if got.error:
             note.update(Text(tilde(got.error), style="bold red"))
         elif got.more:
-            note.update(f"The first {len(got.rows):,} changes of this run: `pricesync changes` lists them all.")
+            note.update(
+                f"The first {count_text(len(got.rows))} changes of this run: `pricesync changes` lists them all."
+            )
         else:
             note.update("")
 
     def _show_changes(self, rows) -> None:
         self.shown = list(rows)
         table = self.query_one(DataTable)
-        table.clear()
-        table.add_rows(change_cells(r) for r in rows)
+        table.clear(columns=True)  # each run's columns sized afresh from its rows
+        decimals = change_decimals(self.shown)
+        cells = [change_cells(r, decimals) for r in self.shown]
+        for i, title in enumerate(CHANGE_COLUMNS):
+            table.add_column(title, width=max([len(title), *(c[i].cell_len for c in cells)]))
+        table.add_rows(cells)
 
     def action_step(self, earlier: bool) -> None:
         runs = self.query_one(OptionList)
@@ -337,7 +400,7 @@ HELP = f"""\
 | --- | --- |
 | `s` | sync now (the same job as the schedule; disabled while a sync runs) |
 | `w` | write back: apply the cached prices to the catalog, after a confirmation |
-| `a` | automatic write-back for scheduled runs on/off |
+| `a` | automatic write-back after every sync (scheduled and `s`) on/off, for this session |
 | `p` | show another provider's catalog (AWS / Azure / GCP) |
 | `r` | choose the regions shown |
 | `d` | only rows with pending changes on/off |

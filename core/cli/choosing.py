@@ -8,7 +8,6 @@ import argparse
 import json
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Literal
 
 from .. import (
     ON_DEMAND,
@@ -37,7 +36,7 @@ from .. import (
     savings_pct,
 )
 from .codes import EXIT_OK, UsageError
-from .output import line, table
+from .output import Column, line, table
 
 UNIT_COLUMNS = (("per_vcpu", "$/vCPU-h"), ("per_gib", "$/GiB-h"), ("per_gpu", "$/GPU-h"))
 
@@ -101,22 +100,9 @@ def _monthly(price: Decimal | None) -> Decimal | None:
     return None if price is None else monthly_price(price)
 
 
-def kind_cells(entry: CatalogEntry, kind: str, units: bool) -> list[str]:
-    """$/hour, $/month (of `kind`), savings % (not on demand) and unit prices (`units`)."""
-    price = kind_price(entry, kind)
-    cells = [shown(price, "never synced" if kind == ON_DEMAND else "-"), shown(_monthly(price))]
-    if kind != ON_DEMAND:
-        cells.append(shown(savings_pct(kind_price(entry, ON_DEMAND), price)))
-    if units:
-        cells += [shown(entry_unit_price(entry, unit, kind)) for unit, _ in UNIT_COLUMNS]
-    return cells
-
-
-def kind_headers(kind: str, units: bool) -> list[tuple[str, Literal["right"]]]:
-    headers: list[tuple[str, Literal["right"]]] = [("$/hour", "right"), ("$/month", "right")]
-    if kind != ON_DEMAND:
-        headers.append(("savings %", "right"))
-    return headers + ([(title, "right") for _, title in UNIT_COLUMNS] if units else [])
+def savings_text(entry: CatalogEntry, kind: str) -> str:
+    """The saving of `kind` against the entry's on-demand price, in %, for a table."""
+    return shown(savings_pct(kind_price(entry, ON_DEMAND), kind_price(entry, kind)))
 
 
 def print_pivot(args: argparse.Namespace, provider: str, rows: Iterable[CatalogEntry]) -> int:
@@ -129,7 +115,7 @@ def print_pivot(args: argparse.Namespace, provider: str, rows: Iterable[CatalogE
     table(
         f"{provider_name(provider)} {args.price} $/hour by region ({len(pivoted)} types; * cheapest"
         + (f", % against {args.home})" if args.home else ")"),
-        [("instance type", "left"), ("os", "left"), *((region, "right") for region in regions)],
+        [Column("instance type"), Column("os"), *(Column(region, right=True) for region in regions)],
         [[r.instance_type, r.os, *(pivot_cell(r, region, args.home) for region in regions)] for r in pivoted],
     )
     return EXIT_OK
@@ -184,13 +170,13 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
         table(
             f"{entry.instance_type} {entry.region} {entry.os}: {_specs(entry)}",
             [
-                ("kind", "left"),
-                ("$/hour", "right"),
-                ("upfront", "right"),
-                ("effective $/hour", "right"),
-                ("$/month", "right"),
-                ("savings %", "right"),
-                ("break-even", "left"),
+                Column("kind"),
+                Column("$/hour", right=True),
+                Column("upfront", right=True),
+                Column("effective $/hour", right=True),
+                Column("$/month", right=True),
+                Column("savings %", right=True),
+                Column("break-even"),
             ],
             [_kind_row(k) for k in kind_lines(entry)],
         )
@@ -238,16 +224,16 @@ def cmd_equivalents(args: argparse.Namespace, settings: Settings) -> int:
         f"cheaper than {base.instance_type} in {base.region} ({base.os}, {_specs(base)}): "
         f"{args.kind} ${base_price}/hour; {len(found)} found",
         [
-            ("provider", "left"),
-            ("instance type", "left"),
-            ("region", "left"),
-            ("vCPU", "right"),
-            ("mem GiB", "right"),
-            ("GPU", "right"),
-            ("arch", "left"),
-            ("$/hour", "right"),
-            ("saving %", "right"),
-            ("saving $/month", "right"),
+            Column("provider"),
+            Column("instance type"),
+            Column("region"),
+            Column("vCPU", right=True),
+            Column("mem GiB", right=True),
+            Column("GPU", right=True),
+            Column("arch"),
+            Column("$/hour", right=True),
+            Column("saving %", right=True),
+            Column("saving $/month", right=True),
         ],
         [_equivalent_row(q) for q in found],
     )

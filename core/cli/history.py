@@ -9,18 +9,22 @@ from datetime import UTC, datetime, timedelta
 from itertools import groupby
 
 from .. import (
+    HOUR_DECIMALS,
     KINDS,
     ON_DEMAND,
     PROVIDERS,
-    ChangeRow,
     HistoryStore,
     Settings,
     add_settings_options,
+    column_decimals,
     deliver,
+    hourly_text,
     iso_z,
+    pct_text,
     sample_payload,
+    when,
 )
-from .output import line, table
+from .output import Column, line, table
 
 DEFAULT_LIMIT = 100
 _RELATIVE = re.compile(r"(\d+)([hdw])")
@@ -42,7 +46,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     c.add_argument("--os", help="linux, windows, rhel, suse")
     c.add_argument("--kind", choices=(ON_DEMAND, *KINDS), metavar="KIND", help="one price kind (default: every kind)")
     c.add_argument(
-        "--limit", type=int, metavar="N", help=f"at most N rows (default {DEFAULT_LIMIT}, all with --json; 0 = all)"
+        "--limit", type=_count, metavar="N", help=f"at most N rows (default {DEFAULT_LIMIT}, all with --json; 0 = all)"
     )
     c.add_argument("--json", action="store_true", help="a JSON list")
     c.set_defaults(handler=cmd_changes)
@@ -70,6 +74,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     t.set_defaults(handler=cmd_notify_test)
 
 
+def _count(text: str) -> int:
+    """A whole number >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 0")
+    return value
+
+
 def since_arg(text: str) -> str:
     """`7d`, `12h`, `2w`, a date or an ISO-8601 time -> the UTC time the history stores."""
     m = _RELATIVE.fullmatch(text.strip())
@@ -86,16 +101,8 @@ def since_arg(text: str) -> str:
     return iso_z(when)
 
 
-def _move(row: ChangeRow) -> str:
-    return f"{row.old or 'new'} -> {row.new or 'gone'}"
-
-
-def _pct(row: ChangeRow) -> str:
-    return "" if row.pct is None else f"{row.pct:+.2f}%"
-
-
-def _when(at: str) -> str:
-    return at.replace("T", " ")
+def _price(price: str | None, absent: str, decimals: int) -> str:
+    return absent if price is None else hourly_text(price, decimals)
 
 
 def cmd_changes(args: argparse.Namespace, settings: Settings) -> int:
@@ -124,29 +131,32 @@ def cmd_changes(args: argparse.Namespace, settings: Settings) -> int:
             )
         )
         return 0
+    decimals = column_decimals([p for r in rows for p in (r.old, r.new)], HOUR_DECIMALS)
     table(
         f"price changes, newest first ({len(rows)}{'+' if more else ''})",
         [
-            ("when (UTC)", "left"),
-            ("provider", "left"),
-            ("region", "left"),
-            ("os", "left"),
-            ("instance type", "left"),
-            ("price", "left"),
-            ("old -> new", "left"),
-            ("change", "right"),
-            ("source", "left"),
+            Column("when (UTC)"),
+            Column("instance type"),
+            Column("price", drop=1),
+            Column("old $/hour", right=True),
+            Column("new $/hour", right=True),
+            Column("change", right=True),
+            Column("region", drop=2),
+            Column("os", drop=3),
+            Column("provider", drop=4),
+            Column("source", drop=5),
         ],
         [
             [
-                _when(r.at),
-                r.provider,
-                r.region,
-                r.os,
+                when(r.at),
                 r.instance_type,
                 r.price_kind,
-                _move(r),
-                _pct(r),
+                _price(r.old, "new", decimals),
+                _price(r.new, "gone", decimals),
+                pct_text(r.pct),
+                r.region,
+                r.os,
+                r.provider,
                 r.source_version or "-",
             ]
             for r in rows
@@ -189,15 +199,19 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 0
     for (itype, region, os_), group in entries:
-        lines = [[f"before {_when(group[0].at)}", group[0].old or "(not listed)", "", ""]]
-        lines += [[_when(r.at), r.new or "(no longer listed)", _pct(r), r.source_version or "-"] for r in group]
+        decimals = column_decimals([p for r in group for p in (r.old, r.new)], HOUR_DECIMALS)
+        lines = [[f"before {when(group[0].at)}", _price(group[0].old, "(not listed)", decimals), "", ""]]
+        lines += [
+            [when(r.at), _price(r.new, "(no longer listed)", decimals), pct_text(r.pct), r.source_version or "-"]
+            for r in group
+        ]
         table(
             f"{args.provider} {itype} {region} {os_}" + ("" if args.kind == ON_DEMAND else f" {args.kind}"),
             [
-                ("when (UTC)", "left"),
-                ("$/hour" if args.kind == ON_DEMAND else "effective $/hour", "right"),
-                ("change", "right"),
-                ("source", "left"),
+                Column("when (UTC)"),
+                Column("$/hour" if args.kind == ON_DEMAND else "effective $/hour", right=True),
+                Column("change", right=True),
+                Column("source", drop=1),
             ],
             lines,
         )

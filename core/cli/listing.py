@@ -1,4 +1,5 @@
-"""`pricesync list`: the catalog as a table, JSON or CSV."""
+"""`pricesync list`: the catalog as a table (streamed: it starts at once at any size), JSON or
+CSV (the columns of every pricesync CSV)."""
 
 from __future__ import annotations
 
@@ -7,46 +8,51 @@ import csv
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from .. import (
+    CSV_COLUMNS,
+    HOUR_DECIMALS,
+    MONTH_DECIMALS,
+    ON_DEMAND,
     PROVIDERS,
     Catalog,
     CatalogEntry,
     Settings,
     add_settings_options,
     build_engine,
+    count_text,
     csv_cell,
+    csv_fields,
+    entry_unit_price,
+    exact_decimal,
+    first_run_text,
+    hourly_text,
     kind_price,
+    money_width,
+    monthly_decimals,
     monthly_price,
+    monthly_text,
+    never_synced,
+    parse_cron,
+    price_column,
+    terminal,
+    when,
 )
 from .choosing import (
+    UNIT_COLUMNS,
     add_list_options,
     check_list_options,
-    kind_cells,
-    kind_headers,
     kind_json,
     print_pivot,
+    savings_text,
     where_query,
 )
 from .codes import EXIT_OK
-from .output import table
-
-_COLUMNS = [
-    "instance_type",
-    "family",
-    "region",
-    "os",
-    "vcpu",
-    "memory_gib",
-    "gpu",
-    "arch",
-    "price_per_hour",
-    "price_per_month",
-    "price_synced_at",
-    "available",
-]
+from .output import Column, line, table
 
 
 def _price_arg(text: str) -> Decimal:
@@ -83,7 +89,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _monthly(price: str | None) -> str | None:
-    return None if price is None else f"{monthly_price(price).normalize():f}"
+    """The exact monthly cost a machine reads (JSON, CSV)."""
+    return None if price is None else exact_decimal(monthly_price(price))
 
 
 def _sort_key(col: str, kind: str) -> Callable[[CatalogEntry], Any]:
@@ -118,6 +125,15 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     rows = sorted((e for e in catalog.entries if keep(e)), key=_sort_key(args.sort, args.price))
     if args.pivot:
         return print_pivot(args, catalog.provider, rows)
+    first_run, failed = never_synced(settings, args.provider)
+    if first_run:
+        hint = first_run_text(
+            args.provider,
+            f"run `pricesync sync --provider {args.provider}`",
+            _schedule(settings, args.provider),
+            failed,
+        )
+        line(hint, err=args.json or args.csv)
     if args.json:
         print(
             json.dumps(
@@ -130,44 +146,124 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         )
     elif args.csv:
         w = csv.writer(sys.stdout)
-        w.writerow(_COLUMNS)
+        w.writerow(CSV_COLUMNS)
         for e in rows:
-            w.writerow(
-                [csv_cell(getattr(e, c) if c != "price_per_month" else _monthly(e.price_per_hour)) for c in _COLUMNS]
-            )
+            w.writerow([csv_cell(cell) for cell in csv_fields(_csv_values(e))])
     else:
         _print_table(catalog, rows, args.price, args.units)
     return EXIT_OK
 
 
+def _csv_values(e: CatalogEntry) -> dict[str, object]:
+    return {
+        "instance_type": e.instance_type,
+        "family": e.family,
+        "vcpu": e.vcpu,
+        "memory_gib": e.memory_gib,
+        "gpu": e.gpu,
+        "arch": e.arch,
+        "region": e.region,
+        "os": e.os,
+        "price_per_hour": e.price_per_hour,
+        "price_per_month": _monthly(e.price_per_hour),
+        "price_synced_at": e.price_synced_at,
+        "available": e.available,
+    }
+
+
+def _schedule(settings: Settings, provider: str) -> str:
+    """When the schedule would fetch `provider`'s prices (where the daemon, the dashboard or the
+    systemd timer runs it)."""
+    schedule = settings.schedule
+    if not schedule.enabled:
+        return "no schedule is enabled ([schedule] enabled)"
+    if provider not in (schedule.providers or settings.enabled_providers()):
+        return f"the schedule does not sync {provider} ([schedule] providers)"
+    spec = parse_cron(schedule.cron, schedule.timezone)
+    return f"the schedule fetches them {spec.describe()} wherever `pricesync daemon`, the dashboard or its timer runs"
+
+
 def _print_table(catalog: Catalog, rows: list[CatalogEntry], kind: str, units: bool) -> None:
+    """Streamed: the widths come first, from the distinct values (the price columns' from the
+    price strings alone: their decimals and whole digits), then each row is written as it is
+    formatted; a value is formatted and neutralised once, when first written."""
+
+    def price_of(e: CatalogEntry) -> str | None:
+        price = kind_price(e, kind)
+        return None if price is None else f"{price:f}"
+
+    prices = {p for p in map(price_of, rows) if p is not None}
+    needed, whole = price_column(prices)
+    hour, month = max(HOUR_DECIMALS, needed), max(MONTH_DECIMALS, monthly_decimals(needed))
+    widths = {  # x 730 adds at most three digits before the point
+        "$/hour": money_width(whole, hour) if prices else 0,
+        "$/month": money_width(whole + 3, month) if prices else 0,
+    }
+
+    def per_month(price: str | None) -> str:
+        return "-" if price is None else monthly_text(monthly_price(price), month)
+
+    shown: list[tuple[Column, Callable[[CatalogEntry], Any], Callable[[Any], str]]] = [
+        (Column("instance type"), attrgetter("instance_type"), str),
+        (Column("$/hour", right=True), price_of, lambda p: hourly_text(p, hour)),
+        (Column("$/month", right=True), price_of, per_month),
+        (Column("vCPU", right=True, drop=4), attrgetter("vcpu"), _or_unknown(str)),
+        (Column("mem GiB", right=True, drop=5), attrgetter("memory_gib"), _or_unknown(lambda m: f"{m:g}")),
+        (Column("os", drop=6), attrgetter("os"), str),
+        (Column("region", drop=3), attrgetter("region"), str),
+        (Column("family", drop=8), attrgetter("family"), _or_unknown(str)),
+        (Column("arch", drop=9), attrgetter("arch"), _or_unknown(str)),
+        (Column("GPU", right=True, drop=10), attrgetter("gpu"), _or_unknown(str)),
+        (Column("synced (UTC)", drop=11), attrgetter("price_synced_at", "available"), _synced),
+    ]
+    if kind != ON_DEMAND:
+        shown.insert(3, (Column("savings %", right=True, drop=2), lambda e: savings_text(e, kind), str))
+    if units:
+        for i, (unit, title) in enumerate(UNIT_COLUMNS):
+            shown.insert(3 + i, (Column(title, right=True, drop=7), _unit(unit, kind), str))
+    columns, texts = [], []
+    for column, value, show in shown:
+        text = _Texts(show)
+        if column.name in widths:  # sized from the price strings: no price formatted yet
+            width = max(len(text[None]), widths[column.name])
+        else:
+            width = max(map(len, map(text.__getitem__, set(map(value, rows)))), default=0)
+        columns.append(replace(column, width=width))
+        texts.append(text)
+    values = [value for _, value, _ in shown]
     table(
-        f"{catalog.provider} catalog ({len(rows)} of {len(catalog.entries)} entries, {catalog.currency}, {kind})",
-        [
-            ("instance type", "left"),
-            ("family", "left"),
-            ("region", "left"),
-            ("os", "left"),
-            ("vCPU", "right"),
-            ("mem GiB", "right"),
-            ("GPU", "right"),
-            ("arch", "left"),
-            *kind_headers(kind, units),
-            ("synced", "left"),
-        ],
-        [
-            [
-                e.instance_type,
-                e.family or "?",
-                e.region,
-                e.os,
-                e.vcpu if e.vcpu is not None else "?",
-                f"{e.memory_gib:g}" if e.memory_gib is not None else "?",
-                e.gpu if e.gpu is not None else "?",
-                e.arch or "?",
-                *kind_cells(e, kind, units),
-                (e.price_synced_at or "never") + ("" if e.available else " (unavailable)"),
-            ]
-            for e in rows
-        ],
+        f"{catalog.provider} catalog ({count_text(len(rows))} of {count_text(len(catalog.entries))} entries, "
+        f"{catalog.currency}{'' if kind == ON_DEMAND else ', ' + kind})",
+        columns,
+        ([text[value(e)] for text, value in zip(texts, values, strict=True)] for e in rows),
+        neutralised=True,
     )
+
+
+class _Texts(dict[Any, str]):
+    """A column's value -> its text, formatted and neutralised on first use."""
+
+    def __init__(self, show: Callable[[Any], str]) -> None:
+        super().__init__()
+        self.show = show
+
+    def __missing__(self, value: Any) -> str:
+        text = self[value] = terminal(self.show(value))
+        return text
+
+
+def _unit(unit: str, kind: str) -> Callable[[CatalogEntry], str]:
+    def text(e: CatalogEntry) -> str:
+        price = entry_unit_price(e, unit, kind)
+        return "-" if price is None else f"{price:f}"
+
+    return text
+
+
+def _or_unknown(show: Callable[[Any], str]) -> Callable[[Any], str]:
+    return lambda value: "?" if value is None else show(value)
+
+
+def _synced(value: tuple[str | None, bool]) -> str:
+    synced_at, available = value
+    return (when(synced_at) or "never") + ("" if available else " (unavailable)")

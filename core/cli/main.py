@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import NoReturn
 
-from .. import ConfigError, PriceSyncError, check_data_dir, load_settings, terminal
+from .. import ConfigError, PriceSyncError, check_data_dir, load_settings, terminal, version, writable_data_dir
 from . import choosing, history, listing, schedule, sync
 from .codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 from .output import line
@@ -18,6 +18,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="pricesync", description="Keep a local catalog of cloud instance prices current.")
+    parser.add_argument("--version", action="version", version=f"pricesync {version()}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     # Each command group registers its subparsers with set_defaults(handler=fn),
     # fn(args, settings) -> exit code.
@@ -30,8 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        settings = load_settings(args.config, args.data_dir)
-        check_data_dir(settings.data_dir)
+        settings = load_settings(args.config, args.data_dir)  # every config value checked here
+        # at start, not at 02:00: a command that writes needs a data dir it can write in
+        (writable_data_dir if getattr(args, "writes", False) else check_data_dir)(settings.data_dir)
         code: int = args.handler(args, settings)
         return code
     except (ConfigError, UsageError) as exc:

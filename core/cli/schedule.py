@@ -33,7 +33,7 @@ UNIT_NAME = "pricesync-sync"
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     d = sub.add_parser("daemon", help="run the scheduler in the foreground, no UI (SIGTERM/SIGINT stop it)")
     add_settings_options(d)
-    d.set_defaults(handler=cmd_daemon)
+    d.set_defaults(handler=cmd_daemon, writes=True)
 
     s = sub.add_parser("schedule", help="show the schedule or print/install systemd or cron wrappers")
     ssub = s.add_subparsers(dest="schedule_command", required=True)

@@ -16,7 +16,9 @@ from .. import (
     add_settings_options,
     build_engine,
     check_url,
+    hourly_text,
     is_region,
+    pct_text,
     setup_logging,
     wait_for_deliveries,
 )
@@ -29,7 +31,7 @@ SHOWN_CHANGES = 20
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s = sub.add_parser("sync", help="fetch prices into the cache; --write-back updates the catalog")
     add_settings_options(s)
-    s.set_defaults(handler=cmd_sync)
+    s.set_defaults(handler=cmd_sync, writes=True)
     s.add_argument(
         "--provider", choices=PROVIDERS, help="which source (default: [sync] providers and the enabled [azure]/[gcp])"
     )
@@ -100,12 +102,11 @@ def _print_result(result: SyncResult) -> None:
         + f"{'written back' if result.wrote_back else 'catalog untouched'} ({result.duration_s:.1f}s)"
     )
     for change in result.changes[:SHOWN_CHANGES]:
-        pct = change.pct
+        old = hourly_text(change.old) if change.old is not None else "never synced"
+        new = hourly_text(change.new) if change.new is not None else "gone"
         kind = "" if change.price_kind == ON_DEMAND else f" {change.price_kind}"
-        line(
-            f"  {'/'.join(change.key)}{kind}: {change.old or 'never synced'} -> {change.new or 'gone'}"
-            + (f" ({pct:+.2f}%)" if pct is not None else "")
-        )
+        pct = pct_text(change.pct)
+        line(f"  {'/'.join(change.key)}{kind}: {old} -> {new}" + (f" ({pct})" if pct else ""))
     if len(result.changes) > SHOWN_CHANGES:
         line(f"  ... and {len(result.changes) - SHOWN_CHANGES} more")
 

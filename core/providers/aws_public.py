@@ -86,7 +86,7 @@ class AwsPublicProvider:
         if urls is None:
             log.info("AWS region index unchanged (304); no offer file downloaded")
             unchanged = {r: RegionFetch(r, request.known[r], None) for r in request.regions or []}
-            return FetchResult(unchanged, index_v, savings_plans.warnings)
+            return FetchResult(unchanged, index_v, warnings=savings_plans.warnings)
         index_v = savings_plans.index_validators(index_v)
         wanted = request.regions if request.regions is not None else sorted(urls)
         unknown = [r for r in wanted if r not in urls]
@@ -94,7 +94,7 @@ class AwsPublicProvider:
             raise SourceError(
                 f"region {', '.join(unknown)} is not in the AWS price list index ({len(urls)} regions listed)"
             )
-        result = FetchResult({}, index_v, savings_plans.warnings)
+        result = FetchResult({}, index_v, warnings=savings_plans.warnings)
         for region in wanted:
             if request.cancel.is_set():
                 raise Cancelled("sync cancelled")

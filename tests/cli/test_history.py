@@ -9,6 +9,8 @@ from pricesync.core.history import HistoryStore
 
 from tests.conftest import EU_V2, US_V2, US_V3, V2, V3, serve_version
 
+OD = "on-demand"
+
 
 @pytest.fixture
 def synced(cli, settings, aws_server):
@@ -33,24 +35,24 @@ def test_changes_newest_first(cli, synced):
     assert rows[1] == [
         "when",
         "(UTC)",
-        "provider",
-        "region",
-        "os",
         "instance",
         "type",
         "price",
         "old",
-        "->",
+        "$/hour",
         "new",
+        "$/hour",
         "change",
+        "region",
+        "os",
+        "provider",
         "source",
     ]
-    body = [r[2:] for r in rows[2:]]  # without the date and time
-    od = "on-demand"
-    assert body[0] == ["aws", "us-east-1", "linux", "m5.large", od, "0.1000000000", "->", "0.1050000000", "+5.00%", V3]
-    assert ["aws", "eu-west-1", "linux", "c6g.large", od, "0.0770000000", "->", "0.0731500000", "-5.00%", V2] in body
-    assert ["aws", "us-east-1", "linux", "x1e.32xlarge", od, "new", "->", "26.6880000000", V2] in body
-    assert ["aws", "us-east-1", "rhel", "t3.micro", od, "0.0392000000", "->", "gone", V2] in body
+    body = [r[2:] for r in rows[3:]]  # without the date and time; prices aligned on 5 decimals (0.07315)
+    assert body[0] == ["m5.large", OD, "0.10000", "0.10500", "+5.0%", "us-east-1", "linux", "aws", V3]
+    assert ["c6g.large", OD, "0.07700", "0.07315", "-5.0%", "eu-west-1", "linux", "aws", V2] in body
+    assert ["x1e.32xlarge", OD, "new", "26.68800", "us-east-1", "linux", "aws", V2] in body
+    assert ["t3.micro", OD, "0.03920", "gone", "us-east-1", "rhel", "aws", V2] in body
     assert len(body) == 6
 
 
@@ -81,7 +83,7 @@ def test_changes_filters_and_json(cli, synced):
     assert json.loads(cli("changes", "--since", "2999-01-01", "--json").stdout) == []
     assert json.loads(cli("changes", "--provider", "gcp", "--json").stdout) == []
     p = cli("changes", "--limit", "2")
-    assert len(lines(p.stdout)) == 2 + 2 + 1 and "more changes than 2" in p.stdout
+    assert len(lines(p.stdout)) == 3 + 2 + 1 and "more changes than 2" in p.stdout
     assert "no price changes recorded that match" in cli("changes", "--os", "suse").stdout
 
 
@@ -106,10 +108,10 @@ def test_history_of_one_entry(cli, synced):
     assert p.returncode == 0, p.stderr
     rows = lines(p.stdout)
     assert rows[0] == ["aws", "m5.large", "us-east-1", "linux"]
-    assert rows[2][0] == "before" and rows[2][-1] == "0.0960000000"
-    assert rows[3][2:] == ["0.1000000000", "+4.17%", V2]
-    assert rows[4][2:] == ["0.1050000000", "+5.00%", V3]
-    assert len(rows) == 5
+    assert rows[3][0] == "before" and rows[3][-1] == "0.0960"
+    assert rows[4][2:] == ["0.1000", "+4.2%", V2]
+    assert rows[5][2:] == ["0.1050", "+5.0%", V3]
+    assert len(rows) == 6
 
     out = json.loads(cli("history", "t3.micro", "--os", "RHEL", "--json").stdout)
     assert [(e["region"], e["os"], [(c["old"], c["new"]) for c in e["changes"]]) for e in out] == [

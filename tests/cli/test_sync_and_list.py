@@ -9,10 +9,14 @@ import os
 import pty
 import subprocess
 from decimal import Decimal
+from operator import itemgetter
 
 import pytest
 from filelock import FileLock
+from pricesync.core import CSV_COLUMNS, build_engine
 from pricesync.core.sync import sync_lock_path
+from pricesync.tui.export import csv_bytes
+from pricesync.tui.rows import build_rows
 
 from tests.conftest import CLI, US_EAST_1, cli_env, read_terminal
 
@@ -58,7 +62,7 @@ def test_plain_output_lists_changes(cli):
     assert p.returncode == 0
     assert "aws (public): updated; regions eu-west-1, us-east-1; 9 prices" in p.stdout
     assert "written back" in p.stdout
-    assert "p4d.24xlarge/us-east-1/linux: never synced -> 32.7726000000" in p.stdout
+    assert "p4d.24xlarge/us-east-1/linux: never synced -> 32.7726" in p.stdout
 
 
 def test_failed_sync_exits_1_with_json_error(cli):
@@ -141,8 +145,19 @@ def test_list_csv(synced):
     p = synced("list", "--csv", "--region", "eu-west-1", "--sort", "price")
     rows = list(csv.DictReader(io.StringIO(p.stdout)))
     assert [r["instance_type"] for r in rows] == ["c6g.large", "m5.large", "m5.xlarge"]
-    assert rows[0]["price_per_hour"] == "0.0770000000" and rows[0]["arch"] == "arm64"
-    assert list(rows[0])[:4] == ["instance_type", "family", "region", "os"]
+    assert rows[0]["price_per_hour"] == "0.077" and rows[0]["arch"] == "arm64"  # the exact decimal
+    assert tuple(rows[0]) == CSV_COLUMNS and rows[0]["available"] == "true"
+
+
+def test_csv_from_the_cli_and_the_dashboard_agree(synced, settings):
+    """The same columns in the same order, the same encoding of every value."""
+    cli_rows = list(csv.DictReader(io.StringIO(synced("list", "--csv").stdout)))
+    engine = build_engine(settings)
+    catalog = engine.catalog("aws")
+    rows = build_rows(catalog, engine.pending("aws"))
+    tui_rows = list(csv.DictReader(io.StringIO(csv_bytes(rows, range(len(rows))).decode())))
+    key = itemgetter("instance_type", "region", "os")
+    assert sorted(cli_rows, key=key) == sorted(tui_rows, key=key) and len(cli_rows) == 9
 
 
 def test_list_table_when_piped_has_no_escape_codes(synced):
@@ -173,6 +188,31 @@ def test_terminal_gets_a_progress_bar_on_stderr_only(settings):
     assert proc.returncode == 0
     assert ESC.encode() in err and b"us-east-1" in err
     assert ESC.encode() not in out and out.startswith(b"aws (public): updated")
+
+
+def list_on_a_terminal(settings, columns: int) -> str:
+    """`pricesync list --region us-east-1` with stdout on a terminal `columns` wide."""
+    master, slave = pty.openpty()
+    env = cli_env(settings) | {"TERM": "xterm-256color", "COLUMNS": str(columns), "LINES": "24"}
+    proc = subprocess.Popen([*CLI, "list", "--region", "us-east-1"], env=env, stdout=slave, stderr=subprocess.PIPE)
+    os.close(slave)
+    proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    return read_terminal(master).decode().replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize("columns", [80, 60])
+def test_a_narrow_terminal_drops_columns_and_never_cuts_a_price(synced, settings, columns):
+    out = list_on_a_terminal(settings, columns)
+    assert "…" not in out and all(len(line) <= columns for line in out.splitlines())
+    assert "p4d.24xlarge" in out and "32.7726" in out and "23,923.998" in out  # whole, aligned on 3 decimals
+    header = next(line for line in out.splitlines() if line.startswith("instance type"))
+    assert "$/hour" in header and "$/month" in header and "synced" not in header
+
+
+def test_a_terminal_too_narrow_for_a_table_gets_one_record_per_line(synced, settings):
+    out = list_on_a_terminal(settings, 30)
+    assert "…" not in out and "       $/hour: 32.7726" in out and "instance type: p4d.24xlarge" in out
 
 
 def test_installed_script_runs(settings):

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from apscheduler.triggers.date import DateTrigger
 from pricesync.core import build_engine
+from pricesync.core import parse_query as parse
 from pricesync.core.scheduler import PriceSyncScheduler
 from pricesync.tui import app as app_module
 from pricesync.tui.app import COMMANDS, main
@@ -18,6 +20,7 @@ from pricesync.tui.screens import ConfirmWriteBack, HelpScreen, ProviderPicker, 
 from pricesync.tui.widgets.catalog_table import GAP, CatalogTable
 from pricesync.tui.widgets.filter_bar import FilterInput
 from pricesync.tui.widgets.log_pane import LogPane
+from textual.widgets import Input
 
 from tests.conftest import INDEX, OFFER, US_EAST_1
 from tests.fakes import offerdata
@@ -118,17 +121,17 @@ async def test_big_catalogs_filter_in_a_worker_and_only_the_latest_view_lands(se
         }
 
 
-async def test_sort_by_key_and_header_click_keeps_the_cursor_on_its_row(settings):
+async def test_a_new_sort_goes_to_the_first_row_and_a_reload_keeps_the_row(settings):
     async with make_app(settings).run_test(size=SIZE) as pilot:
         app = await loaded(pilot)
         await pilot.press("down", "down", "down")
-        key = key_at_cursor(app)
         await pilot.press("greater_than_sign")
-        assert app.view.sort == "family" and key_at_cursor(app) == key
+        assert app.view.sort == "price" and app.table.cursor == 0
         await pilot.press("less_than_sign", "less_than_sign")
-        assert app.view.sort == "pending"
+        assert app.view.sort == "gpu"
+        await pilot.press("down", "down")
         await pilot.press("o")
-        assert app.view.descending and key_at_cursor(app) == key
+        assert app.view.descending and app.table.cursor == 0
         widths = app.table.widths
         x = sum(widths[k] + GAP for k in COLUMN_KEYS[: COLUMN_KEYS.index("vcpu")]) + 1
         await pilot.click(CatalogTable, offset=(x, 0))
@@ -139,10 +142,11 @@ async def test_sort_by_key_and_header_click_keeps_the_cursor_on_its_row(settings
         assert app.view.descending
         vcpus = [app.data.index.rows.value("vcpu", r) for r in app.table.order]
         assert vcpus == sorted(vcpus, reverse=True) and vcpus[0] == 96
-        assert key_at_cursor(app) == key
-        app._load()  # a reload (after a sync) keeps the row too
+        await pilot.press("down", "down")
+        key = key_at_cursor(app)
+        app._load()  # a reload (after a sync, or a change on disk) keeps the row
         await pilot.pause(0.3)
-        assert key_at_cursor(app) == key
+        assert key_at_cursor(app) == key and app.table.cursor == 2
         await pilot.click(CatalogTable, offset=(2, 3))
         assert app.table.cursor == 2 + round(app.table.scroll_y)
 
@@ -194,6 +198,47 @@ async def test_w_asks_with_counts_then_writes_back(settings):
         await wait_for(pilot, lambda: any("Nothing to write back" in n for n in notes(app)), "nothing to do")
 
 
+async def test_w_shows_the_guard_before_y_and_takes_a_typed_force(settings):
+    """One entry of a region would be marked unavailable: over a max_missing_pct of 0, the
+    dialog says so before `y`, names the setting, refuses `y` and writes back on a typed force."""
+    settings = replace(settings, sync=replace(settings.sync, max_missing_pct=0.0))
+    write_pending_data(settings.data_dir)
+    catalog = settings.data_dir / "aws_catalog.json"
+
+    async with make_app(settings).run_test(size=SIZE) as pilot:
+        app = await loaded(pilot)
+        before = digest(catalog)
+        await pilot.press("w")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmWriteBack), "the confirmation")
+        text = " ".join(str(w.render()) for w in app.screen.query("Static"))
+        assert "The sanity guard would refuse this write-back" in text
+        assert "[sync] max_missing_pct = 0% in the config" in text and "--force" not in text
+        await pilot.press("y")  # typed into the confirmation field, not an answer
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmWriteBack) and digest(catalog) == before
+        app.screen.query_one(Input).value = ""
+        await pilot.press(*"force", "enter")
+        await wait_for(pilot, lambda: any("written back" in n for n in notes(app)), "the write-back")
+        assert digest(catalog) != before
+
+
+async def test_a_refused_write_back_reads_as_such_and_clears_when_one_succeeds(settings):
+    settings = replace(settings, sync=replace(settings.sync, max_missing_pct=0.0))
+    write_pending_data(settings.data_dir)
+    engine = build_engine(settings)
+    refused = engine.write_back(engine.snapshot("aws"))
+    assert refused.status == "failed" and "write-back refused" in (refused.error or "")
+
+    async with make_app(settings).run_test(size=SIZE) as pilot:
+        app = await loaded(pilot)
+        assert "write-back refused" in status(app) and "FAILED" not in status(app)
+        assert engine.write_back(engine.snapshot("aws"), force=True).wrote_back
+        app._load()
+        await wait_for(pilot, lambda: "write-back refused" not in status(app), "the header to clear")
+        assert "FAILED" not in status(app)
+
+
 async def test_w_without_a_cache_says_to_sync_first(settings):
     async with make_app(settings).run_test(size=SIZE) as pilot:
         app = await loaded(pilot)
@@ -207,10 +252,11 @@ async def test_a_toggles_automatic_write_back(settings):
         app = await loaded(pilot)
         assert app.scheduler.write_back is False
         await pilot.press("a")
-        assert app.scheduler.write_back is True and "write-back: auto" in status(app)
-        assert "automatic write-back after scheduled runs: on" in log_text(app)
+        assert app.scheduler.write_back is True and "write-back: auto (this session)" in status(app)
+        assert "automatic write-back after every sync (scheduled and s): on, for this session" in log_text(app)
+        assert any("[schedule] write_back in the config keeps it" in n for n in notes(app))
         await pilot.press("a")
-        assert app.scheduler.write_back is False and "write-back: manual" in status(app)
+        assert app.scheduler.write_back is False and "write-back: manual\n" in status(app)
 
 
 async def test_p_switches_provider_and_s_says_why_it_cannot_sync(settings, monkeypatch):
@@ -338,6 +384,8 @@ async def test_end_to_end_sync_from_the_app_then_write_back(served_settings, aws
         await wait_for(pilot, lambda: not app.syncing, "the sync")
         await wait_for(pilot, lambda: app.data.cache is not None, "the reload")
         assert log_text(app).count("manual run started: aws") == 1
+        assert set(app._downloads) == {"us-east-1", "eu-west-1"}  # the sync's progress reached the app
+        assert all(done > 0 for _, done, _, _ in app._downloads.values())
         assert "aws sync updated: 9 prices, 0 added, 9 changed, 0 missing" in log_text(app)
         assert "0.0960 new" in screen_text(app) and "last sync" in status(app) and "updated" in status(app)
         assert app.check_action("sync_now", ()) is True
@@ -361,6 +409,32 @@ async def test_a_failed_sync_is_red_in_the_status_and_the_app_keeps_running(serv
         assert any("AWS sync failed" in n for n in notes(app))
         await pilot.press("slash", *"m5", "enter")
         assert app.is_running and app.shown == 5
+
+
+async def test_a_change_on_disk_reloads_keeping_the_filter_and_the_row(settings):
+    """Another process (the CLI, the daemon) syncs: the dashboard notices and shows the new
+    pending changes without losing the filter or the selected row."""
+    async with make_app(settings).run_test(size=SIZE) as pilot:
+        app = await loaded(pilot)
+        await pilot.press("slash", *"region:us-*", "enter", "down")
+        key, shown = key_at_cursor(app), app.shown
+        await pilot.pause(app_module.POLL_S + 0.5)  # a look at the files with nothing changed
+        assert app.data.cache is None
+        write_pending_data(settings.data_dir)
+        await wait_for(pilot, lambda: app.data.cache is not None and app.view_settled, "the reload")
+        assert "changed on disk: reloading" in log_text(app) and "pending:" in status(app)
+        assert app.view.query == parse("region:us-*") and key_at_cursor(app) == key and app.shown >= shown
+
+
+async def test_the_download_line_says_region_mb_and_rate(settings):
+    async with make_app(settings).run_test(size=SIZE) as pilot:
+        app = await loaded(pilot)
+        app._sync_since = app.clock()
+        app._downloads = {"us-east-1": (10.0, 3_000_000, 12_000_000, 12.0), "eu-west-1": (12.0, 500_000, None, 12.5)}
+        assert app._download_text() == "region 2/2 eu-west-1 0.5 MB 1.0 MB/s"
+        app._downloads = {"us-east-1": (10.0, 3_000_000, 12_000_000, 12.0)}
+        assert app._download_text() == "region 1/2 us-east-1 3.0/12.0 MB 1.5 MB/s"
+        app._sync_since = None
 
 
 async def test_a_corrupt_catalog_is_one_clear_message_and_the_app_still_works(settings):

@@ -8,12 +8,12 @@ from pricesync.core.history import HistoryStore
 from pricesync.tui.app import COMMANDS, PriceSyncApp
 from pricesync.tui.cells import MARK
 from pricesync.tui.changes import (
+    change_text,
     history_text,
     load_changes,
     load_entry_history,
     load_marks,
     load_runs,
-    pct_text,
     sparkline_points,
     step,
 )
@@ -92,7 +92,7 @@ async def test_c_opens_the_last_run_with_changes_and_steps_through_runs(settings
         assert "3 changed · 1 added · 1 removed" in lines[3] and "written back" not in lines[3]
         assert runs.highlighted == 1  # the last run that stored changes, not the newest run
         await changes_shown(pilot, screen, 1)
-        assert change_rows(screen) == [["m5.large", "us-east-1", "linux", "0.1000 → 0.1050", "+5.0%"]]
+        assert change_rows(screen) == [["m5.large", "us-east-1", "linux", "0.1000", "0.1050", "+5.0%"]]
         summary = text_of(screen, "#run-summary")
         assert "2025-11-03 02:00 UTC · updated · written back · source 20251103000000" in summary
 
@@ -100,11 +100,12 @@ async def test_c_opens_the_last_run_with_changes_and_steps_through_runs(settings
         assert runs.highlighted == 3
         await changes_shown(pilot, screen, 5)
         rows = {tuple(r[:3]): r[3:] for r in change_rows(screen)}
-        assert rows[M5_US] == ["0.0960 → 0.1000", "+4.2%"]
-        assert rows[P4D_US] == ["32.7726 → 29.49534", "-10.0%"]
-        assert rows[("x1e.32xlarge", "us-east-1", "linux")] == ["- → 26.6880", "new"]
-        assert rows[("t3.micro", "us-east-1", "rhel")] == ["0.0392 → -", "removed"]
-        cells = {str(r[0]): r[4] for r in (screen.query_one(DataTable).get_row_at(i) for i in range(5))}
+        # the prices of a run aligned on its most precise one (29.49534: five decimals)
+        assert rows[M5_US] == ["0.09600", "0.10000", "+4.2%"]
+        assert rows[P4D_US] == ["32.77260", "29.49534", "-10.0%"]
+        assert rows[("x1e.32xlarge", "us-east-1", "linux")] == ["-", "26.68800", "new"]
+        assert rows[("t3.micro", "us-east-1", "rhel")] == ["0.03920", "-", "removed"]
+        cells = {str(r[0]): r[5] for r in (screen.query_one(DataTable).get_row_at(i) for i in range(5))}
         assert str(cells["m5.large"].style) == "red" and str(cells["p4d.24xlarge"].style) == "green"
         await pilot.press("left")  # nothing earlier has changes: stays
         assert runs.highlighted == 3
@@ -214,10 +215,10 @@ def marked_rows(app) -> set[str]:
     """The rows of the table (as 'type region os') that carry the mark."""
     widths = app.table.widths
     out = set()
-    for line in screen_text(app).splitlines()[1:]:
+    top = round(app.table.scroll_y)
+    for i, line in enumerate(screen_text(app).splitlines()[1:]):
         if line[widths["type"] - 1 : widths["type"]] == MARK:
-            parts = line.split()
-            out.add(f"{parts[0]} {parts[7]} {parts[8]}")
+            out.add(" ".join(app.table.rows.keys[app.table.order[top + i]]))
     return out
 
 
@@ -257,7 +258,7 @@ async def test_rows_the_last_sync_moved_are_marked_and_the_marks_follow_each_syn
 
         screen = await open_changes(pilot)  # the real run, newest first
         await changes_shown(pilot, screen, 1)
-        assert change_rows(screen) == [["m5.large", "us-east-1", "linux", "0.1000 → 0.1050", "+5.0%"]]
+        assert change_rows(screen) == [["m5.large", "us-east-1", "linux", "0.1000", "0.1050", "+5.0%"]]
         assert f"source {V3}" in text_of(screen, "#run-summary")
         await pilot.press("escape")
 
@@ -337,12 +338,12 @@ def test_loaders_turn_a_broken_file_into_an_error(tmp_path):
 def test_formats(tmp_path):
     write_history(tmp_path)
     rows = {r.key: r for r in HistoryStore(tmp_path).changes(run_id=2)}
-    assert [(str(t), str(t.style)) for t in map(pct_text, (rows[M5_US], rows[P4D_US]))] == [
+    assert [(str(t), str(t.style)) for t in map(change_text, (rows[M5_US], rows[P4D_US]))] == [
         ("+4.2%", "red"),
         ("-10.0%", "green"),
     ]
     added, removed = (rows[k] for k, old, new in HISTORY_V2 if old is None or new is None)
-    assert (str(pct_text(added)), str(pct_text(removed))) == ("new", "removed")
+    assert (str(change_text(added)), str(change_text(removed))) == ("new", "removed")
     history = HistoryStore(tmp_path).entry_history(removed.key)
     assert sparkline_points(tuple(history)) == [0.0392]  # the price it left at; the removal is no point
     assert "no longer listed" in str(history_text(tuple(history)))

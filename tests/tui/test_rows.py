@@ -7,6 +7,7 @@ import random
 from decimal import Decimal
 
 import pytest
+from pricesync.core import exact_decimal
 from pricesync.core import parse_query as parse
 from pricesync.core.catalog import load_catalog
 from pricesync.core.config import load_settings
@@ -14,7 +15,7 @@ from pricesync.core.diff import diff_catalog
 from pricesync.core.errors import ExportError
 from pricesync.core.models import CatalogDiff, PriceChange, PriceRecord
 from pricesync.core.sync import SyncEngine
-from pricesync.tui.cells import cell, column_widths, exact
+from pricesync.tui.cells import cell, column_layout
 from pricesync.tui.export import csv_bytes, export_csv
 from pricesync.tui.rowindex import Cancelled, RowIndex, View
 from pricesync.tui.rows import Column, Pending, build_rows, natural_key
@@ -255,14 +256,9 @@ def test_cells(key, value, text, style):
     assert cell(key, value) == (text, style)
 
 
-def test_exact_never_rounds_or_uses_exponents():
-    assert exact(Decimal("7E+2"), 2) == "700.00"
-    assert exact(Decimal("0.1234567890123"), 4) == "0.1234567890123"
-
-
 def test_widths_fit_every_value_and_title(sample):
     _, _, rows = sample
-    widths = column_widths(rows)
+    widths = column_layout(rows).widths
     assert widths["type"] >= max(len(t) for t in rows.columns["type"].values)
     assert widths["gpu"] == len("GPU") + 2
 
@@ -278,10 +274,21 @@ def test_csv_export_has_exact_prices_in_the_order_shown(sample, tmp_path):
     by_key = {e.key: e for e in catalog.entries}
     for line, row in zip(lines, order, strict=True):
         entry = by_key[rows.keys[row]]
-        assert line["price_per_hour"] == entry.price_per_hour  # the catalog's own string
+        assert line["price_per_hour"] == exact_decimal(entry.price_per_hour)  # exact, no trailing zeros
+        assert Decimal(line["price_per_hour"]) == Decimal(entry.price_per_hour)
         assert Decimal(line["price_per_month"]) == Decimal(entry.price_per_hour) * 730
     prices = [Decimal(line["price_per_hour"]) for line in lines]
     assert prices == sorted(prices, reverse=True)
+
+
+def test_two_exports_of_the_same_second_keep_both(sample, tmp_path):
+    _, _, rows = sample
+    path = tmp_path / "exports" / "aws-20251103-093005.csv"
+    first = export_csv(path, rows, [0])
+    second = export_csv(path, rows, [1, 2])
+    assert first == path and second == path.with_name("aws-20251103-093005-2.csv")
+    assert len(path.read_text().splitlines()) == 2 and len(second.read_text().splitlines()) == 3
+    assert {p.name for p in path.parent.iterdir()} == {path.name, second.name}  # no staging file left
 
 
 def test_export_to_an_unwritable_place_is_one_clear_error(sample, tmp_path):

@@ -4,7 +4,8 @@ It shows `order` (row numbers of a `CatalogRows`, already filtered and sorted by
 `RowIndex`), so its cost per frame is the height of the screen, not the size of the
 catalog. The cursor follows a row's key (instance type, region, OS) across refreshes.
 Rows whose key is in `marked` (moved by the last sync with changes) carry a mark at the
-end of the instance type column.
+end of the instance type column. The instance type column stays put when the table scrolls
+sideways (a narrow terminal): the other columns scroll under it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..cells import DEFAULT_COLUMNS, MARK, ColumnSpec, cell, shown_columns
+from ..cells import DEFAULT_COLUMNS, MARK, SOURCE, ColumnSpec, Decimals, Layout, cell, shown_columns
 from ..rows import CatalogRows
 
 GAP = 2
@@ -63,6 +64,7 @@ class CatalogTable(ScrollView, can_focus=True):
         self.rows: CatalogRows | None = None
         self.order: list[int] = []
         self.widths: dict[str, int] = {}
+        self.decimals = Decimals()
         self.sort = "type"
         self.descending = False
         self.cursor = 0
@@ -80,13 +82,14 @@ class CatalogTable(ScrollView, can_focus=True):
         return self.rows.keys[self.order[self.cursor]]
 
     def show_rows(
-        self, rows: CatalogRows, order: list[int], widths: dict[str, int], sort: str, descending: bool
+        self, rows: CatalogRows, order: list[int], layout: Layout, sort: str, descending: bool, *, to_top: bool = False
     ) -> None:
-        """Show `order`; keep the cursor on the same row (by key) if it is still shown."""
-        key = self.cursor_key
-        same_rows = rows is self.rows
+        """Show `order`; keep the cursor on the same row (by key) if it is still shown, or put
+        it on the first row (`to_top`: the sort or the filter changed)."""
+        key = None if to_top else self.cursor_key
+        same_rows = rows is self.rows and not to_top
         old_row = self.order[self.cursor] if same_rows and self.order else None
-        self.rows, self.order, self.widths = rows, order, widths
+        self.rows, self.order, self.widths, self.decimals = rows, order, layout.widths, layout.decimals
         self.sort, self.descending = sort, descending
         self.message = None
         if key is not None and not same_rows:
@@ -98,7 +101,10 @@ class CatalogTable(ScrollView, can_focus=True):
         if old_row is not None:
             with contextlib.suppress(ValueError):
                 position = order.index(old_row)
-        self.cursor = position if position is not None else min(self.cursor, max(len(order) - 1, 0))
+        if to_top:
+            self.cursor = 0
+        else:
+            self.cursor = position if position is not None else min(self.cursor, max(len(order) - 1, 0))
         self._resize()
         self._scroll_to_cursor()
         self.refresh()
@@ -163,7 +169,8 @@ class CatalogTable(ScrollView, can_focus=True):
         if offset is None:
             return
         if offset.y == 0:
-            x = offset.x + round(self.scroll_x)
+            frozen = self.widths[self.columns[0].key] + GAP
+            x = offset.x if offset.x < frozen else offset.x + round(self.scroll_x)
             for spec in self.columns:
                 width = self.widths[spec.key]
                 if x < width + GAP:
@@ -197,10 +204,16 @@ class CatalogTable(ScrollView, can_focus=True):
             if position < len(self.order):
                 strip = self._row(position)
             elif y == 1:
-                strip = Strip([Segment("  no rows match the filter", self._style("message"))])
+                return Strip([Segment("  no rows match the filter", self._style("message"))]).crop_extend(
+                    0, width, base
+                )
             else:
                 return Strip.blank(width, base)
-        return strip.crop_extend(scroll_x, scroll_x + width, base)
+        # the instance type column stays; the rest scrolls under it
+        frozen = min(self.widths[self.columns[0].key] + GAP, width)
+        return Strip.join(
+            [strip.crop(0, frozen), strip.crop_extend(frozen + scroll_x, scroll_x + width, base)]
+        ).crop_extend(0, width, base)
 
     def _header(self) -> Strip:
         header = self._style("header")
@@ -228,7 +241,7 @@ class CatalogTable(ScrollView, can_focus=True):
         segments = []
         for spec in self.columns:
             w = self.widths[spec.key]
-            text, style_name = cell(spec.key, self.rows.value("price" if spec.key == "month" else spec.key, row))
+            text, style_name = cell(spec.key, self.rows.value(SOURCE.get(spec.key, spec.key), row), self.decimals)
             style = base + self._style(style_name) if style_name else base
             if spec.key == "type" and self.rows.keys[row] in self.marked:
                 segments += [Segment(text.ljust(w - 1), style), Segment(MARK, base + self._style("mark"))]

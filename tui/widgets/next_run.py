@@ -46,11 +46,13 @@ class NextRunBar(Horizontal):
         now: datetime,
         syncing: str | None,
         since: datetime | None,
+        download: str = "",
     ) -> None:
-        """`syncing`: what is being synced, None when idle; `since`: when it started."""
+        """`syncing`: what is being synced, None when idle; `since`: when it started; `download`:
+        the region downloading, its MB and MB/s."""
         label = self.query_one("#sync-label", Static)
         label.display = self.query_one("#sync-progress").display = syncing is not None
         if syncing is not None:
             elapsed = countdown((now - since).total_seconds()) if since else ""
-            label.update(Text.assemble((f" syncing {syncing}… ", "bold yellow"), elapsed, " "))
+            label.update(Text.assemble((f" syncing {syncing}… ", "bold yellow"), elapsed, f" {download} "))
         self.query_one("#next-run", Static).update(next_run_text(next_run, schedule, now))

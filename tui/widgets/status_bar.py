@@ -8,12 +8,12 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from pricesync.core import ON_DEMAND, parse_utc, provider_name, terminal
+from pricesync.core import ON_DEMAND, count_text, parse_utc, provider_name, terminal, when
 from rich.text import Text
 from textual.widgets import Static
 
 from ..cells import MARK
-from ..changes import Marks, when
+from ..changes import Marks
 from ..dataset import Dataset
 from ..rowindex import View
 
@@ -35,11 +35,11 @@ def ago(then: datetime, now: datetime) -> str:
 def when_ago(text: str | None, now: datetime) -> str:
     """A time from state.json as '2025-11-03 09:30 UTC (3h ago)', or 'never'."""
     t = parse_utc(text)
-    return f"{when(t.isoformat())} UTC ({ago(t, now)})" if t else "never"
+    return f"{when(text)} UTC ({ago(t, now)})" if t else "never"
 
 
 class StatusBar(Static):
-    def show(self, data: Dataset, shown: int, view: View, write_back: bool, now: datetime, marks: Marks) -> None:
+    def show(self, data: Dataset, shown: int, view: View, write_back: str, now: datetime, marks: Marks) -> None:
         self.update(status_text(data, shown, view, write_back, now, marks))
 
 
@@ -53,19 +53,27 @@ def view_note(view: View) -> str:
     return f" ({'; '.join(notes)})" if notes else ""
 
 
-def status_text(data: Dataset, shown: int, view: View, write_back: bool, now: datetime, marks: Marks) -> Text:
+def status_text(data: Dataset, shown: int, view: View, write_back: str, now: datetime, marks: Marks) -> Text:
+    """`write_back`: the write-back mode as shown ('manual', 'auto', 'auto (this session)')."""
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f" {provider_name(data.provider)} ", style="bold reverse")
     text.append(f" {tilde(data.catalog_path)}")
     if data.catalog is not None:
         source = data.catalog.source
         text.append(terminal(f" · {data.catalog.currency} · source {source.version or source.mode}"))
-        text.append(f" · {shown:,} of {data.total:,} shown{view_note(view)}", style="bold")
+        text.append(f" · {count_text(shown)} of {count_text(data.total)} shown{view_note(view)}", style="bold")
         if data.kind != ON_DEMAND:
             text.append(terminal(f" · prices: {data.kind}"), style="bold magenta")
-    text.append(f" · write-back: {'auto' if write_back else 'manual'}")
+    text.append(f" · write-back: {write_back}")
     text.append("\n")
     snapshot, state = data.snapshot, data.snapshot.state
+    if snapshot.diff is not None and snapshot.pending:  # first: what a write-back would do, then why
+        d = snapshot.diff
+        text.append(
+            f" pending: {count_text(len(d.changed))} changed, {count_text(len(d.added))} added, "
+            f"{count_text(len(d.missing))} missing ·",
+            style="yellow",
+        )
     if snapshot.error:
         text.append(f" {tilde(snapshot.error)}", style="bold red")
     elif snapshot.catalog is None:
@@ -74,20 +82,18 @@ def status_text(data: Dataset, shown: int, view: View, write_back: bool, now: da
         text.append(f" last sync FAILED {when_ago(state.last_attempt, now)}: ", style="bold red")
         text.append(tilde(state.last_error), style="red")
         text.append(f" · last success {when_ago(state.last_success, now)}")
+    elif state.write_back == "refused":  # the fetch stands; the catalog was kept
+        text.append(f" write-back refused {when_ago(state.write_back_at, now)}: ", style="bold yellow")
+        text.append(tilde(state.write_back_error), style="yellow")
+        text.append(f" · last sync {when_ago(state.last_success, now)}")
     else:
         text.append(f" last sync {when_ago(state.last_success, now)}")
         if state.last_status:
             text.append(terminal(f" {state.last_status}"), style="green")
         if state.source_version:
             text.append(terminal(f" · fetched version {state.source_version}"))
-    if snapshot.diff is not None and snapshot.pending:
-        d = snapshot.diff
-        text.append(
-            f" · pending: {len(d.changed):,} changed, {len(d.added):,} added, {len(d.missing):,} missing",
-            style="yellow",
-        )
     if marks.run is not None:
-        text.append(f" · {MARK} {len(marks.keys):,} moved {when(marks.run.at)}")
+        text.append(f" · {MARK} {count_text(len(marks.keys))} moved {when(marks.run.at)}")
     problems = (*snapshot.problems, marks.error) if marks.error else snapshot.problems
     for problem in problems:
         text.append(f" · {tilde(problem)}", style="yellow")
