@@ -27,6 +27,7 @@ from typing import Any
 from .cache import PriceCache
 from .config import Settings, Webhook, add_settings_options, check_url, load_settings
 from .cronspec import CronSpec, parse_cron
+from .durations import DURATION_FORMS, parse_duration, short_duration
 from .errors import (
     Cancelled,
     CatalogError,
@@ -40,6 +41,7 @@ from .errors import (
 from .exports import export_path, write_export
 from .fileio import atomic_write_bytes
 from .formats import iso_z, parse_utc, provider_name
+from .freshness import Freshness, freshness, level_of
 from .history import ChangeRow, HistoryError, HistoryStore, RunRow
 from .listeners import default_listeners
 from .logs import LOGGER, setup_logging
@@ -85,6 +87,10 @@ __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     "SchedulerEvent",
     "parse_cron",
     "start_scheduler",
+    # how fresh the prices are ([sync] max_age)
+    "Freshness",
+    "freshness",
+    "level_of",
     # the price history and the webhooks
     "ChangeRow",
     "HistoryStore",
@@ -106,10 +112,13 @@ __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     "monthly_price",
     # showing text and times (core.textsafe, core.formats)
     "csv_cell",
+    "DURATION_FORMS",
     "iso_z",
     "markup",
+    "parse_duration",
     "parse_utc",
     "provider_name",
+    "short_duration",
     "terminal",
     "terminal_lines",
     # files and logs

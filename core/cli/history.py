@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from itertools import groupby
 
-from .. import PROVIDERS, ChangeRow, HistoryStore, Settings, add_settings_options, deliver, iso_z, sample_payload
+from .. import (
+    PROVIDERS,
+    ChangeRow,
+    HistoryStore,
+    Settings,
+    add_settings_options,
+    deliver,
+    iso_z,
+    parse_duration,
+    sample_payload,
+)
 from .output import line, table
 
 DEFAULT_LIMIT = 100
-_RELATIVE = re.compile(r"(\d+)([hdw])")
-_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,12 +59,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def since_arg(text: str) -> str:
-    """`7d`, `12h`, `2w`, a date or an ISO-8601 time -> the UTC time the history stores."""
-    m = _RELATIVE.fullmatch(text.strip())
+    """`7d`, `12h`, `2w` (any duration core.parse_duration reads), a date or an ISO-8601 time ->
+    the UTC time the history stores."""
     try:
-        if m:
-            when = datetime.now(UTC) - timedelta(**{_UNITS[m[2]]: int(m[1])})
-        else:
+        try:
+            when = datetime.now(UTC) - parse_duration(text)
+        except ValueError:
             when = datetime.fromisoformat(text.strip())
             when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     except (ValueError, OverflowError):
