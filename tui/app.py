@@ -203,7 +203,13 @@ class PriceSyncApp(App):
     def _show_status(self) -> None:
         if self.data is not None:
             self.query_one(StatusBar).show(
-                self.data, self.shown, self.view, self.scheduler.write_back, self.clock(), self.marks
+                self.data,
+                self.shown,
+                self.view,
+                self.scheduler.write_back,
+                self.clock(),
+                self.marks,
+                self.settings.max_age,
             )
 
     def notify(
