@@ -38,7 +38,7 @@ from .errors import (
     SourceError,
     SyncBusy,
 )
-from .exports import export_path, write_export
+from .exports import EXPORT_FORMATS, ExportTable, render_export, write_export
 from .fileio import atomic_write_bytes
 from .formats import iso_z, parse_utc, provider_name
 from .freshness import Freshness, freshness, level_of
@@ -63,7 +63,7 @@ from .providers.base import Progress
 from .scheduler import PriceSyncScheduler, RunRecord, SchedulerEvent
 from .snapshot import ProviderState, Snapshot
 from .sync import SyncEngine, SyncListener
-from .textsafe import csv_cell, markup, terminal, terminal_lines
+from .textsafe import csv_cell, markdown_cell, markup, terminal, terminal_lines
 
 __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     # settings
@@ -114,6 +114,7 @@ __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     "csv_cell",
     "DURATION_FORMS",
     "iso_z",
+    "markdown_cell",
     "markup",
     "parse_duration",
     "parse_utc",
@@ -124,7 +125,9 @@ __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     # files and logs
     "LOGGER",
     "atomic_write_bytes",
-    "export_path",
+    "EXPORT_FORMATS",
+    "ExportTable",
+    "render_export",
     "setup_logging",
     "write_export",
     # errors: each message is one line fit for an operator

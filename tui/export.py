@@ -1,16 +1,12 @@
-"""`e`: the rows shown, in the order shown, as CSV with exact prices. No Textual here.
-
-Every cell goes through pricesync.core's `csv_cell`: no control character, and no text a
-spreadsheet would run as a formula."""
+"""`e` and the palette's exports: the rows shown, in the order shown, with exact prices, as CSV,
+TSV, Markdown or JSON (pricesync.core's `render_export`, which neutralises every cell: no
+control character, no spreadsheet formula, no Markdown markup). No Textual here."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
-from pathlib import Path
 
-from pricesync.core import csv_cell, monthly_price, write_export
+from pricesync.core import ExportTable, monthly_price, render_export
 
 from .rows import CatalogRows
 
@@ -30,35 +26,30 @@ HEADER = (
     "pending_change_pct",
     "available",
 )
+EXPORT_TITLES = {"csv": "CSV", "tsv": "TSV", "markdown": "Markdown", "json": "JSON"}  # core's EXPORT_FORMATS
 SPEC_COLUMNS = ("type", "family", "vcpu", "mem", "gpu", "arch", "region", "os")
 
 
-def csv_bytes(rows: CatalogRows, order: Sequence[int]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(HEADER)
+def export_table(rows: CatalogRows, order: Sequence[int]) -> ExportTable:
     specs = [rows.columns[c] for c in SPEC_COLUMNS]
     price, pending, available = (rows.columns[c] for c in ("price", "pending", "available"))
+    lines = []
     for row in order:
         p = price.value(row)
         pend = pending.value(row)
-        writer.writerow(
-            [
-                csv_cell(cell)
-                for cell in (
-                    *(c.value(row) for c in specs),
-                    p,
-                    None if p is None else f"{monthly_price(p):f}",
-                    pend.kind if pend else None,
-                    pend.price if pend else None,
-                    None if pend is None or pend.pct is None else f"{pend.pct:.4f}",
-                    "yes" if available.value(row) else "no",
-                )
-            ]
+        lines.append(
+            (
+                *(c.value(row) for c in specs),
+                None if p is None else f"{p:f}",
+                None if p is None else f"{monthly_price(p):f}",
+                pend.kind if pend else None,
+                None if pend is None or pend.price is None else f"{pend.price:f}",
+                None if pend is None or pend.pct is None else f"{pend.pct:.4f}",
+                "yes" if available.value(row) else "no",
+            )
         )
-    return out.getvalue().encode()
+    return ExportTable(HEADER, lines)
 
 
-def export_csv(path: Path, rows: CatalogRows, order: Sequence[int]) -> None:
-    """Write atomically; raises pricesync.core.ExportError (one line) if it cannot."""
-    write_export(path, csv_bytes(rows, order))
+def export_bytes(rows: CatalogRows, order: Sequence[int], fmt: str = "csv") -> bytes:
+    return render_export(export_table(rows, order), fmt)
