@@ -32,11 +32,11 @@ from pricesync.core import (
     Snapshot,
     add_settings_options,
     build_engine,
-    export_path,
     load_settings,
     provider_name,
     setup_logging,
     terminal,
+    write_export,
 )
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
@@ -50,7 +50,7 @@ from textual.worker import get_current_worker
 from .cells import COLUMN_KEYS, COLUMN_TITLES, column_widths
 from .changes import Marks, load_marks
 from .dataset import Dataset, load_dataset
-from .export import export_csv
+from .export import EXPORT_TITLES, export_bytes
 from .messages import DatasetLoaded, ExportDone, LogLine, MarksLoaded, OrderReady, SchedulerChanged, WriteBackDone
 from .query import parse
 from .rowindex import RowIndex, View
@@ -82,7 +82,6 @@ COMMANDS = (
     ("provider", "Switch provider", "Show the AWS, Azure or GCP catalog"),
     ("regions", "Choose regions", "Choose the regions shown"),
     ("pending_only", "Toggle pending only", "Show only rows with pending price changes"),
-    ("export", "Export CSV", "Export the rows shown to a CSV file"),
     ("changes", "Price changes", "The changes of the last sync that stored changes, and earlier runs"),
     ("history", "Price history of the selected row", "Its dated prices and a sparkline"),
     ("toggle_log", "Toggle log pane", "Show or hide the sync log"),
@@ -91,7 +90,7 @@ COMMANDS = (
     ("help", "Help", "Keys, filter language and columns"),
     ("quit", "Quit", "Quit; a running sync is cancelled and files stay intact"),
 )
-MAIN_ACTIONS = {action for action, _, _ in COMMANDS} | {"sort_step"}
+MAIN_ACTIONS = {action for action, _, _ in COMMANDS} | {"sort_step", "export"}
 
 
 class PriceSyncApp(App):
@@ -104,7 +103,7 @@ class PriceSyncApp(App):
         Binding("p", "provider", "Provider"),
         Binding("r", "regions", "Regions"),
         Binding("d", "pending_only", "Pending"),
-        Binding("e", "export", "Export"),
+        Binding("e", "export('csv')", "Export"),
         Binding("c", "changes", "Changes"),
         Binding("h", "history", "History", show=False),  # the footer is full at 140 columns; help + palette
         Binding("l", "toggle_log", "Log"),
@@ -524,16 +523,16 @@ class PriceSyncApp(App):
 
     # -- export and quit -------------------------------------------------------------------------
 
-    def action_export(self) -> None:
+    def action_export(self, fmt: str = "csv") -> None:
         if self.data is None or self.data.index is None:
             self.notify("No catalog loaded", severity="warning")
             return
         rows, order = self.data.index.rows, self.table.order
-        path = export_path(self.settings.data_dir, self.provider, self.clock())
+        data, provider, at = self.settings.data_dir, self.provider, self.clock()
 
         def work() -> None:
             try:
-                export_csv(path, rows, order)
+                path = write_export(data, provider, at, fmt, export_bytes(rows, order, fmt))
             except PriceSyncError as exc:
                 self.post_message(ExportDone(None, 0, str(exc)))
             else:
@@ -559,6 +558,10 @@ class PriceSyncApp(App):
         yield from (c for c in super().get_system_commands(screen) if c.title != "Quit")
         for action, title, help_text in COMMANDS:
             yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
+        for fmt, title in EXPORT_TITLES.items():
+            yield SystemCommand(
+                f"Export {title}", f"Export the rows shown to a {title} file", partial(self.action_export, fmt)
+            )
         for key in COLUMN_KEYS:
             yield SystemCommand(
                 f"Sort by {COLUMN_TITLES[key]}", f"Sort the table by {COLUMN_TITLES[key]}", partial(self.set_sort, key)
