@@ -64,6 +64,18 @@ from .scheduler import PriceSyncScheduler, RunRecord, SchedulerEvent
 from .snapshot import ProviderState, Snapshot
 from .sync import SyncEngine, SyncListener
 from .textsafe import csv_cell, markdown_cell, markup, terminal, terminal_lines
+from .views import (
+    DEFAULT_COLUMNS,
+    VIEW_COLUMNS,
+    SavedView,
+    check_view_name,
+    find_view,
+    known_columns,
+    load_views,
+    pending_texts,
+    save_view,
+    view_table,
+)
 
 __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     # settings
@@ -98,6 +110,17 @@ __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     "deliver",
     "sample_payload",
     "wait_for_deliveries",
+    # saved views (filter, columns, sort, regions, provider, price kind, pivot)
+    "DEFAULT_COLUMNS",
+    "VIEW_COLUMNS",
+    "SavedView",
+    "check_view_name",
+    "find_view",
+    "known_columns",
+    "load_views",
+    "pending_texts",
+    "save_view",
+    "view_table",
     # values
     "PROVIDERS",
     "Catalog",
