@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import sys
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from .. import PROVIDERS, Catalog, CatalogEntry, Settings, add_settings_options, build_engine, csv_cell, monthly_price
+from .. import (
+    PROVIDERS,
+    Catalog,
+    CatalogEntry,
+    ExportTable,
+    Settings,
+    add_settings_options,
+    build_engine,
+    find_view,
+    monthly_price,
+    pending_texts,
+)
 from .codes import EXIT_OK
 from .output import table
+from .viewprint import VIEW_SORT, chosen_format, print_export, print_view, warn_unapplied
 
 _COLUMNS = [
     "instance_type",
@@ -45,7 +55,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ls = sub.add_parser("list", help="print the catalog")
     add_settings_options(ls)
     ls.set_defaults(handler=cmd_list)
-    ls.add_argument("--provider", choices=PROVIDERS, default="aws")
+    ls.add_argument("--provider", choices=PROVIDERS, help="default: the view's, else aws")
+    ls.add_argument(
+        "--view", metavar="NAME", help="a view saved in the dashboard: its provider, regions, sort, columns"
+    )
     ls.add_argument("--region", help="only this region")
     ls.add_argument("--os", help="only this OS (linux, windows, rhel, suse)")
     ls.add_argument("--filter", metavar="TEXT", help="substring of the instance type or family")
@@ -54,12 +67,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ls.add_argument("--max-price", type=_price_arg, metavar="P")
     ls.add_argument(
         "--sort",
-        default="instance_type",
         choices=["instance_type", "family", "region", "os", "vcpu", "memory_gib", "gpu", "price"],
     )
     out = ls.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true")
     out.add_argument("--csv", action="store_true")
+    out.add_argument("--tsv", action="store_true")
+    out.add_argument("--markdown", action="store_true", help="a Markdown table, every cell escaped")
 
 
 def _monthly(price: str | None) -> str | None:
@@ -75,13 +89,27 @@ def _sort_key(col: str) -> Callable[[CatalogEntry], Any]:
     return lambda e: (getattr(e, col) is None, getattr(e, col) or 0, e.key)
 
 
+def _sorted(rows: list[CatalogEntry], col: str, descending: bool) -> list[CatalogEntry]:
+    """Sorted by `col`; descending keeps unknown values last, as the dashboard does."""
+    if not descending:
+        return sorted(rows, key=_sort_key(col))
+    field = "price_per_hour" if col == "price" else col
+    rows = sorted(rows, key=_sort_key(col), reverse=True)
+    return [e for e in rows if getattr(e, field) is not None] + [e for e in rows if getattr(e, field) is None]
+
+
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    catalog = build_engine(settings, listeners=()).catalog(args.provider)
+    view = find_view(settings.data_dir, args.view) if args.view else None
+    provider = args.provider or (view.provider if view else "aws")
+    engine = build_engine(settings, listeners=())
+    catalog = engine.catalog(provider)
     text = (args.filter or "").lower()
+    sort = args.sort or (VIEW_SORT.get(view.sort, view.sort) if view else "instance_type")
 
     def keep(e: CatalogEntry) -> bool:
         return (
-            (not args.region or e.region == args.region)
+            (view is None or view.regions is None or e.region in view.regions)
+            and (not args.region or e.region == args.region)
             and (not args.os or e.os == args.os.lower())
             and (not text or text in e.instance_type.lower() or text in (e.family or "").lower())
             and (args.min_vcpu is None or (e.vcpu or 0) >= args.min_vcpu)
@@ -91,16 +119,19 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
             )
         )
 
-    rows = sorted((e for e in catalog.entries if keep(e)), key=_sort_key(args.sort))
-    if args.json:
+    rows = _sorted([e for e in catalog.entries if keep(e)], sort, bool(view and view.descending))
+    fmt = chosen_format(args)
+    if view is not None:
+        warn_unapplied(view)
+        pending = pending_texts(engine.pending(provider)) if "pending" in view.columns else {}
+        print_view(view, catalog, rows, pending, fmt)
+    elif args.json:
         print(json.dumps([e.to_json() | {"price_per_month": _monthly(e.price_per_hour)} for e in rows], indent=1))
-    elif args.csv:
-        w = csv.writer(sys.stdout)
-        w.writerow(_COLUMNS)
-        for e in rows:
-            w.writerow(
-                [csv_cell(getattr(e, c) if c != "price_per_month" else _monthly(e.price_per_hour)) for c in _COLUMNS]
-            )
+    elif fmt is not None:
+        cells = [
+            [getattr(e, c) if c != "price_per_month" else _monthly(e.price_per_hour) for c in _COLUMNS] for e in rows
+        ]
+        print_export(ExportTable(tuple(_COLUMNS), cells), fmt)
     else:
         _print_table(catalog, rows)
     return EXIT_OK
