@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pricesync.core import SchedulerEvent, SyncResult
+from pricesync.core import SavedView, SchedulerEvent, SyncResult
 from textual.message import Message
 
 from .changes import EntryHistory, Marks, RunChanges, RunList
@@ -83,3 +83,17 @@ class RunChangesLoaded(Message):
 @dataclass
 class EntryHistoryLoaded(Message):
     history: EntryHistory
+
+
+@dataclass
+class ViewsLoaded(Message):
+    """The saved views (views.json), or why they cannot be read."""
+
+    views: dict[str, SavedView]
+    error: str | None = None
+
+
+@dataclass
+class ViewSaved(Message):
+    name: str
+    error: str | None = None
