@@ -24,14 +24,15 @@ from pricesync.core import (
     LOGGER,
     PROVIDERS,
     Cancelled,
-    ConfigError,
     HistoryStore,
     PriceSyncError,
     PriceSyncScheduler,
+    SavedView,
     Settings,
     Snapshot,
     add_settings_options,
     build_engine,
+    find_view,
     load_settings,
     provider_name,
     setup_logging,
@@ -51,7 +52,15 @@ from .cells import COLUMN_KEYS, COLUMN_TITLES, column_widths
 from .changes import Marks, load_marks
 from .dataset import Dataset, load_dataset
 from .export import EXPORT_TITLES, export_bytes
-from .messages import DatasetLoaded, ExportDone, LogLine, MarksLoaded, OrderReady, SchedulerChanged, WriteBackDone
+from .messages import (
+    DatasetLoaded,
+    ExportDone,
+    LogLine,
+    MarksLoaded,
+    OrderReady,
+    SchedulerChanged,
+    WriteBackDone,
+)
 from .query import parse
 from .rowindex import RowIndex, View
 from .screens import (
@@ -63,6 +72,7 @@ from .screens import (
     RegionPicker,
     read_history,
 )
+from .views import SavedViews
 from .widgets.catalog_table import CatalogTable
 from .widgets.filter_bar import FilterBar, FilterInput
 from .widgets.log_pane import LogPane, PaneHandler
@@ -82,6 +92,8 @@ COMMANDS = (
     ("provider", "Switch provider", "Show the AWS, Azure or GCP catalog"),
     ("regions", "Choose regions", "Choose the regions shown"),
     ("pending_only", "Toggle pending only", "Show only rows with pending price changes"),
+    ("save_view", "Save view", "Save the filter, sort, regions and provider under a name (v)"),
+    ("open_view", "Open saved view", "Show a saved view again"),
     ("changes", "Price changes", "The changes of the last sync that stored changes, and earlier runs"),
     ("history", "Price history of the selected row", "Its dated prices and a sparkline"),
     ("toggle_log", "Toggle log pane", "Show or hide the sync log"),
@@ -93,7 +105,7 @@ COMMANDS = (
 MAIN_ACTIONS = {action for action, _, _ in COMMANDS} | {"sort_step", "export"}
 
 
-class PriceSyncApp(App):
+class PriceSyncApp(SavedViews, App):
     CSS_PATH = "app.tcss"
     TITLE = "pricesync"
     BINDINGS = [
@@ -111,6 +123,7 @@ class PriceSyncApp(App):
         Binding("less_than_sign", "sort_step(-1)", "Sort ←", show=False),
         Binding("greater_than_sign", "sort_step(1)", "Sort →", show=False),
         Binding("o", "reverse_sort", "Reverse sort", show=False),
+        Binding("v", "save_view", "Save view", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
@@ -123,14 +136,17 @@ class PriceSyncApp(App):
         scheduler_enabled: bool | None = None,
         scheduler: PriceSyncScheduler | None = None,
         clock: Callable[[], datetime] | None = None,
+        view: SavedView | None = None,
     ) -> None:
-        """`scheduler_enabled` False is --no-scheduler; `clock` (aware UTC) drives the countdown."""
+        """`scheduler_enabled` False is --no-scheduler; `clock` (aware UTC) drives the countdown;
+        `view` is a saved view to open with (--view)."""
         super().__init__()
         self.settings = settings
         self.engine = scheduler.engine if scheduler else build_engine(settings)
         self.scheduler = scheduler or PriceSyncScheduler(settings, self.engine, enabled=scheduler_enabled)
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.provider = provider or (settings.sync.providers or ["aws"])[0]
+        self.provider = provider or (view.provider if view else (settings.sync.providers or ["aws"])[0])
+        self._opening_view = view
         self.data: Dataset | None = None
         self.history = HistoryStore(settings.data_dir)
         self.marks = Marks()  # the rows the last sync with changes moved
@@ -166,6 +182,8 @@ class PriceSyncApp(App):
         self.scheduler.start()
         self.set_interval(1.0, self._tick)
         self.query_one(CatalogTable).focus()
+        if self._opening_view is not None:
+            self._open_view(self._opening_view, load=False)
         self._load()
         self._tick()
 
@@ -575,6 +593,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--provider", choices=PROVIDERS, help="catalog shown first (default: the first [sync] provider)"
     )
     parser.add_argument("--no-scheduler", action="store_true", help="do not run scheduled syncs in this process")
+    parser.add_argument("--view", metavar="NAME", help="open a saved view (v saves one)")
     return parser
 
 
@@ -583,8 +602,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(args.config, args.data_dir)
         setup_logging(settings.data_dir)
-        app = PriceSyncApp(settings, args.provider, scheduler_enabled=False if args.no_scheduler else None)
-    except ConfigError as exc:
+        view = find_view(settings.data_dir, args.view) if args.view else None
+        app = PriceSyncApp(settings, args.provider, scheduler_enabled=False if args.no_scheduler else None, view=view)
+    except PriceSyncError as exc:
         print(f"pricesync-tui: {terminal(exc)}", file=sys.stderr)
         return 2
     app.run()
