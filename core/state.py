@@ -6,6 +6,7 @@ daemon and the TUI) never lose each other's updates.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TypedDict, TypeGuard, TypeVar
@@ -50,12 +51,16 @@ def provider_state(data: Path, provider: str) -> ProviderState:
 
 def modify_provider_state(data: Path, provider: str, change: Callable[[ProviderState], T]) -> T:
     """Run `change` on the provider's entry (it may modify it) under the state lock, write the
-    file, and return what `change` returned: a read-modify-write no other process interleaves."""
+    file if the entry changed, and return what `change` returned: a read-modify-write no other
+    process interleaves."""
     path = state_path(data)
     with exclusive(lock_path(path), wait_s=LOCK_WAIT_S, busy_message=f"{path} is locked"):
         state = load_state(data)
-        outcome = change(state["providers"].setdefault(provider, {}))
-        atomic_write_json(path, state)
+        entry = state["providers"].setdefault(provider, {})
+        before = copy.deepcopy(entry)
+        outcome = change(entry)
+        if entry != before or not regular_file_exists(path, "state file"):
+            atomic_write_json(path, state)
     return outcome
 
 

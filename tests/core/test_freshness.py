@@ -9,7 +9,18 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from pricesync.core import PriceSyncScheduler, build_engine, freshness, level_of, load_settings, notify
+from pricesync.core import (
+    Freshness,
+    PriceSyncScheduler,
+    SyncResult,
+    Webhook,
+    build_engine,
+    freshness,
+    level_of,
+    load_settings,
+    notify,
+    state,
+)
 from pricesync.core.durations import parse_duration
 from pricesync.core.errors import ConfigError
 from pricesync.core.state import provider_state, update_provider_state
@@ -156,3 +167,28 @@ def test_the_new_event_names_families_and_regions_never_seen(settings, aws_serve
     assert engine.sync("aws", force=True).status == "updated"  # the same list again: nothing new
     notify.wait_for_deliveries()
     assert len(got) == 1
+
+
+def test_a_check_that_finds_the_episode_announced_leaves_state_json_alone(settings, monkeypatch):
+    settings = with_max_age(settings, "1h")
+    succeeded(settings, timedelta(hours=3), datetime.now(UTC))
+    scheduler = PriceSyncScheduler(settings, SyncEngine(settings), enabled=False)
+    scheduler.check_staleness()
+    writes = []
+    monkeypatch.setattr(state, "atomic_write_json", lambda *args: writes.append(args))
+    scheduler.check_staleness()
+    assert writes == []  # not rewritten every minute
+
+
+def test_the_slack_format_of_the_new_events_is_one_escaped_line():
+    hook = Webhook("https://hooks.example/x", format="slack")
+    f = freshness_of(None)
+    text = json.loads(notify.render(hook, notify.stale_payload(f), 0))["text"]
+    assert text == "*pricesync*: aws prices are critical: never synced (max_age 3600 s)"
+    result = SyncResult(provider="aws", mode="public", status="updated", source_version="v")
+    text = json.loads(notify.render(hook, notify.new_payload(result, ["<!here>"], ["eu-south-3"]), 0))["text"]
+    assert text == "*pricesync*: aws lists new families &lt;!here&gt;; regions eu-south-3"
+
+
+def freshness_of(last_success):
+    return Freshness("aws", last_success, None, None, timedelta(hours=1), NOW)
