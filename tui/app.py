@@ -52,15 +52,7 @@ from .cells import COLUMN_KEYS, COLUMN_TITLES, column_widths
 from .changes import Marks, load_marks
 from .dataset import Dataset, load_dataset
 from .export import EXPORT_TITLES, export_bytes
-from .messages import (
-    DatasetLoaded,
-    ExportDone,
-    LogLine,
-    MarksLoaded,
-    OrderReady,
-    SchedulerChanged,
-    WriteBackDone,
-)
+from .messages import DatasetLoaded, ExportDone, LogLine, MarksLoaded, OrderReady, SchedulerChanged, WriteBackDone
 from .query import parse
 from .rowindex import RowIndex, View
 from .screens import (
