@@ -60,7 +60,7 @@ def sync_a_price_change(settings, server, **kwargs):
 @pytest.mark.parametrize(
     "table, message",
     [
-        ({"url": "http://h/x", "colour": "red", "retry": 1}, "unknown key(s): colour, retry (known: format, "),
+        ({"url": "http://h/x", "colour": "red", "retry": 1}, "unknown key(s): colour, retry (known: events, format, "),
         ({"secret": "s"}, "url is required"),
         ({"url": "ftp://h/x"}, "url must be an http:// or https:// URL with a host"),
         ({"url": "http:///x"}, "url must be an http:// or https:// URL with a host"),
@@ -84,7 +84,7 @@ def test_a_bad_webhook_fails_the_cli_with_one_line(cli, settings):
     p = cli("list")
     assert p.returncode == 2
     assert p.stderr.strip().endswith(
-        "[[notify.webhook]] #1: unknown key(s): colour (known: format, min_change_pct, "
+        "[[notify.webhook]] #1: unknown key(s): colour (known: events, format, min_change_pct, "
         "providers, secret, timeout_s, url)"
     )
     assert len(p.stderr.strip().splitlines()) == 1
