@@ -41,7 +41,7 @@ from .errors import (
 from .exports import EXPORT_FORMATS, ExportTable, render_export, write_export
 from .fileio import atomic_write_bytes
 from .formats import iso_z, parse_utc, provider_name
-from .freshness import Freshness, freshness, level_of
+from .freshness import Freshness, level_of, provider_freshness
 from .history import ChangeRow, HistoryError, HistoryStore, RunRow
 from .listeners import default_listeners
 from .logs import LOGGER, setup_logging
@@ -101,7 +101,7 @@ __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     "start_scheduler",
     # how fresh the prices are ([sync] max_age)
     "Freshness",
-    "freshness",
+    "provider_freshness",
     "level_of",
     # the price history and the webhooks
     "ChangeRow",

@@ -96,7 +96,7 @@ def next_scheduled_run(settings: Settings, provider: str, now: datetime) -> date
     return times[0] if times else None
 
 
-def freshness(
+def provider_freshness(
     settings: Settings,
     provider: str,
     now: datetime,
@@ -128,7 +128,7 @@ def watch_staleness(
         return []
     stale = []
     for provider in providers:
-        f = freshness(settings, provider, now)
+        f = provider_freshness(settings, provider, now)
         if not f.stale:
             continue
         stale.append(f)

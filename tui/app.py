@@ -84,6 +84,7 @@ COMMANDS = (
     ("provider", "Switch provider", "Show the AWS, Azure or GCP catalog"),
     ("regions", "Choose regions", "Choose the regions shown"),
     ("pending_only", "Toggle pending only", "Show only rows with pending price changes"),
+    ("export", "Export CSV", "Export the rows shown to a CSV file"),
     ("save_view", "Save view", "Save the filter, sort, regions and provider under a name (v)"),
     ("open_view", "Open saved view", "Show a saved view again"),
     ("changes", "Price changes", "The changes of the last sync that stored changes, and earlier runs"),
@@ -94,7 +95,7 @@ COMMANDS = (
     ("help", "Help", "Keys, filter language and columns"),
     ("quit", "Quit", "Quit; a running sync is cancelled and files stay intact"),
 )
-MAIN_ACTIONS = {action for action, _, _ in COMMANDS} | {"sort_step", "export"}
+MAIN_ACTIONS = {action for action, _, _ in COMMANDS} | {"sort_step"}
 
 
 class PriceSyncApp(SavedViews, App):
@@ -107,7 +108,7 @@ class PriceSyncApp(SavedViews, App):
         Binding("p", "provider", "Provider"),
         Binding("r", "regions", "Regions"),
         Binding("d", "pending_only", "Pending"),
-        Binding("e", "export('csv')", "Export"),
+        Binding("e", "export", "Export"),
         Binding("c", "changes", "Changes"),
         Binding("h", "history", "History", show=False),  # the footer is full at 140 columns; help + palette
         Binding("l", "toggle_log", "Log"),
@@ -568,7 +569,7 @@ class PriceSyncApp(SavedViews, App):
         yield from (c for c in super().get_system_commands(screen) if c.title != "Quit")
         for action, title, help_text in COMMANDS:
             yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
-        for fmt, title in EXPORT_TITLES.items():
+        for fmt, title in EXPORT_TITLES.items():  # CSV is in COMMANDS (e)
             yield SystemCommand(
                 f"Export {title}", f"Export the rows shown to a {title} file", partial(self.action_export, fmt)
             )

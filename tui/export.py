@@ -26,7 +26,7 @@ HEADER = (
     "pending_change_pct",
     "available",
 )
-EXPORT_TITLES = {"csv": "CSV", "tsv": "TSV", "markdown": "Markdown", "json": "JSON"}  # core's EXPORT_FORMATS
+EXPORT_TITLES = {"tsv": "TSV", "markdown": "Markdown", "json": "JSON"}  # the palette's exports besides CSV (e)
 SPEC_COLUMNS = ("type", "family", "vcpu", "mem", "gpu", "arch", "region", "os")
 
 

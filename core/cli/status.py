@@ -13,9 +13,9 @@ from .. import (
     PROVIDERS,
     Settings,
     add_settings_options,
-    freshness,
     iso_z,
     parse_duration,
+    provider_freshness,
     provider_name,
     short_duration,
 )
@@ -46,7 +46,7 @@ def _when(moment: datetime | None) -> str:
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     now = datetime.now(UTC)
     providers = [args.provider] if args.provider else settings.enabled_providers()
-    report = [freshness(settings, p, now, max_age=args.max_age) for p in providers]
+    report = [provider_freshness(settings, p, now, max_age=args.max_age) for p in providers]
     if args.json:
         print(json.dumps({"providers": {f.provider: f.to_json() for f in report}}, indent=1))
     else:

@@ -15,10 +15,10 @@ from pricesync.core import (
     SyncResult,
     Webhook,
     build_engine,
-    freshness,
     level_of,
     load_settings,
     notify,
+    provider_freshness,
     state,
 )
 from pricesync.core.durations import parse_duration
@@ -80,7 +80,7 @@ def test_freshness_reports_state_and_the_next_scheduled_run(settings):
     update_provider_state(
         settings.data_dir, "aws", {"last_success": "2026-11-27T12:00:00Z", "source_version": "20251101000000"}
     )
-    f = freshness(settings, "aws", NOW)
+    f = provider_freshness(settings, "aws", NOW)
     assert f.to_json() == {
         "last_success": "2026-11-27T12:00:00Z",
         "age_s": 48 * 3600,
