@@ -48,6 +48,7 @@ from .choose import (
 from .config import Settings, Webhook, add_settings_options, check_url, load_settings
 from .cronspec import CronSpec, parse_cron
 from .diff import SanityReport, write_back_problems
+from .durations import DURATION_FORMS, parse_duration, short_duration
 from .errors import (
     Cancelled,
     CatalogError,
@@ -58,10 +59,11 @@ from .errors import (
     SourceError,
     SyncBusy,
 )
-from .exports import export_path, write_export
+from .exports import EXPORT_FORMATS, ExportTable, render_export, write_export
 from .fileio import atomic_write_bytes
 from .firstrun import first_run_text, never_synced
 from .formats import iso_z, parse_utc, provider_name, when
+from .freshness import Freshness, level_of, provider_freshness
 from .history import ChangeRow, HistoryError, HistoryStore, RunRow
 from .kinds import KINDS, ON_DEMAND
 from .listeners import default_listeners
@@ -103,7 +105,19 @@ from .query import parse as parse_query
 from .scheduler import PriceSyncScheduler, RunRecord, SchedulerEvent
 from .snapshot import ProviderState, Snapshot
 from .sync import SyncEngine, SyncListener
-from .textsafe import csv_cell, markup, terminal, terminal_lines
+from .textsafe import csv_cell, markdown_cell, markup, terminal, terminal_lines
+from .views import (
+    DEFAULT_COLUMNS,
+    VIEW_COLUMNS,
+    SavedView,
+    check_view_name,
+    find_view,
+    known_columns,
+    load_views,
+    pending_texts,
+    save_view,
+    view_table,
+)
 
 __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     # settings
@@ -132,6 +146,10 @@ __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     "SchedulerEvent",
     "parse_cron",
     "start_scheduler",
+    # how fresh the prices are ([sync] max_age)
+    "Freshness",
+    "provider_freshness",
+    "level_of",
     # the price history and the webhooks
     "ChangeRow",
     "HistoryStore",
@@ -139,6 +157,17 @@ __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     "deliver",
     "sample_payload",
     "wait_for_deliveries",
+    # saved views (filter, columns, sort, regions, provider, price kind, pivot)
+    "DEFAULT_COLUMNS",
+    "VIEW_COLUMNS",
+    "SavedView",
+    "check_view_name",
+    "find_view",
+    "known_columns",
+    "load_views",
+    "pending_texts",
+    "save_view",
+    "view_table",
     # values
     "KINDS",
     "ON_DEMAND",
@@ -180,10 +209,14 @@ __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     "parse_query",
     # showing text, times and numbers (core.textsafe, core.formats, core.numbers)
     "csv_cell",
+    "DURATION_FORMS",
     "iso_z",
+    "markdown_cell",
     "markup",
+    "parse_duration",
     "parse_utc",
     "provider_name",
+    "short_duration",
     "terminal",
     "terminal_lines",
     "when",
@@ -205,7 +238,9 @@ __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     # files and logs
     "LOGGER",
     "atomic_write_bytes",
-    "export_path",
+    "EXPORT_FORMATS",
+    "ExportTable",
+    "render_export",
     "setup_logging",
     "write_export",
     # errors: each message is one line fit for an operator

@@ -14,11 +14,13 @@ import math
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 from urllib.parse import urlsplit
 
 from .cronspec import check_zone, parse_cron
+from .durations import parse_duration
 from .errors import ConfigError
 from .http import HttpSettings
 from .kinds import KINDS
@@ -52,6 +54,7 @@ class SyncSection:
     # the price kinds (core.kinds) kept besides on-demand; ["all"] every kind, [] on-demand only.
     # Resolved at load: "all" becomes every kind's name.
     price_kinds: list[str] = field(default_factory=lambda: list(DEFAULT_PRICE_KINDS))
+    max_age: str = ""  # a duration (36h, 7d): past it a provider is stale; "": no staleness alarm
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,7 @@ class Webhook:
     providers: tuple[str, ...] = ()  # empty: every provider
     format: str = "json"
     timeout_s: float = 10.0
+    events: tuple[str, ...] = ()  # empty: every event (WEBHOOK_EVENTS)
 
     @property
     def name(self) -> str:
@@ -137,6 +141,15 @@ class Settings:
         """[sync] providers plus every [azure]/[gcp] section with enabled = true."""
         extra = [p for p in ("azure", "gcp") if getattr(self, p).enabled]
         return list(dict.fromkeys(self.sync.providers + extra))
+
+    def scheduled_providers(self) -> list[str]:
+        """What a scheduled run syncs: [schedule] providers, else the enabled ones."""
+        return list(self.schedule.providers or self.enabled_providers())
+
+    @property
+    def max_age(self) -> timedelta | None:
+        """[sync] max_age (checked at load), None when no staleness alarm is configured."""
+        return parse_duration(self.sync.max_age) if self.sync.max_age else None
 
     @property
     def gcp_api_key(self) -> str:
@@ -226,6 +239,7 @@ def check_url(value: str, where: str) -> None:
 
 
 WEBHOOK_FORMATS = ("json", "slack")
+WEBHOOK_EVENTS = ("prices_changed", "stale", "new")  # a payload's "event" is "pricesync.<name>"
 _WEBHOOK_KEYS = {f.name for f in fields(Webhook)}
 
 
@@ -254,7 +268,10 @@ def parse_webhooks(tables: list[Table], source: str) -> list[Webhook]:
             raise ConfigError(f"{where}: format must be 'json' or 'slack', not {fmt!r}")
         min_pct = _number(table, "min_change_pct", 0.0, where, positive=False)
         timeout = _number(table, "timeout_s", 10.0, where, positive=True)
-        hooks.append(Webhook(url, secret, min_pct, tuple(providers), fmt, timeout))
+        events = table.get("events", [])
+        if not isinstance(events, list) or any(e not in WEBHOOK_EVENTS for e in events):
+            raise ConfigError(f"{where}: events must be a list of {', '.join(WEBHOOK_EVENTS)}")
+        hooks.append(Webhook(url, secret, min_pct, tuple(providers), fmt, timeout, tuple(events)))
     return hooks
 
 
@@ -289,6 +306,7 @@ def _check_values(settings: Settings, source: str) -> None:
                 bad = next((r for r in value if not is_region(r)), None)
                 if bad is not None:
                     raise ConfigError(f"{where}: {bad!r} is not a region code (like us-east-1, eastus, europe-west4)")
+    _check_max_age(settings, source)
     schedule = settings.schedule
     try:
         check_zone(schedule.timezone)
@@ -314,6 +332,14 @@ def price_kinds(names: list[str], where: str) -> list[str]:
             "savings-plan-compute-3yr-no-upfront, spot; 'all'; see the README's catalog format)"
         )
     return [k for k in KINDS if k in names]
+
+
+def _check_max_age(settings: Settings, source: str) -> None:
+    """[sync] max_age: empty, or a duration such as 36h (the staleness alarm, core.freshness)."""
+    try:
+        _ = settings.max_age
+    except ValueError as exc:
+        raise ConfigError(f"{source}: sync.max_age: {exc}") from None
 
 
 def _read_toml(path: Path) -> Table:

@@ -166,6 +166,46 @@ def atomic_write_bytes(path: Path, data: bytes, *, backup: bool = False) -> None
         raise
 
 
+def atomic_create_bytes(path: Path, data: bytes) -> None:
+    """Create `path` holding `data`, complete or not at all, and never over anything: a temp
+    file is written, then hard-linked to the name (which fails if any file or link is there:
+    FileExistsError). Where the filesystem has no hard links, the name is created with O_EXCL
+    and written in place."""
+    try:
+        fd, tmp = _create_temp(path)
+    except OSError as exc:
+        raise CatalogError(f"cannot write in {path.parent}: {describe(exc)}") from exc
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fchmod(f.fileno(), DEFAULT_MODE)
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path, follow_symlinks=False)
+        except FileExistsError:
+            raise
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+                raise
+            _create_in_place(path, data)
+        _fsync_dir(path.parent)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        raise CatalogError(f"cannot write {path}: {describe(exc)}") from exc
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def _create_in_place(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, DEFAULT_MODE)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+        os.fsync(f.fileno())
+
+
 def _bak(path: Path) -> Path:
     return path.with_name(path.name + ".bak")
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from .config import Settings
 from .history import HistoryRecorder, HistoryStore
+from .listings import NewListingsNotifier
 from .notify import Notifier
 from .sync import SyncListener
 
 
 def default_listeners(settings: Settings) -> list[SyncListener]:
-    """Record the run in the price history, then tell the configured webhooks."""
+    """Record the run in the price history, then tell the configured webhooks: prices that
+    moved, then instance families and regions never seen before (core.listings)."""
     listeners: list[SyncListener] = [HistoryRecorder(HistoryStore(settings.data_dir))]
     if settings.webhooks:
-        listeners.append(Notifier.from_settings(settings))
+        notifier = Notifier.from_settings(settings)
+        listeners += [notifier, NewListingsNotifier(settings, notifier)]
     return listeners

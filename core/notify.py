@@ -35,6 +35,7 @@ from .textsafe import slack
 if TYPE_CHECKING:
     from .cache import PriceCache
     from .config import Settings
+    from .freshness import Freshness
 
 log = logging.getLogger("pricesync.notify")
 
@@ -42,6 +43,9 @@ Payload = dict[str, Any]  # a webhook's JSON body
 MAX_CHANGES = 20  # top changes in one payload; the rest are counted
 SIGNATURE_HEADER = "X-Pricesync-Signature"
 TIMESTAMP_HEADER = "X-Pricesync-Timestamp"
+PRICES_CHANGED_EVENT = "pricesync.prices_changed"
+STALE_EVENT = "pricesync.stale"
+NEW_EVENT = "pricesync.new"
 
 
 # -- the payload --------------------------------------------------------------------------------
@@ -77,7 +81,7 @@ def summary(
         return None
     changed, added, removed = count_kinds(changes)
     return {
-        "event": "pricesync.test" if test else "pricesync.prices_changed",
+        "event": "pricesync.test" if test else PRICES_CHANGED_EVENT,
         "provider": result.provider,
         "mode": result.mode,
         "regions": list(result.regions),
@@ -112,11 +116,51 @@ def _slack(payload: Payload) -> Payload:
     return {"text": slack(head) + "\n```" + "\n".join(slack(line) for line in lines) + "```"}
 
 
+def stale_payload(f: Freshness) -> Payload:
+    """The `stale` event: a provider's last successful sync is older than [sync] max_age."""
+    return {
+        "event": STALE_EVENT,
+        "provider": f.provider,
+        "level": f.level,
+        "last_success": iso_z(f.last_success) if f.last_success else None,
+        "age_s": f.age_s,
+        "max_age_s": int(f.max_age.total_seconds()) if f.max_age else None,
+        "source_version": f.source_version,
+    }
+
+
+def new_payload(result: SyncResult, families: list[str], regions: list[str]) -> Payload:
+    """The `new` event: a sync brought instance families or regions pricesync had not seen."""
+    return {
+        "event": NEW_EVENT,
+        "provider": result.provider,
+        "source_version": result.source_version,
+        "families": families,
+        "regions": regions,
+    }
+
+
+def _slack_event(payload: Payload) -> Payload:
+    """A Slack message for the `stale` and `new` events, every value through `textsafe.slack`."""
+    provider = payload["provider"]
+    if payload["event"] == STALE_EVENT:
+        age = "never synced" if payload["age_s"] is None else f"last successful sync {payload['age_s']} s ago"
+        text = f"*pricesync*: {provider} prices are {payload['level']}: {age} (max_age {payload['max_age_s']} s)"
+    else:
+        found = [f"{what} {', '.join(payload[what])}" for what in ("families", "regions") if payload[what]]
+        text = f"*pricesync*: {provider} lists new {'; '.join(found)}"
+    return {"text": slack(text)}
+
+
+def slack_message(payload: Payload) -> Payload:
+    return _slack_event(payload) if payload["event"] in (STALE_EVENT, NEW_EVENT) else _slack(payload)
+
+
 def render(hook: Webhook, payload: Payload, sent_at: int) -> bytes:
     """The raw body. In the json format `sent_at` (the timestamp header's time) is inside it,
     so the signature covers the time and a receiver can refuse replays."""
     stamped = payload | {"sent_at": iso_z(datetime.fromtimestamp(sent_at, UTC))}
-    body = _slack(stamped) if hook.format == "slack" else stamped
+    body = slack_message(stamped) if hook.format == "slack" else stamped
     return json.dumps(body, ensure_ascii=False).encode()
 
 
@@ -260,6 +304,13 @@ def wait_for_deliveries(timeout_s: float | None = None) -> int:
     return abandoned
 
 
+def wants(hook: Webhook, provider: str, event: str) -> bool:
+    """The webhook's `providers` and `events` let this event about `provider` through."""
+    return (not hook.providers or provider in hook.providers) and (
+        not hook.events or event.removeprefix("pricesync.") in hook.events
+    )
+
+
 class Notifier:
     """The sync listener that sends webhook summaries in the background."""
 
@@ -274,12 +325,18 @@ class Notifier:
     def __repr__(self) -> str:  # the engine logs listeners by repr: no URLs, no secrets
         return f"Notifier({len(self.hooks)} webhook(s))"
 
+    def send(self, provider: str, payload: Payload) -> None:
+        """Send `payload` about `provider` to every webhook that wants it, in the background."""
+        for hook in self.hooks:
+            if wants(hook, provider, payload["event"]):
+                _start(hook, payload, self.http)
+
     def __call__(self, result: SyncResult, before: PriceCache | None, written: PriceCache | None) -> None:
         changes = cache_changes(before, written)
         if not changes:
             return
         for hook in self.hooks:
-            if hook.providers and result.provider not in hook.providers:
+            if not wants(hook, result.provider, PRICES_CHANGED_EVENT):
                 continue
             payload = summary(result, changes, hook.min_change_pct)
             if payload is not None:

@@ -24,12 +24,15 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExe
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from .config import Settings
 from .cronspec import parse_cron
 from .errors import PriceSyncError
 from .formats import iso_z, parse_utc, provider_name
+from .freshness import Freshness, watch_staleness
 from .models import SyncResult
+from .notify import Notifier, stale_payload
 from .providers.base import Progress
 from .state import provider_state, update_provider_state
 from .sync import SyncEngine
@@ -37,6 +40,8 @@ from .sync import SyncEngine
 log = logging.getLogger("pricesync.scheduler")
 
 JOB_ID = "price-sync"
+STALENESS_JOB_ID = "staleness"
+STALENESS_CHECK_S = 60  # how often the staleness alarm ([sync] max_age) is checked
 CANCEL_GRACE_S = 1.0  # how long a cancelled sync may take to stop before the run gives up on it
 SHUTDOWN_WAIT_S = 2.5
 
@@ -85,7 +90,7 @@ class PriceSyncScheduler:
         self.engine = engine
         self.spec = parse_cron(sched.cron, sched.timezone)
         self.enabled = sched.enabled if enabled is None else enabled
-        self.providers = list(sched.providers or settings.enabled_providers())
+        self.providers = settings.scheduled_providers()
         self.write_back = sched.write_back
         self.progress: Progress | None = None  # told of each run's download progress (the dashboard's bar)
         self._trigger = trigger or self.spec.trigger()
@@ -99,6 +104,7 @@ class PriceSyncScheduler:
         self._last_run: RunRecord | None = None
         self._shutdown_lock = threading.Lock()
         self._shut_down = False
+        self._notifier = Notifier.from_settings(settings) if settings.webhooks else None
 
     # -- API -----------------------------------------------------------------------------------
 
@@ -111,6 +117,16 @@ class PriceSyncScheduler:
 
     def start(self) -> None:
         self._aps.start()
+        if self.settings.max_age is not None:  # watched even with the schedule disabled: syncs may come from elsewhere
+            self._aps.add_job(
+                self.check_staleness,
+                IntervalTrigger(seconds=STALENESS_CHECK_S, timezone=UTC),
+                id=STALENESS_JOB_ID,
+                next_run_time=datetime.now(UTC),
+                max_instances=1,
+                coalesce=True,
+                replace_existing=True,
+            )
         if not self.enabled:
             log.info("Scheduler disabled; syncs run only when asked.")
             return
@@ -169,6 +185,19 @@ class PriceSyncScheduler:
         if self.enabled:
             self._aps.resume_job(JOB_ID)
             log.info("Scheduler resumed. Next run %s.", self.next_run_time)
+
+    def check_staleness(self) -> list[Freshness]:
+        """The staleness alarm: a warning in the log and the webhooks' `stale` event, once per
+        episode (core.freshness). Runs every minute while the scheduler runs; never raises."""
+        try:
+            return watch_staleness(self.settings, self.providers, datetime.now(UTC), self._alert_stale)
+        except PriceSyncError as exc:
+            log.error("cannot check how fresh the prices are: %s", exc)
+            return []
+
+    def _alert_stale(self, f: Freshness) -> None:
+        if self._notifier is not None:
+            self._notifier.send(f.provider, stale_payload(f))
 
     def add_listener(self, fn: Callable[[SchedulerEvent], None]) -> None:
         """`fn` is called from a scheduler thread; a UI must hand the event over, not draw."""

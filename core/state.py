@@ -6,9 +6,10 @@ daemon and the TUI) never lose each other's updates.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import copy
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TypedDict, TypeGuard
+from typing import TypedDict, TypeGuard, TypeVar
 
 from .errors import CatalogError
 from .fileio import atomic_write_json, exclusive, lock_path, read_json, regular_file_exists
@@ -17,6 +18,7 @@ from .paths import state_path
 from .providers.base import RegionVersion
 
 LOCK_WAIT_S = 10.0
+T = TypeVar("T")
 
 # One provider's entry: last_attempt, last_success, last_status, last_error, mode,
 # source_version, index, regions, counts, last_run. Its values are read as written by this
@@ -47,19 +49,47 @@ def provider_state(data: Path, provider: str) -> ProviderState:
     return load_state(data)["providers"].get(provider, {})
 
 
-def update_provider_state(data: Path, provider: str, changes: Mapping[str, object]) -> ProviderState:
-    """Merge `changes` into the provider's state (a None value deletes the key)."""
+def modify_provider_state(data: Path, provider: str, change: Callable[[ProviderState], T]) -> T:
+    """Run `change` on the provider's entry (it may modify it) under the state lock, write the
+    file if the entry changed, and return what `change` returned: a read-modify-write no other
+    process interleaves."""
     path = state_path(data)
     with exclusive(lock_path(path), wait_s=LOCK_WAIT_S, busy_message=f"{path} is locked"):
         state = load_state(data)
         entry = state["providers"].setdefault(provider, {})
+        before = copy.deepcopy(entry)
+        outcome = change(entry)
+        if entry != before or not regular_file_exists(path, "state file"):
+            atomic_write_json(path, state)
+    return outcome
+
+
+def update_provider_state(data: Path, provider: str, changes: Mapping[str, object]) -> ProviderState:
+    """Merge `changes` into the provider's state (a None value deletes the key)."""
+
+    def merge(entry: ProviderState) -> ProviderState:
         for key, value in changes.items():
             if value is None:
                 entry.pop(key, None)
             else:
                 entry[key] = value
-        atomic_write_json(path, state)
-    return entry
+        return entry
+
+    return modify_provider_state(data, provider, merge)
+
+
+def claim_once(data: Path, provider: str, key: str, episode: str, at: str) -> bool:
+    """True the first time any process claims `episode` under the provider's `key` (an alarm
+    announced once per episode); the claim is stored with its time. False if already claimed."""
+
+    def claim(entry: ProviderState) -> bool:
+        held = entry.get(key)
+        if isinstance(held, dict) and held.get("episode") == episode:
+            return False
+        entry[key] = {"episode": episode, "at": at}
+        return True
+
+    return modify_provider_state(data, provider, claim)
 
 
 def region_versions(pstate: Mapping[str, object]) -> dict[str, RegionVersion]:

@@ -68,6 +68,16 @@ def csv_cell(value: object) -> str:
     return s
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
+
+
+def markdown_cell(value: object) -> str:
+    """A Markdown table cell: `terminal(value)` with every character Markdown would read as
+    markup (emphasis, code, links, HTML, the cell separator `|`) escaped with a backslash, so
+    the cell shows as the text it is."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", terminal(value))
+
+
 def slack(text: object) -> str:
     """Text for a Slack message: `terminal(text)` with & < > escaped as Slack requires, so no
     source string becomes a link, a mention or a channel-wide @here."""

@@ -28,13 +28,14 @@ from pricesync.core import (
     HistoryStore,
     PriceSyncError,
     PriceSyncScheduler,
+    SavedView,
     Settings,
     Snapshot,
     add_settings_options,
     build_engine,
     count_text,
     data_files,
-    export_path,
+    find_view,
     first_run_text,
     load_settings,
     provider_name,
@@ -43,6 +44,7 @@ from pricesync.core import (
     version,
     writable_data_dir,
     write_back_guard,
+    write_export,
 )
 from pricesync.core import parse_query as parse
 from textual import on
@@ -58,7 +60,7 @@ from .cells import COLUMN_KEYS, COLUMN_TITLES, Layout, column_layout
 from .changes import Marks, load_marks
 from .choose_actions import CHOOSING_BINDINGS, CHOOSING_COMMANDS, ChoosingActions
 from .dataset import Dataset, load_dataset
-from .export import export_csv
+from .export import EXPORT_TITLES, export_bytes
 from .messages import (
     DatasetLoaded,
     ExportDone,
@@ -81,6 +83,7 @@ from .screens import (
     RegionPicker,
     read_history,
 )
+from .views import SavedViews
 from .widgets.catalog_table import CatalogTable
 from .widgets.filter_bar import FilterBar, FilterInput
 from .widgets.log_pane import LogPane, PaneHandler
@@ -104,6 +107,8 @@ COMMANDS = (
     ("regions", "Choose regions", "Choose the regions shown"),
     ("pending_only", "Toggle pending only", "Show only rows with pending price changes"),
     ("export", "Export CSV", "Export the rows shown to a CSV file"),
+    ("save_view", "Save view", "Save the filter, sort, regions and provider under a name (V)"),
+    ("open_view", "Open saved view", "Show a saved view again"),
     ("changes", "Price changes", "The changes of the last sync that stored changes, and earlier runs"),
     ("history", "Price history of the selected row", "Its dated prices and a sparkline"),
     ("toggle_log", "Toggle log pane", "Show or hide the sync log"),
@@ -116,7 +121,7 @@ COMMANDS = (
 MAIN_ACTIONS = {action for action, _, _ in COMMANDS} | {"sort_step"}
 
 
-class PriceSyncApp(ChoosingActions, App):
+class PriceSyncApp(ChoosingActions, SavedViews, App):
     CSS_PATH = "app.tcss"
     TITLE = "pricesync"
     BINDINGS = [
@@ -138,6 +143,7 @@ class PriceSyncApp(ChoosingActions, App):
         Binding("greater_than_sign", "sort_step(1)", "Sort →", show=False),
         Binding("o", "reverse_sort", "Reverse sort", show=False),
         *CHOOSING_BINDINGS,
+        Binding("V", "save_view", "Save view", show=False),  # v is the pivot
     ]
 
     def __init__(
@@ -148,14 +154,17 @@ class PriceSyncApp(ChoosingActions, App):
         scheduler_enabled: bool | None = None,
         scheduler: PriceSyncScheduler | None = None,
         clock: Callable[[], datetime] | None = None,
+        view: SavedView | None = None,
     ) -> None:
-        """`scheduler_enabled` False is --no-scheduler; `clock` (aware UTC) drives the countdown."""
+        """`scheduler_enabled` False is --no-scheduler; `clock` (aware UTC) drives the countdown;
+        `view` is a saved view to open with (--view)."""
         super().__init__()
         self.settings = settings
         self.engine = scheduler.engine if scheduler else build_engine(settings)
         self.scheduler = scheduler or PriceSyncScheduler(settings, self.engine, enabled=scheduler_enabled)
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.provider = provider or (settings.sync.providers or ["aws"])[0]
+        self.provider = provider or (view.provider if view else (settings.sync.providers or ["aws"])[0])
+        self._opening_view = view
         self.data: Dataset | None = None
         self.history = HistoryStore(settings.data_dir)
         self.marks = Marks()  # the rows the last sync with changes moved
@@ -202,6 +211,8 @@ class PriceSyncApp(ChoosingActions, App):
         self.set_interval(1.0, self._tick)
         self.set_interval(POLL_S, self._poll_files)
         self.query_one(CatalogTable).focus()
+        if self._opening_view is not None:
+            self._open_view(self._opening_view, load=False)
         self._load()
         self._tick()
 
@@ -239,7 +250,7 @@ class PriceSyncApp(ChoosingActions, App):
     def _show_status(self) -> None:
         if self.data is not None:
             self.query_one(StatusBar).show(
-                self.data, self.shown, self.view, self._write_back_mode, self.clock(), self.marks
+                self.data, self.shown, self.view, self._write_back_mode, self.clock(), self.marks, self.settings.max_age
             )
         self._show_hint()
 
@@ -662,20 +673,20 @@ class PriceSyncApp(ChoosingActions, App):
 
     # -- export and quit -------------------------------------------------------------------------
 
-    def action_export(self) -> None:
+    def action_export(self, fmt: str = "csv") -> None:
         if self.data is None or self.data.index is None:
             self.notify("No catalog loaded", severity="warning")
             return
         rows, order = self.data.index.rows, self.table.order
-        path = export_path(self.settings.data_dir, self.provider, self.clock())
+        data, provider, at = self.settings.data_dir, self.provider, self.clock()
 
         def work() -> None:
             try:
-                written = export_csv(path, rows, order)
+                path = write_export(data, provider, at, fmt, export_bytes(rows, order, fmt))
             except PriceSyncError as exc:
                 self.post_message(ExportDone(None, 0, str(exc)))
             else:
-                self.post_message(ExportDone(str(written), len(order)))
+                self.post_message(ExportDone(str(path), len(order)))
 
         self.run_worker(work, thread=True, group="io", exit_on_error=False)
 
@@ -697,6 +708,10 @@ class PriceSyncApp(ChoosingActions, App):
         yield from (c for c in super().get_system_commands(screen) if c.title != "Quit")
         for action, title, help_text in COMMANDS:
             yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
+        for fmt, title in EXPORT_TITLES.items():  # CSV is in COMMANDS (e)
+            yield SystemCommand(
+                f"Export {title}", f"Export the rows shown to a {title} file", partial(self.action_export, fmt)
+            )
         for key in COLUMN_KEYS:
             yield SystemCommand(
                 f"Sort by {COLUMN_TITLES[key]}", f"Sort the table by {COLUMN_TITLES[key]}", partial(self.set_sort, key)
@@ -724,6 +739,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--provider", choices=PROVIDERS, help="catalog shown first (default: the first [sync] provider)"
     )
     parser.add_argument("--no-scheduler", action="store_true", help="do not run scheduled syncs in this process")
+    parser.add_argument("--view", metavar="NAME", help="open a saved view (v saves one)")
     return parser
 
 
@@ -733,7 +749,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(args.config, args.data_dir)  # every config value checked here
         writable_data_dir(settings.data_dir)  # at start: syncs, write-backs and exports write there
         setup_logging(settings.data_dir)
-        app = PriceSyncApp(settings, args.provider, scheduler_enabled=False if args.no_scheduler else None)
+        view = find_view(settings.data_dir, args.view) if args.view else None
+        app = PriceSyncApp(settings, args.provider, scheduler_enabled=False if args.no_scheduler else None, view=view)
     except PriceSyncError as exc:  # the config, or the data dir (a file, not writable)
         print(f"pricesync-tui: {terminal(exc)}", file=sys.stderr)
         return 2

@@ -17,6 +17,7 @@ from pricesync.core import (
     Equivalent,
     Key,
     entry_unit_price,
+    hourly_text,
     kind_lines,
     kind_price,
     monthly_price,
@@ -26,7 +27,7 @@ from pricesync.core import (
 )
 from rich.text import Text
 
-from .cells import NO_PRICE, UNKNOWN, exact
+from .cells import NO_PRICE, UNKNOWN
 
 CHEAPEST = "★"
 MAX_VIEW_ROWS = 2000  # rows a choosing view lists; the note says how many more there are
@@ -38,7 +39,7 @@ Cells = list[Text]
 def price_text(value: Decimal | None, decimals: int = 4) -> Text:
     if value is None:
         return Text(NO_PRICE, style="dim", justify="right")
-    return Text(exact(value, decimals), justify="right")
+    return Text(hourly_text(value, decimals), justify="right")
 
 
 def pct_text(value: Decimal | None) -> Text:

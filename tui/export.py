@@ -1,21 +1,17 @@
-"""`e`: the rows shown, in the order shown, as CSV: the columns and encoding of every pricesync
-CSV (pricesync.core's CSV_COLUMNS, csv_fields), with each row's pending change. No Textual here.
-
-Every cell goes through pricesync.core's `csv_cell`: no control character, and no text a
-spreadsheet would run as a formula."""
+"""`e` and the palette's exports: the rows shown, in the order shown, with exact prices, as CSV,
+TSV, Markdown or JSON (pricesync.core's `render_export`, which neutralises every cell: no
+control character, no spreadsheet formula, no Markdown markup). No Textual here."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
-from pathlib import Path
 
-from pricesync.core import CSV_COLUMNS, csv_cell, csv_fields, monthly_price, write_export
+from pricesync.core import CSV_COLUMNS, ExportTable, csv_fields, monthly_price, render_export
 
 from .rows import CatalogRows
 
-FROM_ROWS = {  # CSV column -> CatalogRows column
+EXPORT_TITLES = {"tsv": "TSV", "markdown": "Markdown", "json": "JSON"}  # the palette's exports besides CSV (e)
+FROM_ROWS = {  # export column -> CatalogRows column
     "instance_type": "type",
     "family": "family",
     "vcpu": "vcpu",
@@ -30,12 +26,12 @@ FROM_ROWS = {  # CSV column -> CatalogRows column
 }
 
 
-def csv_bytes(rows: CatalogRows, order: Sequence[int]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+def export_table(rows: CatalogRows, order: Sequence[int]) -> ExportTable:
+    """The rows shown in the columns and encoding of every pricesync CSV (core's CSV_COLUMNS,
+    csv_fields), with each row's pending change."""
     columns = {name: rows.columns[source] for name, source in FROM_ROWS.items()}
     pending = rows.columns["pending"]
+    lines = []
     for row in order:
         values = {name: column.value(row) for name, column in columns.items()}
         price = values["price_per_hour"]
@@ -43,11 +39,9 @@ def csv_bytes(rows: CatalogRows, order: Sequence[int]) -> bytes:
             values["price_per_month"] = monthly_price(price)
         if (p := pending.value(row)) is not None:
             values |= {"pending": p.kind, "pending_price": p.price, "pending_change_pct": p.pct}
-        writer.writerow([csv_cell(cell) for cell in csv_fields(values)])
-    return out.getvalue().encode()
+        lines.append(csv_fields(values))
+    return ExportTable(CSV_COLUMNS, lines)
 
 
-def export_csv(path: Path, rows: CatalogRows, order: Sequence[int]) -> Path:
-    """Write atomically; returns the path written (`path`, or `<name>-2.csv` when an export of
-    the same second has it); raises pricesync.core.ExportError (one line) if it cannot."""
-    return write_export(path, csv_bytes(rows, order))
+def export_bytes(rows: CatalogRows, order: Sequence[int], fmt: str = "csv") -> bytes:
+    return render_export(export_table(rows, order), fmt)

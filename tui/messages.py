@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pricesync.core import SanityReport, SchedulerEvent, Snapshot, SyncResult
+from pricesync.core import SanityReport, SavedView, SchedulerEvent, Snapshot, SyncResult
 from textual.message import Message
 
 from .cells import Layout
@@ -110,3 +110,17 @@ class FilesChanged(Message):
 
     provider: str
     signature: tuple
+
+
+@dataclass
+class ViewsLoaded(Message):
+    """The saved views (views.json), or why they cannot be read."""
+
+    views: dict[str, SavedView]
+    error: str | None = None
+
+
+@dataclass
+class ViewSaved(Message):
+    name: str
+    error: str | None = None

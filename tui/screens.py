@@ -404,7 +404,8 @@ HELP = f"""\
 | `p` | show another provider's catalog (AWS / Azure / GCP) |
 | `r` | choose the regions shown |
 | `d` | only rows with pending changes on/off |
-| `e` | export the rows shown to CSV (the path is shown) |
+| `e` | export the rows shown to CSV (the path is shown); the palette: TSV, Markdown, JSON |
+| `V` | save the view (filter, sort, regions, provider) under a name; reopen it from the palette |
 | `l` | sync log pane on/off |
 | `c` | price changes of the last sync with changes; `←` `→` step through earlier runs |
 | `h` | price history of the selected row: dated prices and a sparkline |
@@ -435,6 +436,8 @@ Fields: {FIELD_NAMES}. A bad term is shown in red and ignored.
 effective rate, its upfront fee spread over the term; savings is against on demand.
 pending: the cached price where it differs from the catalog, ▲ up (red) / ▼ down (green),
 `new` (no catalog price yet), `added` (not in the catalog), `missing` (not in the fetch).
+A `STALE` badge in the header: the last successful sync is older than `[sync] max_age`
+(yellow), older than twice that or never happened (red).
 {MARK} after the instance type: the row's price moved (or it appeared or left) in the last sync
 that stored changes (`c` lists them).
 """

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from itertools import groupby
 
 from .. import (
@@ -20,6 +19,7 @@ from .. import (
     deliver,
     hourly_text,
     iso_z,
+    parse_duration,
     pct_text,
     sample_payload,
     when,
@@ -27,8 +27,6 @@ from .. import (
 from .output import Column, line, table
 
 DEFAULT_LIMIT = 100
-_RELATIVE = re.compile(r"(\d+)([hdw])")
-_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -86,12 +84,12 @@ def _count(text: str) -> int:
 
 
 def since_arg(text: str) -> str:
-    """`7d`, `12h`, `2w`, a date or an ISO-8601 time -> the UTC time the history stores."""
-    m = _RELATIVE.fullmatch(text.strip())
+    """`7d`, `12h`, `2w` (any duration core.parse_duration reads), a date or an ISO-8601 time ->
+    the UTC time the history stores."""
     try:
-        if m:
-            when = datetime.now(UTC) - timedelta(**{_UNITS[m[2]]: int(m[1])})
-        else:
+        try:
+            when = datetime.now(UTC) - parse_duration(text)
+        except ValueError:
             when = datetime.fromisoformat(text.strip())
             when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     except (ValueError, OverflowError):

@@ -4,9 +4,7 @@ CSV (the columns of every pricesync CSV)."""
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import sys
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
@@ -21,14 +19,15 @@ from .. import (
     PROVIDERS,
     Catalog,
     CatalogEntry,
+    ExportTable,
     Settings,
     add_settings_options,
     build_engine,
     count_text,
-    csv_cell,
     csv_fields,
     entry_unit_price,
     exact_decimal,
+    find_view,
     first_run_text,
     hourly_text,
     kind_price,
@@ -38,6 +37,7 @@ from .. import (
     monthly_text,
     never_synced,
     parse_cron,
+    pending_texts,
     price_column,
     terminal,
     when,
@@ -53,6 +53,7 @@ from .choosing import (
 )
 from .codes import EXIT_OK
 from .output import Column, line, table
+from .viewprint import VIEW_SORT, chosen_format, print_export, print_view
 
 
 def _price_arg(text: str) -> Decimal:
@@ -70,7 +71,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ls = sub.add_parser("list", help="print the catalog")
     add_settings_options(ls)
     ls.set_defaults(handler=cmd_list)
-    ls.add_argument("--provider", choices=PROVIDERS, default="aws")
+    ls.add_argument("--provider", choices=PROVIDERS, help="default: the view's, else aws")
+    ls.add_argument(
+        "--view", metavar="NAME", help="a view saved in the dashboard: its provider, regions, sort, columns"
+    )
     ls.add_argument("--region", help="only this region")
     ls.add_argument("--os", help="only this OS (linux, windows, rhel, suse)")
     ls.add_argument("--filter", metavar="TEXT", help="substring of the instance type or family")
@@ -79,13 +83,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ls.add_argument("--max-price", type=_price_arg, metavar="P")
     ls.add_argument(
         "--sort",
-        default="instance_type",
         choices=["instance_type", "family", "region", "os", "vcpu", "memory_gib", "gpu", "price"],
     )
     add_list_options(ls)
     out = ls.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true")
     out.add_argument("--csv", action="store_true")
+    out.add_argument("--tsv", action="store_true")
+    out.add_argument("--markdown", action="store_true", help="a Markdown table, every cell escaped")
 
 
 def _monthly(price: str | None) -> str | None:
@@ -103,15 +108,34 @@ def _sort_key(col: str, kind: str) -> Callable[[CatalogEntry], Any]:
     return lambda e: (getattr(e, col) is None, getattr(e, col) or 0, e.key)
 
 
+def _sorted(rows: list[CatalogEntry], col: str, kind: str, descending: bool) -> list[CatalogEntry]:
+    """Sorted by `col` (prices of the kind shown); descending keeps unknown values last, as the
+    dashboard does."""
+    key = _sort_key(col, kind)
+    if not descending:
+        return sorted(rows, key=key)
+    rows = sorted(rows, key=key, reverse=True)
+
+    def known(e: CatalogEntry) -> bool:
+        return (kind_price(e, kind) if col == "price" else getattr(e, col)) is not None
+
+    return [e for e in rows if known(e)] + [e for e in rows if not known(e)]
+
+
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    catalog = build_engine(settings, listeners=()).catalog(args.provider)
+    view = find_view(settings.data_dir, args.view) if args.view else None
+    provider = args.provider or (view.provider if view else "aws")
+    engine = build_engine(settings, listeners=())
+    catalog = engine.catalog(provider)
     text = (args.filter or "").lower()
-    query = where_query(args.where)
+    query = where_query(args.where or (view.filter if view else None))
     check_list_options(args)
+    sort = args.sort or (VIEW_SORT.get(view.sort, view.sort) if view else "instance_type")
 
     def keep(e: CatalogEntry) -> bool:
         return (
-            (not args.region or e.region == args.region)
+            (view is None or view.regions is None or e.region in view.regions)
+            and (not args.region or e.region == args.region)
             and (not args.os or e.os == args.os.lower())
             and (not text or text in e.instance_type.lower() or text in (e.family or "").lower())
             and (args.min_vcpu is None or (e.vcpu or 0) >= args.min_vcpu)
@@ -122,19 +146,21 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
             and query.matches(e, args.price)
         )
 
-    rows = sorted((e for e in catalog.entries if keep(e)), key=_sort_key(args.sort, args.price))
-    if args.pivot:
+    rows = _sorted([e for e in catalog.entries if keep(e)], sort, args.price, bool(view and view.descending))
+    if args.pivot or (view is not None and view.pivot == "region"):
+        args.pivot = "region"
         return print_pivot(args, catalog.provider, rows)
-    first_run, failed = never_synced(settings, args.provider)
+    fmt = chosen_format(args)
+    first_run, failed = never_synced(settings, provider)
     if first_run:
         hint = first_run_text(
-            args.provider,
-            f"run `pricesync sync --provider {args.provider}`",
-            _schedule(settings, args.provider),
-            failed,
+            provider, f"run `pricesync sync --provider {provider}`", _schedule(settings, provider), failed
         )
-        line(hint, err=args.json or args.csv)
-    if args.json:
+        line(hint, err=args.json or fmt is not None)
+    if view is not None:
+        pending = pending_texts(engine.pending(provider)) if "pending" in view.columns else {}
+        print_view(view, catalog, rows, pending, fmt)
+    elif args.json:
         print(
             json.dumps(
                 [
@@ -144,11 +170,8 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
                 indent=1,
             )
         )
-    elif args.csv:
-        w = csv.writer(sys.stdout)
-        w.writerow(CSV_COLUMNS)
-        for e in rows:
-            w.writerow([csv_cell(cell) for cell in csv_fields(_csv_values(e))])
+    elif fmt is not None:
+        print_export(ExportTable(CSV_COLUMNS, [csv_fields(_csv_values(e)) for e in rows]), fmt)
     else:
         _print_table(catalog, rows, args.price, args.units)
     return EXIT_OK

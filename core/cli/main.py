@@ -6,7 +6,7 @@ import argparse
 from typing import NoReturn
 
 from .. import ConfigError, PriceSyncError, check_data_dir, load_settings, terminal, version, writable_data_dir
-from . import choosing, history, listing, schedule, sync
+from . import choosing, history, listing, schedule, status, sync
 from .codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 from .output import line
 
@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     # Each command group registers its subparsers with set_defaults(handler=fn),
     # fn(args, settings) -> exit code.
-    for group in (sync, listing, choosing, schedule, history):
+    for group in (sync, listing, choosing, schedule, history, status):
         group.register(sub)
     return parser
 

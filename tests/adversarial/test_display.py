@@ -35,7 +35,7 @@ from pricesync.core.state import update_provider_state
 from pricesync.core.textsafe import csv_cell, markup, slack, terminal
 from pricesync.tui.app import PriceSyncApp
 from pricesync.tui.cells import column_layout
-from pricesync.tui.export import csv_bytes
+from pricesync.tui.export import export_bytes
 from pricesync.tui.rows import build_rows
 from pricesync.tui.screens import ChangesScreen
 from pricesync.tui.widgets.catalog_table import CatalogTable
@@ -401,7 +401,7 @@ def test_export_csv_neutralises_every_cell():
         ),
     )
     rows = build_rows(Catalog("aws", "USD", None, SourceInfo("bundled"), entries))
-    got = list(csv.reader(io.StringIO(csv_bytes(rows, [0]).decode())))[1]
+    got = list(csv.reader(io.StringIO(export_bytes(rows, [0]).decode())))[1]
     assert got[1] == '\'=HYPERLINK("https://evil.example")' and got[5] == "'+x86\\x1b]0;pwned\\x07"
     assert got[8:10] == ["0.096", "70.08"]
 

@@ -4,6 +4,7 @@ formats and the CSV export."""
 import csv
 import io
 import random
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -13,10 +14,11 @@ from pricesync.core.catalog import load_catalog
 from pricesync.core.config import load_settings
 from pricesync.core.diff import diff_catalog
 from pricesync.core.errors import ExportError
+from pricesync.core.exports import write_export
 from pricesync.core.models import CatalogDiff, PriceChange, PriceRecord
 from pricesync.core.sync import SyncEngine
 from pricesync.tui.cells import cell, column_layout
-from pricesync.tui.export import csv_bytes, export_csv
+from pricesync.tui.export import export_bytes
 from pricesync.tui.rowindex import Cancelled, RowIndex, View
 from pricesync.tui.rows import Column, Pending, build_rows, natural_key
 
@@ -266,9 +268,8 @@ def test_widths_fit_every_value_and_title(sample):
 def test_csv_export_has_exact_prices_in_the_order_shown(sample, tmp_path):
     catalog, _diff, rows = sample
     order = RowIndex(rows).select(View(parse("price<1"), sort="price", descending=True))
-    path = tmp_path / "out" / "aws.csv"
-    export_csv(path, rows, order)
-    assert path.read_bytes() == csv_bytes(rows, order)
+    path = write_export(tmp_path / "out", "aws", datetime(2025, 11, 3, tzinfo=UTC), "csv", export_bytes(rows, order))
+    assert path == tmp_path / "out" / "exports" / "aws-20251103-000000.csv"
     lines = list(csv.DictReader(io.StringIO(path.read_text())))
     assert len(lines) == len(order)
     by_key = {e.key: e for e in catalog.entries}
@@ -284,8 +285,9 @@ def test_csv_export_has_exact_prices_in_the_order_shown(sample, tmp_path):
 def test_two_exports_of_the_same_second_keep_both(sample, tmp_path):
     _, _, rows = sample
     path = tmp_path / "exports" / "aws-20251103-093005.csv"
-    first = export_csv(path, rows, [0])
-    second = export_csv(path, rows, [1, 2])
+    at = datetime(2025, 11, 3, 9, 30, 5, tzinfo=UTC)
+    first = write_export(tmp_path, "aws", at, "csv", export_bytes(rows, [0]))
+    second = write_export(tmp_path, "aws", at, "csv", export_bytes(rows, [1, 2]))
     assert first == path and second == path.with_name("aws-20251103-093005-2.csv")
     assert len(path.read_text().splitlines()) == 2 and len(second.read_text().splitlines()) == 3
     assert {p.name for p in path.parent.iterdir()} == {path.name, second.name}  # no staging file left
@@ -296,4 +298,4 @@ def test_export_to_an_unwritable_place_is_one_clear_error(sample, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     with pytest.raises(ExportError, match="cannot create"):
-        export_csv(blocker / "sub" / "aws.csv", rows, [0])
+        write_export(blocker / "sub", "aws", datetime(2025, 11, 3, tzinfo=UTC), "csv", export_bytes(rows, [0]))

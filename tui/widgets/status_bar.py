@@ -5,10 +5,10 @@ neutralised (core.textsafe.terminal) before it joins the line."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from pricesync.core import ON_DEMAND, count_text, parse_utc, provider_name, terminal, when
+from pricesync.core import ON_DEMAND, count_text, level_of, parse_utc, provider_name, short_duration, terminal, when
 from rich.text import Text
 from textual.widgets import Static
 
@@ -39,8 +39,31 @@ def when_ago(text: str | None, now: datetime) -> str:
 
 
 class StatusBar(Static):
-    def show(self, data: Dataset, shown: int, view: View, write_back: str, now: datetime, marks: Marks) -> None:
-        self.update(status_text(data, shown, view, write_back, now, marks))
+    def show(
+        self,
+        data: Dataset,
+        shown: int,
+        view: View,
+        write_back: str,
+        now: datetime,
+        marks: Marks,
+        max_age: timedelta | None = None,
+    ) -> None:
+        self.update(status_text(data, shown, view, write_back, now, marks, max_age))
+
+
+STALE_STYLES = {"stale": "bold black on yellow", "critical": "bold white on red"}
+
+
+def stale_badge(last_success: str | None, max_age: timedelta | None, now: datetime) -> Text | None:
+    """' STALE 2d 04h (max_age 36h) ': yellow past [sync] max_age, red past twice it or never
+    synced; None while the prices are fresh or no max_age is set."""
+    last = parse_utc(last_success)
+    level = level_of(last, max_age, now)
+    if level == "fresh" or max_age is None:
+        return None
+    age = "never synced" if last is None else short_duration((now - last).total_seconds())
+    return Text(f" STALE {age} (max_age {short_duration(max_age.total_seconds())}) ", style=STALE_STYLES[level])
 
 
 def view_note(view: View) -> str:
@@ -53,7 +76,15 @@ def view_note(view: View) -> str:
     return f" ({'; '.join(notes)})" if notes else ""
 
 
-def status_text(data: Dataset, shown: int, view: View, write_back: str, now: datetime, marks: Marks) -> Text:
+def status_text(
+    data: Dataset,
+    shown: int,
+    view: View,
+    write_back: str,
+    now: datetime,
+    marks: Marks,
+    max_age: timedelta | None = None,
+) -> Text:
     """`write_back`: the write-back mode as shown ('manual', 'auto', 'auto (this session)')."""
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f" {provider_name(data.provider)} ", style="bold reverse")
@@ -67,6 +98,8 @@ def status_text(data: Dataset, shown: int, view: View, write_back: str, now: dat
     text.append(f" · write-back: {write_back}")
     text.append("\n")
     snapshot, state = data.snapshot, data.snapshot.state
+    if snapshot.catalog is not None and (badge := stale_badge(state.last_success, max_age, now)) is not None:
+        text.append_text(badge)
     if snapshot.diff is not None and snapshot.pending:  # first: what a write-back would do, then why
         d = snapshot.diff
         text.append(
