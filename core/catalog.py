@@ -6,6 +6,7 @@ The schema is documented in README.md ("Catalog format").
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -113,6 +114,26 @@ def parse_record(obj: object, where: str) -> PriceRecord:
             raise CatalogError(f"{where} sku {_quoted(sku)} is not a valid identifier")
         fields["sku"] = sku
     return PriceRecord(**fields)
+
+
+def check_records(
+    records: Sequence[PriceRecord], where: Callable[[PriceRecord], str]
+) -> tuple[list[PriceRecord], list[str]]:
+    """The records that pass the catalog's rules, and one line per record that does not (`where`
+    names it). All at once in C when every one passes, else one by one to name the problems."""
+    try:
+        wire.wire_records(records)
+    except wire.Refused:
+        pass
+    else:
+        return list(records), []
+    valid, problems = [], []
+    for rec in records:
+        try:
+            valid.append(parse_record(rec.to_json(), where(rec)))
+        except CatalogError as exc:
+            problems.append(str(exc))
+    return valid, problems
 
 
 def parse_catalog(obj: object, where: str, provider: str | None = None) -> Catalog:
