@@ -8,8 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from .catalog import parse_record
-from .errors import CatalogError
+from .catalog import check_records
 from .models import Catalog, CatalogDiff, CatalogEntry, Key, PriceChange, PriceRecord, SourceInfo
 
 
@@ -24,7 +23,9 @@ def diff_catalog(catalog: Catalog, records: Iterable[PriceRecord], regions: Iter
         entry = entries.get(rec.key)
         if entry is None:
             added.append(rec)
-        elif entry.price_per_hour is None or Decimal(entry.price_per_hour) != Decimal(rec.price_per_hour):
+        elif entry.price_per_hour != rec.price_per_hour and (  # the same string: the same price
+            entry.price_per_hour is None or Decimal(entry.price_per_hour) != Decimal(rec.price_per_hour)
+        ):
             changed.append(PriceChange(rec.key, entry.price_per_hour, rec.price_per_hour))
     wanted = set(regions)
     missing = tuple(k for k, e in entries.items() if e.region in wanted and e.available and k not in fetched)
@@ -64,13 +65,7 @@ def region_problems(region: str, records: Sequence[PriceRecord], currency: str) 
         return SanityReport(suspicious=(f"no prices fetched for {region}",))
     refused: list[str] = []
     suspicious: list[str] = []
-    valid: list[PriceRecord] = []
-    broken: list[str] = []
-    for rec in records:
-        try:
-            valid.append(parse_record(rec.to_json(), f"{region} price of {'/'.join(rec.key)}"))
-        except CatalogError as exc:
-            broken.append(str(exc))
+    valid, broken = check_records(records, lambda rec: f"{region} price of {'/'.join(rec.key)}")
     if broken:
         refused.append(f"{len(broken)} price(s) in {region} break the catalog's rules, e.g. {broken[0]}")
     other = sorted({r.currency for r in valid} - {currency})
