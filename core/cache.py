@@ -72,12 +72,7 @@ def load_cache(data: Path, provider: str) -> PriceCache | None:
 
 
 def _typed(raw: bytes, provider: str) -> PriceCache:
-    with wire.gc_paused:
-        doc = wire.decode(raw, wire.WireCache)
-        if doc.schema_version not in _READABLE or doc.provider != provider:
-            raise wire.Refused
-        wire.check_records(doc.records)
-        records = wire.records(doc.records)
+    doc, records = wire.cache(raw, _READABLE, provider)
     return PriceCache(provider, doc.mode, doc.fetched_at, doc.source_version, doc.regions, records)
 
 
@@ -101,7 +96,7 @@ def write_cache(data: Path, cache: PriceCache) -> None:
     path = cache_path(data, cache.provider)
     try:
         records = wire.wire_records(cache.records)
-        doc = wire.WireCache(
+        doc = wire.WireCache[wire.WireRecord](
             CACHE_SCHEMA, cache.provider, cache.mode, cache.fetched_at, cache.source_version, cache.regions, records
         )
         payload = wire.encode(doc)

@@ -104,17 +104,17 @@ def monthly_price(price: Decimal | str) -> Decimal:
 # parse time with the reason `bad_identifier`. Operating systems come from each source's own
 # fixed mapping (linux, windows, rhel, suse).
 MAX_IDENTIFIER_LENGTH = 64
-_INSTANCE_TYPE_RE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_IDENTIFIER_LENGTH - 1}}}")
-_REGION_RE = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{MAX_IDENTIFIER_LENGTH - 1}}}")
+INSTANCE_TYPE_RE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_IDENTIFIER_LENGTH - 1}}}")
+REGION_RE = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{MAX_IDENTIFIER_LENGTH - 1}}}")
 _CURRENCY_RE = re.compile(r"[A-Z]{3}")
 
 
 def is_instance_type(value: object) -> TypeGuard[str]:
-    return isinstance(value, str) and _INSTANCE_TYPE_RE.fullmatch(value) is not None
+    return isinstance(value, str) and INSTANCE_TYPE_RE.fullmatch(value) is not None
 
 
 def is_region(value: object) -> TypeGuard[str]:
-    return isinstance(value, str) and _REGION_RE.fullmatch(value) is not None
+    return isinstance(value, str) and REGION_RE.fullmatch(value) is not None
 
 
 def is_currency(value: object) -> TypeGuard[str]:

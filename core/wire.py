@@ -14,27 +14,33 @@ new objects costs as much as the parse.
 from __future__ import annotations
 
 import gc
+import re
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from typing import Annotated, Any, TypeVar
+from dataclasses import field, fields, make_dataclass
+from functools import partial
+from itertools import compress, repeat
+from operator import attrgetter, is_not
+from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 from msgspec import Meta, Struct
 
 from .kinds import KINDS
 from .models import (
+    INSTANCE_TYPE_RE,
     PRICE_STRING_RE,
     PROVIDERS,
     READABLE_SCHEMAS,
+    REGION_RE,
     Catalog,
     CatalogEntry,
     KindPrice,
     PriceRecord,
     SourceInfo,
     is_currency,
-    is_instance_type,
-    is_region,
     is_spot_band,
     is_time_text,
 )
@@ -96,7 +102,10 @@ class WireSource(Struct):
     publication_date: str | None = None
 
 
-class WireCatalog(Struct, kw_only=True):
+_Row = TypeVar("_Row")
+
+
+class WireCatalog(Struct, Generic[_Row], kw_only=True):
     """A catalog: Catalog.to_json's fields in its order."""
 
     schema_version: int
@@ -104,10 +113,10 @@ class WireCatalog(Struct, kw_only=True):
     currency: str
     updated_at: str | None = None
     source: WireSource
-    entries: list[WireEntry]
+    entries: list[_Row]
 
 
-class WireCache(Struct):
+class WireCache(Struct, Generic[_Row]):
     """A price cache: PriceCache.to_json's fields in its order."""
 
     schema_version: int
@@ -116,7 +125,53 @@ class WireCache(Struct):
     fetched_at: str
     source_version: str | None
     regions: dict[str, dict[str, Any]]
-    records: list[WireRecord]
+    records: list[_Row]
+
+
+def _decoded_as(value_type: type, wire_type: type[Struct]) -> Any:
+    """A dataclass to decode rows of `value_type` into: `wire_type`'s types, required fields and
+    defaults (a field with a default in `value_type` may still be required in the file) in
+    `value_type`'s slots, so that a decoded row becomes a `value_type` in place (`_become`).
+    Building the values while decoding costs a third of building them afterwards."""
+    specs: list[tuple[str, Any, Any]] = []
+    for f in msgspec.structs.fields(wire_type):
+        if f.default_factory is not msgspec.NODEFAULT:
+            specs.append((f.name, f.type, field(default_factory=f.default_factory)))
+        else:
+            specs.append((f.name, f.type, field() if f.required else field(default=f.default)))
+    if [s[0] for s in specs] != [f.name for f in fields(value_type)]:
+        raise TypeError(f"{wire_type.__name__} does not have {value_type.__name__}'s fields in its order")
+    return make_dataclass(f"Decoded{value_type.__name__}", specs, frozen=True, slots=True)
+
+
+_DecodedEntry = _decoded_as(CatalogEntry, WireEntry)
+_DecodedRecord = _decoded_as(PriceRecord, WireRecord)
+_KIND_ORDER = {kind: i for i, kind in enumerate(KINDS)}
+
+
+def _in_kinds_order(item: tuple[str, WireKindPrice]) -> int:
+    return _KIND_ORDER[item[0]]
+
+
+def _kind_prices(prices: _Prices) -> dict[str, KindPrice]:
+    """Wire prices -> KindPrice per kind, in KINDS order (as core.models.kind_prices)."""
+    items = prices.items()
+    order = [_KIND_ORDER[kind] for kind in prices]
+    if order != sorted(order):  # written by pricesync: already in order
+        items = sorted(items, key=_in_kinds_order)  # type: ignore[assignment]
+    return {
+        kind: KindPrice(p.hourly, p.upfront, p.effective_hourly, p.fetched_at, p.interruption, p.savings_pct)
+        for kind, p in items
+    }
+
+
+def _become(value_type: type, rows: list[Any]) -> None:
+    """Each decoded row becomes a `value_type` (the same slots: nothing is copied) and its kind
+    prices KindPrice values. Only for rows of `_decoded_as(value_type, ...)`."""
+    set_field = object.__setattr__  # the rows are frozen dataclasses: this is their construction
+    deque(map(set_field, rows, repeat("__class__"), repeat(value_type)), maxlen=0)
+    for row in compress(rows, _column(rows, "prices")):
+        set_field(row, "prices", _kind_prices(row.prices))
 
 
 class Refused(Exception):
@@ -147,8 +202,6 @@ class _GcPause:
 
 
 gc_paused = _GcPause()
-
-
 _T = TypeVar("_T")
 
 
@@ -177,115 +230,97 @@ def encode(doc: Struct) -> bytes:
         raise Refused from None
 
 
-def _holds(check: Callable[[Any], object], values: Iterable[object]) -> None:
-    if not all(map(check, values)):
+def _each_matches(pattern: re.Pattern[str]) -> Callable[[list[str]], bool]:
+    """A check that every string of a list matches `pattern` whole, in one regex pass over the
+    strings joined by newlines (which no value of these patterns holds: a value holding one
+    adds a line, and the count of lines tells)."""
+    lines = re.compile(f"(?:{pattern.pattern}\n)*+")
+
+    def check(values: list[str]) -> bool:
+        text = "".join(values[:1] and ["\n".join(values), "\n"])
+        return text.count("\n") == len(values) and lines.fullmatch(text) is not None
+
+    return check
+
+
+_instance_types = _each_matches(INSTANCE_TYPE_RE)
+_regions = _each_matches(REGION_RE)
+_prices = _each_matches(PRICE_STRING_RE)
+_not_none = partial(is_not, None)
+
+
+def _column(rows: Sequence[object], name: str) -> list[Any]:
+    return list(map(attrgetter(name), rows))
+
+
+def _holds(ok: bool) -> None:
+    if not ok:
         raise Refused
 
 
-def check_rows(rows: Sequence[WireEntry] | Sequence[WireRecord]) -> None:
-    """The catalog's rules no type states, for entries or records: identifiers in the sources'
-    character sets, prices plain decimal strings within the limits, kinds from core.kinds with
-    their spot fields in shape. Raises Refused at the first one broken."""
-    _holds(is_instance_type, {r.instance_type for r in rows})
-    _holds(is_region, {r.region for r in rows} | {r.os for r in rows})
-    _holds(PRICE_STRING_RE.fullmatch, {r.price_per_hour for r in rows} - {None})
-    priced = [r.prices for r in rows if r.prices]
+def check_rows(rows: Sequence[Any], *, unique: bool = False) -> None:
+    """The catalog's rules no type states, for entries or records (wire or decoded): identifiers
+    in the sources' character sets, prices plain decimal strings within the limits, kinds from
+    core.kinds with their spot fields in shape, and with `unique` one row per key. Raises
+    Refused at the first one broken."""
+    types, regions, oses = _column(rows, "instance_type"), _column(rows, "region"), _column(rows, "os")
+    _holds(_instance_types(types) and _regions(regions) and _regions(oses))
+    _holds(_prices(list(filter(_not_none, _column(rows, "price_per_hour")))))
+    priced = list(filter(None, _column(rows, "prices")))
     if priced:
-        _holds(KINDS.__contains__, {kind for prices in priced for kind in prices})
+        _holds(all(kind in KINDS for prices in priced for kind in prices))
         kind_prices = [p for prices in priced for p in prices.values()]
-        _holds(PRICE_STRING_RE.fullmatch, {p.hourly for p in kind_prices} | {p.upfront for p in kind_prices})
-        _holds(PRICE_STRING_RE.fullmatch, {p.effective_hourly for p in kind_prices})
-        _holds(is_time_text, {p.fetched_at for p in kind_prices} - {None})
-        _holds(is_spot_band, {p.interruption for p in kind_prices} - {None})
+        _holds(all(_prices(_column(kind_prices, name)) for name in ("hourly", "upfront", "effective_hourly")))
+        _holds(all(map(is_time_text, filter(_not_none, _column(kind_prices, "fetched_at")))))
+        _holds(all(map(is_spot_band, filter(_not_none, _column(kind_prices, "interruption")))))
+    if unique:
+        # hashes of the keys: a collision (never seen at 64 bits) only sends the file to the slow path
+        _holds(len(set(map(hash, zip(types, regions, oses, strict=True)))) == len(rows))
 
 
-def _check_catalog(doc: WireCatalog, provider: str | None) -> None:
-    if doc.schema_version not in READABLE_SCHEMAS or doc.provider not in PROVIDERS:
-        raise Refused
-    if provider and doc.provider != provider:
-        raise Refused
-    check_rows(doc.entries)
-    if len({(e.instance_type, e.region, e.os) for e in doc.entries}) != len(doc.entries):
-        raise Refused  # a duplicate entry
+def check_records(rows: Sequence[Any]) -> None:
+    """`check_rows` and the fields only a record has: its currency and its SKU."""
+    check_rows(rows)
+    _holds(all(map(is_currency, set(_column(rows, "currency")))))
+    _holds(_instance_types(list(filter(_not_none, _column(rows, "sku")))))  # AWS SKUs: 16 letters and digits
 
 
-_KIND_ORDER = {kind: i for i, kind in enumerate(KINDS)}
-
-
-def _in_kinds_order(item: tuple[str, WireKindPrice]) -> int:
-    return _KIND_ORDER[item[0]]
-
-
-def _kind_prices(prices: _Prices) -> dict[str, KindPrice]:
-    """Wire prices -> KindPrice per kind, in KINDS order (as core.models.kind_prices)."""
-    return {
-        kind: KindPrice(p.hourly, p.upfront, p.effective_hourly, p.fetched_at, p.interruption, p.savings_pct)
-        for kind, p in sorted(prices.items(), key=_in_kinds_order)
-    }
+def _check_catalog(doc: WireCatalog[Any], provider: str | None) -> None:
+    _holds(doc.schema_version in READABLE_SCHEMAS and doc.provider in PROVIDERS)
+    _holds(not provider or doc.provider == provider)
+    check_rows(doc.entries, unique=True)
 
 
 def catalog(data: bytes, provider: str | None) -> Catalog:
     """The catalog in `data` if it passes every rule of core.catalog.parse_catalog; else Refused."""
     with gc_paused:
-        doc = decode(data, WireCatalog)
+        doc: WireCatalog[Any] = decode(data, WireCatalog[_DecodedEntry])  # type: ignore[valid-type]
         _check_catalog(doc, provider)
-        entries = tuple(
-            CatalogEntry(
-                e.instance_type,
-                e.family,
-                e.region,
-                e.os,
-                e.vcpu,
-                e.memory_gib,
-                e.gpu,
-                e.arch,
-                e.price_per_hour,
-                e.price_synced_at,
-                e.available,
-                _kind_prices(e.prices) if e.prices else {},
-            )
-            for e in doc.entries
-        )
+        _become(CatalogEntry, doc.entries)
     src = doc.source
     source = SourceInfo(src.mode, src.version, src.publication_date)
-    return Catalog(doc.provider, doc.currency, doc.updated_at, source, entries)
+    return Catalog(doc.provider, doc.currency, doc.updated_at, source, tuple(doc.entries))
 
 
 def catalog_json(value: Catalog) -> bytes:
     """The file `value` is written as, if it passes every rule the loader checks; else Refused."""
     with gc_paused:
-        doc = convert(value, WireCatalog)
+        doc = convert(value, WireCatalog[WireEntry])
         _check_catalog(doc, None)
         return encode(doc)
 
 
-def records(rows: list[WireRecord]) -> tuple[PriceRecord, ...]:
-    """Checked wire records (`check_rows`) -> PriceRecords."""
+def cache(
+    data: bytes, readable: Iterable[int], provider: str
+) -> tuple[WireCache[PriceRecord], tuple[PriceRecord, ...]]:
+    """The cache in `data` (its records PriceRecords) if it passes every rule of core.cache's
+    checks for a cache of `provider` in a `readable` schema; else Refused."""
     with gc_paused:
-        return tuple(
-            PriceRecord(
-                r.instance_type,
-                r.region,
-                r.os,
-                r.price_per_hour,
-                r.currency,
-                r.family,
-                r.vcpu,
-                r.memory_gib,
-                r.gpu,
-                r.arch,
-                _kind_prices(r.prices) if r.prices else {},
-                r.sku,
-            )
-            for r in rows
-        )
-
-
-def check_records(rows: Sequence[WireRecord]) -> None:
-    """`check_rows` and the fields only a record has: its currency and its SKU."""
-    check_rows(rows)
-    _holds(is_currency, {r.currency for r in rows})
-    _holds(is_instance_type, {r.sku for r in rows} - {None})  # AWS SKUs are 16 letters and digits
+        doc: WireCache[Any] = decode(data, WireCache[_DecodedRecord])  # type: ignore[valid-type]
+        _holds(doc.schema_version in readable and doc.provider == provider)
+        check_records(doc.records)
+        _become(PriceRecord, doc.records)
+    return doc, tuple(doc.records)
 
 
 def wire_records(values: Sequence[PriceRecord]) -> list[WireRecord]:

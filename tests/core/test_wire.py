@@ -11,12 +11,13 @@ import json
 import random
 import threading
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from pricesync.core import catalog as catalog_mod
 from pricesync.core import wire
 from pricesync.core.cache import PriceCache, load_cache, write_cache
-from pricesync.core.catalog import load_catalog, parse_catalog, write_catalog
+from pricesync.core.catalog import bundled_catalog_file, load_catalog, parse_catalog, write_catalog
 from pricesync.core.errors import CatalogError
 from pricesync.core.fileio import json_bytes
 from pricesync.core.models import KindPrice, PriceRecord, is_price_string, price_problem
@@ -73,6 +74,14 @@ def test_a_sound_catalog_takes_the_typed_path_and_reads_as_the_checks_read_it(tm
     assert loaded == expected
     assert list(loaded.entries[0].prices) == [RESERVED, "spot"]  # the kinds' order, not the file's
     assert loaded.entries[0].prices["spot"] == KindPrice(**SPOT)
+
+
+@pytest.mark.parametrize("provider", ["aws", "azure", "gcp"])
+def test_a_never_synced_catalog_takes_the_typed_path_too(monkeypatch, provider):
+    """No price at all (the bundled catalogs): nothing to check is no reason to go slow."""
+    monkeypatch.setattr(catalog_mod, "parse_catalog", lambda *a: pytest.fail("checked field by field"))
+    loaded = load_catalog(Path(str(bundled_catalog_file(provider))), provider)
+    assert loaded.entries and all(e.price_per_hour is None for e in loaded.entries)
 
 
 # values that break a rule, or that one path might read otherwise than the other
