@@ -27,6 +27,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 from msgspec import Meta, Struct
+from msgspec.structs import astuple
 
 from .kinds import KINDS
 from .models import (
@@ -159,10 +160,7 @@ def _kind_prices(prices: _Prices) -> dict[str, KindPrice]:
     order = [_KIND_ORDER[kind] for kind in prices]
     if order != sorted(order):  # written by pricesync: already in order
         items = sorted(items, key=_in_kinds_order)  # type: ignore[assignment]
-    return {
-        kind: KindPrice(p.hourly, p.upfront, p.effective_hourly, p.fetched_at, p.interruption, p.savings_pct)
-        for kind, p in items
-    }
+    return {kind: KindPrice(*astuple(p)) for kind, p in items}
 
 
 def _become(value_type: type, rows: list[Any]) -> None:
@@ -264,15 +262,16 @@ def check_rows(rows: Sequence[Any], *, unique: bool = False) -> None:
     core.kinds with their spot fields in shape, and with `unique` one row per key. Raises
     Refused at the first one broken."""
     types, regions, oses = _column(rows, "instance_type"), _column(rows, "region"), _column(rows, "os")
-    _holds(_instance_types(types) and _regions(regions) and _regions(oses))
+    # few distinct identifiers: their hashes, cached in the strings, serve the keys below too
+    _holds(_instance_types(list(set(types))) and _regions(list(set(regions).union(oses))))
     _holds(_prices(list(filter(_not_none, _column(rows, "price_per_hour")))))
     priced = list(filter(None, _column(rows, "prices")))
     if priced:
-        _holds(all(kind in KINDS for prices in priced for kind in prices))
+        _holds(set().union(*priced) <= KINDS.keys())
         kind_prices = [p for prices in priced for p in prices.values()]
         _holds(all(_prices(_column(kind_prices, name)) for name in ("hourly", "upfront", "effective_hourly")))
-        _holds(all(map(is_time_text, filter(_not_none, _column(kind_prices, "fetched_at")))))
-        _holds(all(map(is_spot_band, filter(_not_none, _column(kind_prices, "interruption")))))
+        _holds(all(map(is_time_text, set(_column(kind_prices, "fetched_at")) - {None})))
+        _holds(all(map(is_spot_band, set(_column(kind_prices, "interruption")) - {None})))
     if unique:
         # hashes of the keys: a collision (never seen at 64 bits) only sends the file to the slow path
         _holds(len(set(map(hash, zip(types, regions, oses, strict=True)))) == len(rows))
