@@ -7,12 +7,13 @@ are carried over from the previous cache, so the cache always covers every synce
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from . import wire
 from .catalog import parse_record
 from .errors import CatalogError
-from .fileio import atomic_write_json, decode_json, read_bytes, regular_file_exists
+from .fileio import atomic_write_bytes, decode_json, json_bytes, read_bytes, regular_file_exists
 from .models import JsonObject, PriceRecord
 from .paths import cache_path
 
@@ -57,13 +58,26 @@ class PriceCache:
 
 def load_cache(data: Path, provider: str) -> PriceCache | None:
     """The cache, or None if there is none yet. A damaged cache is an error naming the file and
-    the first problem, not None: its records pass the catalog's own rules or nothing is used."""
+    the first problem, not None: its records pass the catalog's own rules or nothing is used.
+    A sound cache is typed in C (core.wire); anything else is checked field by field."""
     path = cache_path(data, provider)
     if not regular_file_exists(path, "price cache"):
         return None
     raw = read_bytes(path, "price cache")
-    obj = decode_json(raw, path, "price cache")
-    where = f"price cache {path}"
+    try:
+        cache = _typed(raw, provider)
+    except wire.Refused:
+        cache = _checked(decode_json(raw, path, "price cache"), f"price cache {path}", provider)
+    return replace(cache, fingerprint=hashlib.sha256(raw).hexdigest())
+
+
+def _typed(raw: bytes, provider: str) -> PriceCache:
+    doc, records = wire.cache(raw, _READABLE, provider)
+    return PriceCache(provider, doc.mode, doc.fetched_at, doc.source_version, doc.regions, records)
+
+
+def _checked(obj: object, where: str, provider: str) -> PriceCache:
+    """A decoded cache checked field by field; errors name `where` and the first problem."""
     if not isinstance(obj, dict):
         raise CatalogError(f"{where} has the wrong shape (not a JSON object)")
     for name, allowed in _FIELDS.items():
@@ -75,16 +89,17 @@ def load_cache(data: Path, provider: str) -> PriceCache | None:
     if not all(isinstance(r, str) and isinstance(v, dict) for r, v in regions.items()):
         raise CatalogError(f"{where} has the wrong shape ('regions' must map names to objects)")
     records = tuple(parse_record(r, f"{where}: records[{i}]") for i, r in enumerate(obj["records"]))
-    return PriceCache(
-        provider=provider,
-        mode=obj["mode"],
-        fetched_at=obj["fetched_at"],
-        source_version=obj["source_version"],
-        regions=dict(regions),
-        records=records,
-        fingerprint=hashlib.sha256(raw).hexdigest(),
-    )
+    return PriceCache(provider, obj["mode"], obj["fetched_at"], obj["source_version"], dict(regions), records)
 
 
 def write_cache(data: Path, cache: PriceCache) -> None:
-    atomic_write_json(cache_path(data, cache.provider), cache.to_json())
+    path = cache_path(data, cache.provider)
+    try:
+        records = wire.wire_records(cache.records)
+        doc = wire.WireCache[wire.WireRecord](
+            CACHE_SCHEMA, cache.provider, cache.mode, cache.fetched_at, cache.source_version, cache.regions, records
+        )
+        payload = wire.encode(doc)
+    except wire.Refused:  # written as before: the records are checked where they are read
+        payload = json_bytes(cache.to_json(), path)
+    atomic_write_bytes(path, payload)

@@ -9,8 +9,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from itertools import pairwise
 
-from .catalog import parse_record
-from .errors import CatalogError
+from .catalog import check_records
 from .kinds import KINDS, UPFRONT
 from .models import (
     Catalog,
@@ -39,7 +38,9 @@ def diff_catalog(catalog: Catalog, records: Iterable[PriceRecord], regions: Iter
         if entry is None:
             added.append(rec)
             continue
-        if entry.price_per_hour is None or Decimal(entry.price_per_hour) != Decimal(rec.price_per_hour):
+        if entry.price_per_hour != rec.price_per_hour and (  # the same string: the same price
+            entry.price_per_hour is None or Decimal(entry.price_per_hour) != Decimal(rec.price_per_hour)
+        ):
             changed.append(PriceChange(rec.key, entry.price_per_hour, rec.price_per_hour))
         kinds += kind_changes(rec.key, entry.prices, rec.prices)
     wanted = set(regions)
@@ -130,13 +131,7 @@ def region_problems(region: str, records: Sequence[PriceRecord], currency: str) 
         return SanityReport(suspicious=(f"no prices fetched for {region}",))
     refused: list[str] = []
     suspicious: list[str] = []
-    valid: list[PriceRecord] = []
-    broken: list[str] = []
-    for rec in records:
-        try:
-            valid.append(parse_record(rec.to_json(), f"{region} price of {'/'.join(rec.key)}"))
-        except CatalogError as exc:
-            broken.append(str(exc))
+    valid, broken = check_records(records, lambda rec: f"{region} price of {'/'.join(rec.key)}")
     if broken:
         refused.append(f"{len(broken)} price(s) in {region} break the catalog's rules, e.g. {broken[0]}")
     other = sorted({r.currency for r in valid} - {currency})

@@ -229,12 +229,17 @@ def _keep_backup(path: Path) -> None:
         raise
 
 
-def atomic_write_json(path: Path, obj: object, *, backup: bool = False) -> None:
+def json_bytes(obj: object, path: Path) -> bytes:
+    """`obj` as the data dir's JSON files are written (indented by one space, UTF-8, a final
+    newline); one line naming `path` if it cannot be."""
     try:
-        data = json.dumps(obj, indent=1, ensure_ascii=False, allow_nan=False).encode() + b"\n"
-    except ValueError as exc:  # NaN or an infinity: not JSON any other reader accepts
+        return json.dumps(obj, indent=1, ensure_ascii=False, allow_nan=False).encode() + b"\n"
+    except ValueError as exc:  # NaN or an infinity: not JSON any other reader accepts; a lone surrogate
         raise CatalogError(f"cannot write {path}: {exc}") from None
-    atomic_write_bytes(path, data, backup=backup)
+
+
+def atomic_write_json(path: Path, obj: object, *, backup: bool = False) -> None:
+    atomic_write_bytes(path, json_bytes(obj, path), backup=backup)
 
 
 def read_bytes(path: Path, what: str) -> bytes:

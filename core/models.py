@@ -76,10 +76,20 @@ def upfront_problem(value: object) -> str:
     return ""
 
 
+# `price_problem`'s rules for a price a catalog may hold (zero included) as one expression, so a
+# loader checks a price in one regex call: up to 4 digits before the point after at most two
+# leading zeros (at most MAX_PRICE_INTEGER_DIGITS digits, at most 9999.x), or 10000 exactly
+PRICE_STRING_RE = re.compile(r"(?:0{0,2}[0-9]{1,4}(?:\.[0-9]{1,18})?|0?10000(?:\.0{1,18})?)")
+# the same for an upfront fee, a subset of `upfront_problem`'s rules (up to 8 integer digits, all
+# below MAX_UPFRONT): a larger fee is left to the field-by-field check
+UPFRONT_STRING_RE = re.compile(r"[0-9]{1,8}(?:\.[0-9]{1,18})?")
+
+
 def is_price_string(value: object) -> TypeGuard[str]:
     """A price a catalog or cache may hold: a plain decimal string within the limits (zero
-    included: the loaders accept what an older pricesync wrote)."""
-    return price_problem(value) in ("", "zero_price")
+    included: the loaders accept what an older pricesync wrote); the same as
+    `price_problem(value) in ("", "zero_price")`."""
+    return isinstance(value, str) and PRICE_STRING_RE.fullmatch(value) is not None
 
 
 def decimal_price(value: Decimal) -> tuple[str | None, str]:
@@ -111,17 +121,17 @@ def monthly_price(price: Decimal | str) -> Decimal:
 # parse time with the reason `bad_identifier`. Operating systems come from each source's own
 # fixed mapping (linux, windows, rhel, suse).
 MAX_IDENTIFIER_LENGTH = 64
-_INSTANCE_TYPE_RE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_IDENTIFIER_LENGTH - 1}}}")
-_REGION_RE = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{MAX_IDENTIFIER_LENGTH - 1}}}")
+INSTANCE_TYPE_RE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_IDENTIFIER_LENGTH - 1}}}")
+REGION_RE = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{MAX_IDENTIFIER_LENGTH - 1}}}")
 _CURRENCY_RE = re.compile(r"[A-Z]{3}")
 
 
 def is_instance_type(value: object) -> TypeGuard[str]:
-    return isinstance(value, str) and _INSTANCE_TYPE_RE.fullmatch(value) is not None
+    return isinstance(value, str) and INSTANCE_TYPE_RE.fullmatch(value) is not None
 
 
 def is_region(value: object) -> TypeGuard[str]:
-    return isinstance(value, str) and _REGION_RE.fullmatch(value) is not None
+    return isinstance(value, str) and REGION_RE.fullmatch(value) is not None
 
 
 def is_currency(value: object) -> TypeGuard[str]:
@@ -163,6 +173,16 @@ class KindPrice:
         return out
 
 
+def is_time_text(value: object) -> TypeGuard[str]:
+    """A time as a spot price's `fetched_at` may hold it: short ASCII text."""
+    return isinstance(value, str) and len(value) <= 40 and value.isascii()
+
+
+def is_spot_band(value: object) -> TypeGuard[str]:
+    """An interruption band of AWS's Spot Advisor: "<5%", "5-10%", ">20%"."""
+    return isinstance(value, str) and _INTERRUPTION_RE.fullmatch(value) is not None
+
+
 def kind_prices_problem(value: object) -> str:
     """ "" if `value` is a catalog's or cache's `prices` object, else what is wrong with it (for an
     error line): kinds from core.kinds only, prices plain decimal strings within the limits (0
@@ -180,10 +200,10 @@ def kind_prices_problem(value: object) -> str:
         if upfront_problem(price.get("upfront")):
             return f"prices.{kind}.upfront is not a decimal string within the limits"
         fetched = price.get("fetched_at")
-        if fetched is not None and not (isinstance(fetched, str) and len(fetched) <= 40 and fetched.isascii()):
+        if fetched is not None and not is_time_text(fetched):
             return f"prices.{kind}.fetched_at is not a time"
         band = price.get("interruption")
-        if band is not None and not (isinstance(band, str) and _INTERRUPTION_RE.fullmatch(band)):
+        if band is not None and not is_spot_band(band):
             return f"prices.{kind}.interruption is not a band such as <5%"
         pct = price.get("savings_pct")
         if pct is not None and (not isinstance(pct, int) or isinstance(pct, bool) or not 0 <= pct <= 100):
