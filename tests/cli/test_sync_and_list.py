@@ -15,7 +15,7 @@ import pytest
 from filelock import FileLock
 from pricesync.core import CSV_COLUMNS, build_engine
 from pricesync.core.sync import sync_lock_path
-from pricesync.tui.export import csv_bytes
+from pricesync.tui.export import export_bytes
 from pricesync.tui.rows import build_rows
 
 from tests.conftest import CLI, US_EAST_1, cli_env, read_terminal
@@ -155,7 +155,7 @@ def test_csv_from_the_cli_and_the_dashboard_agree(synced, settings):
     engine = build_engine(settings)
     catalog = engine.catalog("aws")
     rows = build_rows(catalog, engine.pending("aws"))
-    tui_rows = list(csv.DictReader(io.StringIO(csv_bytes(rows, range(len(rows))).decode())))
+    tui_rows = list(csv.DictReader(io.StringIO(export_bytes(rows, range(len(rows))).decode())))
     key = itemgetter("instance_type", "region", "os")
     assert sorted(cli_rows, key=key) == sorted(tui_rows, key=key) and len(cli_rows) == 9
 
