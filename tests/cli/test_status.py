@@ -19,7 +19,9 @@ def _succeeded(settings, ago: timedelta) -> str:
 
 
 def _max_age(settings, max_age: str) -> None:
-    settings.config_path.write_text(settings.config_path.read_text() + f'\n[sync]\nmax_age = "{max_age}"\n')
+    text = settings.config_path.read_text()
+    assert "[sync]\n" in text  # the suite's config has one: add to it (TOML refuses a second)
+    settings.config_path.write_text(text.replace("[sync]\n", f'[sync]\nmax_age = "{max_age}"\n', 1))
 
 
 def test_status_json_and_exit_codes(settings, cli):

@@ -37,7 +37,8 @@ def test_no_badge_while_fresh_or_without_max_age():
 
 
 async def test_the_header_shows_the_age_of_stale_prices(settings):
-    settings.config_path.write_text(settings.config_path.read_text() + '\n[sync]\nmax_age = "36h"\n')
+    text = settings.config_path.read_text()  # the suite's config has a [sync]: add to it
+    settings.config_path.write_text(text.replace("[sync]\n", '[sync]\nmax_age = "36h"\n', 1))
     settings = load_settings(settings.config_path, settings.data_dir)
     update_provider_state(
         settings.data_dir, "aws", {"last_success": _iso(timedelta(hours=50)), "last_status": "updated"}
