@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from .. import (
+    ON_DEMAND,
     PROVIDERS,
     Catalog,
     CatalogEntry,
@@ -142,7 +143,9 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def _print_table(catalog: Catalog, rows: list[CatalogEntry], kind: str, units: bool) -> None:
     table(
-        f"{catalog.provider} catalog ({len(rows)} of {len(catalog.entries)} entries, {catalog.currency}, {kind})",
+        f"{catalog.provider} catalog ({len(rows)} of {len(catalog.entries)} entries, {catalog.currency}"
+        + ("" if kind == ON_DEMAND else f", {kind}")
+        + ")",
         [
             ("instance type", "left"),
             ("family", "left"),
