@@ -186,7 +186,8 @@ def test_read_only_data_dir(cli, synced_dir):
     with read_only(synced_dir):
         p = cli(*SYNC)
     assert p.returncode == 1
-    one_line(p.stderr, rf"aws sync failed: data dir {re.escape(str(synced_dir))} is not writable")
+    # refused at start, before any provider is tried
+    one_line(p.stderr, rf"data dir {re.escape(str(synced_dir))} is not writable")
     assert_files_kept(before, synced_dir)
 
 
