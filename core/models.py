@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, localcontext
 from typing import Literal, TypeGuard
 
-from .kinds import KINDS, effective_hourly
+from .kinds import HOURS_PER_YEAR, KINDS, effective_hourly
 
 PROVIDERS = ("aws", "azure", "gcp")
 HOURS_PER_MONTH = 730  # the cloud providers' own convention for monthly estimates
@@ -43,6 +43,9 @@ def as_text(value: object) -> str | None:
 MAX_PRICE_INTEGER_DIGITS = 6
 MAX_PRICE_DECIMALS = 18
 MAX_PRICE_PER_HOUR = Decimal(10_000)  # in the catalog's currency
+# a commitment's upfront fee is paid for the whole term: up to 3 years of the dearest hourly price
+MAX_UPFRONT = MAX_PRICE_PER_HOUR * HOURS_PER_YEAR * 3
+MAX_UPFRONT_INTEGER_DIGITS = len(str(MAX_UPFRONT))
 _DECIMAL_RE = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 
@@ -60,6 +63,17 @@ def price_problem(value: object) -> str:
     if price > MAX_PRICE_PER_HOUR:
         return "absurd_price"
     return "zero_price" if price == 0 else ""
+
+
+def upfront_problem(value: object) -> str:
+    """As `price_problem`, for an upfront fee (a term's total, so up to MAX_UPFRONT); 0 is a
+    real fee (No Upfront)."""
+    if not isinstance(value, str) or _DECIMAL_RE.fullmatch(value) is None:
+        return "bad_price"
+    whole, _, decimals = value.partition(".")
+    if len(whole) > MAX_UPFRONT_INTEGER_DIGITS or len(decimals) > MAX_PRICE_DECIMALS or Decimal(value) > MAX_UPFRONT:
+        return "absurd_price"
+    return ""
 
 
 def is_price_string(value: object) -> TypeGuard[str]:
@@ -119,6 +133,11 @@ def is_currency(value: object) -> TypeGuard[str]:
 _INTERRUPTION_RE = re.compile(r"[<>]?[0-9]{1,3}(-[0-9]{1,3})?%")  # the Spot Advisor's bands: "<5%", "5-10%", ">20%"
 
 
+def is_interruption_band(value: object) -> TypeGuard[str]:
+    """A Spot Instance Advisor band label such as "<5%", "5-10%" or ">20%"."""
+    return isinstance(value, str) and _INTERRUPTION_RE.fullmatch(value) is not None
+
+
 @dataclass(frozen=True, slots=True)
 class KindPrice:
     """The price of an instance bought one way other than on demand (a kind of core.kinds).
@@ -160,14 +179,16 @@ def kind_prices_problem(value: object) -> str:
             return "'prices' names an unknown kind"
         if not isinstance(price, dict):
             return f"prices.{kind} is not an object"
-        for name in ("hourly", "upfront", "effective_hourly"):
+        for name in ("hourly", "effective_hourly"):
             if not is_price_string(price.get(name)):
                 return f"prices.{kind}.{name} is not a decimal string within the limits"
+        if upfront_problem(price.get("upfront")):
+            return f"prices.{kind}.upfront is not a decimal string within the limits"
         fetched = price.get("fetched_at")
         if fetched is not None and not (isinstance(fetched, str) and len(fetched) <= 40 and fetched.isascii()):
             return f"prices.{kind}.fetched_at is not a time"
         band = price.get("interruption")
-        if band is not None and not (isinstance(band, str) and _INTERRUPTION_RE.fullmatch(band)):
+        if band is not None and not is_interruption_band(band):
             return f"prices.{kind}.interruption is not a band such as <5%"
         pct = price.get("savings_pct")
         if pct is not None and (not isinstance(pct, int) or isinstance(pct, bool) or not 0 <= pct <= 100):

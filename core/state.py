@@ -67,6 +67,11 @@ def region_versions(pstate: Mapping[str, object]) -> dict[str, RegionVersion]:
     return {r: RegionVersion.from_json(as_object(v)) for r, v in as_object(pstate.get("regions")).items()}
 
 
+def feed_versions(pstate: Mapping[str, object]) -> dict[str, RegionVersion]:
+    """Name -> validators of a provider's other documents (AWS's spot feeds; FetchResult.feeds)."""
+    return {name: RegionVersion.from_json(as_object(v)) for name, v in as_object(pstate.get("feeds")).items()}
+
+
 def index_version(pstate: Mapping[str, object]) -> RegionVersion | None:
     idx = pstate.get("index")
     return RegionVersion.from_json(idx) if isinstance(idx, dict) else None

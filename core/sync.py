@@ -22,15 +22,16 @@ from .cache import PriceCache, load_cache, write_cache
 from .catalog import ensure_catalog, load_catalog, write_catalog
 from .config import Settings
 from .diff import SanityReport, diff_catalog, fetch_problems, merge, write_back_problems
-from .errors import Cancelled, CatalogError, PriceSyncError, SanityError, SyncBusy
+from .errors import Cancelled, CatalogError, PriceSyncError, SanityError, SourceError, SyncBusy
 from .fileio import exclusive
 from .formats import utc_now
+from .kinds import ON_DEMAND
 from .models import Catalog, CatalogDiff, PriceRecord, SourceInfo, SyncResult, SyncStatus, as_object, as_text
 from .paths import catalog_path, writable_data_dir
 from .providers.base import FetchRequest, FetchResult, Progress, Provider, RegionVersion
 from .snapshot import Schedule, Snapshot, take_snapshot
 from .sources import check, make_provider
-from .state import index_version, provider_state, region_versions, update_provider_state
+from .state import feed_versions, index_version, provider_state, region_versions, update_provider_state
 
 log = logging.getLogger("pricesync.sync")
 
@@ -137,8 +138,11 @@ class SyncEngine:
         endpoint: str | None = None,
         cancel: threading.Event | None = None,
         progress: Progress | None = None,
+        kinds: frozenset[str] | None = None,
     ) -> SyncResult:
-        """Run one sync. Never raises for sync failures: they come back as status 'failed'."""
+        """Run one sync. Never raises for sync failures: they come back as status 'failed'.
+        `kinds`: the price kinds to fetch (core.kinds, and "on-demand"); without "on-demand" a
+        sync of those kinds only, on the prices the cache holds (`sync --kinds spot`)."""
         started = time.monotonic()
         mode = mode or (self.settings.aws.mode if provider == "aws" else "api")
         attempt = _Attempt(provider)
@@ -160,6 +164,7 @@ class SyncEngine:
                 progress,
                 started,
                 attempt,
+                kinds,
             ),
         )
         if result.status != "busy":
@@ -296,12 +301,19 @@ class SyncEngine:
         progress: Progress | None,
         started: float,
         attempt: _Attempt,
+        kinds: frozenset[str] | None = None,
     ) -> SyncResult:
         catalog = self.catalog(provider)
         pstate = provider_state(self.data, provider)
         update_provider_state(self.data, provider, {"last_attempt": utc_now()})
         cache = attempt.before = self._previous_cache(provider, force, attempt)
         wanted = None if all_regions else (regions or self._default_regions(provider, catalog))
+        on_demand = kinds is None or ON_DEMAND in kinds
+        if not on_demand:  # some kinds only: they refresh the prices of the regions the cache holds
+            held = cache.regions if cache is not None else {}
+            wanted = [r for r in (wanted if wanted is not None else sorted(held)) if r in held]
+            if not wanted:
+                raise SourceError(f"no {provider} prices cached for these regions yet: run a full sync first")
         known: dict[str, RegionVersion] = {}
         if not force and cache is not None:
             # a stored version counts only if the cache really holds that region
@@ -310,7 +322,16 @@ class SyncEngine:
         try:
             log.info("%s sync started (%s; regions: %s)", provider, mode, ", ".join(wanted) if wanted else "all")
             fetched = source.fetch(
-                FetchRequest(wanted, known, None if force else index_version(pstate), cancel, progress)
+                FetchRequest(
+                    wanted,
+                    known,
+                    None if force else index_version(pstate),
+                    cancel,
+                    progress,
+                    kinds=(kinds or frozenset()) - {ON_DEMAND},
+                    on_demand=on_demand,
+                    feeds={} if force else feed_versions(pstate),
+                )
             )
         finally:
             source.close()
@@ -319,7 +340,7 @@ class SyncEngine:
         if all_regions:
             self._leave_out_other_currencies(fetched, catalog.currency, attempt)
         regions_done = sorted(fetched.regions)
-        records = self._records(fetched, cache)
+        records = fetched.overlaid(self._records(fetched, cache))
         now = utc_now()
         new_cache = self._new_cache(provider, mode, fetched, cache, records, now)
         diff = diff_catalog(catalog, records, regions_done)
@@ -353,6 +374,7 @@ class SyncEngine:
                         **{r: f.version.to_json() for r, f in fetched.regions.items()},
                     },
                     "counts": {"records": len(records)},
+                    "feeds": {name: v.to_json() for name, v in fetched.feeds.items()} or None,
                 },
             )
             if write:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from ..models import JsonObject, PriceRecord, as_text
+from ..models import JsonObject, Key, KindPrice, PriceRecord, as_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,14 +39,56 @@ class RegionFetch:
     skipped: Counter[str] = field(default_factory=Counter)
 
 
+@dataclass(frozen=True, slots=True)
+class KindOverlay:
+    """Prices of some kinds fetched apart from the records (AWS spot, from its own feeds; any
+    provider's kinds in a sync of some kinds only): on every record of `regions`, fresh or
+    cached, they replace those kinds (a record the overlay has no price for loses them)."""
+
+    kinds: frozenset[str]
+    regions: frozenset[str]
+    prices: Mapping[Key, Mapping[str, KindPrice]]
+
+    def apply(self, rec: PriceRecord) -> PriceRecord:
+        if rec.region not in self.regions:
+            return rec
+        kept = {kind: p for kind, p in rec.prices.items() if kind not in self.kinds}
+        fresh = self.prices.get(rec.key, {})
+        if not fresh and len(kept) == len(rec.prices):
+            return rec
+        return replace(rec, prices=kept | dict(fresh))
+
+
 @dataclass(slots=True)
 class FetchResult:
     regions: dict[str, RegionFetch]
     index_validators: RegionVersion | None = None
+    overlays: list[KindOverlay] = field(default_factory=list)
+    # validators of documents besides the regions' (AWS's spot feeds), by name; a sync that
+    # does not fetch a document leaves it out, so its next fetch is unconditional
+    feeds: dict[str, RegionVersion] = field(default_factory=dict)
 
     @property
     def unchanged(self) -> bool:
-        return all(r.records is None for r in self.regions.values())
+        return not self.overlays and all(r.records is None for r in self.regions.values())
+
+    def overlaid(self, records: list[PriceRecord]) -> list[PriceRecord]:
+        """`records` (fresh or from the cache) with every overlay applied, in order."""
+        for overlay in self.overlays:
+            records = [overlay.apply(rec) for rec in records]
+        return records
+
+    def as_overlay(self, kinds: frozenset[str]) -> FetchResult:
+        """A sync of some kinds only (the on-demand lists not wanted) from a source whose one
+        listing holds every kind (Azure, GCP): the fresh records' prices of `kinds` become an
+        overlay on the cached records, and the records themselves are not taken."""
+        prices = {
+            rec.key: {k: p for k, p in rec.prices.items() if k in kinds}
+            for f in self.regions.values()
+            for rec in f.records or ()
+        }
+        regions = {r: RegionFetch(r, f.version, None, f.publication_date, f.skipped) for r, f in self.regions.items()}
+        return FetchResult(regions, self.index_validators, [KindOverlay(kinds, frozenset(regions), prices)], self.feeds)
 
 
 # region, bytes downloaded so far, total bytes if known, records selected so far
@@ -60,6 +102,11 @@ class FetchRequest:
     index: RegionVersion | None = None  # validators of the last region index
     cancel: threading.Event = field(default_factory=threading.Event)
     progress: Progress | None = None
+    kinds: frozenset[str] = frozenset()  # the price kinds wanted besides on-demand (core.kinds)
+    # False: a sync of some kinds only (`sync --kinds spot`): the on-demand lists need not be
+    # fetched, and the records are the cached ones (the engine asks only for regions it holds)
+    on_demand: bool = True
+    feeds: dict[str, RegionVersion] = field(default_factory=dict)  # as FetchResult.feeds, from the last sync
 
 
 class Provider(Protocol):
