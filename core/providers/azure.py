@@ -121,7 +121,9 @@ def select_item(item: object, region: str | None, kinds: frozenset[str] = frozen
     names = f"{item.get('skuName') or ''} {item.get('meterName') or ''}"
     kind = ""
     if price_type == "Reservation":
-        kind = reserved_kind(item.get("reservationTerm")) or "other_term"
+        kind = reserved_kind(item.get("reservationTerm")) or ""
+        if not kind:
+            return None, "other_term"
     elif price_type != "Consumption":
         return None, "devtest" if price_type == "DevTestConsumption" else "other_price_type"
     elif "Low Priority" in names:
