@@ -60,6 +60,9 @@ _PRICE_RE = re.compile(r"[0-9]{1,12}(\.[0-9]{1,30})?([eE][+-]?[0-9]{1,3})?")
 _JSONP_HEAD = re.compile(rb"\s*(?:/\*.*?\*/\s*)*[A-Za-z_$][\w$.]{0,63}\s*\(", re.DOTALL)
 _JSONP_TAIL = re.compile(rb"\)\s*;?\s*$")
 _TAIL_KEEP = 64  # bytes held back from the parser until the end: a JSONP wrapper's `);`
+# entries (a size's price column, an advisor's type) one feed may list: a real one has about
+# 50,000; memory holds at most this many, whatever the feed's size
+MAX_ENTRIES = 250_000
 
 SpotKey = tuple[str, str, str]  # (region, os, instance type)
 T = TypeVar("T")
@@ -153,6 +156,18 @@ def _events(read: Callable[[int], bytes], name: str) -> Iterator[tuple[list[str]
         raise SourceError(f"{name} is not valid JSON (within bytes {reader.bounds.span})") from None
 
 
+class _Entries:
+    """Counts a feed's entries; refuses the feed past MAX_ENTRIES."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.n = name, 0
+
+    def count(self) -> None:
+        self.n += 1
+        if self.n > MAX_ENTRIES:
+            raise SourceError(f"{self.name} lists more than {MAX_ENTRIES:,} entries; refused (a real feed has ~50,000)")
+
+
 def parse_prices(
     read: Callable[[int], bytes], name: str, regions: frozenset[str]
 ) -> tuple[dict[SpotKey, str], dict[str, Counter[str]]]:
@@ -168,15 +183,18 @@ def parse_prices(
     column: object = None
     price: object = None
     listed = 0  # region objects in the feed
+    entries = _Entries(name)
     for path, event, value in _events(read, name):
         depth = len(path)
         if depth < 3 or path[0] != "config" or path[1] != "regions":
             continue
         if event == "end_map":
             if depth == 9 and path[7] == "valueColumns":
+                entries.count()
                 columns.append((column, price))
                 column = price = None
             elif depth == 7 and path[5] == "sizes":
+                entries.count()
                 sizes.append((size, columns))
                 size, columns = None, []
             elif depth == 3:
@@ -238,6 +256,7 @@ def parse_advisor(read: Callable[[int], bytes], name: str, regions: frozenset[st
     raw: dict[SpotKey, tuple[object, object]] = {}
     s: object = None
     r: object = None
+    entries = _Entries(name)
     for path, event, value in _events(read, name):
         depth = len(path)
         if depth < 2:
@@ -254,6 +273,7 @@ def parse_advisor(read: Callable[[int], bytes], name: str, regions: frozenset[st
                 label = value
         elif path[0] == "spot_advisor":
             if event == "end_map" and depth == 4:
+                entries.count()
                 region, os_ = region_code(path[1]), ADVISOR_OS.get(path[2])
                 if region in regions and os_ is not None and is_instance_type(path[3]):
                     raw[(region, os_, path[3])] = (s, r)
