@@ -20,6 +20,7 @@ feed costs one 304. The prices overlay the records of every wanted region, fresh
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
@@ -35,7 +36,7 @@ from ..errors import SourceError
 from ..formats import skipped_summary, utc_now
 from ..http import HttpSettings, NotModified, get_stream, make_client, redact_url
 from ..jsonbounds import JsonBounds
-from ..kinds import SPOT
+from ..kinds import SPOT, effective_hourly
 from ..models import Key, KindPrice, decimal_price, is_instance_type, is_interruption_band, is_region
 from .base import FetchRequest, FetchResult, KindOverlay, Provider, RegionFetch, RegionVersion
 
@@ -134,26 +135,24 @@ class _FeedReader:
         return b""
 
 
-def _events(read: Callable[[int], bytes], name: str) -> Iterator[tuple[list[str], str, object]]:
-    """(path of keys, event, value) of every JSON event of a feed, streamed; `path` is the
-    walker's own list (read it, do not keep it): keys as the document spells them, an array's
-    element as "item". A parse error is one line with the position, never the bytes."""
+@contextlib.contextmanager
+def _events(read: Callable[[int], bytes], name: str) -> Iterator[Iterator[tuple[str, str, object]]]:
+    """The (prefix, event, value) of every JSON event of a feed, streamed (ijson's C parser
+    builds the prefixes: keys joined by ".", an array's element as "item"). A parse error is one
+    line with the position, never the bytes."""
     reader = _FeedReader(read, name)
-    path: list[str] = []
     try:
-        for event, value in ijson.basic_parse(reader, use_float=False, buf_size=1 << 16):
-            if event == "map_key":
-                path[-1] = value
-                continue
-            if event == "end_map" or event == "end_array":
-                path.pop()
-            yield path, event, value
-            if event == "start_map":
-                path.append("")
-            elif event == "start_array":
-                path.append("item")
+        yield ijson.parse(reader, use_float=False, buf_size=1 << 16)
     except (ijson.JSONError, ArithmeticError):
         raise SourceError(f"{name} is not valid JSON (within bytes {reader.bounds.span})") from None
+
+
+# spot.json's prefixes
+_REGION = "config.regions.item"
+_SIZE = _REGION + ".instanceTypes.item.sizes.item"
+_COLUMN = _SIZE + ".valueColumns.item"
+_REGION_NAME, _SIZE_NAME = _REGION + ".region", _SIZE + ".size"
+_COLUMN_NAME, _COLUMN_PRICE = _COLUMN + ".name", _COLUMN + ".prices.USD"
 
 
 class _Entries:
@@ -184,30 +183,30 @@ def parse_prices(
     price: object = None
     listed = 0  # region objects in the feed
     entries = _Entries(name)
-    for path, event, value in _events(read, name):
-        depth = len(path)
-        if depth < 3 or path[0] != "config" or path[1] != "regions":
-            continue
-        if event == "end_map":
-            if depth == 9 and path[7] == "valueColumns":
-                entries.count()
-                columns.append((column, price))
-                column = price = None
-            elif depth == 7 and path[5] == "sizes":
-                entries.count()
-                sizes.append((size, columns))
-                size, columns = None, []
-            elif depth == 3:
-                _take_region(region, sizes, regions, prices, skipped)
-                region, sizes, listed = None, [], listed + 1
-        elif depth == 4 and path[3] == "region":
-            region = value
-        elif depth == 8 and path[7] == "size" and path[5] == "sizes":
-            size = value
-        elif depth == 10 and path[9] == "name" and path[7] == "valueColumns":
-            column = value
-        elif depth == 11 and path[10] == "USD" and path[9] == "prices":
-            price = value
+    with _events(read, name) as events:
+        for prefix, event, value in events:
+            if event == "end_map":
+                if prefix == _COLUMN:
+                    entries.count()
+                    columns.append((column, price))
+                    column = price = None
+                elif prefix == _SIZE:
+                    entries.count()
+                    sizes.append((size, columns))
+                    size, columns = None, []
+                elif prefix == _REGION:
+                    _take_region(region, sizes, regions, prices, skipped)
+                    region, sizes, listed = None, [], listed + 1
+            elif event == "map_key" or event == "start_map" or event == "start_array" or event == "end_array":
+                continue
+            elif prefix == _COLUMN_PRICE:
+                price = value
+            elif prefix == _COLUMN_NAME:
+                column = value
+            elif prefix == _SIZE_NAME:
+                size = value
+            elif prefix == _REGION_NAME:
+                region = value
     if not listed:
         raise SourceError(f"{name} lists no regions (no 'config.regions': not a spot price feed?)")
     return prices, skipped
@@ -224,6 +223,7 @@ def _take_region(
     if region is None or region not in wanted:
         return
     counts = skipped[region]
+    checked: dict[object, tuple[str | None, str]] = {}  # a feed repeats its prices: each is checked once
     for size, columns in sizes:
         if not is_instance_type(size):
             counts["bad_identifier"] += len(columns)
@@ -233,7 +233,9 @@ def _take_region(
             if os_ is None:
                 counts["other_os"] += 1
                 continue
-            price, problem = spot_price(value)
+            if value not in checked:
+                checked[value] = spot_price(value)
+            price, problem = checked[value]
             if price is None:
                 counts[problem] += 1
             elif (region, os_, size) in prices:
@@ -257,31 +259,32 @@ def parse_advisor(read: Callable[[int], bytes], name: str, regions: frozenset[st
     s: object = None
     r: object = None
     entries = _Entries(name)
-    for path, event, value in _events(read, name):
-        depth = len(path)
-        if depth < 2:
-            continue
-        if path[0] == "ranges":
-            if event == "end_map" and depth == 2:
-                at = index if type(index) is int else position
-                if is_interruption_band(label):
-                    labels[at] = label
-                position, index, label = position + 1, None, None
-            elif depth == 3 and path[2] == "index":
+    with _events(read, name) as events:
+        for prefix, event, value in events:
+            if event == "map_key":
+                continue
+            if prefix.startswith("spot_advisor."):
+                if event == "end_map" and prefix.count(".") >= 3:  # spot_advisor.<region>.<os>.<type>
+                    entries.count()
+                    _, region_name, os_name, itype = prefix.split(".", 3)
+                    region, os_ = region_code(region_name), ADVISOR_OS.get(os_name)
+                    if region in regions and os_ is not None and is_instance_type(itype):
+                        raw[(region, os_, itype)] = (s, r)
+                    s = r = None
+                elif event == "number" and prefix.endswith(".s"):
+                    s = value
+                elif event == "number" and prefix.endswith(".r"):
+                    r = value
+            elif prefix == "ranges.item":
+                if event == "end_map":
+                    at = index if type(index) is int else position
+                    if is_interruption_band(label):
+                        labels[at] = label
+                    position, index, label = position + 1, None, None
+            elif prefix == "ranges.item.index":
                 index = value
-            elif depth == 3 and path[2] == "label":
+            elif prefix == "ranges.item.label":
                 label = value
-        elif path[0] == "spot_advisor":
-            if event == "end_map" and depth == 4:
-                entries.count()
-                region, os_ = region_code(path[1]), ADVISOR_OS.get(path[2])
-                if region in regions and os_ is not None and is_instance_type(path[3]):
-                    raw[(region, os_, path[3])] = (s, r)
-                s = r = None
-            elif depth == 5 and path[4] == "s":
-                s = value
-            elif depth == 5 and path[4] == "r":
-                r = value
     advice: Advice = {}
     for key, (savings, band) in raw.items():
         pct = savings if type(savings) is int and 0 <= savings <= 100 else None
@@ -296,12 +299,13 @@ def spot_overlay(
     where it has them; and how many prices the advisor had nothing for."""
     out: dict[Key, dict[str, KindPrice]] = {}
     unadvised = 0
+    effective: dict[str, str] = {}  # a feed repeats its prices: each is amortised once
     for (region, os_, itype), price in prices.items():
         band, pct = advice.get((region, os_, itype), (None, None))
         unadvised += band is None
-        out[(itype, region, os_)] = {
-            SPOT: KindPrice.of(SPOT, price, fetched_at=fetched_at, interruption=band, savings_pct=pct)
-        }
+        if price not in effective:
+            effective[price] = effective_hourly(price, "0", 0)
+        out[(itype, region, os_)] = {SPOT: KindPrice(price, "0", effective[price], fetched_at, band, pct)}
     return KindOverlay(frozenset({SPOT}), regions, out), unadvised
 
 
