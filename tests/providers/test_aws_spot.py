@@ -12,7 +12,7 @@ from pricesync.core.errors import ConfigError
 from pricesync.core.kinds import ON_DEMAND, SPOT
 from pricesync.core.sync import SyncEngine
 
-from tests.conftest import INDEX, OFFER, US_EAST_1, assert_files_kept, data_snapshot
+from tests.conftest import EU_WEST_1, INDEX, OFFER, US_EAST_1, V2, assert_files_kept, data_snapshot, serve_version
 from tests.fakes import spotdata
 from tests.fakes.priceserver import header
 
@@ -117,6 +117,16 @@ def test_spot_only_sync_downloads_no_offer_and_keeps_on_demand(spot_settings, aw
     assert ("m5.xlarge", "us-east-1", "linux") not in spot  # gone from the feed: gone from the record
     records = {r.key: r for r in engine.cache("aws").records}
     assert records[("m5.xlarge", "us-east-1", "linux")].price_per_hour == US_EAST_1[("m5.xlarge", "Linux")]
+
+
+def test_a_new_offer_version_gets_spot_prices_though_the_feeds_are_unchanged(spot_settings, aws_server):
+    """Fresh records carry no spot price: the feeds are read whole, not answered with a 304."""
+    engine = SyncEngine(spot_settings)
+    assert engine.sync("aws", kinds=WITH_SPOT).status == "updated"
+    serve_version(aws_server, V2, US_EAST_1, EU_WEST_1)
+    result = engine.sync("aws", kinds=WITH_SPOT)
+    assert result.status == "updated", result.error
+    assert spot_of(engine)[("m5.large", "us-east-1", "linux")]["hourly"] == "0.0369"
 
 
 def test_one_feed_changed_the_other_is_fetched_whole(spot_settings, aws_server):

@@ -215,9 +215,10 @@ SPOT_AND_CUD = frozenset({"spot", "reserved-1yr-standard-no-upfront", "reserved-
 
 @pytest.fixture
 def kind_routes(server):
-    skus = g.catalog_skus(g.AMERICAS)
-    for family, (core, ram) in g.RATES.items():
-        skus += g.commitment_skus(family, g.AMERICAS, core, ram)
+    skus = g.catalog_skus(g.AMERICAS, g.BELGIUM)
+    for location in (g.AMERICAS, g.BELGIUM):
+        for family, (core, ram) in g.RATES.items():
+            skus += g.commitment_skus(family, location, core, ram)
     skus.append(g.spend_based_sku(g.AMERICAS))
     return g.serve_gcp(server, skus, key=GCP_KEY, page_size=25)
 
@@ -274,3 +275,20 @@ def test_kinds_not_wanted_are_skipped_as_before(gcp_settings, kind_routes):
     assert f.skipped["commitment"] == 4 * len(g.RATES) + 1  # 1-year Cpu and Ram, 3-year Cpu and Ram; spend-based
     f = fetch_kinds(gcp_settings, kinds=frozenset())
     assert not any(r.prices for r in f.records)
+
+
+def test_spot_only_sync_keeps_on_demand_and_commitments(gcp_settings, server, kind_routes):
+    engine = SyncEngine(gcp_settings)
+    assert engine.sync("gcp", kinds=SPOT_AND_CUD | {"on-demand"}).status == "updated"
+    before = {r.key: r for r in engine.cache("gcp").records}
+    skus = g.catalog_skus(g.AMERICAS, g.BELGIUM, scale={"Americas": 1.5})  # every rate changed, spot included
+    g.serve_gcp(server, skus, key=GCP_KEY, page_size=25)
+    result = engine.sync("gcp", kinds=frozenset({"spot"}))
+    assert result.status == "updated", result.error
+    after = {r.key: r for r in engine.cache("gcp").records}
+    n2d = ("n2d-standard-8", "us-east1", "linux")
+    assert after[n2d].price_per_hour == before[n2d].price_per_hour  # on-demand not taken
+    assert (
+        after[n2d].prices["reserved-1yr-standard-no-upfront"] == before[n2d].prices["reserved-1yr-standard-no-upfront"]
+    )
+    assert Decimal(after[n2d].prices["spot"].hourly) > Decimal(before[n2d].prices["spot"].hourly)
