@@ -129,7 +129,7 @@ def test_selects_exactly_the_public_sources_records(aws_env, server, boto_settin
 def test_pages_filters_versions_and_skips(aws_env, server, boto_settings):
     api = serve_pricing_api(server, pricing_items(), page_size=2)
     provider = make_provider(boto_settings, "aws")
-    assert isinstance(provider, AwsBoto3Provider)
+    assert isinstance(provider.inner, AwsBoto3Provider)  # either mode is wrapped for spot (aws_spot.WithSpot)
     seen = []
     request = FetchRequest(["us-east-1"], {}, progress=lambda region, done, total, n: seen.append((region, done, n)))
     result = provider.fetch(request)
@@ -240,7 +240,7 @@ def test_public_mode_still_the_default_without_config(boto_settings):
 
     settings = replace(boto_settings, aws=replace(boto_settings.aws, mode="public"))
     provider = make_provider(settings, "aws")
-    assert isinstance(provider, AwsPublicProvider)
+    assert isinstance(provider.inner, AwsPublicProvider)
     provider.close()
 
 
