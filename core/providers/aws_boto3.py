@@ -32,7 +32,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 from ..errors import Cancelled, ConfigError, SourceError
 from ..formats import skipped_summary
 from ..http import HttpSettings, bounded, make_client, plain, redact_url, response_shape
-from ..models import as_object
+from ..models import as_object, as_text
 from . import paging
 from .aws_offer import OPERATING_SYSTEMS, RecordSet, make_record, select_on_demand_price, select_product
 from .base import FetchRequest, FetchResult, RegionFetch, RegionVersion
@@ -260,6 +260,7 @@ class AwsBoto3Provider:
         if price is None:
             skipped[reason] += 1
             return
-        records.add(make_record(product, region, *price))
+        sku = as_text(as_object(item.get("product")).get("sku"))
+        records.add(make_record(product, region, *price, sku=sku))
         if isinstance(item.get("version"), str):
             versions.add((item["version"], str(item.get("publicationDate") or "")))
