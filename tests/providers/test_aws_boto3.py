@@ -99,6 +99,7 @@ def boto_settings(data_dir, tmp_path, server):
     cfg.write_text(
         f'[aws]\nmode = "boto3"\nendpoint_url = "{server.url}"\nendpoint = "{server.url}"\n'
         "[http]\nretries = 2\nbackoff_s = 0.01\ntimeout_s = 5\n"
+        "[sync]\nprice_kinds = []\n"  # on-demand only: the default's spot is fetched from AWS's own hosts
     )
     return load_settings(cfg, data_dir)
 

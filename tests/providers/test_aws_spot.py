@@ -5,9 +5,10 @@ conditional requests, and a spot-only sync that downloads no offer file."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
-from pricesync.core.config import load_settings
+from pricesync.core.config import Settings, load_settings
 from pricesync.core.errors import ConfigError
 from pricesync.core.kinds import ON_DEMAND, SPOT
 from pricesync.core.sync import SyncEngine
@@ -26,9 +27,14 @@ def spot_settings(tmp_path, data_dir, aws_server):
     cfg = tmp_path / "spot.toml"
     cfg.write_text(
         f'[aws]\nendpoint = "{aws_server.url}"\n{spotdata.spot_config(aws_server.url)}'
-        "[http]\nretries = 1\nbackoff_s = 0.01\ntimeout_s = 5\n"
+        '[http]\nretries = 1\nbackoff_s = 0.01\ntimeout_s = 5\n[sync]\nprice_kinds = ["spot"]\n'
     )
     return load_settings(cfg, data_dir)
+
+
+def without_spot(settings: Settings) -> Settings:
+    """`settings` keeping no kind besides on-demand: a sync that does not want spot."""
+    return replace(settings, sync=replace(settings.sync, price_kinds=[]))
 
 
 def spot_of(engine: SyncEngine) -> dict[tuple[str, str, str], dict]:
@@ -82,7 +88,7 @@ def test_not_offered_is_absent_never_zero(spot_settings, aws_server):
 
 
 def test_no_spot_kind_no_spot_request(spot_settings, aws_server):
-    engine = SyncEngine(spot_settings)
+    engine = SyncEngine(without_spot(spot_settings))
     assert engine.sync("aws").status == "updated"
     assert feed_hits(aws_server) == (0, 0)
     assert spot_of(engine) == {}
@@ -131,7 +137,6 @@ def test_a_new_offer_version_gets_spot_prices_though_the_feeds_are_unchanged(spo
 
 def test_one_feed_changed_the_other_is_fetched_whole(spot_settings, aws_server):
     engine = SyncEngine(spot_settings)
-    assert engine.sync("aws", kinds=ONLY_SPOT).status == "failed"  # nothing cached yet
     assert engine.sync("aws", kinds=WITH_SPOT).status == "updated"
     spotdata.serve_spot(aws_server, etags=('"spot-2"', '"advisor-1"'))
     prices, advice = feed_hits(aws_server)
@@ -140,11 +145,13 @@ def test_one_feed_changed_the_other_is_fetched_whole(spot_settings, aws_server):
     assert spot_of(engine)[("m5.large", "us-east-1", "linux")]["interruption"] == "5-10%"
 
 
-def test_spot_only_before_any_full_sync_fails_clearly(spot_settings, aws_server):
-    result = SyncEngine(spot_settings).sync("aws", kinds=ONLY_SPOT)
-    assert result.status == "failed"
-    assert "run a full sync first" in result.error
-    assert feed_hits(aws_server) == (0, 0)
+def test_spot_only_before_any_full_sync_is_a_full_sync(spot_settings, aws_server):
+    engine = SyncEngine(spot_settings)
+    result = engine.sync("aws", kinds=ONLY_SPOT)
+    assert result.status == "updated", result.error  # nothing cached to merge into (the engine's rule)
+    assert feed_hits(aws_server) == (1, 1)
+    assert aws_server.hits(OFFER) == 1
+    assert spot_of(engine)[("m5.large", "us-east-1", "linux")]["hourly"] == "0.0369"
 
 
 def test_jsonp_wrapper_legacy_region_names_and_ranges_last(spot_settings, aws_server):
@@ -232,7 +239,7 @@ def test_feed_validators_are_kept_in_state(spot_settings, aws_server):
     assert state["feeds"]["spot_prices"]["etag"] == '"spot-1"'
     assert state["feeds"]["spot_advisor"]["etag"] == '"advisor-1"'
     # a sync without spot drops them: the cache no longer stands for the feeds
-    assert engine.sync("aws", force=True).status == "updated"
+    assert SyncEngine(without_spot(spot_settings)).sync("aws", force=True).status == "updated"
     state = json.loads((spot_settings.data_dir / "state.json").read_text())["providers"]["aws"]
     assert "feeds" not in state
 
