@@ -28,7 +28,7 @@ from .formats import utc_now
 from .kinds import ON_DEMAND
 from .models import Catalog, CatalogDiff, PriceRecord, SourceInfo, SyncResult, SyncStatus, as_object, as_text
 from .paths import catalog_path, writable_data_dir
-from .providers.base import FetchRequest, FetchResult, Progress, Provider, RegionVersion
+from .providers.base import FetchRequest, FetchResult, KindOverlay, Progress, Provider, RegionVersion
 from .snapshot import Schedule, Snapshot, take_snapshot
 from .sources import check, make_provider
 from .state import feed_versions, index_version, provider_state, region_versions, update_provider_state
@@ -340,7 +340,7 @@ class SyncEngine:
         if all_regions:
             self._leave_out_other_currencies(fetched, catalog.currency, attempt)
         regions_done = sorted(fetched.regions)
-        records = fetched.overlaid(self._records(fetched, cache))
+        records = fetched.overlaid(self._records(fetched, cache, None if on_demand else kinds))
         now = utc_now()
         new_cache = self._new_cache(provider, mode, fetched, cache, records, now)
         diff = diff_catalog(catalog, records, regions_done)
@@ -437,14 +437,21 @@ class SyncEngine:
         return list(section.regions) or catalog.regions()
 
     @staticmethod
-    def _records(fetched: FetchResult, cache: PriceCache | None) -> list[PriceRecord]:
-        """Fresh records for fetched regions, the cached ones for regions at the same version."""
+    def _records(
+        fetched: FetchResult, cache: PriceCache | None, only: frozenset[str] | None = None
+    ) -> list[PriceRecord]:
+        """Fresh records for fetched regions, the cached ones for regions at the same version.
+        A sync of `only` some kinds takes those kinds of the fresh records, into the cached ones."""
         records: list[PriceRecord] = []
         for region, f in sorted(fetched.regions.items()):
-            if f.records is not None:
+            cached = cache.by_region(region) if cache is not None else []
+            if f.records is None:
+                records.extend(cached)
+            elif only is not None:
+                fresh = KindOverlay(only, frozenset({region}), {rec.key: rec.prices for rec in f.records})
+                records.extend(fresh.apply(rec) for rec in cached)
+            else:
                 records.extend(f.records)
-            elif cache is not None:
-                records.extend(cache.by_region(region))
         return records
 
     @staticmethod
