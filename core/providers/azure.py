@@ -312,7 +312,7 @@ class AzureProvider:
                     skipped_summary(skipped),
                 )
                 result.regions[r] = RegionFetch(r, RegionVersion(), records, skipped=skipped)
-        return result if request.on_demand else result.as_overlay(request.kinds)
+        return result
 
     def _query(self, region: str | None, request: FetchRequest) -> _Picked:
         label = region or "all regions"

@@ -306,7 +306,7 @@ class GcpProvider:
                 skipped_summary(skipped),
             )
             result.regions[region] = RegionFetch(region, RegionVersion(), records, skipped=skipped)
-        return result if request.on_demand else result.as_overlay(request.kinds)
+        return result
 
     def _rates(self, request: FetchRequest) -> _Rates:
         log.info("listing Compute Engine SKUs from %s", self._name)
