@@ -27,6 +27,8 @@ from .kinds import KINDS
 from .models import PROVIDERS, is_region
 from .paths import config_file, data_dir
 from .providers.aws_public import DEFAULT_ENDPOINT as AWS_ENDPOINT
+from .providers.aws_spot import DEFAULT_ADVISOR_URL as AWS_SPOT_ADVISOR_URL
+from .providers.aws_spot import DEFAULT_PRICE_URL as AWS_SPOT_PRICE_URL
 from .providers.gcp import KEY_ENV as GCP_KEY_ENV
 from .providers.gcp import key_problem as gcp_key_problem
 
@@ -65,6 +67,8 @@ class AwsSection:
     endpoint: str = AWS_ENDPOINT
     profile: str = ""
     endpoint_url: str = ""
+    spot_price_url: str = AWS_SPOT_PRICE_URL  # the spot kind: prices (spot.json) ...
+    spot_advisor_url: str = AWS_SPOT_ADVISOR_URL  # ... and interruption bands (Spot Instance Advisor)
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,7 @@ class ScheduleSection:
     catch_up: bool = True
     catch_up_delay_s: float = 5.0
     misfire_grace_s: int = 3600
+    spot: str = ""  # a cron of its own for a spot-only sync (e.g. "17 * * * *"); "": none
 
 
 @dataclass(frozen=True)
@@ -221,7 +226,15 @@ BOUNDS = {
     "http.rate_window_s": POSITIVE,
     "schedule.misfire_grace_s": POSITIVE,
 }
-URL_KEYS = ("aws.endpoint", "aws.endpoint_url", "azure.endpoint", "gcp.endpoint")  # aws.endpoint_url may be ""
+URL_KEYS = (
+    "aws.endpoint",
+    "aws.endpoint_url",  # may be ""
+    "aws.spot_price_url",
+    "aws.spot_advisor_url",
+    "azure.endpoint",
+    "gcp.endpoint",
+)
+SPOT_URL_KEYS = ("aws.spot_price_url", "aws.spot_advisor_url")  # never "": a spot sync has no other source
 
 
 def check_url(value: str, where: str) -> None:
@@ -300,7 +313,7 @@ def _check_values(settings: Settings, source: str) -> None:
             where = f"{source}: {key}"
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 BOUNDS.get(key, Bound()).check(value, where)
-            elif key in URL_KEYS and value:
+            elif key in URL_KEYS and (value or key in SPOT_URL_KEYS):
                 check_url(value, where)
             elif f.name == "regions":
                 bad = next((r for r in value if not is_region(r)), None)
@@ -312,10 +325,14 @@ def _check_values(settings: Settings, source: str) -> None:
         check_zone(schedule.timezone)
     except ConfigError as exc:
         raise ConfigError(f"{source}: schedule.timezone: {exc}") from None
-    try:
-        parse_cron(schedule.cron, schedule.timezone)
-    except ConfigError as exc:
-        raise ConfigError(f"{source}: schedule.cron: {exc}") from None
+    for key in ("cron", "spot"):
+        cron = getattr(schedule, key)
+        if not cron and key == "spot":
+            continue
+        try:
+            parse_cron(cron, schedule.timezone)
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: schedule.{key}: {exc}") from None
 
 
 def price_kinds(names: list[str], where: str) -> list[str]:

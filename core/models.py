@@ -143,6 +143,11 @@ def is_currency(value: object) -> TypeGuard[str]:
 _INTERRUPTION_RE = re.compile(r"[<>]?[0-9]{1,3}(-[0-9]{1,3})?%")  # the Spot Advisor's bands: "<5%", "5-10%", ">20%"
 
 
+def is_interruption_band(value: object) -> TypeGuard[str]:
+    """A Spot Instance Advisor band label such as "<5%", "5-10%" or ">20%"."""
+    return isinstance(value, str) and _INTERRUPTION_RE.fullmatch(value) is not None
+
+
 @dataclass(frozen=True, slots=True)
 class KindPrice:
     """The price of an instance bought one way other than on demand (a kind of core.kinds).
@@ -178,11 +183,6 @@ def is_time_text(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and len(value) <= 40 and value.isascii()
 
 
-def is_spot_band(value: object) -> TypeGuard[str]:
-    """An interruption band of AWS's Spot Advisor: "<5%", "5-10%", ">20%"."""
-    return isinstance(value, str) and _INTERRUPTION_RE.fullmatch(value) is not None
-
-
 def kind_prices_problem(value: object) -> str:
     """ "" if `value` is a catalog's or cache's `prices` object, else what is wrong with it (for an
     error line): kinds from core.kinds only, prices plain decimal strings within the limits (0
@@ -203,7 +203,7 @@ def kind_prices_problem(value: object) -> str:
         if fetched is not None and not is_time_text(fetched):
             return f"prices.{kind}.fetched_at is not a time"
         band = price.get("interruption")
-        if band is not None and not is_spot_band(band):
+        if band is not None and not is_interruption_band(band):
             return f"prices.{kind}.interruption is not a band such as <5%"
         pct = price.get("savings_pct")
         if pct is not None and (not isinstance(pct, int) or isinstance(pct, bool) or not 0 <= pct <= 100):

@@ -9,6 +9,12 @@ A run never raises: failures are logged with their traceback and the next run st
 scheduled. Each sync runs in a daemon thread the job waits on, so `shutdown()` returns
 promptly even while a download blocks; the engine stops at its next cancel check and, since
 every write is atomic and comes after the fetch, leaves no partial file.
+
+Spot prices move hourly, list prices monthly: `[schedule] spot` (a cron; none by default) adds
+a second job on the same APScheduler instance that syncs the `spot` kind only (the engine's
+kinds-only sync: no offer file, the cached prices with fresh spot prices). It shares the run
+lock (a spot run that finds the full sync running is skipped, and told as "busy") and never
+catches up (the next one is at most an interval away); `next_spot_run_time` says when.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from .cronspec import parse_cron
 from .errors import PriceSyncError
 from .formats import iso_z, parse_utc, provider_name
 from .freshness import Freshness, watch_staleness
+from .kinds import SPOT
 from .models import SyncResult
 from .notify import Notifier, stale_payload
 from .providers.base import Progress
@@ -42,6 +49,8 @@ log = logging.getLogger("pricesync.scheduler")
 JOB_ID = "price-sync"
 STALENESS_JOB_ID = "staleness"
 STALENESS_CHECK_S = 60  # how often the staleness alarm ([sync] max_age) is checked
+SPOT_JOB_ID = "spot-sync"
+SPOT_ONLY = frozenset({SPOT})
 CANCEL_GRACE_S = 1.0  # how long a cancelled sync may take to stop before the run gives up on it
 SHUTDOWN_WAIT_S = 2.5
 
@@ -50,7 +59,7 @@ SHUTDOWN_WAIT_S = 2.5
 class RunRecord:
     started_at: datetime
     finished_at: datetime | None
-    trigger: str  # "schedule" | "manual" | "catch-up"
+    trigger: str  # "schedule" | "manual" | "catch-up" | "spot"
     status: str  # "running" | "updated" | "unchanged" | "failed" | "busy" | "cancelled"
     results: tuple[SyncResult, ...] = ()
     error: str | None = None
@@ -61,6 +70,7 @@ class SchedulerEvent:
     kind: str  # "started" | "finished" | "failed" | "busy" (skipped: another run held the lock) | "missed"
     run: RunRecord | None
     next_run_time: datetime | None
+    next_spot_run_time: datetime | None = None  # of the `[schedule] spot` job, if any
 
 
 def overall_status(results: list[SyncResult], cancelled: bool) -> str:
@@ -89,6 +99,7 @@ class PriceSyncScheduler:
         self.settings = settings
         self.engine = engine
         self.spec = parse_cron(sched.cron, sched.timezone)
+        self.spot_spec = parse_cron(sched.spot, sched.timezone) if sched.spot else None
         self.enabled = sched.enabled if enabled is None else enabled
         self.providers = settings.scheduled_providers()
         self.write_back = sched.write_back
@@ -114,6 +125,10 @@ class PriceSyncScheduler:
     def headline(self) -> str:
         names = " + ".join(provider_name(p) for p in self.providers)
         return f"{names} price sync scheduled {self.describe()}"
+
+    def describe_spot(self) -> str | None:
+        """The spot schedule in words ("every hour at minute 17 UTC"), or None without one."""
+        return self.spot_spec.describe() if self.spot_spec is not None else None
 
     def start(self) -> None:
         self._aps.start()
@@ -141,6 +156,18 @@ class PriceSyncScheduler:
             replace_existing=True,
         )
         log.info("Scheduler started. %s.", self.headline())
+        if self.spot_spec is not None:
+            self._aps.add_job(
+                self._job,
+                self.spot_spec.trigger(),
+                id=SPOT_JOB_ID,
+                args=("spot", None, None, SPOT_ONLY),
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=self.settings.schedule.misfire_grace_s,
+                replace_existing=True,
+            )
+            log.info("Spot prices sync scheduled %s.", self.describe_spot())
         if self.settings.schedule.catch_up and self._missed_since_last_success():
             when = datetime.now(UTC) + self._catch_up_delay
             log.info(
@@ -151,7 +178,15 @@ class PriceSyncScheduler:
 
     @property
     def next_run_time(self) -> datetime | None:
-        job = self._aps.get_job(JOB_ID) if self.enabled and self._aps.running else None
+        return self._next(JOB_ID)
+
+    @property
+    def next_spot_run_time(self) -> datetime | None:
+        """The next run of the spot-only job (None: no `[schedule] spot`, disabled or paused)."""
+        return self._next(SPOT_JOB_ID)
+
+    def _next(self, job_id: str) -> datetime | None:
+        job = self._aps.get_job(job_id) if self.enabled and self._aps.running else None
         return job.next_run_time.astimezone(UTC) if job and job.next_run_time else None
 
     def next_run_for(self, provider: str) -> datetime | None:
@@ -178,12 +213,14 @@ class PriceSyncScheduler:
 
     def pause(self) -> None:
         if self.enabled:
-            self._aps.pause_job(JOB_ID)
+            for job_id in self._job_ids():
+                self._aps.pause_job(job_id)
             log.info("Scheduler paused.")
 
     def resume(self) -> None:
         if self.enabled:
-            self._aps.resume_job(JOB_ID)
+            for job_id in self._job_ids():
+                self._aps.resume_job(job_id)
             log.info("Scheduler resumed. Next run %s.", self.next_run_time)
 
     def check_staleness(self) -> list[Freshness]:
@@ -198,6 +235,9 @@ class PriceSyncScheduler:
     def _alert_stale(self, f: Freshness) -> None:
         if self._notifier is not None:
             self._notifier.send(f.provider, stale_payload(f))
+
+    def _job_ids(self) -> list[str]:
+        return [JOB_ID] + ([SPOT_JOB_ID] if self.spot_spec is not None else [])
 
     def add_listener(self, fn: Callable[[SchedulerEvent], None]) -> None:
         """`fn` is called from a scheduler thread; a UI must hand the event over, not draw."""
@@ -222,19 +262,28 @@ class PriceSyncScheduler:
 
     # -- the job -------------------------------------------------------------------------------
 
-    def _job(self, trigger: str, providers: list[str] | None = None, write_back: bool | None = None) -> None:
+    def _job(
+        self,
+        trigger: str,
+        providers: list[str] | None = None,
+        write_back: bool | None = None,
+        kinds: frozenset[str] | None = None,
+    ) -> None:
+        """One run; `kinds` (the spot job: spot only) as for SyncEngine.sync."""
         if not self._run_lock.acquire(blocking=False):
             self._skipped(trigger)
             return
         try:
-            self._run(trigger, providers or self.providers, self.write_back if write_back is None else write_back)
+            self._run(
+                trigger, providers or self.providers, self.write_back if write_back is None else write_back, kinds
+            )
         except Exception as exc:  # never let a run take the scheduler down
             log.exception("%s run crashed", trigger)
             self._finish(RunRecord(datetime.now(UTC), datetime.now(UTC), trigger, "failed", (), repr(exc)))
         finally:
             self._run_lock.release()
 
-    def _run(self, trigger: str, providers: list[str], write_back: bool) -> None:
+    def _run(self, trigger: str, providers: list[str], write_back: bool, kinds: frozenset[str] | None = None) -> None:
         run = RunRecord(datetime.now(UTC), None, trigger, "running")
         self._last_run = run
         self._emit("started", run)
@@ -243,7 +292,7 @@ class PriceSyncScheduler:
         for provider in providers:  # one failing provider does not stop the others
             if self._cancel.is_set():
                 break
-            results.append(self._sync_one(provider, write_back))
+            results.append(self._sync_one(provider, write_back, kinds))
         status = overall_status(results, self._cancel.is_set())
         errors = [f"{r.provider}: {r.error}" for r in results if r.error]
         self._finish(
@@ -256,7 +305,7 @@ class PriceSyncScheduler:
             )
         )
 
-    def _sync_one(self, provider: str, write_back: bool) -> SyncResult:
+    def _sync_one(self, provider: str, write_back: bool, kinds: frozenset[str] | None = None) -> SyncResult:
         """engine.sync in a daemon thread, so a blocked download cannot hold shutdown up.
         An exception (a bug) is logged with its traceback and becomes a failed result."""
         box: list[SyncResult | BaseException] = []
@@ -264,7 +313,9 @@ class PriceSyncScheduler:
         def work() -> None:
             try:
                 box.append(
-                    self.engine.sync(provider, write_back=write_back, cancel=self._cancel, progress=self.progress)
+                    self.engine.sync(
+                        provider, write_back=write_back, cancel=self._cancel, progress=self.progress, kinds=kinds
+                    )
                 )
             except BaseException as exc:
                 box.append(exc)
@@ -345,7 +396,7 @@ class PriceSyncScheduler:
         self._emit("missed", None)
 
     def _emit(self, kind: str, run: RunRecord | None) -> None:
-        event = SchedulerEvent(kind, run, self.next_run_time)
+        event = SchedulerEvent(kind, run, self.next_run_time, self.next_spot_run_time)
         for fn in self._listeners:
             try:
                 fn(event)

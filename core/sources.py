@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .config import Settings
 from .errors import ConfigError
-from .providers import aws_public, azure, gcp
+from .providers import aws_public, aws_spot, azure, gcp
 from .providers.base import Provider
 
 
@@ -15,13 +15,16 @@ def make_provider(settings: Settings, provider: str, mode: str | None = None, en
     """The configured source for `provider`; `endpoint` overrides the configured base URL.
     Constructing one does no network I/O; a missing setting is a ConfigError here."""
     if provider == "aws":
-        if (mode or settings.aws.mode) == "boto3":
+        aws = settings.aws
+        source: Provider
+        if (mode or aws.mode) == "boto3":
             from .providers.aws_boto3 import AwsBoto3Provider  # boto3 is slow to import: only when used
 
-            return AwsBoto3Provider(
-                settings.aws.profile, endpoint or settings.aws.endpoint_url, settings.http, settings.aws.endpoint
-            )
-        return aws_public.AwsPublicProvider(endpoint or settings.aws.endpoint, settings.http)
+            source = AwsBoto3Provider(aws.profile, endpoint or aws.endpoint_url, settings.http, aws.endpoint)
+        else:
+            source = aws_public.AwsPublicProvider(endpoint or aws.endpoint, settings.http)
+        # spot comes from its own public feeds in either mode
+        return aws_spot.WithSpot(source, aws_spot.SpotFeeds(aws.spot_price_url, aws.spot_advisor_url, settings.http))
     if provider == "azure":
         return azure.AzureProvider(endpoint or settings.azure.endpoint, settings.http)
     if provider == "gcp":

@@ -43,7 +43,7 @@ from .models import (
     PriceRecord,
     SourceInfo,
     is_currency,
-    is_spot_band,
+    is_interruption_band,
     is_time_text,
 )
 
@@ -274,7 +274,7 @@ def check_rows(rows: Sequence[Any], *, unique: bool = False) -> None:
         _holds(all(_prices(_column(kind_prices, name)) for name in ("hourly", "effective_hourly")))
         _holds(_upfronts(_column(kind_prices, "upfront")))
         _holds(all(map(is_time_text, set(_column(kind_prices, "fetched_at")) - {None})))
-        _holds(all(map(is_spot_band, set(_column(kind_prices, "interruption")) - {None})))
+        _holds(all(map(is_interruption_band, set(_column(kind_prices, "interruption")) - {None})))
     if unique:
         # hashes of the keys: a collision (never seen at 64 bits) only sends the file to the slow path
         _holds(len(set(map(hash, zip(types, regions, oses, strict=True)))) == len(rows))

@@ -57,9 +57,9 @@ class RegionFetch:
 
 @dataclass(frozen=True, slots=True)
 class KindOverlay:
-    """Prices of some kinds fetched apart from the records (AWS spot, from its own feeds; any
-    provider's kinds in a sync of some kinds only): on every record of `regions`, fresh or
-    cached, they replace those kinds (a record the overlay has no price for loses them)."""
+    """Prices of some kinds fetched apart from the records (AWS spot, from its own feeds; the
+    fresh kinds of a sync of some kinds only): on every record of `regions`, fresh or cached,
+    they replace those kinds (a record the overlay has no price for loses them)."""
 
     kinds: frozenset[str]
     regions: frozenset[str]
@@ -97,18 +97,6 @@ class FetchResult:
             records = [overlay.apply(rec) for rec in records]
         return records
 
-    def as_overlay(self, kinds: frozenset[str]) -> FetchResult:
-        """A sync of some kinds only (the on-demand lists not wanted) from a source whose one
-        listing holds every kind (Azure, GCP): the fresh records' prices of `kinds` become an
-        overlay on the cached records, and the records themselves are not taken."""
-        prices = {
-            rec.key: {k: p for k, p in rec.prices.items() if k in kinds}
-            for f in self.regions.values()
-            for rec in f.records or ()
-        }
-        regions = {r: RegionFetch(r, f.version, None, f.publication_date, f.skipped) for r, f in self.regions.items()}
-        return FetchResult(regions, self.index_validators, [KindOverlay(kinds, frozenset(regions), prices)], self.feeds)
-
 
 # region, bytes downloaded so far, total bytes if known, records selected so far
 Progress = Callable[[str, int, int | None, int], None]
@@ -123,7 +111,7 @@ class FetchRequest:
     progress: Progress | None = None
     kinds: frozenset[str] = frozenset()  # the price kinds wanted besides on-demand (core.kinds)
     # False: a sync of some kinds only (`sync --kinds spot`): the on-demand lists need not be
-    # fetched, and the records are the cached ones (the engine asks only for regions it holds)
+    # fetched (the engine takes only `kinds` from fresh records, into the cached ones)
     on_demand: bool = True
     feeds: dict[str, RegionVersion] = field(default_factory=dict)  # as FetchResult.feeds, from the last sync
 

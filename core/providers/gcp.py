@@ -5,8 +5,15 @@ family's "Instance Core" hourly rate + its GiB x the family's "Instance Ram" rat
 (a SKU lists the regions it applies to in `serviceRegions`). A rate is `units + nanos / 1e9`,
 computed in exact Decimal. E2 shared-core types are billed a fraction of an E2 vCPU (e2-micro
 0.25, e2-small 0.5, e2-medium 1) plus their RAM; f1-micro and g1-small have flat SKUs of their
-own (resource groups F1Micro and G1Small). Spot/Preemptible, Custom, Sole Tenancy, commitment
-and $0 "Reserved" SKUs are not the on-demand price and are skipped, counted by reason.
+own (resource groups F1Micro and G1Small). Custom, Sole Tenancy, spend-based commitment and $0
+"Reserved" SKUs are not a machine's price and are skipped, counted by reason.
+
+The other kinds, where wanted, are computed exactly as on-demand is, from the rates of their own
+usage type: `spot` from the Preemptible SKUs ("Spot Preemptible N2 Instance Core running in
+..."), `reserved-1yr|3yr-standard-no-upfront` from the resource-based committed use SKUs
+(usage type Commit1Yr / Commit3Yr, "Commitment v1: N2 Cpu in Americas for 1 Year"; N1's name
+no series: "Commitment v1: Cpu in ..."), whose rates are hourly with nothing up front. A
+machine type gets a kind only where both its rates (or its flat rate) exist in the region.
 
 Which machine types, and their specs, come from the bundled GCP catalog. The API key goes in
 the `X-Goog-Api-Key` header only: never in a URL, a log line, an error or a file.
@@ -23,7 +30,8 @@ from decimal import Decimal
 from ..errors import ConfigError, SourceError
 from ..formats import skipped_summary
 from ..http import HttpSettings, make_client, redact_url, response_shape
-from ..models import JsonObject, PriceRecord, as_object, decimal_price, is_currency, is_region
+from ..kinds import ON_DEMAND, SPOT
+from ..models import JsonObject, KindPrice, PriceRecord, as_object, decimal_price, is_currency, is_region
 from .base import FetchRequest, FetchResult, RegionFetch, RegionVersion
 from .paging import iter_pages
 from .specs import Spec, bundled_specs
@@ -41,6 +49,20 @@ _RATE_RE = re.compile(
     r"^(?P<series>[A-Z][A-Z0-9]*)(?: (?:AMD|Arm|Intel|Predefined))? Instance (?P<kind>Core|Ram|RAM) running in "
 )
 _C2_RE = re.compile(r"^Compute optimized (?P<kind>Core|Ram|RAM) running in ")  # C2's SKUs carry no series name
+# resource-based commitments; spend-based ones ("Commitment - dollar based v1: ...") do not match
+_COMMIT_RE = re.compile(
+    r"^Commitment v[0-9]+: "
+    r"(?:(?P<c2>Compute optimized) |(?P<series>[A-Z][A-Z0-9]*)(?: (?:AMD|Arm|Intel|Predefined))? )?"
+    r"(?P<kind>Cpu|Ram|RAM) in .+ for (?P<years>[13]) Years?$"
+)
+_SPOT_PREFIXES = ("Spot Preemptible ", "Preemptible ")
+# usageType -> the kind its rates price
+USAGE_KINDS = {
+    "OnDemand": ON_DEMAND,
+    "Preemptible": SPOT,
+    "Commit1Yr": "reserved-1yr-standard-no-upfront",
+    "Commit3Yr": "reserved-3yr-standard-no-upfront",
+}
 _SKIP_WORDS = (
     ("Spot", "spot"),
     ("Preemptible", "spot"),
@@ -72,29 +94,39 @@ def money(unit_price: object) -> Rate | None:
     return Rate(Decimal(units) + Decimal(nanos).scaleb(-9), unit_price["currencyCode"])
 
 
-def classify(sku: JsonObject) -> tuple[tuple[str, str] | None, str]:
-    """(family, Core|Ram|Flat) of an on-demand machine rate SKU, or None and why it is not one."""
+def classify(sku: JsonObject, kinds: frozenset[str] = frozenset()) -> tuple[tuple[str, str, str] | None, str]:
+    """(kind, family, Core|Ram|Flat) of a machine rate SKU of on-demand or a wanted kind (its
+    usage type), or None and why it is not one."""
     category = as_object(sku.get("category"))
     if category.get("resourceFamily") != "Compute":
         return None, "not_compute"
     usage = category.get("usageType")
-    if usage != "OnDemand":
-        return None, "spot" if usage == "Preemptible" else "commitment" if str(usage).startswith(
-            "Commit"
-        ) else "not_on_demand"
+    kind = USAGE_KINDS.get(usage) if isinstance(usage, str) else None
+    if kind is None or (kind != ON_DEMAND and kind not in kinds):
+        return None, "spot" if kind == SPOT else "commitment" if str(usage).startswith("Commit") else "not_on_demand"
     description = str(sku.get("description") or "")
+    if kind != ON_DEMAND and kind != SPOT:
+        m = _COMMIT_RE.match(description)
+        if m is None or USAGE_KINDS.get(f"Commit{m['years']}Yr") != kind:
+            return None, "commitment"
+        family = "c2" if m["c2"] else (m["series"] or "n1").lower()
+        return (kind, family, m["kind"].capitalize().replace("Cpu", CORE)), ""
+    if kind == SPOT:
+        description = next((description.removeprefix(p) for p in _SPOT_PREFIXES if description.startswith(p)), "")
+        if not description:
+            return None, "spot"
     for word, reason in _SKIP_WORDS:
         if word in description:
             return None, reason
     group = category.get("resourceGroup")
     if isinstance(group, str) and group in FLAT_GROUPS:
-        return (FLAT_GROUPS[group], FLAT), ""
+        return (kind, FLAT_GROUPS[group], FLAT), ""
     m = _RATE_RE.match(description)
     if m:
-        return (m["series"].lower(), m["kind"].capitalize()), ""
+        return (kind, m["series"].lower(), m["kind"].capitalize()), ""
     m = _C2_RE.match(description)
     if m:
-        return ("c2", m["kind"].capitalize()), ""
+        return (kind, "c2", m["kind"].capitalize()), ""
     return None, "other_sku"
 
 
@@ -117,13 +149,14 @@ def sku_rate(sku: JsonObject, kind: str) -> tuple[Rate | None, str]:
 
 
 class _Rates:
-    """(family, kind, region) -> Rate, from every SKU of the listing. A rate two SKUs give
-    differently for one region is ambiguous and dropped: no price beats a wrong one."""
+    """(kind, family, Core|Ram|Flat, region) -> Rate, from every SKU of the listing. A rate two
+    SKUs give differently for one region is ambiguous and dropped: no price beats a wrong one."""
 
-    def __init__(self, regions: list[str] | None) -> None:
+    def __init__(self, regions: list[str] | None, kinds: frozenset[str] = frozenset()) -> None:
         self.wanted = None if regions is None else set(regions)
-        self.rates: dict[tuple[str, str, str], Rate] = {}
-        self.conflicts: set[tuple[str, str, str]] = set()
+        self.kinds = kinds
+        self.rates: dict[tuple[str, str, str, str], Rate] = {}
+        self.conflicts: set[tuple[str, str, str, str]] = set()
         self.skipped: dict[str, Counter[str]] = {}
         self.regions_seen: set[str] = set()
         self.bad_regions = 0  # serviceRegions entries that are not region codes: ignored
@@ -138,10 +171,10 @@ class _Rates:
         regions = [r for r in regions if self.wanted is None or r in self.wanted]
         if not regions:
             return
-        what, reason = classify(sku)
+        what, reason = classify(sku, self.kinds)
         rate = None
         if what is not None:
-            rate, reason = sku_rate(sku, what[1])
+            rate, reason = sku_rate(sku, what[2])
         for region in regions:
             if what is None or rate is None:  # no rate without a `what`
                 self.skipped.setdefault(region, Counter())[reason] += 1
@@ -152,24 +185,24 @@ class _Rates:
                 self.conflicts.add(key)
             self.rates[key] = rate
 
-    def get(self, family: str, kind: str, region: str) -> tuple[Rate | None, str]:
-        key = (family, kind, region)
+    def get(self, kind: str, family: str, part: str, region: str) -> tuple[Rate | None, str]:
+        key = (kind, family, part, region)
         if key in self.conflicts:
             return None, "ambiguous_rate"
         rate = self.rates.get(key)
         return (rate, "") if rate is not None else (None, "no_rate_in_region")
 
 
-def machine_price(spec: Spec, region: str, rates: _Rates) -> tuple[Rate | None, str]:
-    """vCPUs x core rate + GiB x RAM rate (exact), or the type's flat rate; None and why if
-    unpriced."""
+def machine_price(spec: Spec, region: str, rates: _Rates, kind: str = ON_DEMAND) -> tuple[Rate | None, str]:
+    """vCPUs x core rate + GiB x RAM rate (exact), or the type's flat rate, of `kind`; None and
+    why if unpriced."""
     if spec.instance_type in FLAT_GROUPS.values():
-        return rates.get(spec.instance_type, FLAT, region)
+        return rates.get(kind, spec.instance_type, FLAT, region)
     family = spec.family or spec.instance_type.split("-", 1)[0]
     vcpu = SHARED_CORE_VCPU.get(spec.instance_type, spec.vcpu)
     if vcpu is None or spec.memory_gib is None:
         return None, "no_specs"
-    (core, why_core), (ram, why_ram) = rates.get(family, CORE, region), rates.get(family, RAM, region)
+    (core, why_core), (ram, why_ram) = rates.get(kind, family, CORE, region), rates.get(kind, family, RAM, region)
     if core is None or ram is None:
         return None, why_core or why_ram
     if core.currency != ram.currency:
@@ -178,6 +211,16 @@ def machine_price(spec: Spec, region: str, rates: _Rates) -> tuple[Rate | None, 
     price = Decimal(vcpu) * core.price + gib * ram.price
     _, problem = decimal_price(price)
     return (None, problem) if problem else (Rate(price, core.currency), "")
+
+
+def kind_prices(spec: Spec, region: str, rates: _Rates, currency: str) -> dict[str, KindPrice]:
+    """The wanted kinds a machine type has rates for in the region, in its on-demand currency."""
+    out: dict[str, KindPrice] = {}
+    for kind in sorted(rates.kinds & set(USAGE_KINDS.values())):
+        rate, _ = machine_price(spec, region, rates, kind)
+        if rate is not None and rate.currency == currency:
+            out[kind] = KindPrice.of(kind, format(rate.price, "f"))
+    return out
 
 
 def key_problem(key: str) -> str | None:
@@ -253,6 +296,7 @@ class GcpProvider:
                         memory_gib=spec.memory_gib,
                         gpu=spec.gpu,
                         arch=spec.arch,
+                        prices=kind_prices(spec, region, rates, rate.currency),
                     )
                 )
             log.info(
@@ -266,7 +310,7 @@ class GcpProvider:
 
     def _rates(self, request: FetchRequest) -> _Rates:
         log.info("listing Compute Engine SKUs from %s", self._name)
-        rates = _Rates(request.regions)
+        rates = _Rates(request.regions, request.kinds)
         params = {"currencyCode": CURRENCY, "pageSize": PAGE_SIZE}
         pages = 0
 

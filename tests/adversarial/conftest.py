@@ -74,7 +74,8 @@ class Setup:
         knobs = {"retries": 1, "backoff_s": 0.01, "timeout_s": 10} | http
         self.config = tmp_path / "config.toml"
         self.config.write_text(
-            f'[aws]\nendpoint = "{server.url}"\nregions = ["us-east-1"]\n[http]\n'
+            # on-demand only ([sync] price_kinds = []): the default's spot is fetched from AWS's own hosts
+            f'[aws]\nendpoint = "{server.url}"\nregions = ["us-east-1"]\n[sync]\nprice_kinds = []\n[http]\n'
             + "".join(f"{k} = {json.dumps(v)}\n" for k, v in knobs.items())
             + extra
         )

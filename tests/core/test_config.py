@@ -12,6 +12,9 @@ from pricesync.core.kinds import KINDS
 
 from tests.conftest import closed_port
 
+# the CLI tests' configs sync on-demand only: the default price_kinds' spot comes from AWS's own hosts
+ON_DEMAND_ONLY = "[sync]\nprice_kinds = []\n"
+
 
 def config(tmp_path, text: str):
     path = tmp_path / "config.toml"
@@ -126,7 +129,7 @@ def test_environment_names_config_and_data_dir(tmp_path, monkeypatch):
 
 def test_endpoint_flag_overrides_config(cli, settings, tmp_path):
     dead_url = f"http://127.0.0.1:{closed_port()}"
-    dead = config(tmp_path, f'[aws]\nendpoint = "{dead_url}"\n[http]\nretries = 0\n')
+    dead = config(tmp_path, f'[aws]\nendpoint = "{dead_url}"\n[http]\nretries = 0\n{ON_DEMAND_ONLY}')
     p = cli("sync", "--config", str(dead), "--json")
     assert p.returncode == 1 and f"cannot connect to {dead_url}" in json.loads(p.stdout)["error"]
     p = cli("sync", "--config", str(dead), "--endpoint", settings.aws.endpoint, "--json")
@@ -135,7 +138,7 @@ def test_endpoint_flag_overrides_config(cli, settings, tmp_path):
 
 
 def test_region_flag_overrides_config_regions(cli, settings, tmp_path):
-    cfg = config(tmp_path, f'[aws]\nendpoint = "{settings.aws.endpoint}"\nregions = ["eu-west-1"]\n')
+    cfg = config(tmp_path, f'[aws]\nendpoint = "{settings.aws.endpoint}"\nregions = ["eu-west-1"]\n{ON_DEMAND_ONLY}')
     p = cli("sync", "--config", str(cfg), "--json")
     assert json.loads(p.stdout)["regions"] == ["eu-west-1"]
     p = cli("sync", "--config", str(cfg), "--region", "us-east-1", "--json")
@@ -151,7 +154,7 @@ def test_data_dir_flag_overrides_environment(cli, settings, tmp_path):
 
 
 def test_config_write_back_applies_without_the_flag(cli, settings, tmp_path):
-    cfg = config(tmp_path, f'[aws]\nendpoint = "{settings.aws.endpoint}"\n[sync]\nwrite_back = true\n')
+    cfg = config(tmp_path, f'[aws]\nendpoint = "{settings.aws.endpoint}"\n{ON_DEMAND_ONLY}write_back = true\n')
     p = cli("sync", "--config", str(cfg), "--json")
     assert json.loads(p.stdout)["wrote_back"] is True
 

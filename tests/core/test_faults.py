@@ -116,7 +116,10 @@ def test_fault_is_one_line_and_loses_nothing(cli, synced_dir, aws_server, tmp_pa
 def fast_config(tmp_path: Path, server) -> Path:
     """Short timeout, two quick retries: faults show in well under a second each."""
     cfg = tmp_path / "fast.toml"
-    cfg.write_text(f'[aws]\nendpoint = "{server.url}"\n[http]\ntimeout_s = 0.5\nretries = 2\nbackoff_s = 0.01\n')
+    cfg.write_text(
+        f'[aws]\nendpoint = "{server.url}"\n[http]\ntimeout_s = 0.5\nretries = 2\nbackoff_s = 0.01\n'
+        "[sync]\nprice_kinds = []\n"  # on-demand only: the default's spot is fetched from AWS's own hosts
+    )
     return cfg
 
 

@@ -17,11 +17,12 @@ from pricesync.core import build_engine
 from pricesync.core.config import load_settings
 from pricesync.core.cronspec import parse_cron
 from pricesync.core.errors import ConfigError
-from pricesync.core.scheduler import PriceSyncScheduler
+from pricesync.core.scheduler import SPOT_JOB_ID, PriceSyncScheduler
 from pricesync.core.state import provider_state, update_provider_state
 from pricesync.core.sync import SyncEngine
 
 from tests.conftest import OFFER
+from tests.fakes import spotdata
 
 
 def dir_digest(path):
@@ -256,3 +257,64 @@ def test_shutdown_during_a_slow_sync_returns_quickly_and_leaves_files_intact(set
     assert {k: v for k, v in after.items() if k not in own} == {k: v for k, v in before.items() if k not in own}
     assert not any(p.name.endswith(".tmp") for p in settings.data_dir.iterdir())
     json.loads((settings.data_dir / "aws_catalog.json").read_text())
+
+
+# -- the spot schedule ---------------------------------------------------------------------------------------
+
+
+def spot_scheduled(settings, aws_server, tmp_path, cron: str = "17 * * * *"):
+    """`settings` with the spot feeds served and `[schedule] spot = cron`."""
+    spotdata.serve_spot(aws_server)
+    cfg = tmp_path / "spot-sched.toml"
+    cfg.write_text(
+        f'[aws]\nendpoint = "{aws_server.url}"\n{spotdata.spot_config(aws_server.url)}'
+        f'[schedule]\nspot = "{cron}"\n[http]\nretries = 1\nbackoff_s = 0.01\ntimeout_s = 5\n'
+    )
+    return load_settings(cfg, settings.data_dir)
+
+
+def test_spot_schedule_is_a_second_job_with_its_own_next_run(settings, aws_server, tmp_path, caplog, make_scheduler):
+    caplog.set_level(logging.INFO, logger="pricesync")
+    sched = make_scheduler(spot_scheduled(settings, aws_server, tmp_path))
+    events = Events(sched)
+    sched.start()
+    assert f"Spot prices sync scheduled {sched.describe_spot()}." in caplog.messages
+    spot, full = sched.next_spot_run_time, sched.next_run_time
+    assert spot is not None and spot.minute == 17 and spot.utcoffset() == timedelta(0)
+    assert (full.hour, full.minute) == (2, 0)  # the daily sync is untouched
+    sched.pause()
+    assert sched.next_spot_run_time is None
+    sched.resume()
+    assert sched.next_spot_run_time == spot
+    assert sched.run_now()  # an event carries both next runs, for the TUI's next-run line
+    events.wait_for(lambda ev: any(e.kind == "finished" for e in ev))
+    assert events.items[-1].next_spot_run_time == spot
+
+
+def test_spot_job_syncs_spot_only(settings, aws_server, tmp_path, make_scheduler):
+    settings = spot_scheduled(settings, aws_server, tmp_path)
+    engine = build_engine(settings)
+    assert engine.sync("aws", kinds=frozenset({"on-demand", "spot"})).status == "updated"
+    offers = aws_server.hits(OFFER)
+    spotdata.serve_spot(aws_server, etags=('"spot-2"', '"advisor-2"'))
+    sched = make_scheduler(settings, engine)
+    events = Events(sched)
+    sched.start()
+    sched._aps.modify_job(SPOT_JOB_ID, next_run_time=datetime.now(UTC))  # fire the real job now
+    events.wait_for(lambda ev: any(e.kind in ("finished", "failed") for e in ev))
+    run = sched.last_run
+    assert (run.trigger, run.status) == ("spot", "updated"), run.error
+    assert aws_server.hits(OFFER) == offers  # no offer file: spot only
+    assert aws_server.hits(spotdata.PRICE_PATH) == 2
+
+
+def test_no_spot_schedule_by_default(settings, make_scheduler):
+    sched = make_scheduler(settings)
+    sched.start()
+    assert sched.describe_spot() is None and sched.next_spot_run_time is None
+    assert [job.id for job in sched._aps.get_jobs()] == ["price-sync"]
+
+
+def test_a_bad_spot_cron_is_a_config_error(settings, tmp_path):
+    with pytest.raises(ConfigError, match=r"schedule\.spot"):
+        settings_with(settings, tmp_path, '[schedule]\nspot = "61 * * * *"\n')

@@ -83,7 +83,8 @@ def spot():
 def spot_engine(settings, spot: FakeSpot) -> SyncEngine:
     return SyncEngine(
         settings,
-        provider_factory=lambda *args: WithFakeSpot(make_provider(*args), spot),
+        # in place of the real spot feeds (make_provider's aws_spot.WithSpot): its inner source
+        provider_factory=lambda *args: WithFakeSpot(make_provider(*args).inner, spot),
         listeners=default_listeners(settings),
     )
 

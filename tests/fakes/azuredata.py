@@ -150,3 +150,16 @@ def serve_azure(
 
     server.responders[PATH] = respond
     return routes
+
+
+def savings_plan(one_year: str, three_years: str) -> list[dict]:
+    """A Consumption item's `savingsPlan` array (api-version 2023-01-01-preview): hourly rates."""
+    return [
+        {"unitPrice": Decimal(three_years), "retailPrice": Decimal(three_years), "term": "3 Years"},
+        {"unitPrice": Decimal(one_year), "retailPrice": Decimal(one_year), "term": "1 Year"},
+    ]
+
+
+def reservation(sku: str, region: str, total: str, term: str, *, series: str = "Dsv5", **extra) -> dict:
+    """A Reservation item: `retailPrice` is the total for the term, though the unit says "1 Hour"."""
+    return item(sku, region, total, series=series, price_type="Reservation", reservationTerm=term, **extra)

@@ -63,7 +63,10 @@ def sku(
     return {
         "name": f"services/6F81-5844-456A/skus/{sku_id}",
         "skuId": sku_id,
-        "description": f"{description} running in {name}" if "running in" not in description else description,
+        # a commitment's description names its region group itself ("... in Americas for 1 Year")
+        "description": description
+        if "running in" in description or description.startswith("Commitment")
+        else f"{description} running in {name}",
         "category": {
             "serviceDisplayName": "Compute Engine",
             "resourceFamily": "Compute",
@@ -186,3 +189,39 @@ def serve_gcp(server: PriceServer, skus: list[dict], *, key: str, page_size: int
 
     server.responders[PATH] = respond
     return routes
+
+
+RAM_UNIT = "GiBy.h"
+
+
+def commitment_skus(family: str, location: tuple[str, list[str]], core: int, ram: int) -> list[dict]:
+    """The resource-based committed use SKUs `family_skus` leaves out (its traps hold the 1-year
+    Cpu one at 0.6 x core): the 1-year Ram at 0.6 x, the 3-year Cpu and Ram at 0.45 x; N1 in
+    the real catalog's words, without a series ("Commitment v1: Cpu in Americas for 1 Year").
+    And a spend-based commitment, which is no machine rate."""
+    prefix, (core_group, ram_group) = FAMILIES[family]
+    short = "" if family == "n1" else prefix.removesuffix(" Instance") + " "
+    where = location[0]
+    return [
+        sku(
+            f"Commitment v1: {short}Ram in {where} for 1 Year",
+            ram_group,
+            "Commit1Yr",
+            location,
+            ram * 6 // 10,
+            unit=RAM_UNIT,
+        ),
+        sku(f"Commitment v1: {short}Cpu in {where} for 3 Year", core_group, "Commit3Yr", location, core * 45 // 100),
+        sku(
+            f"Commitment v1: {short}Ram in {where} for 3 Year",
+            ram_group,
+            "Commit3Yr",
+            location,
+            ram * 45 // 100,
+            unit=RAM_UNIT,
+        ),
+    ]
+
+
+def spend_based_sku(location: tuple[str, list[str]]) -> dict:
+    return sku("Commitment - dollar based v1: GCE for 1 year", "CPU", "Commit1Yr", location, 1000000)

@@ -256,3 +256,114 @@ def test_cli_sync_write_back_and_list(azure_settings, served):
         timeout=60,
     )
     assert UNKNOWN in table.stdout and "?" in table.stdout  # unknown specs shown as such
+
+
+# -- the other kinds: spot, reservations, savings plans -------------------------------------------------------
+
+ALL_KINDS = frozenset(
+    {
+        "spot",
+        "reserved-1yr-standard-all-upfront",
+        "reserved-3yr-standard-all-upfront",
+        "savings-plan-compute-1yr-no-upfront",
+        "savings-plan-compute-3yr-no-upfront",
+    }
+)
+D2 = "Standard_D2s_v5"
+
+
+def kind_items(region: str = "eastus") -> list[dict]:
+    """D2s v5 in `region` with every kind around it, the traps of the real listing included."""
+    return [
+        az.item(D2, region, "0.096", savingsPlan=az.savings_plan("0.0762", "0.0533")),
+        az.item(D2, region, "0.188", windows=True, savingsPlan=az.savings_plan("0.1682", "0.1453")),
+        az.item(D2, region, "0.0192", suffix=" Spot"),
+        az.item(D2, region, "0.0826", suffix=" Spot", windows=True),
+        az.item(D2, region, "0.0123", suffix=" Spot", price_type="DevTestConsumption"),  # not a price here
+        az.item(D2, region, "0.0240", suffix=" Low Priority"),  # not spot
+        az.reservation(D2, region, "504.7", "1 Year"),  # the TERM total, "1 Hour" notwithstanding
+        az.reservation(D2, region, "973", "3 Years"),
+        az.reservation(D2, region, "600", "5 Years"),  # a term without a kind
+        az.reservation("Standard_D4s_v5", region, "1009", "1 Year"),  # no pay-as-you-go price for it
+    ]
+
+
+def fetch_kinds(settings, kinds=ALL_KINDS, region="eastus"):
+    provider = make_provider(settings, "azure")
+    try:
+        return provider.fetch(FetchRequest([region], {}, kinds=kinds)).regions[region]
+    finally:
+        provider.close()
+
+
+def test_every_kind_joined_to_the_pay_as_you_go_price(azure_settings, server):
+    az.serve_azure(server, {"eastus": kind_items()})
+    f = fetch_kinds(azure_settings)
+    by_key = {r.key: r for r in f.records}
+    linux = {k: p.to_json() for k, p in by_key[(D2, "eastus", "linux")].prices.items()}
+    assert by_key[(D2, "eastus", "linux")].price_per_hour == "0.096"
+    assert linux == {
+        "savings-plan-compute-1yr-no-upfront": {"hourly": "0.0762", "upfront": "0", "effective_hourly": "0.0762000000"},
+        "savings-plan-compute-3yr-no-upfront": {"hourly": "0.0533", "upfront": "0", "effective_hourly": "0.0533000000"},
+        "spot": {"hourly": "0.0192", "upfront": "0", "effective_hourly": "0.0192000000"},
+        # upfront = the total, hourly 0, effective = total / (8760 x years)
+        "reserved-1yr-standard-all-upfront": {"hourly": "0", "upfront": "504.7", "effective_hourly": "0.0576141553"},
+        "reserved-3yr-standard-all-upfront": {"hourly": "0", "upfront": "973", "effective_hourly": "0.0370243531"},
+    }
+    windows = by_key[(D2, "eastus", "windows")].prices
+    # Windows stays its own os for every kind: its own spot and plans, no Linux reservation
+    assert windows["spot"].hourly == "0.0826"
+    assert windows["savings-plan-compute-1yr-no-upfront"].hourly == "0.1682"
+    assert not any(k.startswith("reserved-") for k in windows)
+    assert f.skipped["devtest"] == 1 and f.skipped["low_priority"] == 1
+    assert f.skipped["other_term"] == 1 and f.skipped["no_pay_as_you_go_price"] == 1
+    assert ("Standard_D4s_v5", "eastus", "linux") not in by_key  # a reservation makes no row
+
+
+def test_only_the_wanted_kinds(azure_settings, server):
+    az.serve_azure(server, {"eastus": kind_items()})
+    f = fetch_kinds(azure_settings, kinds=frozenset({"spot"}))
+    rec = next(r for r in f.records if r.key == (D2, "eastus", "linux"))
+    assert set(rec.prices) == {"spot"}
+    assert f.skipped["reservation"] == 3 and f.skipped["other_term"] == 1
+    f = fetch_kinds(azure_settings, kinds=frozenset())
+    assert all(not r.prices for r in f.records)
+
+
+def test_query_asks_for_savings_plans_and_reservations(azure_settings, server):
+    az.serve_azure(server, {"eastus": kind_items()})
+    fetch_kinds(azure_settings)
+    first = server.requests[0][0]
+    assert "api-version=2023-01-01-preview" in first
+    assert "priceType+eq+%27Reservation%27" in first
+    server.requests.clear()
+    fetch_kinds(azure_settings, kinds=frozenset({"spot"}))
+    assert "Reservation" not in server.requests[0][0]  # none wanted: the query as before
+
+
+@pytest.mark.parametrize(
+    "total, reason",
+    [("0", "zero_price"), ("1e15", "absurd_price"), ("-5", "bad_price"), ("263000000", "absurd_price")],
+)
+def test_a_bad_reservation_total_is_skipped(azure_settings, server, total, reason):
+    items = [az.item(D2, "eastus", "0.096"), az.reservation(D2, "eastus", total, "1 Year")]
+    az.serve_azure(server, {"eastus": items})
+    f = fetch_kinds(azure_settings)
+    assert not f.records[0].prices and f.skipped[reason] == 1
+
+
+def test_spot_only_sync_keeps_the_cached_prices(azure_settings, server):
+    az.serve_azure(server, {"eastus": kind_items(), "westeurope": kind_items("westeurope")})
+    engine = SyncEngine(azure_settings)
+    assert engine.sync("azure", kinds=ALL_KINDS | {"on-demand"}).status == "updated"
+    items = kind_items()
+    items[0] = az.item(D2, "eastus", "0.5", savingsPlan=az.savings_plan("0.4", "0.3"))  # must not be taken
+    items[2] = az.item(D2, "eastus", "0.0211", suffix=" Spot")
+    az.serve_azure(server, {"eastus": items, "westeurope": kind_items("westeurope")})
+    result = engine.sync("azure", kinds=frozenset({"spot"}))
+    assert result.status == "updated", result.error
+    rec = next(r for r in engine.cache("azure").records if r.key == (D2, "eastus", "linux"))
+    assert rec.price_per_hour == "0.096"
+    assert rec.prices["spot"].hourly == "0.0211"
+    assert rec.prices["savings-plan-compute-1yr-no-upfront"].hourly == "0.0762"
+    assert rec.prices["reserved-3yr-standard-all-upfront"].upfront == "973"

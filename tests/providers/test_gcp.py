@@ -206,3 +206,89 @@ def test_cli_without_a_key_exits_1_with_one_line(gcp_settings):
     p = run_gcp_cli(settings, "sync", "--provider", "gcp", key=None)
     assert p.returncode == 1
     assert p.stderr.count("\n") == 1 and "no GCP API key: set PRICESYNC_GCP_API_KEY or gcp.api_key" in p.stderr
+
+
+# -- spot and committed use ----------------------------------------------------------------------------------
+
+SPOT_AND_CUD = frozenset({"spot", "reserved-1yr-standard-no-upfront", "reserved-3yr-standard-no-upfront"})
+
+
+@pytest.fixture
+def kind_routes(server):
+    skus = g.catalog_skus(g.AMERICAS, g.BELGIUM)
+    for location in (g.AMERICAS, g.BELGIUM):
+        for family, (core, ram) in g.RATES.items():
+            skus += g.commitment_skus(family, location, core, ram)
+    skus.append(g.spend_based_sku(g.AMERICAS))
+    return g.serve_gcp(server, skus, key=GCP_KEY, page_size=25)
+
+
+def fetch_kinds(settings, kinds=SPOT_AND_CUD):
+    provider = make_provider(settings, "gcp")
+    try:
+        return provider.fetch(FetchRequest(["us-east1"], {}, kinds=kinds)).regions["us-east1"]
+    finally:
+        provider.close()
+
+
+def nanos(n: int) -> Decimal:
+    return Decimal(n) / 10**9
+
+
+def test_spot_and_commitments_are_computed_as_on_demand_is(gcp_settings, kind_routes):
+    f = fetch_kinds(gcp_settings)
+    by_type = {r.instance_type: r for r in f.records}
+    n2d = by_type["n2d-standard-8"]
+    core, ram = g.RATES["n2d"]
+    assert n2d.price_per_hour == "0.337968000"  # on-demand as before
+    expected = {
+        "spot": 8 * nanos(core // 3) + 32 * nanos(ram // 3),
+        "reserved-1yr-standard-no-upfront": 8 * nanos(core * 6 // 10) + 32 * nanos(ram * 6 // 10),
+        "reserved-3yr-standard-no-upfront": 8 * nanos(core * 45 // 100) + 32 * nanos(ram * 45 // 100),
+    }
+    assert {k: Decimal(p.hourly) for k, p in n2d.prices.items()} == expected
+    assert {p.upfront for p in n2d.prices.values()} == {"0"}
+    assert n2d.prices["spot"].to_json() == {  # 8 x 0.009167333 + 32 x 0.001228666, to the last digit
+        "hourly": "0.112655976",
+        "upfront": "0",
+        "effective_hourly": "0.1126559760",
+    }
+    # e2-micro: 0.25 of an E2 vCPU, for spot too
+    e2core, e2ram = g.RATES["e2"]
+    assert Decimal(by_type["e2-micro"].prices["spot"].hourly) == Decimal("0.25") * nanos(e2core // 3) + nanos(
+        e2ram // 3
+    )
+    # N1 under the real catalog's series-less commitment names
+    n1core, n1ram = g.RATES["n1"]
+    assert Decimal(by_type["n1-standard-1"].prices["reserved-3yr-standard-no-upfront"].hourly) == nanos(
+        n1core * 45 // 100
+    ) + Decimal("3.75") * nanos(n1ram * 45 // 100)
+    # f1-micro has a flat spot SKU; g1-small has none: absent, never zero
+    assert by_type["f1-micro"].prices["spot"].hourly == "0.003500000"
+    assert "spot" not in by_type["g1-small"].prices
+    assert f.skipped["commitment"] == 1  # the spend-based commitment
+
+
+def test_kinds_not_wanted_are_skipped_as_before(gcp_settings, kind_routes):
+    f = fetch_kinds(gcp_settings, kinds=frozenset({"spot"}))
+    assert {k for r in f.records for k in r.prices} == {"spot"}
+    assert f.skipped["commitment"] == 4 * len(g.RATES) + 1  # 1-year Cpu and Ram, 3-year Cpu and Ram; spend-based
+    f = fetch_kinds(gcp_settings, kinds=frozenset())
+    assert not any(r.prices for r in f.records)
+
+
+def test_spot_only_sync_keeps_on_demand_and_commitments(gcp_settings, server, kind_routes):
+    engine = SyncEngine(gcp_settings)
+    assert engine.sync("gcp", kinds=SPOT_AND_CUD | {"on-demand"}).status == "updated"
+    before = {r.key: r for r in engine.cache("gcp").records}
+    skus = g.catalog_skus(g.AMERICAS, g.BELGIUM, scale={"Americas": 1.5})  # every rate changed, spot included
+    g.serve_gcp(server, skus, key=GCP_KEY, page_size=25)
+    result = engine.sync("gcp", kinds=frozenset({"spot"}))
+    assert result.status == "updated", result.error
+    after = {r.key: r for r in engine.cache("gcp").records}
+    n2d = ("n2d-standard-8", "us-east1", "linux")
+    assert after[n2d].price_per_hour == before[n2d].price_per_hour  # on-demand not taken
+    assert (
+        after[n2d].prices["reserved-1yr-standard-no-upfront"] == before[n2d].prices["reserved-1yr-standard-no-upfront"]
+    )
+    assert Decimal(after[n2d].prices["spot"].hourly) > Decimal(before[n2d].prices["spot"].hourly)
