@@ -47,6 +47,7 @@ from pricesync.core import (
     write_export,
 )
 from pricesync.core import parse_query as parse
+from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -242,6 +243,7 @@ class PriceSyncApp(ChoosingActions, SavedViews, App):
                 (self._sync_what or self.provider) if self.syncing else None,
                 self._sync_since or self._sync_requested,
                 self._download_text(),
+                self.scheduler.next_spot_run_time if self.scheduler.enabled else None,
             )
             self._show_status()
         except NoMatches:
@@ -273,9 +275,9 @@ class PriceSyncApp(ChoosingActions, SavedViews, App):
         )
         if first_run:
             assert snapshot is not None
-            hint.update(
-                first_run_text(self.provider, "press s", self._schedule_note(), snapshot.state.last_status == "failed")
-            )
+            failed = snapshot.state.last_status == "failed"
+            # Text: "[aws] endpoint" is a setting's name, not markup
+            hint.update(Text(first_run_text(self.provider, "press s", self._schedule_note(), failed)))
 
     def _schedule_note(self) -> str:
         next_run = self.scheduler.next_run_for(self.provider)

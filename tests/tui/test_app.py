@@ -67,6 +67,15 @@ async def test_main_screen_shows_the_catalog_the_status_and_no_scheduler(setting
         assert isinstance(app.focused, CatalogTable)
 
 
+async def test_the_first_run_hint_names_the_mirror_setting_after_a_failure(settings):
+    """[aws] is the setting's section, shown as typed (not read as markup and dropped)."""
+    (settings.data_dir / "state.json").write_text('{"providers": {"aws": {"last_status": "failed"}}}')
+    async with make_app(settings).run_test(size=(80, 24)) as pilot:
+        app = await loaded(pilot)
+        hint = str(app.query_one("#hint").render())
+        assert "No AWS prices yet" in hint and "[aws] endpoint in the config" in hint
+
+
 async def test_filter_language_filters_live_and_shows_bad_terms(settings):
     async with make_app(settings).run_test(size=SIZE) as pilot:
         app = await loaded(pilot)
@@ -505,3 +514,13 @@ def test_options_are_parsed(tmp_path):
     assert (args.config, args.data_dir, args.provider, args.no_scheduler) == ("c.toml", "d", "gcp", True)
     with pytest.raises(SystemExit):
         app_module.build_parser().parse_args(["--provider", "oracle"])
+
+
+def test_the_next_run_line_shows_the_spot_schedule_beside_the_daily_one():
+    from pricesync.tui.widgets.next_run import next_run_text
+
+    now = datetime(2026, 11, 29, 19, 40, tzinfo=UTC)
+    daily = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+    text = str(next_run_text(daily, "daily at 02:00 UTC", now, now + timedelta(minutes=37)))
+    assert text == "next run 2026-11-30 02:00 UTC in 6h 20m 00s · daily at 02:00 UTC · spot 20:17 UTC"
+    assert "spot" not in str(next_run_text(daily, "daily at 02:00 UTC", now))
