@@ -366,6 +366,8 @@ class SyncEngine:
         fetched = self._fetch(provider, mode, endpoint, wanted, kinds, force, cache, pstate, cancel, progress)
         if cancel.is_set():
             raise Cancelled("sync cancelled; nothing written")
+        for line in fetched.warnings:  # a part that failed while the prices landed (logged by the source)
+            attempt.note(line)
         if all_regions and not kinds.partial:
             self._leave_out_other_currencies(fetched, catalog.currency, attempt)
         regions_done = sorted(fetched.regions)

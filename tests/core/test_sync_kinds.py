@@ -261,3 +261,12 @@ def test_broken_upfront_order_is_warned():
         "m5.large/us-east-1/linux: reserved-1yr-standard-partial-upfront (0.0642465753/h effective) costs more "
         "than reserved-1yr-standard-no-upfront (0.0600000000/h)"
     ]
+
+
+def test_a_savings_plans_failure_is_a_warning_of_the_sync_and_on_demand_lands(data_dir, tmp_path, aws_server):
+    """The price server publishes no Savings Plans files: the rates are absent, the sync says so."""
+    settings = aws_settings(tmp_path, data_dir, aws_server.url, ("savings-plan-compute-1yr-no-upfront",))
+    result = SyncEngine(settings).sync("aws")
+    assert result.status == "updated" and result.records > 0
+    assert any("Savings Plans rates not added" in w for w in result.warnings), result.warnings
+    assert all("savings-plan-compute-1yr-no-upfront" not in r.prices for r in load_cache(data_dir, "aws").records)
