@@ -98,8 +98,7 @@ def test_price_kinds(tmp_path):
         "reserved-3yr-standard-all-upfront",
         "savings-plan-compute-1yr-no-upfront",
         "savings-plan-compute-3yr-no-upfront",
-        "spot",
-    ]
+    ]  # spot is opted into: its feeds are not under [aws] endpoint
     every = load_settings(config(tmp_path, "[sync]\nprice_kinds = ['all']\n"), tmp_path).sync.price_kinds
     assert every == list(KINDS) and len(every) == 25
     assert load_settings(config(tmp_path, "[sync]\nprice_kinds = []\n"), tmp_path).sync.price_kinds == []
