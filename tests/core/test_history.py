@@ -331,3 +331,14 @@ def test_history_from_before_thinning_upgrades_and_thins(tmp_path, monkeypatch):
     assert store.thin("2025-03-20T00:00:00Z") == 46
     with sqlite3.connect(store.path) as db:
         assert db.execute("PRAGMA user_version").fetchone() == (3,)
+
+
+def test_thinning_never_touches_a_foreign_file(tmp_path):
+    path = tmp_path / history.FILENAME
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE change (run_id, entry_id, price_kind, old, new, pct)")
+        db.execute("INSERT INTO change VALUES (1, 1, 'spot', '0.1', '0.2', 100)")
+    before = path.read_bytes()
+    with pytest.raises(HistoryError, match="not a pricesync price history"):
+        HistoryStore(tmp_path).thin("2025-03-20T00:00:00Z")
+    assert path.read_bytes() == before
