@@ -10,6 +10,9 @@ region (old = None) or one that left it (new = None). Each row names its price k
 hourly rates; a kind that appears or leaves for a key is old = None / new = None). Prices stay
 decimal strings; `pct` is a derived float kept for sorting and filtering.
 
+Hourly kinds (spot) are thinned as they age: the last point per entry per day after
+DAILY_AFTER_DAYS, per week after WEEKLY_AFTER_DAYS (see `_thin`); other kinds are kept whole.
+
 The daemon and the TUI may write at once: WAL mode, a busy timeout and `BEGIN IMMEDIATE` for
 every write. One short-lived connection per call, so any thread may use a `HistoryStore`.
 Readers open the file read-only (so `changes` works in a read-only data dir). A file that is not
