@@ -31,6 +31,7 @@ import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -510,6 +511,8 @@ def _thin(db: sqlite3.Connection, at: str) -> int:
     if seen is not None and seen[0] >= today:
         return 0
     db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (_THINNED_ON, today))
+    # weeks wholly before the week of the last thinning's weekly cutoff are single points already
+    since = "" if seen is None else _monday_before(seen[0], WEEKLY_AFTER_DAYS)
     kinds = ", ".join(f":k{i}" for i in range(len(THINNED_KINDS)))
     db.execute(
         f"""CREATE TEMP TABLE thin_ranked AS
@@ -521,10 +524,11 @@ def _thin(db: sqlite3.Connection, at: str) -> int:
                 CASE WHEN r.at < date(:at, :weekly) THEN 'w' || date(r.at, '-6 days', 'weekday 1')
                      ELSE 'd' || date(r.at) END AS bucket_key
               FROM change c JOIN run r ON r.id = c.run_id
-              WHERE c.price_kind IN ({kinds}) AND r.at < date(:at, :daily))
+              WHERE c.price_kind IN ({kinds}) AND r.at < date(:at, :daily) AND r.at >= :since)
         WINDOW bucket AS (PARTITION BY entry_id, price_kind, bucket_key ORDER BY run_id DESC)""",
         {
             "at": at,
+            "since": since,
             "weekly": f"-{WEEKLY_AFTER_DAYS} days",
             "daily": f"-{DAILY_AFTER_DAYS} days",
             **{f"k{i}": kind for i, kind in enumerate(THINNED_KINDS)},
@@ -548,6 +552,12 @@ def _thin(db: sqlite3.Connection, at: str) -> int:
     if dropped:
         log.info("history: %d old %s point(s) thinned", dropped, "/".join(THINNED_KINDS))
     return dropped
+
+
+def _monday_before(day: str, days: int) -> str:
+    """The Monday of the week holding `day` minus `days` (YYYY-MM-DD)."""
+    start = date.fromisoformat(day) - timedelta(days=days)
+    return (start - timedelta(days=start.weekday())).isoformat()
 
 
 def _reason(exc: Exception) -> str:

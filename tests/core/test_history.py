@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from datetime import date, timedelta
 
 import pytest
 from pricesync.core import build_engine, history
@@ -287,9 +288,15 @@ def test_thinning_keeps_the_last_spot_point_of_each_day_and_other_kinds(tmp_path
     assert len(store.entry_history(M5_US)) == 48  # on-demand is never thinned
 
 
-def test_thinning_weekly_after_the_daily_window(tmp_path):
+@pytest.mark.parametrize("daily", [False, True], ids=["once", "every-day"])
+def test_thinning_weekly_after_the_daily_window(tmp_path, daily):
+    """Thinned once, or every day (each thinning scans only what may have changed since the
+    last), the result is the same."""
     store = HistoryStore(tmp_path)
     _record_hourly_spot(store, days=(3, 4, 10))  # Mon 3, Tue 4 and Mon 10 March 2025
+    if daily:
+        for d in range(140):
+            store.thin(f"{date(2025, 3, 11) + timedelta(days=d)}T00:00:00Z")
     store.thin("2025-07-28T00:00:00Z")  # more than WEEKLY_AFTER_DAYS later
     assert [(r.at, r.old, r.new) for r in store.entry_history(M5_US, price_kind="spot")] == [
         (_hour(4, 23), "0.1", "4.23"),
