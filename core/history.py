@@ -10,6 +10,9 @@ region (old = None) or one that left it (new = None). Each row names its price k
 hourly rates; a kind that appears or leaves for a key is old = None / new = None). Prices stay
 decimal strings; `pct` is a derived float kept for sorting and filtering.
 
+Hourly kinds (spot) are thinned as they age: the last point per entry per day after
+DAILY_AFTER_DAYS, per week after WEEKLY_AFTER_DAYS (see `_thin`); other kinds are kept whole.
+
 The daemon and the TUI may write at once: WAL mode, a busy timeout and `BEGIN IMMEDIATE` for
 every write. One short-lived connection per call, so any thread may use a `HistoryStore`.
 Readers open the file read-only (so `changes` works in a read-only data dir). A file that is not
@@ -28,6 +31,7 @@ import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -98,7 +102,17 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "ALTER TABLE change_kinds RENAME TO change",
         "CREATE INDEX change_run ON change (run_id)",
     ),
+    (  # downsampling: when old spot points were last thinned
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+    ),
 ]
+
+# Downsampling (see thin()): kinds that move hourly are thinned; on-demand, reserved and
+# savings-plan prices move monthly and are kept whole.
+THINNED_KINDS = ("spot",)
+DAILY_AFTER_DAYS = 7  # changes older than this keep the last point of each entry per UTC day
+WEEKLY_AFTER_DAYS = 90  # older than this, the last point per week (weeks start on Monday)
+_THINNED_ON = "thinned_on"  # meta key: the UTC day of the last thinning
 
 
 class HistoryError(PriceSyncError):
@@ -276,7 +290,14 @@ class HistoryStore:
                        WHERE provider = ? AND instance_type = ? AND region = ? AND os = ?""",
                     ((run_id, c.price_kind, c.old, c.new, c.pct, result.provider, *c.key) for c in changes),
                 )
+            _thin(db, at)
         return run_id
+
+    def thin(self, at: str) -> int:
+        """Downsample old points of THINNED_KINDS as of `at` (see _thin); returns the rows dropped.
+        `record` does this in its own transaction."""
+        with self._write() as db:
+            return _thin(db, at)
 
     # -- reading (the CLI and the TUI) ----------------------------------------------------------
 
@@ -477,6 +498,66 @@ class HistoryStore:
                 db.close()
         except sqlite3.Error as exc:
             raise HistoryError(f"cannot read {self.path}: {_reason(exc)}") from None
+
+
+def _thin(db: sqlite3.Connection, at: str) -> int:
+    """Within the caller's write transaction, and at most once per UTC day of `at`: changes of
+    THINNED_KINDS older than DAILY_AFTER_DAYS keep only the last point of each entry and kind
+    per day, older than WEEKLY_AFTER_DAYS per week. The kept point takes the bucket's first
+    `old` (and its pct), so the chain old -> new stays unbroken and the sparkline's trend right;
+    the newest point of an entry is always the last of its bucket and is never dropped."""
+    today = at[:10]
+    seen = db.execute("SELECT value FROM meta WHERE key = ?", (_THINNED_ON,)).fetchone()
+    if seen is not None and seen[0] >= today:
+        return 0
+    db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (_THINNED_ON, today))
+    # weeks wholly before the week of the last thinning's weekly cutoff are single points already
+    since = "" if seen is None else _monday_before(seen[0], WEEKLY_AFTER_DAYS)
+    kinds = ", ".join(f":k{i}" for i in range(len(THINNED_KINDS)))
+    db.execute(
+        f"""CREATE TEMP TABLE thin_ranked AS
+        SELECT entry_id, price_kind, run_id,
+            ROW_NUMBER() OVER bucket AS from_last,
+            LAST_VALUE(old) OVER (bucket ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+                AS first_old
+        FROM (SELECT c.entry_id, c.price_kind, c.run_id, c.old,
+                CASE WHEN r.at < date(:at, :weekly) THEN 'w' || date(r.at, '-6 days', 'weekday 1')
+                     ELSE 'd' || date(r.at) END AS bucket_key
+              FROM change c JOIN run r ON r.id = c.run_id
+              WHERE c.price_kind IN ({kinds}) AND r.at < date(:at, :daily) AND r.at >= :since)
+        WINDOW bucket AS (PARTITION BY entry_id, price_kind, bucket_key ORDER BY run_id DESC)""",
+        {
+            "at": at,
+            "since": since,
+            "weekly": f"-{WEEKLY_AFTER_DAYS} days",
+            "daily": f"-{DAILY_AFTER_DAYS} days",
+            **{f"k{i}": kind for i, kind in enumerate(THINNED_KINDS)},
+        },
+    )
+    try:
+        dropped = db.execute(
+            """DELETE FROM change WHERE (entry_id, price_kind, run_id) IN
+               (SELECT entry_id, price_kind, run_id FROM thin_ranked WHERE from_last > 1)"""
+        ).rowcount
+        db.execute(
+            """UPDATE change SET old = t.first_old,
+                 pct = CASE WHEN t.first_old IS NULL OR new IS NULL OR CAST(t.first_old AS REAL) = 0 THEN NULL
+                       ELSE (CAST(new AS REAL) - CAST(t.first_old AS REAL)) / CAST(t.first_old AS REAL) * 100 END
+               FROM thin_ranked t
+               WHERE t.from_last = 1 AND t.first_old IS NOT change.old AND change.entry_id = t.entry_id
+                 AND change.price_kind = t.price_kind AND change.run_id = t.run_id"""
+        )
+    finally:
+        db.execute("DROP TABLE temp.thin_ranked")
+    if dropped:
+        log.info("history: %d old %s point(s) thinned", dropped, "/".join(THINNED_KINDS))
+    return dropped
+
+
+def _monday_before(day: str, days: int) -> str:
+    """The Monday of the week holding `day` minus `days` (YYYY-MM-DD)."""
+    start = date.fromisoformat(day) - timedelta(days=days)
+    return (start - timedelta(days=start.weekday())).isoformat()
 
 
 def _reason(exc: Exception) -> str:

@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from datetime import date, timedelta
 
 import pytest
 from pricesync.core import build_engine, history
@@ -196,7 +197,7 @@ def test_history_from_before_price_kinds_upgrades_in_place(tmp_path, monkeypatch
     assert [r.new for r in store.entry_history(M5_US, price_kind=ri)] == ["0.07"]
     assert [r.price_kind for r in store.changes(price_kind="spot")] == ["spot"]
     with sqlite3.connect(store.path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (2,)
+        assert db.execute("PRAGMA user_version").fetchone() == (len(history.MIGRATIONS),)
 
 
 def test_newer_schema_is_refused(tmp_path):
@@ -250,3 +251,101 @@ def test_two_processes_write_at_once(tmp_path):
     assert len(store.runs(limit=None)) == 2 * n
     assert len(store.changes()) == 4 * n
     assert len(store.entry_history(M5_US)) == 2 * n
+
+
+# -- downsampling old spot points ------------------------------------------------------------------
+
+SPOT_RESULT = SyncResult(provider="aws", mode="public", status="updated", regions=("us-east-1",))
+
+
+def _hour(day: int, hour: int) -> str:
+    return f"2025-03-{day:02d}T{hour:02d}:00:00Z"
+
+
+def _record_hourly_spot(store, days=(1, 2)) -> None:
+    """Spot moves every hour of these days (price = 0.1 + day + hour/100), on-demand too."""
+    price = "0.1"
+    for d in days:
+        for h in range(24):
+            new = f"{d}.{h:02d}"
+            changes = [CacheChange(M5_US, price, new, "spot"), CacheChange(M5_US, price, new)]
+            store.record(SPOT_RESULT, changes, _hour(d, h))
+            price = new
+
+
+def test_thinning_keeps_the_last_spot_point_of_each_day_and_other_kinds(tmp_path):
+    store = HistoryStore(tmp_path)
+    _record_hourly_spot(store)
+    assert len(store.entry_history(M5_US, price_kind="spot")) == 48  # not yet old: nothing thinned
+    store.record(SPOT_RESULT, [CacheChange(M5_US, "2.23", "3.00", "spot")], "2025-03-10T00:00:00Z")
+    spot = store.entry_history(M5_US, price_kind="spot")
+    assert [(r.at, r.old, r.new) for r in spot] == [
+        (_hour(1, 23), "0.1", "1.23"),  # the day's last point, with the day's first old
+        (_hour(2, 23), "1.23", "2.23"),
+        ("2025-03-10T00:00:00Z", "2.23", "3.00"),  # the newest price stays
+    ]
+    assert [round(r.pct, 1) for r in spot[:2]] == [1130.0, 81.3]
+    assert len(store.entry_history(M5_US)) == 48  # on-demand is never thinned
+
+
+@pytest.mark.parametrize("daily", [False, True], ids=["once", "every-day"])
+def test_thinning_weekly_after_the_daily_window(tmp_path, daily):
+    """Thinned once, or every day (each thinning scans only what may have changed since the
+    last), the result is the same."""
+    store = HistoryStore(tmp_path)
+    _record_hourly_spot(store, days=(3, 4, 10))  # Mon 3, Tue 4 and Mon 10 March 2025
+    if daily:
+        for d in range(140):
+            store.thin(f"{date(2025, 3, 11) + timedelta(days=d)}T00:00:00Z")
+    store.thin("2025-07-28T00:00:00Z")  # more than WEEKLY_AFTER_DAYS later
+    assert [(r.at, r.old, r.new) for r in store.entry_history(M5_US, price_kind="spot")] == [
+        (_hour(4, 23), "0.1", "4.23"),
+        (_hour(10, 23), "4.23", "10.23"),
+    ]
+
+
+def test_thinning_is_idempotent_and_once_a_day(tmp_path):
+    store = HistoryStore(tmp_path)
+    _record_hourly_spot(store)
+    assert store.thin("2025-03-20T00:00:00Z") == 46
+    before = store.changes()
+    assert store.thin("2025-03-20T23:00:00Z") == 0  # same day: not even looked at
+    assert store.thin("2025-03-21T00:00:00Z") == 0
+    assert store.changes() == before
+
+
+def test_thinning_waits_out_a_locked_database_and_loses_nothing(tmp_path, monkeypatch):
+    store = HistoryStore(tmp_path)
+    _record_hourly_spot(store)
+    monkeypatch.setattr(history, "BUSY_TIMEOUT_S", 0.2)
+    other = sqlite3.connect(store.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(HistoryError, match="database is locked"):
+        store.record(SPOT_RESULT, [CacheChange(M5_US, "2.23", "3.00", "spot")], "2025-03-10T00:00:00Z")
+    other.execute("ROLLBACK")
+    other.close()
+    assert len(store.entry_history(M5_US, price_kind="spot")) == 48  # rolled back whole
+    store.record(SPOT_RESULT, [CacheChange(M5_US, "2.23", "3.00", "spot")], "2025-03-10T00:00:00Z")
+    assert len(store.entry_history(M5_US, price_kind="spot")) == 3  # the next sync thins
+
+
+def test_history_from_before_thinning_upgrades_and_thins(tmp_path, monkeypatch):
+    with monkeypatch.context() as before_thinning:
+        before_thinning.setattr(history, "MIGRATIONS", history.MIGRATIONS[:2])
+        before_thinning.setattr(history, "_thin", lambda db, at: 0)
+        _record_hourly_spot(HistoryStore(tmp_path))
+    store = HistoryStore(tmp_path)
+    assert store.thin("2025-03-20T00:00:00Z") == 46
+    with sqlite3.connect(store.path) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (3,)
+
+
+def test_thinning_never_touches_a_foreign_file(tmp_path):
+    path = tmp_path / history.FILENAME
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE change (run_id, entry_id, price_kind, old, new, pct)")
+        db.execute("INSERT INTO change VALUES (1, 1, 'spot', '0.1', '0.2', 100)")
+    before = path.read_bytes()
+    with pytest.raises(HistoryError, match="not a pricesync price history"):
+        HistoryStore(tmp_path).thin("2025-03-20T00:00:00Z")
+    assert path.read_bytes() == before
