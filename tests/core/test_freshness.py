@@ -38,7 +38,8 @@ def no_delivery_left_behind():
 
 
 def with_max_age(settings, max_age: str):
-    settings.config_path.write_text(settings.config_path.read_text() + f'\n[sync]\nmax_age = "{max_age}"\n')
+    text = settings.config_path.read_text()  # the suite's config has a [sync]: add to it
+    settings.config_path.write_text(text.replace("[sync]\n", f'[sync]\nmax_age = "{max_age}"\n', 1))
     return load_settings(settings.config_path, settings.data_dir)
 
 
