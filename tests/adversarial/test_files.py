@@ -259,5 +259,5 @@ def test_a_read_only_data_dir_says_so(cli, synced):
         p = cli("sync", "--write-back")
         listed = cli("list", "--json")
     assert p.returncode == 1
-    one_line(p.stderr, rf"aws sync failed: data dir {re.escape(str(synced))} is not writable")
+    one_line(p.stderr, rf"data dir {re.escape(str(synced))} is not writable")  # checked at start
     assert listed.returncode == 0 and json.loads(listed.stdout)

@@ -118,4 +118,4 @@ def test_changes_and_history_work_on_a_read_only_data_dir(cli, settings, aws_ser
     assert changes.returncode == 0, changes.stderr
     assert len(json.loads(changes.stdout)) == 5
     assert history.returncode == 0, history.stderr
-    assert "0.1000000000" in history.stdout and history.stderr == ""
+    assert "0.1000" in history.stdout and history.stderr == ""

@@ -215,7 +215,8 @@ def test_records_carry_their_savings_plans_kinds(server):
 def test_no_savings_plans_kind_wanted_reads_no_savings_plans_file(server):
     serve_both(server)
     result = fetch(server, kinds=frozenset({"reserved-1yr-standard-no-upfront"}))
-    assert all(r.prices == {} for r in result.regions["us-east-1"].records)
+    # Reserved from the offer, no Savings Plans kind
+    assert not any(k.startswith("savings-plan") for r in result.regions["us-east-1"].records for k in r.prices)
     assert result.regions["us-east-1"].version.savings_plans is None
     assert server.hits(sp.SERVICE_INDEX) == server.hits(sp.SP_INDEX) == 0
 
@@ -322,7 +323,8 @@ def test_a_url_on_another_origin_is_refused(server, caplog, where):
         server.set(sp.SERVICE_INDEX, offerdata.dump(sp.service_index("//169.254.169.254/region_index.json")))
     with caplog.at_level(logging.WARNING, logger="pricesync.aws"):
         result = fetch(server, regions=("us-east-1",))
-    assert all(r.prices == {} for r in result.regions["us-east-1"].records)
+    # Reserved from the offer, no Savings Plans kind
+    assert not any(k.startswith("savings-plan") for r in result.regions["us-east-1"].records for k in r.prices)
     assert [p for p, _ in server.requests if "169.254" in p] == []
     (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert "on another origin (http://169.254.169.254/" in warning and warning.endswith("; refused")
@@ -333,7 +335,8 @@ def test_a_redirect_to_another_origin_is_not_followed(server, caplog):
     server.set(sp.sp_path("us-east-1"), b"", status=302, headers={"Location": "http://169.254.169.254/x.json"})
     with caplog.at_level(logging.WARNING, logger="pricesync.aws"):
         result = fetch(server, regions=("us-east-1",))
-    assert all(r.prices == {} for r in result.regions["us-east-1"].records)
+    # Reserved from the offer, no Savings Plans kind
+    assert not any(k.startswith("savings-plan") for r in result.regions["us-east-1"].records for k in r.prices)
     (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert warning.endswith("redirects to http://169.254.169.254/x.json, another origin: not followed")
 
