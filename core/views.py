@@ -38,18 +38,18 @@ class ViewColumn:
 
 
 # The dashboard's columns, by the key a view stores (tui.cells.COLUMNS has the same keys).
-VIEW_COLUMNS = {
+VIEW_COLUMNS = {  # in the dashboard's order
     "type": ViewColumn("instance type", "instance_type"),
-    "family": ViewColumn("family", "family"),
-    "vcpu": ViewColumn("vCPU", "vcpu"),
-    "mem": ViewColumn("mem GiB", "memory_gib"),
-    "gpu": ViewColumn("GPU", "gpu"),
-    "arch": ViewColumn("arch", "arch"),
-    "region": ViewColumn("region", "region"),
-    "os": ViewColumn("OS", "os"),
     "price": ViewColumn("$/hour", "price_per_hour"),
     "month": ViewColumn("$/month", "price_per_month"),
     "pending": ViewColumn("pending", "pending"),
+    "vcpu": ViewColumn("vCPU", "vcpu"),
+    "mem": ViewColumn("mem GiB", "memory_gib"),
+    "os": ViewColumn("OS", "os"),
+    "region": ViewColumn("region", "region"),
+    "family": ViewColumn("family", "family"),
+    "arch": ViewColumn("arch", "arch"),
+    "gpu": ViewColumn("GPU", "gpu"),
 }
 DEFAULT_COLUMNS = tuple(VIEW_COLUMNS)
 
