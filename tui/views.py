@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from pricesync.core import ConfigError, PriceSyncError, SavedView, check_view_name, load_views, save_view, terminal
+from pricesync.core import (
+    VIEW_COLUMNS,
+    ConfigError,
+    PriceSyncError,
+    SavedView,
+    check_view_name,
+    load_views,
+    save_view,
+    terminal,
+)
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,14 +31,17 @@ from .rowindex import View
 from .widgets.filter_bar import FilterInput
 
 
-def saved_view(name: str, provider: str, filter_text: str, view: View) -> SavedView:
-    """What the dashboard shows now, under `name`. Its columns are the dashboard's fixed ones,
-    its price kind on-demand and no pivot, until the dashboard can choose them."""
+def saved_view(
+    name: str, provider: str, filter_text: str, view: View, columns: tuple[str, ...], kind: str
+) -> SavedView:
+    """What the dashboard shows now, under `name`: the columns shown (those a listing knows) and
+    the price kind shown."""
     return SavedView(
         name=name,
         provider=provider,
         filter=filter_text,
-        columns=COLUMN_KEYS,
+        columns=tuple(c for c in columns if c in VIEW_COLUMNS),
+        price_kind=kind,
         sort=view.sort,
         descending=view.descending,
         regions=None if view.regions is None else tuple(sorted(view.regions)),
@@ -60,7 +72,8 @@ class SavedViews:
     def _save_view_as(self, name: str | None) -> None:
         if not name:
             return
-        view = saved_view(name, self.provider, self.query_one(FilterInput).value, self.view)
+        shown = tuple(c.key for c in self.table.columns)
+        view = saved_view(name, self.provider, self.query_one(FilterInput).value, self.view, shown, self.price_kind)
         data = self.settings.data_dir
 
         def work() -> None:

@@ -32,7 +32,7 @@ async def test_v_saves_filter_sort_regions_and_provider(settings):
         "m5-us",
         provider="aws",
         filter="m5 vcpu>=2",
-        sort="family",
+        sort="price",  # > steps from the instance type to $/hour, the next column
         descending=True,
         regions=("us-east-1",),
         pending_only=True,
