@@ -22,7 +22,7 @@ from os import environ
 from pathlib import Path
 
 import pytest
-from pricesync.core.config import load_settings
+from pricesync.core.config import DEFAULT_PRICE_KINDS, load_settings
 
 from tests.fakes import gcpdata, offerdata
 from tests.fakes.priceserver import PriceServer, Route, Running
@@ -173,6 +173,10 @@ def data_dir(tmp_path):
     return d
 
 
+# the default price kinds and spot (an opt-in): what the Azure and GCP kind tests sync
+WITH_SPOT = (*DEFAULT_PRICE_KINDS, "spot")
+
+
 def aws_settings(tmp_path: Path, data_dir: Path, endpoint: str, price_kinds: Sequence[str] = ()):
     """Settings from a config file in `tmp_path` whose AWS source is `endpoint`, with quick retries,
     keeping `price_kinds` besides on-demand (none by default: tests of the kinds ask for them)."""
@@ -201,6 +205,7 @@ def gcp_settings(tmp_path, server, monkeypatch):
     monkeypatch.delenv("PRICESYNC_GCP_API_KEY", raising=False)
     cfg = tmp_path / "config.toml"
     cfg.write_text(
+        f"[sync]\nprice_kinds = {json.dumps(list(WITH_SPOT))}\n"
         f"[gcp]\nenabled = true\nregions = {json.dumps(list(GCP_REGIONS))}\n"
         f'endpoint = "{server.url}{gcpdata.PATH}"\napi_key = "{GCP_KEY}"\n'
         "[http]\nretries = 2\nbackoff_s = 0.01\ntimeout_s = 5\n"

@@ -42,6 +42,7 @@ def feeds(server, tmp_path):
         knobs = {"retries": 0, "timeout_s": 10} | http
         cfg = tmp_path / "config.toml"
         cfg.write_text(
+            '[sync]\nprice_kinds = ["spot"]\n'
             f'[aws]\nendpoint = "{server.url}"\nregions = ["us-east-1"]\n{spotdata.spot_config(server.url)}[http]\n'
             + "".join(f"{k} = {json.dumps(v)}\n" for k, v in knobs.items())
         )

@@ -16,7 +16,7 @@ from pricesync.core.providers.specs import bundled_specs
 from pricesync.core.sources import make_provider
 from pricesync.core.sync import SyncEngine
 
-from tests.conftest import CLI, assert_files_kept, cli_env, data_snapshot
+from tests.conftest import CLI, WITH_SPOT, assert_files_kept, cli_env, data_snapshot
 from tests.fakes import azuredata as az
 
 REGIONS = ("eastus", "westeurope")
@@ -59,6 +59,7 @@ def azure_settings(tmp_path, server):
     data = tmp_path / "data"
     cfg = tmp_path / "config.toml"
     cfg.write_text(
+        f"[sync]\nprice_kinds = {json.dumps(list(WITH_SPOT))}\n"
         f'[azure]\nenabled = true\nregions = {json.dumps(list(REGIONS))}\nendpoint = "{server.url}{az.PATH}"\n'
         "[http]\nretries = 2\nbackoff_s = 0.01\ntimeout_s = 5\n"
     )
