@@ -263,10 +263,11 @@ def test_shutdown_during_a_slow_sync_returns_quickly_and_leaves_files_intact(set
 
 
 def spot_scheduled(settings, aws_server, tmp_path, cron: str = "17 * * * *"):
-    """`settings` with the spot feeds served and `[schedule] spot = cron`."""
+    """`settings` with spot kept, its feeds served and `[schedule] spot = cron`."""
     spotdata.serve_spot(aws_server)
     cfg = tmp_path / "spot-sched.toml"
     cfg.write_text(
+        '[sync]\nprice_kinds = ["spot"]\n'  # spot is opted into
         f'[aws]\nendpoint = "{aws_server.url}"\n{spotdata.spot_config(aws_server.url)}'
         f'[schedule]\nspot = "{cron}"\n[http]\nretries = 1\nbackoff_s = 0.01\ntimeout_s = 5\n'
     )
