@@ -145,15 +145,10 @@ def atomic_write_bytes(path: Path, data: bytes, *, backup: bool = False) -> None
     mode = stat.S_IMODE(old.st_mode) & 0o777 if old else DEFAULT_MODE
     sweep_temps(path)
     try:
-        fd, tmp = _create_temp(path)
+        tmp = _written_temp(path, data, mode)
     except OSError as exc:
-        raise CatalogError(f"cannot write in {path.parent}: {describe(exc)}") from exc
+        raise CatalogError(f"cannot write {path}: {describe(exc)}") from exc
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fchmod(f.fileno(), mode)
-            os.fsync(f.fileno())
         if backup and old:
             _keep_backup(path)
         os.replace(tmp, path)
@@ -166,11 +161,10 @@ def atomic_write_bytes(path: Path, data: bytes, *, backup: bool = False) -> None
         raise
 
 
-def atomic_create_bytes(path: Path, data: bytes) -> None:
-    """Create `path` holding `data`, complete or not at all, and never over anything: a temp
-    file is written, then hard-linked to the name (which fails if any file or link is there:
-    FileExistsError). Where the filesystem has no hard links, the name is created with O_EXCL
-    and written in place."""
+def _written_temp(path: Path, data: bytes, mode: int) -> Path:
+    """A new temp file beside `path` holding `data` with `mode`, flushed to disk; its name.
+    CatalogError if it cannot be created; if it cannot be written it is removed and the OSError
+    raised."""
     try:
         fd, tmp = _create_temp(path)
     except OSError as exc:
@@ -179,8 +173,25 @@ def atomic_create_bytes(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
-            os.fchmod(f.fileno(), DEFAULT_MODE)
+            os.fchmod(f.fileno(), mode)
             os.fsync(f.fileno())
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return tmp
+
+
+def atomic_create_bytes(path: Path, data: bytes) -> None:
+    """Create `path` holding `data`, complete or not at all, and never over anything: a temp
+    file is written, then hard-linked to the name (which fails if any file or link is there:
+    FileExistsError). Where the filesystem has no hard links, the name is created with O_EXCL
+    and written in place."""
+    try:
+        tmp = _written_temp(path, data, DEFAULT_MODE)
+    except OSError as exc:
+        raise CatalogError(f"cannot write {path}: {describe(exc)}") from exc
+    try:
         try:
             os.link(tmp, path, follow_symlinks=False)
         except FileExistsError:
