@@ -436,6 +436,7 @@ class SyncResult:
     changed: int = 0
     missing: int = 0
     wrote_back: bool = False
+    write_back_refused: str | None = None  # why the sanity guard kept the catalog (the fetch stands)
     duration_s: float = 0.0
     error: str | None = None
     source_version: str | None = None
@@ -463,4 +464,5 @@ class SyncResult:
             "warnings": list(self.warnings),
             "kinds_changed": self.kinds_changed,
             "bytes_downloaded": self.bytes_downloaded,
+            "write_back_refused": self.write_back_refused,
         }

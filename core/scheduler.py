@@ -350,6 +350,7 @@ class PriceSyncScheduler:
                             "changed": r.changed,
                             "missing": r.missing,
                             "wrote_back": r.wrote_back,
+                            "write_back_refused": r.write_back_refused,
                             "error": r.error,
                         }
                     },

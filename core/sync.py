@@ -247,19 +247,27 @@ class SyncEngine:
             diff = diff_catalog(catalog, cache.records, regions)
             cached = _outcome(regions, len(cache.records), diff, cache.source_version)
             report = write_back_problems(catalog, cache.records, regions, diff, self.settings.sync.max_missing_pct)
+            source = SourceInfo(cache.mode, cache.source_version, None)
             try:
-                self._judge(report, force, "write-back refused, catalog kept", attempt)
-            except SanityError as exc:
-                # the fetch stands: state.json says the write-back was refused, not that a sync failed
-                update_provider_state(self.data, provider, _write_back_state("refused", str(exc)))
-                return replace(self._refused(provider, cache.mode, exc, started), **cached)
-            try:
-                self._write_catalog(
-                    provider, catalog, list(cache.records), diff, SourceInfo(cache.mode, cache.source_version, None)
+                refused = self._write_back_judged(
+                    provider,
+                    report,
+                    force,
+                    attempt,
+                    lambda: self._write_catalog(provider, catalog, list(cache.records), diff, source),
                 )
-                update_provider_state(self.data, provider, _write_back_state("updated", None))
             except PriceSyncError as exc:
                 return self._failed(provider, cache.mode, exc, started, **cached)
+            if refused is not None:
+                return SyncResult(
+                    provider=provider,
+                    mode=cache.mode,
+                    status="failed",
+                    error=refused,
+                    write_back_refused=refused,
+                    duration_s=time.monotonic() - started,
+                    **cached,
+                )
             return SyncResult(
                 provider=provider,
                 mode=cache.mode,
@@ -273,12 +281,21 @@ class SyncEngine:
             return unusable
         return attempt.finish(self._exclusively(provider, "cache", started, apply))
 
-    @staticmethod
-    def _refused(provider: str, mode: str, exc: SanityError, started: float) -> SyncResult:
-        log.error("%s write-back refused: %s", provider, exc)
-        return SyncResult(
-            provider=provider, mode=mode, status="failed", error=str(exc), duration_s=time.monotonic() - started
-        )
+    def _write_back_judged(
+        self, provider: str, report: SanityReport, force: bool, attempt: _Attempt, write: Callable[[], None]
+    ) -> str | None:
+        """Judge a write-back and make it: None once written (state.json says so, which clears an
+        earlier refusal), else why the guard refused it. A refusal is not a failed sync: the
+        fetch stands and state.json records only the refused write-back."""
+        try:
+            self._judge(report, force, "write-back refused, catalog kept", attempt)
+        except SanityError as exc:
+            log.error("%s write-back refused: %s", provider, exc)
+            update_provider_state(self.data, provider, _write_back_state("refused", str(exc)))
+            return str(exc)
+        write()
+        update_provider_state(self.data, provider, _write_back_state("updated", None))
+        return None
 
     @staticmethod
     def _stale(provider: str, mode: str, started: float) -> SyncResult:
@@ -386,13 +403,16 @@ class SyncEngine:
         renewed = {r for r, f in fetched.regions.items() if f.records is not None or r in overlaid}
         fresh = {r: [rec for rec in records if rec.region == r] for r in renewed}
         report = fetch_problems(catalog.currency, fresh, cache.records if cache else (), limit)
-        if write:
-            report += write_back_problems(catalog, records, regions_done, diff, limit)
+        back = write_back_problems(catalog, records, regions_done, diff, limit) if write else SanityReport()
         self._warn_kinds([rec for recs in fresh.values() for rec in recs], attempt)
+        refused: str | None = None
         try:
             # judged before anything is written: a refused fetch changes no file but the
             # record of the attempt, so the next sync of the same version is not "unchanged"
-            self._judge(report, force, "fetch refused, nothing written", attempt)
+            # (a refused fetch also names what the write-back would have been refused for)
+            self._judge(
+                report + back if report.blocks(force) else report, force, "fetch refused, nothing written", attempt
+            )
             if not unchanged:
                 write_cache(self.data, new_cache)
                 attempt.written = new_cache
@@ -415,7 +435,15 @@ class SyncEngine:
                 }
             update_provider_state(self.data, provider, state)
             if write:
-                self._write_catalog(provider, catalog, records, diff, SourceInfo(mode, new_cache.source_version, None))
+                source = SourceInfo(mode, new_cache.source_version, None)
+                refused = self._write_back_judged(
+                    provider,
+                    back,
+                    force,
+                    attempt,
+                    lambda: self._write_catalog(provider, catalog, records, diff, source),
+                )
+                write = refused is None
         except PriceSyncError as exc:
             return self._failed(provider, mode, exc, started, **summary)
         status: SyncStatus = "updated" if (not unchanged or write) else "unchanged"
@@ -424,6 +452,7 @@ class SyncEngine:
             mode=mode,
             status=status,
             wrote_back=write,
+            write_back_refused=refused,
             duration_s=time.monotonic() - started,
             **summary,
         )
@@ -558,6 +587,8 @@ class SyncEngine:
                 records.extend(cached)
             elif kinds.partial:
                 records.extend(merge_kinds(cached, {r.key: r.prices for r in f.records}, kinds.wanted))
+            elif fetched.carried:
+                records.extend(merge_kinds(f.records, {r.key: r.prices for r in cached}, fetched.carried))
             else:
                 records.extend(f.records)
         return records

@@ -22,7 +22,7 @@ from .. import (
     setup_logging,
     wait_for_deliveries,
 )
-from .codes import EXIT_BUSY, EXIT_FAILED, EXIT_OK, UsageError
+from .codes import EXIT_BUSY, EXIT_FAILED, EXIT_OK, EXIT_WRITE_BACK_REFUSED, UsageError
 from .output import ProgressBar, line
 
 SHOWN_CHANGES = 20
@@ -101,6 +101,8 @@ def _print_result(result: SyncResult) -> None:
         + (f"{result.kinds_changed} prices of other kinds changed; " if result.kinds_changed else "")
         + f"{'written back' if result.wrote_back else 'catalog untouched'} ({result.duration_s:.1f}s)"
     )
+    if result.write_back_refused:
+        line(f"pricesync: {result.provider} write-back refused: {result.write_back_refused}", err=True)
     for change in result.changes[:SHOWN_CHANGES]:
         old = hourly_text(change.old) if change.old is not None else "never synced"
         new = hourly_text(change.new) if change.new is not None else "gone"
@@ -138,10 +140,7 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
                 kinds=args.kinds,
             )
         results.append(result)
-        if result.status == "busy":
-            code = max(code, EXIT_BUSY)
-        elif result.status == "failed":
-            code = EXIT_BUSY if code == EXIT_BUSY else EXIT_FAILED
+        code = max(code, _exit_code(result), key=_EXIT_PRECEDENCE.index)
         if not args.json:
             _print_result(result)
         _print_warnings(result)
@@ -150,6 +149,18 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         out = [_json_result(r) for r in results]
         print(json.dumps(out[0] if len(out) == 1 else out))
     return code
+
+
+# of several providers' results, the exit code says the worst: a held lock, a failure, a refused write-back
+_EXIT_PRECEDENCE = (EXIT_OK, EXIT_WRITE_BACK_REFUSED, EXIT_FAILED, EXIT_BUSY)
+
+
+def _exit_code(result: SyncResult) -> int:
+    if result.status == "busy":
+        return EXIT_BUSY
+    if result.status == "failed":
+        return EXIT_FAILED
+    return EXIT_WRITE_BACK_REFUSED if result.write_back_refused else EXIT_OK
 
 
 def _json_result(result: SyncResult) -> dict[str, Any]:

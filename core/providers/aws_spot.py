@@ -415,8 +415,17 @@ class WithSpot:
                 {r: RegionFetch(r, request.known.get(r, RegionVersion()), None) for r in request.regions or ()},
                 request.index,
             )
-        else:
-            result = self.inner.fetch(request)
+            return self._with_spot(result, request)
+        result = self.inner.fetch(request)
+        try:
+            return self._with_spot(result, request)
+        except SourceError as exc:  # the price lists came: they land, with the last spot prices
+            log.warning("aws spot prices not refreshed: %s", exc)
+            result.warnings.append(f"spot prices not refreshed ({exc}); the last fetched ones are kept")
+            result.carried = frozenset({SPOT})
+            return result
+
+    def _with_spot(self, result: FetchResult, request: FetchRequest) -> FetchResult:
         fresh = any(f.records is not None for f in result.regions.values())
         # fresh records carry no spot price yet: the feeds are needed whole, not a 304
         overlay, result.feeds = self.feeds.fetch(sorted(result.regions), {} if fresh else request.feeds, request.cancel)

@@ -86,6 +86,9 @@ class FetchResult:
     # one line each, already logged: a part that failed while the prices still landed (a
     # region's Savings Plans rates), for the sync's own warnings (--json, stderr)
     warnings: list[str] = field(default_factory=list)
+    # kinds the source could not fetch this time while the rest came (a failed spot feed): the
+    # engine keeps their last fetched prices from the cache on the fresh records
+    carried: frozenset[str] = frozenset()
 
     @property
     def unchanged(self) -> bool:

@@ -116,6 +116,39 @@ def test_too_many_prices_gone_changes_nothing_unless_forced(cli, settings, aws_s
     assert len(hooked) == 1
 
 
+def test_a_write_back_refused_after_a_good_fetch_is_not_a_failed_sync(cli, settings, aws_server):
+    """The fetch passes its rules (no earlier fetch to compare with) but writing it back would
+    mark a third of a region unavailable: the prices are cached, state.json says the write-back
+    was refused, the catalog is kept, and the CLI says exactly that, with exit code 4."""
+    baseline(cli, write_back=True)
+    catalog = (settings.data_dir / "aws_catalog.json").read_bytes()
+    (settings.data_dir / "aws_cache.json").unlink()  # nothing to compare the fetch with
+    serve_aws(aws_server, {"us-east-1": (V2, US_HALF_GONE), "eu-west-1": (V2, EU_WEST_1)}, index_etag='"idx-2"')
+    p, out = sync_json(cli, "--write-back")
+    assert p.returncode == 4, p.stderr
+    assert out["status"] == "updated" and out["wrote_back"] is False and out["error"] is None
+    assert out["write_back_refused"] == (
+        "sanity guard: write-back refused, catalog kept: "
+        "us-east-1: 2 of 6 entries (33%) would be marked unavailable (limit 20%) (--force overrides)"
+    )
+    assert (settings.data_dir / "aws_catalog.json").read_bytes() == catalog
+    cached = json.loads((settings.data_dir / "aws_cache.json").read_text())["records"]
+    assert len(cached) == len(US_HALF_GONE) + len(EU_WEST_1)
+    state = provider_state(settings.data_dir, "aws")
+    assert state["last_status"] == "updated" and state.get("last_error") is None
+    assert state["write_back"] == "refused" and state["write_back_error"] == out["write_back_refused"]
+
+    p = cli("sync", "--write-back")  # the same version again: fetched, unchanged, refused again
+    assert p.returncode == 4
+    assert "catalog untouched" in p.stdout and "FAILED" not in p.stdout + p.stderr
+    assert p.stderr == f"pricesync: aws write-back refused: {out['write_back_refused']}\n"
+
+    p = cli("sync", "--write-back", "--force")  # forced: written, and the refusal is cleared
+    assert p.returncode == 0 and "written back" in p.stdout, p.stderr
+    assert provider_state(settings.data_dir, "aws")["write_back"] == "updated"
+    assert (settings.data_dir / "aws_catalog.json").read_bytes() != catalog
+
+
 @pytest.mark.parametrize("args", [(), ("--force",), ("--force", "--write-back")])
 def test_aws_china_prices_in_cny_are_refused_whatever_the_flags(cli, settings, aws_server, hooked, args):
     baseline(cli, write_back=True)

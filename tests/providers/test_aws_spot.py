@@ -232,6 +232,28 @@ def test_a_broken_feed_fails_the_sync_and_keeps_every_file(spot_settings, aws_se
     assert_files_kept(before, spot_settings.data_dir)
 
 
+def test_a_broken_feed_in_a_full_sync_lands_the_price_lists_and_keeps_the_last_spot_prices(spot_settings, aws_server):
+    """New price lists and a broken spot feed: the on-demand prices land, every entry keeps
+    the spot price (and its fetched_at) of the last good feed, and the sync says so in a warning."""
+    engine = SyncEngine(spot_settings)
+    assert engine.sync("aws", kinds=WITH_SPOT).status == "updated"
+    spot_before = spot_of(engine)
+    serve_version(aws_server, V2, US_EAST_1 | {("m5.large", "Linux"): "0.1000000000"}, EU_WEST_1)
+    aws_server.set(spotdata.PRICE_PATH, b'{"config": {"regions": [', etag='"broken"')
+    result = engine.sync("aws", kinds=WITH_SPOT)
+    assert result.status == "updated", result.error
+    assert [w for w in result.warnings if "spot" in w] == [
+        f"aws: spot prices not refreshed ({aws_server.url}{spotdata.PRICE_PATH} is not valid JSON "
+        "(within bytes 0-24)); "
+        "the last fetched ones are kept"
+    ]
+    assert spot_of(engine) == spot_before
+    records = {r.key: r for r in engine.cache("aws").records}
+    assert records[("m5.large", "us-east-1", "linux")].price_per_hour == "0.1000000000"
+    # a spot-only sync has nothing else to land: the broken feed fails it
+    assert engine.sync("aws", kinds=ONLY_SPOT).status == "failed"
+
+
 def test_feed_validators_are_kept_in_state(spot_settings, aws_server):
     engine = SyncEngine(spot_settings)
     assert engine.sync("aws", kinds=WITH_SPOT).status == "updated"
