@@ -11,7 +11,8 @@ hourly rates; a kind that appears or leaves for a key is old = None / new = None
 decimal strings; `pct` is a derived float kept for sorting and filtering.
 
 Hourly kinds (spot) are thinned as they age: the last point per entry per day after
-DAILY_AFTER_DAYS, per week after WEEKLY_AFTER_DAYS (see `_thin`); other kinds are kept whole.
+DAILY_AFTER_DAYS, per week after WEEKLY_AFTER_DAYS, per month after MONTHLY_AFTER_MONTHS (see
+`_thin`); other kinds are kept whole.
 
 The daemon and the TUI may write at once: WAL mode, a busy timeout and `BEGIN IMMEDIATE` for
 every write. One short-lived connection per call, so any thread may use a `HistoryStore`.
@@ -112,6 +113,9 @@ MIGRATIONS: list[tuple[str, ...]] = [
 THINNED_KINDS = ("spot",)
 DAILY_AFTER_DAYS = 7  # changes older than this keep the last point of each entry per UTC day
 WEEKLY_AFTER_DAYS = 90  # older than this, the last point per week (weeks start on Monday)
+# before the first day of the month this many months back, the last point per calendar month:
+# after a year each price adds 12 points a year (the cutoff moves once a month)
+MONTHLY_AFTER_MONTHS = 12
 _THINNED_ON = "thinned_on"  # meta key: the UTC day of the last thinning
 
 
@@ -503,16 +507,25 @@ class HistoryStore:
 def _thin(db: sqlite3.Connection, at: str) -> int:
     """Within the caller's write transaction, and at most once per UTC day of `at`: changes of
     THINNED_KINDS older than DAILY_AFTER_DAYS keep only the last point of each entry and kind
-    per day, older than WEEKLY_AFTER_DAYS per week. The kept point takes the bucket's first
-    `old` (and its pct), so the chain old -> new stays unbroken and the sparkline's trend right;
-    the newest point of an entry is always the last of its bucket and is never dropped."""
+    per day, older than WEEKLY_AFTER_DAYS per week, before the monthly cutoff per month. The
+    kept point takes the bucket's first `old` (and its pct), so the chain old -> new stays
+    unbroken and the sparkline's trend right;
+    the newest point of an entry is always the last of its bucket and is never dropped. A week
+    that spans two months is two buckets, so the monthly tier keeps each month's own last point
+    whether thinned once or every day."""
     today = at[:10]
     seen = db.execute("SELECT value FROM meta WHERE key = ?", (_THINNED_ON,)).fetchone()
     if seen is not None and seen[0] >= today:
         return 0
     db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (_THINNED_ON, today))
-    # weeks wholly before the week of the last thinning's weekly cutoff are single points already
-    since = "" if seen is None else _monday_before(seen[0], WEEKLY_AFTER_DAYS)
+    # weeks wholly before the week of the last thinning's weekly cutoff are single points
+    # already, and months before its monthly cutoff: only the span the cutoffs moved over is read
+    monthly = _month_cutoff(today)
+    since = ""
+    if seen is not None:
+        since = _monday_before(seen[0], WEEKLY_AFTER_DAYS)
+        if _month_cutoff(seen[0]) != monthly:  # once a month: those weeks become months
+            since = min(since, _month_cutoff(seen[0]))
     kinds = ", ".join(f":k{i}" for i in range(len(THINNED_KINDS)))
     db.execute(
         f"""CREATE TEMP TABLE thin_ranked AS
@@ -521,7 +534,9 @@ def _thin(db: sqlite3.Connection, at: str) -> int:
             LAST_VALUE(old) OVER (bucket ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
                 AS first_old
         FROM (SELECT c.entry_id, c.price_kind, c.run_id, c.old,
-                CASE WHEN r.at < date(:at, :weekly) THEN 'w' || date(r.at, '-6 days', 'weekday 1')
+                CASE WHEN r.at < :monthly THEN 'm' || substr(r.at, 1, 7)
+                     WHEN r.at < date(:at, :weekly)  -- a week split where a month ends (see below)
+                        THEN 'w' || date(r.at, '-6 days', 'weekday 1') || substr(r.at, 1, 7)
                      ELSE 'd' || date(r.at) END AS bucket_key
               FROM change c JOIN run r ON r.id = c.run_id
               WHERE c.price_kind IN ({kinds}) AND r.at < date(:at, :daily) AND r.at >= :since)
@@ -529,6 +544,7 @@ def _thin(db: sqlite3.Connection, at: str) -> int:
         {
             "at": at,
             "since": since,
+            "monthly": monthly,
             "weekly": f"-{WEEKLY_AFTER_DAYS} days",
             "daily": f"-{DAILY_AFTER_DAYS} days",
             **{f"k{i}": kind for i, kind in enumerate(THINNED_KINDS)},
@@ -558,6 +574,13 @@ def _monday_before(day: str, days: int) -> str:
     """The Monday of the week holding `day` minus `days` (YYYY-MM-DD)."""
     start = date.fromisoformat(day) - timedelta(days=days)
     return (start - timedelta(days=start.weekday())).isoformat()
+
+
+def _month_cutoff(day: str) -> str:
+    """The first day of the month MONTHLY_AFTER_MONTHS before the month holding `day`."""
+    d = date.fromisoformat(day)
+    year, month = divmod(d.year * 12 + d.month - 1 - MONTHLY_AFTER_MONTHS, 12)
+    return date(year, month + 1, 1).isoformat()
 
 
 def _reason(exc: Exception) -> str:

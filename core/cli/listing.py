@@ -30,7 +30,6 @@ from .. import (
     find_view,
     first_run_text,
     hourly_text,
-    kind_price,
     money_width,
     monthly_decimals,
     monthly_price,
@@ -52,6 +51,7 @@ from .choosing import (
     where_query,
 )
 from .codes import EXIT_OK
+from .listsort import price_text, sorted_rows
 from .output import Column, line, table
 from .viewprint import VIEW_SORT, chosen_format, print_export, print_view
 
@@ -98,30 +98,6 @@ def _monthly(price: str | None) -> str | None:
     return None if price is None else exact_decimal(monthly_price(price))
 
 
-def _sort_key(col: str, kind: str) -> Callable[[CatalogEntry], Any]:
-    """Unknown values last; instance types in size order within a family (large < xlarge < 2xlarge);
-    prices of the kind shown."""
-    if col == "price":
-        return lambda e: (kind_price(e, kind) is None, kind_price(e, kind) or 0, e.key)
-    if col == "instance_type":
-        return lambda e: (e.family or "", e.vcpu or 0, e.memory_gib or 0, e.key)
-    return lambda e: (getattr(e, col) is None, getattr(e, col) or 0, e.key)
-
-
-def _sorted(rows: list[CatalogEntry], col: str, kind: str, descending: bool) -> list[CatalogEntry]:
-    """Sorted by `col` (prices of the kind shown); descending keeps unknown values last, as the
-    dashboard does."""
-    key = _sort_key(col, kind)
-    if not descending:
-        return sorted(rows, key=key)
-    rows = sorted(rows, key=key, reverse=True)
-
-    def known(e: CatalogEntry) -> bool:
-        return (kind_price(e, kind) if col == "price" else getattr(e, col)) is not None
-
-    return [e for e in rows if known(e)] + [e for e in rows if not known(e)]
-
-
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     view = find_view(settings.data_dir, args.view) if args.view else None
     provider = args.provider or (view.provider if view else "aws")
@@ -132,21 +108,25 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     check_list_options(args)
     sort = args.sort or (VIEW_SORT.get(view.sort, view.sort) if view else "instance_type")
 
-    def keep(e: CatalogEntry) -> bool:
-        return (
-            (view is None or view.regions is None or e.region in view.regions)
-            and (not args.region or e.region == args.region)
-            and (not args.os or e.os == args.os.lower())
-            and (not text or text in e.instance_type.lower() or text in (e.family or "").lower())
-            and (args.min_vcpu is None or (e.vcpu or 0) >= args.min_vcpu)
-            and (args.min_memory is None or (e.memory_gib or 0) >= args.min_memory)
-            and (
-                args.max_price is None or (e.price_per_hour is not None and Decimal(e.price_per_hour) <= args.max_price)
-            )
-            and query.matches(e, args.price)
-        )
-
-    rows = _sorted([e for e in catalog.entries if keep(e)], sort, args.price, bool(view and view.descending))
+    tests: list[Callable[[CatalogEntry], bool]] = []  # only the filters given: 300k entries pass each
+    if view is not None and view.regions is not None:
+        tests.append(lambda e: e.region in view.regions)  # type: ignore[operator]
+    if args.region:
+        tests.append(lambda e: e.region == args.region)
+    if args.os:
+        tests.append(lambda e: e.os == args.os.lower())
+    if text:
+        tests.append(lambda e: text in e.instance_type.lower() or text in (e.family or "").lower())
+    if args.min_vcpu is not None:
+        tests.append(lambda e: (e.vcpu or 0) >= args.min_vcpu)
+    if args.min_memory is not None:
+        tests.append(lambda e: (e.memory_gib or 0) >= args.min_memory)
+    if args.max_price is not None:
+        tests.append(lambda e: e.price_per_hour is not None and Decimal(e.price_per_hour) <= args.max_price)
+    if not query.empty:
+        tests.append(lambda e: query.matches(e, args.price))
+    kept = [e for e in catalog.entries if all(test(e) for test in tests)]
+    rows = sorted_rows(kept, sort, args.price, bool(view and view.descending))
     if args.pivot or (view is not None and view.pivot == "region"):
         args.pivot = "region"
         return print_pivot(args, catalog.provider, rows)
@@ -212,8 +192,7 @@ def _print_table(catalog: Catalog, rows: list[CatalogEntry], kind: str, units: b
     formatted; a value is formatted and neutralised once, when first written."""
 
     def price_of(e: CatalogEntry) -> str | None:
-        price = kind_price(e, kind)
-        return None if price is None else f"{price:f}"
+        return price_text(e, kind)
 
     prices = {p for p in map(price_of, rows) if p is not None}
     needed, whole = price_column(prices)

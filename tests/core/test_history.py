@@ -304,6 +304,26 @@ def test_thinning_weekly_after_the_daily_window(tmp_path, daily):
     ]
 
 
+@pytest.mark.parametrize("daily", [False, True], ids=["once", "every-day"])
+def test_thinning_monthly_before_the_monthly_cutoff(tmp_path, daily):
+    """Older than the first day of the month MONTHLY_AFTER_MONTHS back: one point per calendar
+    month, the same whether thinned once or every day as the cutoffs move."""
+    store = HistoryStore(tmp_path)
+    _record_hourly_spot(store, days=(3, 4, 31))  # March 2025
+    store.record(SPOT_RESULT, [CacheChange(M5_US, "31.23", "40.00", "spot")], "2025-04-01T05:00:00Z")
+    store.record(SPOT_RESULT, [CacheChange(M5_US, "40.00", "41.00", "spot")], "2025-04-02T05:00:00Z")
+    store.record(SPOT_RESULT, [CacheChange(M5_US, "41.00", "42.00", "spot")], "2025-05-02T05:00:00Z")
+    if daily:
+        for d in range(440):
+            store.thin(f"{date(2025, 4, 3) + timedelta(days=d)}T00:00:00Z")
+    store.thin("2026-06-15T00:00:00Z")  # the monthly cutoff: 2025-06-01
+    assert [(r.at, r.old, r.new) for r in store.entry_history(M5_US, price_kind="spot")] == [
+        (_hour(31, 23), "0.1", "31.23"),  # March's last point, with March's first old
+        ("2025-04-02T05:00:00Z", "31.23", "41.00"),
+        ("2025-05-02T05:00:00Z", "41.00", "42.00"),  # the newest price stays
+    ]
+
+
 def test_thinning_is_idempotent_and_once_a_day(tmp_path):
     store = HistoryStore(tmp_path)
     _record_hourly_spot(store)

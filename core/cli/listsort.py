@@ -1,0 +1,61 @@
+"""The row order of `pricesync list`: by a column (prices of the kind shown), then by key
+(instance type, region, OS); instance types in size order within a family (large < xlarge <
+2xlarge); unknown values last, also when descending, as the dashboard does.
+
+An all-regions catalog has ~300k entries: sorting them by tuples of their fields takes seconds.
+Here each distinct value is ranked once and the rows are sorted by integers in stable passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable
+from decimal import Decimal
+from operator import itemgetter
+from typing import Any
+
+from .. import ON_DEMAND, CatalogEntry
+
+
+def price_text(entry: CatalogEntry, kind: str) -> str | None:
+    """The hourly price of `kind` as the catalog holds it (effective hourly for a commitment)."""
+    if kind == ON_DEMAND:
+        return entry.price_per_hour
+    price = entry.prices.get(kind)
+    return None if price is None else price.effective_hourly
+
+
+def sorted_rows(rows: list[CatalogEntry], col: str, kind: str, descending: bool) -> list[CatalogEntry]:
+    """`rows` sorted by `col` (a CatalogEntry field or `price`), then by key."""
+    if col == "instance_type":
+        spec = [(e.family or "", e.vcpu or 0, e.memory_gib or 0, e.instance_type) for e in rows]
+        rank = _ranks(spec)
+        first = [rank[s] for s in spec]
+    else:
+        first = _rank_column([e.instance_type for e in rows])
+    regions, oses = _rank_column([e.region for e in rows]), _rank_column([e.os for e in rows])
+    width_r, width_o = max(regions, default=0) + 1, max(oses, default=0) + 1
+    by_key = [(t * width_r + r) * width_o + o for t, r, o in zip(first, regions, oses, strict=True)]
+    order = sorted(range(len(rows)), key=by_key.__getitem__)
+    if col == "instance_type":  # every key is unique and known: descending is the reverse
+        return [rows[i] for i in (reversed(order) if descending else order)]
+    values = _values(rows, col, kind)
+    known = [(values[i], i) for i in order if values[i] is not None]
+    known.sort(key=itemgetter(0), reverse=descending)  # stable: equal values stay in key order
+    return [rows[i] for _, i in known] + [rows[i] for i in order if values[i] is None]
+
+
+def _values(rows: list[CatalogEntry], col: str, kind: str) -> list[Any]:
+    if col != "price":
+        return [getattr(e, col) for e in rows]
+    texts = [price_text(e, kind) for e in rows]
+    decimal: dict[str | None, Decimal | None] = {t: None if t is None else Decimal(t) for t in set(texts)}
+    return [decimal[t] for t in texts]
+
+
+def _ranks(values: Iterable[Any]) -> dict[Any, int]:
+    return {v: i for i, v in enumerate(sorted(set(values)))}
+
+
+def _rank_column(values: list[Hashable]) -> list[int]:
+    rank: Callable[[Hashable], int] = _ranks(values).__getitem__
+    return list(map(rank, values))
