@@ -332,26 +332,31 @@ class _Section:
             self.parser.close()
 
 
-# `"Reserved" : {` at the start of a line: a raw line break is never inside a JSON string, so this
-# is a key (AWS's files are pretty-printed, one member a line)
-_RESERVED_KEY = re.compile(rb'\n( *)"Reserved" *: *\{')
+# A document that opens with one member a line (AWS's files are pretty-printed): its maps are
+# found by their key lines and cut into members at C speed (_LineCut). A raw line break is never
+# inside a JSON string, so a quote at the start of a line begins a key.
+_ONE_MEMBER_A_LINE = re.compile(rb'[ \t\r\n]*\{[ \t\r]*\n( +)"')
+_MAP_KEY = re.compile(rb'\n( *)"(products|OnDemand|Reserved)" *: *\{')
 _FIRST_MEMBER = re.compile(rb'[ \t\r\n]*\n( +)"')
-MAX_MEMBER = 16 << 20  # bytes of one SKU's Reserved terms in the line-cut path (real: a few KB)
+MAX_MEMBER = 16 << 20  # bytes of one member (a SKU's product or terms) in the line-cut path (real: a few KB)
+_SECTIONS = {"products": "products", "OnDemand": "on-demand terms", "Reserved": "Reserved terms"}
 
 
 class _LineCutMap:
-    """The Reserved map of a pretty-printed offer file, cut into its members at C speed: each
-    member (a SKU) starts on its own line at the map's indentation, and the map's closing brace
-    on its own line at the key's. Only the members asked for are decoded (json.loads of their
-    bytes); the others cost one regular-expression search. A file laid out otherwise fails the
-    decode of a member with a SourceError, and a member longer than MAX_MEMBER is refused."""
+    """One map of a pretty-printed offer file, cut into its members at C speed: each member (a
+    SKU) starts on its own line at the map's indentation, and the map's closing brace on its
+    own line at the key's. Only the members asked for are decoded (json.loads of their bytes);
+    the others cost one regular-expression search. A file laid out otherwise fails the decode
+    of a member with a SourceError, and a member longer than MAX_MEMBER is refused. `rest`:
+    what follows the map's closing brace, once it has ended."""
 
-    def __init__(self, indent: bytes, rest: bytes, name: str) -> None:
+    def __init__(self, indent: bytes, rest: bytes, name: str, section: str) -> None:
         self.buf = rest
-        self.name = name
+        self.name, self.section = name, section
         self.member: re.Pattern[bytes] | None = None
         self.end = re.compile(rb"\n" + indent + rb"\}")
         self.ended = False
+        self.rest = b""
 
     def feed(self, chunk: bytes, wanted: Callable[[str], bool]) -> list[tuple[str, object]]:
         self.buf += chunk
@@ -359,7 +364,9 @@ class _LineCutMap:
         if self.member is None:
             first = _FIRST_MEMBER.match(self.buf)
             if first is None:
-                self.ended = re.match(rb"[ \t\r\n]*\}", self.buf) is not None  # an empty map
+                empty = re.match(rb"[ \t\r\n]*\}", self.buf)  # an empty map
+                if empty is not None:
+                    self.ended, self.rest, self.buf = True, self.buf[empty.end() :], b""
                 self._check()
                 return out
             self.member = re.compile(rb"\n" + first[1] + rb'"([^"\\\n]{0,200})" *: *')
@@ -374,10 +381,14 @@ class _LineCutMap:
             if wanted(key):
                 out.append((key, self._decode(self.buf[cur.end() : stop], key)))
             if end is not None:
-                self.ended, cur = True, None
+                self.ended, self.rest, cur = True, self.buf[end.end() :], None
                 break
             cur = nxt
-        self.buf = self.buf[cur.start() :] if cur is not None else b""
+        if self.ended:
+            self.buf = b""
+        elif cur is not None:
+            self.buf = self.buf[cur.start() :]  # the member that goes on in the next chunk
+        # else: no member starts yet in what came (a key line cut between chunks): all kept
         self._check()
         return out
 
@@ -386,14 +397,69 @@ class _LineCutMap:
             return json.loads(value.rstrip(b" \t\r\n").removesuffix(b","))
         except (ValueError, RecursionError):
             raise SourceError(
-                f"{self.name} has Reserved terms that are not valid JSON (SKU {plain(key, 40)})"
+                f"{self.name} has {self.section} that are not valid JSON (SKU {plain(key, 40)})"
             ) from None
 
     def _check(self) -> None:
         if len(self.buf) > MAX_MEMBER:
             raise SourceError(
-                f"{self.name} has Reserved terms of one SKU longer than {MAX_MEMBER >> 20} MiB, or not one a line"
+                f"{self.name} has {self.section} of one SKU longer than {MAX_MEMBER >> 20} MiB, or not one a line"
             )
+
+
+Handler = tuple[Callable[[str], bool], Callable[[list[tuple[str, object]]], None]]  # (wanted, handle)
+
+
+class _LineCut:
+    """An offer file in AWS's layout: `products`, `terms.OnDemand` and `terms.Reserved` found by
+    their key lines, in whatever order they come, each cut into members (_LineCutMap) and
+    handed to its handler. Only the maps given handlers are cut; the bytes between them are
+    searched for the next key line and dropped."""
+
+    def __init__(self, name: str, handlers: dict[str, Handler]) -> None:
+        self.name = name
+        self.pending = dict(handlers)
+        self.current: tuple[_LineCutMap, Handler] | None = None
+        self.between = b""  # bytes after the last map, where the next key line may begin
+
+    @property
+    def done(self) -> bool:
+        return not self.pending and self.current is None
+
+    def feed(self, chunk: bytes) -> None:
+        while chunk or self.current is None:
+            if self.current is None:
+                if not self._open(chunk):
+                    return
+                chunk = b""
+            cut, (wanted, handle) = self.current  # type: ignore[misc]
+            handle(cut.feed(chunk, wanted))
+            if not cut.ended:
+                return
+            self.current, chunk = None, cut.rest
+            if not self.pending:
+                return
+
+    def _open(self, chunk: bytes) -> bool:
+        """Find the next wanted map's key line in the bytes between maps; False: not yet."""
+        self.between += chunk
+        for found in _MAP_KEY.finditer(self.between):
+            key = found[2].decode()
+            if key in self.pending:
+                section = _SECTIONS[key]
+                self.current = (
+                    _LineCutMap(found[1], self.between[found.end() :], self.name, section),
+                    self.pending.pop(key),
+                )
+                self.between = b""
+                return True
+        self.between = self.between[-64:]  # a key line may begin at the end
+        return False
+
+    def finish(self) -> None:
+        """At the end of the file: a map cut off is an error; a map never found is just absent."""
+        if self.current is not None:
+            raise SourceError(f"{self.name} is cut off (within its {self.current[0].section})")
 
 
 def parse_offer(
@@ -405,16 +471,15 @@ def parse_offer(
 ) -> tuple[list[PriceRecord], Counter[str]]:
     """Parse one regional offer file in a single streaming pass.
 
-    Each chunk goes to a C parser per section: `products` until the on-demand terms show the
-    products are behind us, `terms.OnDemand` until that map ends and, when a Reserved kind is
-    in `kinds`, `terms.Reserved`: once the on-demand terms have ended, a Reserved map in AWS's
-    layout is cut into SKUs by line (`_LineCutMap`, only the selected SKUs decoded), any other
-    through its own C parser. No parser builds objects outside its map, so a section nobody
-    wants costs only its tokenization. When every needed section has ended (real files list
-    products, then OnDemand, then Reserved: without Reserved kinds nothing after OnDemand is
-    needed), reading stops and the caller closes the download. Memory holds only the selected
-    products, their prices and records. Returns the records and the counts of what was
-    skipped, by reason.
+    A file in AWS's layout (pretty-printed, one member a line) is cut by lines (`_LineCut`):
+    `products` (every product decoded and judged), `terms.OnDemand` and, when a Reserved kind is
+    in `kinds`, `terms.Reserved` (only the selected SKUs' terms decoded), in whatever order they
+    come. Any other layout goes to a C parser per section (`_Section`), fed each chunk for as
+    long as its section may still come. Either way, once every needed section has ended (real
+    files list products, then OnDemand, then Reserved: without Reserved kinds nothing after
+    OnDemand is needed), reading stops and the caller closes the download. Memory holds only
+    the selected products, their prices and records. Returns the records and the counts of
+    what was skipped, by reason.
     """
     name = f"offer file for {region}"
     bounds = JsonBounds(name)  # depth and token length, checked before any parser sees a chunk
@@ -424,14 +489,8 @@ def parse_offer(
     on_demand: dict[str, tuple[str, str]] = {}  # selected SKU -> (price, currency)
     early_prices: dict[str, tuple[str, str]] = {}  # on-demand terms seen before their product
     reserved: dict[str, ReservedPrices] = {}  # selected SKUs only
-    products = _Section("products", 2)
-    od = _Section("terms.OnDemand", TERMS_DEPTH)
-    ri = _Section("terms.Reserved", TERMS_DEPTH) if reserved_kinds else None
-    cut: _LineCutMap | None = None  # the Reserved map cut by lines, once found after the on-demand terms
-    tail = b""  # the end of the last chunk, where `"Reserved" : {` may begin
-    ri_seen = False  # the Reserved parser has found terms (they came before the on-demand ones)
     products_seen = 0
-    products_open = True
+    products_open = True  # False once every product is parsed (terms came after them)
 
     def product_items(items: list[tuple[str, object]]) -> None:
         nonlocal products_seen
@@ -443,11 +502,14 @@ def parse_offer(
             else:
                 selected[sku] = chosen
 
-    def on_demand_items(items: list[tuple[str, object]]) -> None:
+    def terms_begin() -> None:
         nonlocal products_open
+        if products_open and products_seen:
+            products_open = False  # every product is already parsed
+
+    def on_demand_items(items: list[tuple[str, object]]) -> None:
         for sku, terms in items:
-            if products_open and products_seen:
-                products_open = False  # every product is already parsed
+            terms_begin()
             if not products_open and sku not in selected:
                 continue
             price, reason = select_on_demand_price(terms)
@@ -463,10 +525,8 @@ def parse_offer(
                     on_record(len(on_demand))
 
     def reserved_items(items: list[tuple[str, object]]) -> None:
-        nonlocal products_open
         for sku, terms in items:
-            if products_open and products_seen:
-                products_open = False  # every product is already parsed
+            terms_begin()
             if products_open:  # Reserved before the products (no real file): not judged
                 skipped["reserved_before_products"] += 1
             elif sku in selected:
@@ -475,42 +535,53 @@ def parse_offer(
                 if prices:
                     reserved[sku] = prices
 
-    read_to_end = False  # False: stopped once every needed section had ended
+    def of_selected(sku: str) -> bool:  # terms before the products are all kept until they come
+        return products_open or sku in selected
+
+    handlers: dict[str, Handler] = {
+        "products": (lambda sku: True, product_items),
+        "OnDemand": (of_selected, on_demand_items),
+    }
+    if reserved_kinds:
+        handlers["Reserved"] = (of_selected, reserved_items)
+    lines: _LineCut | None = None
+    sections: list[tuple[_Section, Callable[[list[tuple[str, object]]], None]]] = [
+        (_Section("products", 2), product_items),
+        (_Section("terms.OnDemand", TERMS_DEPTH), on_demand_items),
+    ]
+    if reserved_kinds:
+        sections.append((_Section("terms.Reserved", TERMS_DEPTH), reserved_items))
+
+    def needed(section: _Section) -> bool:  # the products' parser stops once the terms follow them
+        return not section.ended and (section.prefix != "products" or products_open)
+
+    first = True
     with response_shape(name):
         try:
             while True:
                 chunk = read(READ_SIZE)
                 bounds.scan(chunk)
-                if not chunk:
-                    read_to_end = True
-                    break
-                if products_open:
-                    product_items(products.feed(chunk, bounds.low))
-                if not od.ended:
-                    on_demand_items(od.feed(chunk, bounds.low))
-                if ri is not None and cut is None and od.ended and not ri_seen:
-                    # real files: the Reserved terms follow the on-demand ones, one member a line
-                    found = _RESERVED_KEY.search(tail + chunk)
-                    if found is not None:
-                        cut = _LineCutMap(found[1], (tail + chunk)[found.end() :], name)
-                        chunk = b""
-                    tail = chunk[-64:]
-                if cut is not None:
-                    reserved_items(cut.feed(chunk, lambda sku: sku in selected))
-                elif ri is not None and not ri.ended:
-                    items = ri.feed(chunk, bounds.low)
-                    reserved_items(items)
-                    ri_seen = ri_seen or bool(items)
-                if not products_open and od.ended and (ri is None or ri.ended or (cut is not None and cut.ended)):
-                    break  # nothing after this is needed: the caller closes the download
-            if read_to_end:
-                for section in (products, od, None if cut else ri):
-                    if section is not None and (section is not products or products_open):
+                if first and _ONE_MEMBER_A_LINE.match(chunk):
+                    lines = _LineCut(name, handlers)
+                first = False
+                if lines is not None:
+                    if not chunk:
+                        lines.finish()
+                        break
+                    lines.feed(chunk)
+                    if lines.done:
+                        break  # nothing after this is needed: the caller closes the download
+                    continue
+                live = [(section, handle) for section, handle in sections if needed(section)]
+                if not chunk:  # the end of the file: a parser that saw it all checks it is complete
+                    for section, handle in live:
                         section.close()
-                if cut is not None and not cut.ended:
-                    raise SourceError(f"{name} is cut off (within its Reserved terms)")
-                if products_open:
-                    product_items(products.items)
+                        handle(section.items)
+                    break
+                for section, handle in live:
+                    handle(section.feed(chunk, bounds.low))
+                if not any(needed(section) for section, _ in live):
+                    break  # nothing after this is needed: the caller closes the download
         except (ijson.JSONError, ArithmeticError) as exc:
             raise _json_error(exc, name, bounds) from None
     if not products_seen:

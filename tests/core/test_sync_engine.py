@@ -104,7 +104,7 @@ def test_progress_reports_bytes_and_records(engine):
     engine.sync("aws", regions=["us-east-1"], progress=lambda *a: seen.append(a))
     region, done, total, records = seen[-1]
     assert (region, records) == ("us-east-1", len(US_EAST_1))
-    assert done == total > 0
+    assert 0 < done <= total  # the parse stops once the terms it needs have ended (attributesList is never read)
 
 
 # -- write-back ---------------------------------------------------------------------------------

@@ -178,6 +178,12 @@ def dump(obj: object) -> bytes:
     return json.dumps(obj, indent=2, separators=(",", " : ")).encode()
 
 
+LAYOUTS = {
+    "pretty": dump,  # AWS's own: one member a line (the parser's line-cut path)
+    "compact": lambda doc: json.dumps(doc, separators=(",", ":")).encode(),  # a mirror's re-encoding (C parsers)
+}
+
+
 def region_offer(
     region: str, prices: dict[tuple[str, str], str], *, currency: str = "USD", version: str = "20251101000000"
 ) -> dict:

@@ -29,8 +29,8 @@ def reader(data: bytes, chunk: int | None):
     return lambda n: buf.read(min(n, chunk) if n > 0 else n)
 
 
-def parse(obj: dict | bytes, chunk: int | None = None, region: str = REGION):
-    data = obj if isinstance(obj, bytes) else offerdata.dump(obj)
+def parse(obj: dict | bytes, chunk: int | None = None, region: str = REGION, layout: str = "pretty"):
+    data = obj if isinstance(obj, bytes) else offerdata.LAYOUTS[layout](obj)
     records, skipped = parse_offer(reader(data, chunk), region)
     return {(r.instance_type, r.os): r for r in records}, skipped
 
@@ -67,9 +67,10 @@ def legit(itype: str = "p4d.24xlarge", price: str = "32.7726000000", **attrs) ->
 # -- the whole region file, with every trap -----------------------------------------------------
 
 
+@pytest.mark.parametrize("layout", offerdata.LAYOUTS)
 @pytest.mark.parametrize("chunk", CHUNKS)
-def test_region_offer_gives_exactly_the_catalog_prices(chunk):
-    records, skipped = parse(offerdata.region_offer(REGION, US_EAST_1), chunk)
+def test_region_offer_gives_exactly_the_catalog_prices(chunk, layout):
+    records, skipped = parse(offerdata.region_offer(REGION, US_EAST_1), chunk, layout=layout)
     assert {k: r.price_per_hour for k, r in records.items()} == {
         (itype, os.lower()): price for (itype, os), price in US_EAST_1.items()
     }
@@ -257,15 +258,16 @@ def test_product_without_terms_is_counted():
 # -- file layouts -------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("layout", offerdata.LAYOUTS)
 @pytest.mark.parametrize("order", ["products-first", "terms-first", "attributes-in-terms"])
 @pytest.mark.parametrize("chunk", CHUNKS)
-def test_layouts_give_the_same_records(order, chunk):
+def test_layouts_give_the_same_records(order, chunk, layout):
     items = [legit(), legit("m5.large", "0.0960000000"), legit("c6g.large", "0.0680000000", os="Linux")]
     trap = (
         offerdata.product("", "m5.large", REGION, capacitystatus="AllocatedCapacityReservation"),
         od("0.0000000000"),
     )
-    records, skipped = parse(offer_of([trap, *items], order=order), chunk)
+    records, skipped = parse(offer_of([trap, *items], order=order), chunk, layout=layout)
     assert {k: r.price_per_hour for k, r in records.items()} == {
         ("p4d.24xlarge", "linux"): "32.7726000000",
         ("m5.large", "linux"): "0.0960000000",
@@ -322,9 +324,10 @@ def test_bad_terms_shape_is_counted():
 # -- files that are not offer files -------------------------------------------------------------
 
 
+@pytest.mark.parametrize("layout", offerdata.LAYOUTS)
 @pytest.mark.parametrize("chunk", CHUNKS)
-def test_cut_off_file_is_a_source_error(chunk):
-    data = offerdata.dump(offerdata.region_offer(REGION, US_EAST_1))
+def test_cut_off_file_is_a_source_error(chunk, layout):
+    data = offerdata.LAYOUTS[layout](offerdata.region_offer(REGION, US_EAST_1))
     cut = data.index(b'"Reserved"') - 50  # within the on-demand terms, which are always read
     with pytest.raises(SourceError, match="us-east-1 is cut off") as err:
         parse(data[:cut], chunk)
@@ -349,6 +352,10 @@ def test_cut_off_in_the_reserved_terms_matters_only_when_they_are_read(chunk):
         (b"[1, 2, 3]", "has no 'products'"),
         (b'{"products": {"A": {]}', "not valid JSON"),
         (b"", "cut off"),
+        (b'{\n  "products" : {\n  }\n}\n', "has no 'products'"),
+        (b'{\n  "products" : {\n    "A" : {]\n  }\n}\n', "has products that are not valid JSON .SKU A."),
+        (b'{\n  "products" : {\n    "A" : {}\n', "is cut off .within its products."),
+        (b'{\n  "regions" : {}\n}\n', "has no 'products'"),
     ],
 )
 def test_wrong_shape_is_a_source_error(body, problem):

@@ -24,10 +24,7 @@ from tests.fakes import offerdata
 
 REGION = "us-east-1"
 ALL = frozenset(RESERVED)
-LAYOUTS = {
-    "pretty": offerdata.dump,  # AWS's own: one member a line
-    "compact": lambda doc: json.dumps(doc, separators=(",", ":")).encode(),
-}
+LAYOUTS = offerdata.LAYOUTS
 
 
 def reader(data: bytes, chunk: int | None):
