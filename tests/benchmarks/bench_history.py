@@ -181,6 +181,8 @@ def spot_year(result_dir: Path, n: int, moving: float, days: int, thinning: bool
     out = {"rows": rows, "bytes": size_of(store.path), "record_ms": 1000 * statistics.median(record_s)}
     out |= {"kept": _count(store.path), **spot_queries(store, sample, last)}
     if not thinning:
+        with sqlite3.connect(store.path) as db:  # as a file from before thinning: never thinned
+            db.execute("DELETE FROM meta WHERE key = 'thinned_on'")
         t0 = time.perf_counter()
         store.thin(hour(days * 24 + 24))
         out |= {
