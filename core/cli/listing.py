@@ -12,7 +12,6 @@ from operator import attrgetter
 from typing import Any
 
 from .. import (
-    CSV_COLUMNS,
     HOUR_DECIMALS,
     MONTH_DECIMALS,
     ON_DEMAND,
@@ -27,9 +26,11 @@ from .. import (
     csv_fields,
     entry_unit_price,
     exact_decimal,
+    export_columns,
     find_view,
     first_run_text,
     hourly_text,
+    kind_export_values,
     kind_price,
     money_width,
     monthly_decimals,
@@ -39,6 +40,7 @@ from .. import (
     parse_cron,
     pending_texts,
     price_column,
+    savings_pct,
     terminal,
     when,
 )
@@ -53,7 +55,7 @@ from .choosing import (
 )
 from .codes import EXIT_OK
 from .output import Column, line, table
-from .viewprint import VIEW_SORT, chosen_format, print_export, print_view
+from .viewprint import VIEW_SORT, apply_view_options, chosen_format, print_export, print_view
 
 
 def _price_arg(text: str) -> Decimal:
@@ -98,14 +100,29 @@ def _monthly(price: str | None) -> str | None:
     return None if price is None else exact_decimal(monthly_price(price))
 
 
-def _sort_key(col: str, kind: str) -> Callable[[CatalogEntry], Any]:
-    """Unknown values last; instance types in size order within a family (large < xlarge < 2xlarge);
-    prices of the kind shown."""
+def _sort_value(col: str, kind: str) -> Callable[[CatalogEntry], Any]:
+    """An entry's value in sort column `col` (None: unknown); prices, savings and unit prices
+    of the kind shown."""
     if col == "price":
-        return lambda e: (kind_price(e, kind) is None, kind_price(e, kind) or 0, e.key)
+        return lambda e: kind_price(e, kind)
+    if col == "savings":
+        return lambda e: savings_pct(kind_price(e, ON_DEMAND), kind_price(e, kind))
+    if col in dict(UNIT_COLUMNS):
+        return lambda e: entry_unit_price(e, col, kind)
+    return attrgetter(col)
+
+
+def _sort_key(col: str, kind: str) -> Callable[[CatalogEntry], Any]:
+    """Unknown values last; instance types in size order within a family (large < xlarge < 2xlarge)."""
     if col == "instance_type":
         return lambda e: (e.family or "", e.vcpu or 0, e.memory_gib or 0, e.key)
-    return lambda e: (getattr(e, col) is None, getattr(e, col) or 0, e.key)
+    value = _sort_value(col, kind)
+
+    def key(e: CatalogEntry) -> tuple[bool, Any, tuple[str, str, str]]:
+        v = value(e)
+        return (v is None, v or 0, e.key)
+
+    return key
 
 
 def _sorted(rows: list[CatalogEntry], col: str, kind: str, descending: bool) -> list[CatalogEntry]:
@@ -115,15 +132,15 @@ def _sorted(rows: list[CatalogEntry], col: str, kind: str, descending: bool) -> 
     if not descending:
         return sorted(rows, key=key)
     rows = sorted(rows, key=key, reverse=True)
-
-    def known(e: CatalogEntry) -> bool:
-        return (kind_price(e, kind) if col == "price" else getattr(e, col)) is not None
-
-    return [e for e in rows if known(e)] + [e for e in rows if not known(e)]
+    value = _sort_value(col, kind) if col != "instance_type" else attrgetter(col)
+    return [e for e in rows if value(e) is not None] + [e for e in rows if value(e) is None]
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     view = find_view(settings.data_dir, args.view) if args.view else None
+    if view is not None:
+        apply_view_options(args, view)
+    args.price = args.price or ON_DEMAND
     provider = args.provider or (view.provider if view else "aws")
     engine = build_engine(settings, listeners=())
     catalog = engine.catalog(provider)
@@ -147,8 +164,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         )
 
     rows = _sorted([e for e in catalog.entries if keep(e)], sort, args.price, bool(view and view.descending))
-    if args.pivot or (view is not None and view.pivot == "region"):
-        args.pivot = "region"
+    if args.pivot:
         return print_pivot(args, catalog.provider, rows)
     fmt = chosen_format(args)
     first_run, failed = never_synced(settings, provider)
@@ -159,7 +175,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         line(hint, err=args.json or fmt is not None)
     if view is not None:
         pending = pending_texts(engine.pending(provider)) if "pending" in view.columns else {}
-        print_view(view, catalog, rows, pending, fmt)
+        print_view(view, args.price, catalog, rows, pending, fmt)
     elif args.json:
         print(
             json.dumps(
@@ -171,7 +187,9 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
             )
         )
     elif fmt is not None:
-        print_export(ExportTable(CSV_COLUMNS, [csv_fields(_csv_values(e)) for e in rows]), fmt)
+        columns = export_columns(args.price, args.units)
+        values = (_csv_values(e) | kind_export_values(e, args.price, args.units) for e in rows)
+        print_export(ExportTable(columns, [csv_fields(v, columns) for v in values]), fmt)
     else:
         _print_table(catalog, rows, args.price, args.units)
     return EXIT_OK
