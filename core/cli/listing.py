@@ -164,6 +164,10 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         )
 
     rows = _sorted([e for e in catalog.entries if keep(e)], sort, args.price, bool(view and view.descending))
+    wanted = view is not None and ("pending" in view.columns or view.pending_only)
+    pending = pending_texts(engine.pending(provider)) if wanted else {}
+    if view is not None and view.pending_only:
+        rows = [e for e in rows if e.key in pending]
     if args.pivot:
         return print_pivot(args, catalog.provider, rows)
     fmt = chosen_format(args)
@@ -174,7 +178,6 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         )
         line(hint, err=args.json or fmt is not None)
     if view is not None:
-        pending = pending_texts(engine.pending(provider)) if "pending" in view.columns else {}
         print_view(view, args.price, catalog, rows, pending, fmt)
     elif args.json:
         print(

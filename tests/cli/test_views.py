@@ -12,6 +12,7 @@ import pytest
 from pricesync.core import CSV_COLUMNS, KindPrice, SavedView, csv_columns, save_view
 
 from tests.fakes import choosedata
+from tests.tui.conftest import write_pending_data
 
 
 @pytest.fixture
@@ -213,3 +214,15 @@ def test_a_view_applies_its_pivot_with_its_regions_home_and_in_all_regions(setti
     ]
     table = kinds("list", "--view", "by-region")
     assert "% against us-east-1" in table and "0.107 (+11.5%)" in table
+
+
+def test_a_view_applies_pending_only(settings, cli):
+    write_pending_data(settings.data_dir)
+    save_view(settings.data_dir, SavedView("moved", columns=("type", "region", "os", "pending"), pending_only=True))
+    p = cli("list", "--view", "moved", "--json")
+    assert p.returncode == 0, p.stderr
+    assert sorted(json.loads(p.stdout), key=lambda r: r["instance_type"]) == [
+        {"instance_type": "c6g.large", "region": "eu-west-1", "os": "linux", "pending": "0.0700000000 -9.1%"},
+        {"instance_type": "m5.large", "region": "us-east-1", "os": "linux", "pending": "0.1000000000 +4.2%"},
+        {"instance_type": "t3.micro", "region": "us-east-1", "os": "rhel", "pending": "missing"},
+    ]  # x1e.32xlarge, which the cache adds, is not in the catalog yet
