@@ -1,6 +1,6 @@
 """Saved views: a name for what the dashboard shows (filter, columns, sort, regions, provider,
-price kind, pivot with its home region), kept in `views.json` in the data dir, opened by `pricesync-tui --view NAME`
-and printed by `pricesync list --view NAME` in the same columns.
+price kind, pivot with its home region), kept in `views.json` in the data dir, opened by
+`pricesync-tui --view NAME` and printed by `pricesync list --view NAME` in the same columns.
 
 Each part is a plain named field, so a part a client cannot apply yet is kept, not lost. The
 file is the data dir owner's (trusted), but it may be edited by hand: a broken one is refused
