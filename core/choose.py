@@ -17,8 +17,9 @@ from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from functools import cache
 
 from .errors import PriceSyncError
-from .kinds import KINDS, ON_DEMAND
+from .kinds import KINDS, ON_DEMAND, SPOT
 from .models import HOURS_PER_MONTH, CatalogEntry, KindPrice, monthly_price
+from .numbers import csv_columns
 
 PRICE_KINDS = (ON_DEMAND, *KINDS)  # what --price / the dashboard's kind key choose from
 UNIT_PLACES = Decimal("1E-10")  # unit prices: the sources' own precision, half-even
@@ -127,6 +128,40 @@ def kind_lines(entry: CatalogEntry) -> list[KindLine]:
             )
         )
     return lines
+
+
+def export_columns(kind: str, units: bool = False) -> tuple[str, ...]:
+    """The columns of an export of `kind` (with the unit prices when `units`): on demand's
+    CSV_COLUMNS alone, or followed by the kind's, the unit prices' and spot's."""
+    return csv_columns(kind=kind != ON_DEMAND, units=units, spot=kind == SPOT)
+
+
+def kind_export_values(entry: CatalogEntry | None, kind: str, units: bool = False) -> dict[str, object]:
+    """What an export of `kind` holds for `entry` beyond the on-demand columns (core.numbers'
+    csv_columns: the kind's, the unit prices' when `units`, spot's); None: a row the catalog
+    does not hold yet (a cache-only one), which has no price of any kind."""
+    out: dict[str, object] = {} if kind == ON_DEMAND else {"price_kind": kind}
+    if entry is None:
+        return out
+    effective = kind_price(entry, kind)
+    price = entry.prices.get(kind)
+    if price is not None:
+        out |= {
+            "kind_hourly": price.hourly,
+            "kind_upfront": price.upfront,
+            "kind_price_per_hour": effective,
+            "kind_price_per_month": None if effective is None else monthly_price(effective),
+            "savings_pct": savings_pct(kind_price(entry, ON_DEMAND), effective),
+        }
+        if kind == SPOT:
+            out |= {
+                "spot_interruption": price.interruption,
+                "spot_savings_pct": price.savings_pct,
+                "spot_fetched_at": price.fetched_at,
+            }
+    if units:
+        out |= {unit: unit_price(effective, getattr(entry, spec)) for unit, spec in UNIT_FIELDS.items()}
+    return out
 
 
 def decimal_text(value: Decimal | None) -> str | None:

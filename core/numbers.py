@@ -13,7 +13,7 @@ separators (`exact_decimal`). The catalog's CSV columns and their encoding are `
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
 HOUR_DECIMALS = 4  # $/hour shows at least this many decimals
@@ -127,12 +127,42 @@ CSV_COLUMNS = (
 )
 
 
-def csv_fields(values: Mapping[str, object]) -> list[object]:
-    """One CSV row in CSV_COLUMNS' order from `values` (column -> value; a column not given is
+# An export of a price kind other than on demand (`list --price KIND`, the dashboard's `$`)
+# appends these after CSV_COLUMNS: the kind, its hourly part, upfront fee, effective hourly rate
+# (kind_price_per_hour: what an hour costs, as price_per_hour is on demand's), that rate x 730
+# and the saving against on demand in %; then, when asked for (`--units`, a unit column shown),
+# the unit prices of the kind shown; then, for spot, the Spot Advisor's fields.
+CSV_KIND_COLUMNS = (
+    "price_kind",
+    "kind_hourly",
+    "kind_upfront",
+    "kind_price_per_hour",
+    "kind_price_per_month",
+    "savings_pct",
+)
+CSV_UNIT_COLUMNS = ("per_vcpu", "per_gib", "per_gpu")
+CSV_SPOT_COLUMNS = ("spot_interruption", "spot_savings_pct", "spot_fetched_at")
+_EXACT_COLUMNS = frozenset(
+    {"price_per_hour", "price_per_month", "pending_price", *CSV_KIND_COLUMNS[1:], *CSV_UNIT_COLUMNS}
+)
+
+
+def csv_columns(*, kind: bool = False, units: bool = False, spot: bool = False) -> tuple[str, ...]:
+    """An export's columns: CSV_COLUMNS, then a kind's, the unit prices', spot's (see above)."""
+    return (
+        CSV_COLUMNS
+        + (CSV_KIND_COLUMNS if kind else ())
+        + (CSV_UNIT_COLUMNS if units else ())
+        + (CSV_SPOT_COLUMNS if spot else ())
+    )
+
+
+def csv_fields(values: Mapping[str, object], columns: Sequence[str] = CSV_COLUMNS) -> list[object]:
+    """One CSV row in `columns`' order from `values` (column -> value; a column not given is
     empty): prices as exact decimals, `available` as true/false, a pending change in % as an
     exact decimal with four decimals at most. The caller neutralises each cell (csv_cell)."""
     out: list[object] = []
-    for column in CSV_COLUMNS:
+    for column in columns:
         value = values.get(column)
         if value is None:
             out.append(None)
@@ -141,7 +171,7 @@ def csv_fields(values: Mapping[str, object]) -> list[object]:
         elif column == "pending_change_pct":
             assert isinstance(value, float | int | Decimal)
             out.append(exact_decimal(f"{value:.4f}"))
-        elif column in ("price_per_hour", "price_per_month", "pending_price"):
+        elif column in _EXACT_COLUMNS:
             assert isinstance(value, Decimal | str)
             out.append(exact_decimal(value))
         else:

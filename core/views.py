@@ -1,6 +1,6 @@
 """Saved views: a name for what the dashboard shows (filter, columns, sort, regions, provider,
-price kind, pivot), kept in `views.json` in the data dir, opened by `pricesync-tui --view NAME`
-and printed by `pricesync list --view NAME` in the same columns.
+price kind, pivot with its home region), kept in `views.json` in the data dir, opened by
+`pricesync-tui --view NAME` and printed by `pricesync list --view NAME` in the same columns.
 
 Each part is a plain named field, so a part a client cannot apply yet is kept, not lost. The
 file is the data dir owner's (trusted), but it may be edited by hand: a broken one is refused
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .choose import UNIT_FIELDS, decimal_text, entry_unit_price, kind_price, savings_pct
 from .errors import CatalogError, ConfigError
 from .exports import Cell, ExportTable
 from .fileio import atomic_write_json, exclusive, lock_path, read_json, regular_file_exists
@@ -42,6 +43,10 @@ VIEW_COLUMNS = {  # in the dashboard's order
     "type": ViewColumn("instance type", "instance_type"),
     "price": ViewColumn("$/hour", "price_per_hour"),
     "month": ViewColumn("$/month", "price_per_month"),
+    "savings": ViewColumn("savings %", "savings_pct"),  # a kind's, against on demand: not with on demand
+    "per_vcpu": ViewColumn("$/vCPU-h", "per_vcpu"),
+    "per_gib": ViewColumn("$/GiB-h", "per_gib"),
+    "per_gpu": ViewColumn("$/GPU-h", "per_gpu"),
     "pending": ViewColumn("pending", "pending"),
     "vcpu": ViewColumn("vCPU", "vcpu"),
     "mem": ViewColumn("mem GiB", "memory_gib"),
@@ -51,7 +56,8 @@ VIEW_COLUMNS = {  # in the dashboard's order
     "arch": ViewColumn("arch", "arch"),
     "gpu": ViewColumn("GPU", "gpu"),
 }
-DEFAULT_COLUMNS = tuple(VIEW_COLUMNS)
+KIND_FIELDS = {"price": "kind_price_per_hour", "month": "kind_price_per_month"}  # as a kind's export names them
+DEFAULT_COLUMNS = ("type", "price", "month", "pending", "vcpu", "mem", "os", "region", "family", "arch", "gpu")
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,8 @@ class SavedView:
     price_kind: str = ON_DEMAND
     pivot: str | None = None  # None, or one of PIVOTS
     pending_only: bool = False
+    home: str | None = None  # the pivot's home region (its prices' Δ% against it)
+    in_all_regions: bool = False  # the pivot keeps only the types priced in every region shown
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -78,6 +86,8 @@ class SavedView:
             "price_kind": self.price_kind,
             "pivot": self.pivot,
             "pending_only": self.pending_only,
+            "home": self.home,
+            "in_all_regions": self.in_all_regions,
         }
 
 
@@ -103,6 +113,8 @@ _CHECKS: dict[str, Callable[[object], bool]] = {
     "price_kind": lambda v: isinstance(v, str) and (v == ON_DEMAND or v in KINDS),
     "pivot": lambda v: v is None or v in PIVOTS,
     "pending_only": lambda v: isinstance(v, bool),
+    "home": lambda v: v is None or is_region(v),
+    "in_all_regions": lambda v: isinstance(v, bool),
 }
 
 
@@ -171,29 +183,41 @@ def pending_texts(diff: CatalogDiff) -> dict[Key, str]:
     return out
 
 
-def _cell(column: str, e: CatalogEntry, pending: Mapping[Key, str]) -> Cell:
+def _cell(column: str, e: CatalogEntry, pending: Mapping[Key, str], kind: str) -> Cell:
     if column == "type":
         return e.instance_type
     if column == "mem":
         return e.memory_gib
-    if column == "price":
-        return e.price_per_hour
-    if column == "month":
-        return None if e.price_per_hour is None else f"{monthly_price(e.price_per_hour).normalize():f}"
+    if column in ("price", "month"):
+        price = e.price_per_hour if kind == ON_DEMAND else getattr(e.prices.get(kind), "effective_hourly", None)
+        return price if column == "price" or price is None else f"{monthly_price(price).normalize():f}"
+    if column == "savings":
+        return decimal_text(savings_pct(kind_price(e, ON_DEMAND), kind_price(e, kind)))
+    if column in UNIT_FIELDS:
+        return decimal_text(entry_unit_price(e, column, kind))
     if column == "pending":
         return pending.get(e.key)
     value: Cell = getattr(e, column)
     return value
 
 
-def known_columns(columns: Iterable[str]) -> tuple[str, ...]:
-    """The view's columns `list` can show (a column a newer client added is left out)."""
-    return tuple(c for c in columns if c in VIEW_COLUMNS)
+def known_columns(columns: Iterable[str], kind: str = ON_DEMAND) -> tuple[str, ...]:
+    """The view's columns `list` can show (a column a newer client added is left out; savings,
+    as in the dashboard, only with a kind other than on demand)."""
+    return tuple(c for c in columns if c in VIEW_COLUMNS and (c != "savings" or kind != ON_DEMAND))
 
 
-def view_table(columns: Iterable[str], entries: Iterable[CatalogEntry], pending: Mapping[Key, str]) -> ExportTable:
-    """The entries in the view's columns, with the export's field names as the header."""
-    keys = known_columns(columns)
+def column_field(column: str, kind: str = ON_DEMAND) -> str:
+    """A view column's name in an export: $/hour and $/month of a kind are the kind's fields."""
+    return KIND_FIELDS[column] if kind != ON_DEMAND and column in KIND_FIELDS else VIEW_COLUMNS[column].field
+
+
+def view_table(
+    columns: Iterable[str], entries: Iterable[CatalogEntry], pending: Mapping[Key, str], kind: str = ON_DEMAND
+) -> ExportTable:
+    """The entries in the view's columns, prices of `kind`, with the export's field names as
+    the header."""
+    keys = known_columns(columns, kind)
     return ExportTable(
-        tuple(VIEW_COLUMNS[c].field for c in keys), [tuple(_cell(c, e, pending) for c in keys) for e in entries]
+        tuple(column_field(c, kind) for c in keys), [tuple(_cell(c, e, pending, kind) for c in keys) for e in entries]
     )

@@ -57,7 +57,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
-from .cells import COLUMN_KEYS, COLUMN_TITLES, Layout, column_layout
+from .cells import COLUMN_KEYS, COLUMN_TITLES, UNIT_COLUMNS, Layout, column_layout
 from .changes import Marks, load_marks
 from .choose_actions import CHOOSING_BINDINGS, CHOOSING_COMMANDS, ChoosingActions
 from .dataset import Dataset, load_dataset
@@ -84,6 +84,7 @@ from .screens import (
     RegionPicker,
     read_history,
 )
+from .screens_choose import PivotScreen
 from .views import SavedViews
 from .widgets.catalog_table import CatalogTable
 from .widgets.filter_bar import FilterBar, FilterInput
@@ -108,7 +109,7 @@ COMMANDS = (
     ("regions", "Choose regions", "Choose the regions shown"),
     ("pending_only", "Toggle pending only", "Show only rows with pending price changes"),
     ("export", "Export CSV", "Export the rows shown to a CSV file"),
-    ("save_view", "Save view", "Save the filter, sort, regions and provider under a name (V)"),
+    ("save_view", "Save view", "Save what is shown (filter, columns, sort, regions, kind) under a name (V)"),
     ("open_view", "Open saved view", "Show a saved view again"),
     ("changes", "Price changes", "The changes of the last sync that stored changes, and earlier runs"),
     ("history", "Price history of the selected row", "Its dated prices and a sparkline"),
@@ -422,6 +423,7 @@ class PriceSyncApp(ChoosingActions, SavedViews, App):
         self.show_columns()
         self.table.show_rows(index.rows, order, self._layout, self.view.sort, self.view.descending, to_top=to_top)
         self._show_status()
+        self.open_saved_pivot()
 
     @on(Input.Changed, "#filter-input")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -489,11 +491,14 @@ class PriceSyncApp(ChoosingActions, SavedViews, App):
         if key is None:
             self.notify("No row selected", severity="warning")
             return
-        self.push_screen(EntryHistoryScreen(self.history, self.provider, key))
+        kind = self.data.kind if self.data else self.price_kind
+        self.push_screen(EntryHistoryScreen(self.history, self.provider, key, kind))
 
     # -- sync and write-back ---------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "save_view" and isinstance(self.screen, PivotScreen):
+            return True  # the pivot's V: the view saved with it
         if action in MAIN_ACTIONS and len(self.screen_stack) > 1:
             return False  # a dialog is open: its own keys only
         if action in ("sync_now", "write_back") and self.syncing:
@@ -680,11 +685,13 @@ class PriceSyncApp(ChoosingActions, SavedViews, App):
             self.notify("No catalog loaded", severity="warning")
             return
         rows, order = self.data.index.rows, self.table.order
+        entries = self.data.catalog.entries if self.data.catalog else ()
+        units = any(c.key in UNIT_COLUMNS for c in self.table.columns)  # as `list --units`
         data, provider, at = self.settings.data_dir, self.provider, self.clock()
 
         def work() -> None:
             try:
-                path = write_export(data, provider, at, fmt, export_bytes(rows, order, fmt))
+                path = write_export(data, provider, at, fmt, export_bytes(rows, order, entries, fmt, units))
             except PriceSyncError as exc:
                 self.post_message(ExportDone(None, 0, str(exc)))
             else:

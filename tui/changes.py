@@ -13,6 +13,8 @@ from decimal import Decimal
 
 from pricesync.core import (
     HOUR_DECIMALS,
+    KINDS,
+    ON_DEMAND,
     ChangeRow,
     HistoryError,
     HistoryStore,
@@ -105,9 +107,10 @@ class EntryHistory:
     error: str | None = None
 
 
-def load_entry_history(store: HistoryStore, provider: str, key: Key) -> EntryHistory:
+def load_entry_history(store: HistoryStore, provider: str, key: Key, kind: str = ON_DEMAND) -> EntryHistory:
+    """One entry's changes of one price kind."""
     try:
-        return EntryHistory(key, tuple(store.entry_history(key, provider)))
+        return EntryHistory(key, tuple(store.entry_history(key, provider, kind)))
     except HistoryError as exc:
         return EntryHistory(key, error=str(exc))
 
@@ -157,7 +160,21 @@ def change_text(row: ChangeRow) -> Text:
     return Text(pct_text(row.pct), style="red" if row.pct > 0 else "green" if row.pct < 0 else "")
 
 
-CHANGE_COLUMNS = ("instance type", "region", "OS", "old $/hour", "new $/hour", "change")
+UPFRONT_LABEL = {"no": "no", "partial": "pa", "all": "all"}
+
+
+def kind_label(kind: str) -> str:
+    """A price kind in 9 characters at most, for the changes table at 80 columns: on-demand and
+    spot as they are; `RI1s-no` is reserved-1yr-standard-no-upfront (RI: Reserved, SP: Savings
+    Plan; 1 or 3 years; s standard, c convertible for RI, c compute, e ec2-instance for SP; no,
+    pa(rtial) or all upfront). The help screen and the README say so."""
+    k = KINDS.get(kind)
+    if k is None or not k.years:
+        return kind
+    return f"{'RI' if k.family == 'reserved' else 'SP'}{k.years}{k.plan[0]}-{UPFRONT_LABEL[k.upfront]}"
+
+
+CHANGE_COLUMNS = ("instance type", "region", "OS", "kind", "old $/h", "new $/h", "change")
 
 
 def change_cells(row: ChangeRow, decimals: int = HOUR_DECIMALS) -> tuple[Text, ...]:
@@ -169,6 +186,7 @@ def change_cells(row: ChangeRow, decimals: int = HOUR_DECIMALS) -> tuple[Text, .
         Text(terminal(row.instance_type)),
         Text(terminal(row.region)),
         Text(terminal(row.os)),
+        Text(kind_label(row.price_kind)),
         Text(hourly_text(row.old, decimals), justify="right"),
         Text(hourly_text(row.new, decimals), justify="right"),
         change,

@@ -86,13 +86,14 @@ class ChoosingActions:
         if entry is not None:
             self.push_screen(DetailScreen(entry))
 
-    def action_pivot(self) -> None:
+    def action_pivot(self, home: str | None = None, in_all_regions: bool = False) -> None:
+        """Regions as columns for the rows shown (a saved view's pivot gives its home region)."""
         if self.data is None or self.data.catalog is None:
             self.notify("No catalog loaded", severity="warning")
             return
         entries = entries_of(self.data.catalog.entries, self.table.order)
         regions = sorted(self.view.regions) if self.view.regions is not None else None
-        self.push_screen(PivotScreen(entries, self.data.kind, regions))
+        self.push_screen(PivotScreen(entries, self.data.kind, regions, home=home, in_all_regions=in_all_regions))
 
     def action_mark_row(self) -> None:
         key = self.table.cursor_key

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from pricesync.core import (
     FIELD_NAMES,
+    ON_DEMAND,
     PROVIDERS,
     CatalogDiff,
     HistoryStore,
@@ -350,24 +351,27 @@ class ChangesScreen(ModalScreen[None]):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         row = self.shown[event.cursor_row]
-        self.app.push_screen(EntryHistoryScreen(self.store, self.provider, row.key))
+        self.app.push_screen(EntryHistoryScreen(self.store, self.provider, row.key, row.price_kind))
 
 
 class EntryHistoryScreen(ModalScreen[None]):
-    """One entry's dated prices and a sparkline of them."""
+    """One entry's dated prices of one price kind and a sparkline of them."""
 
     BINDINGS = [Binding("escape,q,h", "dismiss(None)", "Close")]
 
-    def __init__(self, store: HistoryStore, provider: str, key: Key) -> None:
+    def __init__(self, store: HistoryStore, provider: str, key: Key, kind: str = ON_DEMAND) -> None:
         super().__init__()
         self.store = store
         self.provider = provider
         self.key = key
+        self.kind = kind
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(
-                Text(terminal(f"Price history · {' · '.join(self.key)} · {provider_name(self.provider)}")),
+                Text(
+                    terminal(f"Price history · {' · '.join(self.key)} · {self.kind} · {provider_name(self.provider)}")
+                ),
                 classes="dialog-title",
             )
             yield Sparkline([], id="sparkline")
@@ -376,7 +380,7 @@ class EntryHistoryScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one(Sparkline).display = False
-        read_history(self, EntryHistoryLoaded, load_entry_history, self.store, self.provider, self.key)
+        read_history(self, EntryHistoryLoaded, load_entry_history, self.store, self.provider, self.key, self.kind)
 
     def on_entry_history_loaded(self, message: EntryHistoryLoaded) -> None:
         history = message.history
@@ -405,10 +409,10 @@ HELP = f"""\
 | `r` | choose the regions shown |
 | `d` | only rows with pending changes on/off |
 | `e` | export the rows shown to CSV (the path is shown); the palette: TSV, Markdown, JSON |
-| `V` | save the view (filter, sort, regions, provider) under a name; reopen it from the palette |
+| `V` | save what is shown under a name (in `v`: with the pivot); reopen it from the palette |
 | `l` | sync log pane on/off |
-| `c` | price changes of the last sync with changes; `←` `→` step through earlier runs |
-| `h` | price history of the selected row: dated prices and a sparkline |
+| `c` | price changes of the last sync with changes, with their kind; `←` `→` step through earlier runs |
+| `h` | price history of the selected row, of the kind shown: dated prices and a sparkline |
 | `/` | filter; `escape` clears it, `enter` goes back to the table |
 | `<` `>` | sort by the previous / next column; `o` reverses; or click a header |
 | `$` | price kind shown in $/hour, $/month and the price terms (on demand, Reserved, Savings Plans); savings column |
@@ -432,7 +436,7 @@ Fields: {FIELD_NAMES}. A bad term is shown in red and ignored.
 ## Columns
 
 {", ".join(COLUMN_TITLES.values())}. $/month is $/hour x 730, exact. Prices, unit prices
-($ per hour per vCPU, GiB, GPU) and the price terms are of the kind shown (`k`): a commitment's
+($ per hour per vCPU, GiB, GPU) and the price terms are of the kind shown (`$`): a commitment's
 effective rate, its upfront fee spread over the term; savings is against on demand.
 pending: the cached price where it differs from the catalog, ▲ up (red) / ▼ down (green),
 `new` (no catalog price yet), `added` (not in the catalog), `missing` (not in the fetch).
@@ -440,6 +444,13 @@ A `STALE` badge in the header: the last successful sync is older than `[sync] ma
 (yellow), older than twice that or never happened (red).
 {MARK} after the instance type: the row's price moved (or it appeared or left) in the last sync
 that stored changes (`c` lists them).
+
+## Price changes (`c`)
+
+The kind column: `on-demand`, `spot`, or `RI`/`SP` (Reserved / Savings Plan), the term in years
+(`1`, `3`), the class (`s` standard, `c` convertible; for a plan `c` compute, `e` EC2 instance)
+and the upfront option (`no`, `pa` partial, `all`): `RI1s-no` is reserved-1yr-standard-no-upfront,
+`SP3c-all` savings-plan-compute-3yr-all-upfront. A kind's prices are its effective $/hour.
 """
 
 

@@ -168,15 +168,24 @@ class PivotScreen(_ComputedScreen):
     BINDINGS = [
         Binding("h", "home", "Home region"),
         Binding("a", "all_regions", "In all regions"),
+        Binding("V", "app.save_view", "Save view"),  # with the pivot, its home region and `a`
         Binding("escape,q,v", "dismiss(None)", "Close"),
     ]
 
-    def __init__(self, entries: list[CatalogEntry], kind: str, regions: Sequence[str] | None) -> None:
+    def __init__(
+        self,
+        entries: list[CatalogEntry],
+        kind: str,
+        regions: Sequence[str] | None,
+        *,
+        home: str | None = None,
+        in_all_regions: bool = False,
+    ) -> None:
         super().__init__()
         self.entries, self.kind, self.regions = entries, kind, regions
         self.columns: list[str] = sorted({e.region for e in entries}) if regions is None else list(regions)
-        self.home: str | None = None
-        self.in_all_regions = False
+        self.home: str | None = home if home in self.columns else None
+        self.in_all_regions = in_all_regions
 
     def title_text(self) -> str:
         home = f" · Δ% against {self.home}" if self.home else ""
@@ -184,7 +193,9 @@ class PivotScreen(_ComputedScreen):
         return terminal(f"{self.kind} $/hour by region{home}{every}")
 
     def keys(self) -> Text:
-        return keys_line(("h", "next home region"), ("a", "in all regions on/off"), ("esc", "close"))
+        return keys_line(
+            ("h", "next home region"), ("a", "in all regions on/off"), ("V", "save view"), ("esc", "close")
+        )
 
     def compute(self) -> Computed:
         columns, rows, total = pivot_rows(self.entries, self.kind, self.regions, self.home, self.in_all_regions)

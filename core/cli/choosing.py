@@ -72,8 +72,10 @@ def split_regions(value: str | None) -> list[str] | None:
 
 def add_list_options(ls: argparse.ArgumentParser) -> None:
     ls.add_argument("--where", metavar="EXPR", help="the dashboard's filter language, e.g. 'm7g vcpu>=4 price<0.2'")
-    ls.add_argument("--price", default=ON_DEMAND, choices=PRICE_KINDS, metavar="KIND", help="price kind shown")
-    ls.add_argument("--units", action="store_true", help="add $/vCPU-h, $/GiB-h and $/GPU-h columns")
+    ls.add_argument(
+        "--price", choices=PRICE_KINDS, metavar="KIND", help="price kind shown (default: the view's, else on-demand)"
+    )
+    ls.add_argument("--units", action="store_true", help="add $/vCPU-h, $/GiB-h and $/GPU-h columns (and to exports)")
     ls.add_argument("--pivot", choices=["region"], help="one row per (type, OS), one price column per region")
     ls.add_argument("--regions", metavar="R1,R2", help="with --pivot: the region columns, in this order")
     ls.add_argument("--home", metavar="REGION", help="with --pivot: show each price's difference to this region")

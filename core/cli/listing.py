@@ -12,7 +12,6 @@ from operator import attrgetter
 from typing import Any
 
 from .. import (
-    CSV_COLUMNS,
     HOUR_DECIMALS,
     MONTH_DECIMALS,
     ON_DEMAND,
@@ -27,9 +26,11 @@ from .. import (
     csv_fields,
     entry_unit_price,
     exact_decimal,
+    export_columns,
     find_view,
     first_run_text,
     hourly_text,
+    kind_export_values,
     money_width,
     monthly_decimals,
     monthly_price,
@@ -53,7 +54,7 @@ from .choosing import (
 from .codes import EXIT_OK
 from .listsort import price_text, sorted_rows
 from .output import Column, line, table
-from .viewprint import VIEW_SORT, chosen_format, print_export, print_view
+from .viewprint import VIEW_SORT, apply_view_options, chosen_format, print_export, print_view
 
 
 def _price_arg(text: str) -> Decimal:
@@ -100,6 +101,9 @@ def _monthly(price: str | None) -> str | None:
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     view = find_view(settings.data_dir, args.view) if args.view else None
+    if view is not None:
+        apply_view_options(args, view)
+    args.price = args.price or ON_DEMAND
     provider = args.provider or (view.provider if view else "aws")
     engine = build_engine(settings, listeners=())
     catalog = engine.catalog(provider)
@@ -127,8 +131,11 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         tests.append(lambda e: query.matches(e, args.price))
     kept = [e for e in catalog.entries if all(test(e) for test in tests)]
     rows = sorted_rows(kept, sort, args.price, bool(view and view.descending))
-    if args.pivot or (view is not None and view.pivot == "region"):
-        args.pivot = "region"
+    wanted = view is not None and ("pending" in view.columns or view.pending_only)
+    pending = pending_texts(engine.pending(provider)) if wanted else {}
+    if view is not None and view.pending_only:
+        rows = [e for e in rows if e.key in pending]
+    if args.pivot:
         return print_pivot(args, catalog.provider, rows)
     fmt = chosen_format(args)
     first_run, failed = never_synced(settings, provider)
@@ -138,8 +145,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         )
         line(hint, err=args.json or fmt is not None)
     if view is not None:
-        pending = pending_texts(engine.pending(provider)) if "pending" in view.columns else {}
-        print_view(view, catalog, rows, pending, fmt)
+        print_view(view, args.price, catalog, rows, pending, fmt)
     elif args.json:
         print(
             json.dumps(
@@ -151,7 +157,9 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
             )
         )
     elif fmt is not None:
-        print_export(ExportTable(CSV_COLUMNS, [csv_fields(_csv_values(e)) for e in rows]), fmt)
+        columns = export_columns(args.price, args.units)
+        values = (_csv_values(e) | kind_export_values(e, args.price, args.units) for e in rows)
+        print_export(ExportTable(columns, [csv_fields(v, columns) for v in values]), fmt)
     else:
         _print_table(catalog, rows, args.price, args.units)
     return EXIT_OK

@@ -13,7 +13,8 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-from .. import ON_DEMAND, CatalogEntry
+from .. import ON_DEMAND, CatalogEntry, entry_unit_price, savings_pct
+from .choosing import UNIT_COLUMNS
 
 
 def price_text(entry: CatalogEntry, kind: str) -> str | None:
@@ -25,7 +26,7 @@ def price_text(entry: CatalogEntry, kind: str) -> str | None:
 
 
 def sorted_rows(rows: list[CatalogEntry], col: str, kind: str, descending: bool) -> list[CatalogEntry]:
-    """`rows` sorted by `col` (a CatalogEntry field or `price`), then by key."""
+    """`rows` sorted by `col` (a CatalogEntry field, `price`, `savings` or a unit price), then by key."""
     if col == "instance_type":
         spec = [(e.family or "", e.vcpu or 0, e.memory_gib or 0, e.instance_type) for e in rows]
         rank = _ranks(spec)
@@ -45,10 +46,21 @@ def sorted_rows(rows: list[CatalogEntry], col: str, kind: str, descending: bool)
 
 
 def _values(rows: list[CatalogEntry], col: str, kind: str) -> list[Any]:
-    if col != "price":
-        return [getattr(e, col) for e in rows]
-    texts = [price_text(e, kind) for e in rows]
-    decimal: dict[str | None, Decimal | None] = {t: None if t is None else Decimal(t) for t in set(texts)}
+    """Each row's value in `col`: a field, or of the kind shown its price, its saving against
+    on demand (`savings`) or a unit price (`per_vcpu`, `per_gib`, `per_gpu`)."""
+    if col == "price":
+        return _decimals([price_text(e, kind) for e in rows])
+    if col == "savings":
+        on_demand, price = _decimals([e.price_per_hour for e in rows]), _decimals([price_text(e, kind) for e in rows])
+        return list(map(savings_pct, on_demand, price))
+    if col in dict(UNIT_COLUMNS):
+        return [entry_unit_price(e, col, kind) for e in rows]
+    return [getattr(e, col) for e in rows]
+
+
+def _decimals(texts: list[str | None]) -> list[Decimal | None]:
+    """Price strings as Decimals, each distinct one converted once."""
+    decimal = {t: None if t is None else Decimal(t) for t in set(texts)}
     return [decimal[t] for t in texts]
 
 

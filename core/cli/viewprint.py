@@ -3,9 +3,11 @@ formats (`--csv`, `--tsv`, `--markdown`, `--json`): the same cells as the dashbo
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from .. import (
+    ON_DEMAND,
     VIEW_COLUMNS,
     Catalog,
     CatalogEntry,
@@ -32,20 +34,33 @@ def print_export(export: ExportTable, fmt: str) -> None:
     sys.stdout.write(render_export(export, fmt).decode())
 
 
-RIGHT = {"vcpu", "mem", "gpu", "price", "month", "pending"}  # columns aligned right
-NO_VALUE = {"price": "-", "month": "-", "pending": ""}  # else "?": unknown, as in the dashboard
+def apply_view_options(args: argparse.Namespace, view: SavedView) -> None:
+    """What a view sets that the command line did not: its price kind and its pivot (with its
+    regions as the columns, its home region and "in all regions"). An option given wins."""
+    args.price = args.price or view.price_kind
+    if view.pivot == "region" and not args.pivot:
+        args.pivot = "region"
+        args.regions = args.regions or (",".join(view.regions) if view.regions else None)
+        args.home = args.home or view.home
+        args.in_all_regions = args.in_all_regions or view.in_all_regions
+
+
+PRICES = {"price", "month", "savings", "per_vcpu", "per_gib", "per_gpu"}
+RIGHT = {"vcpu", "mem", "gpu", "pending", *PRICES}  # columns aligned right
+NO_VALUE = dict.fromkeys(PRICES, "-") | {"pending": ""}  # else "?": unknown, as in the dashboard
 
 
 def print_view(
-    view: SavedView, catalog: Catalog, rows: list[CatalogEntry], pending: dict[Key, str], fmt: str | None
+    view: SavedView, kind: str, catalog: Catalog, rows: list[CatalogEntry], pending: dict[Key, str], fmt: str | None
 ) -> None:
-    """`rows` of `catalog` in the view's columns: a table, or in `fmt`."""
-    export = view_table(view.columns, rows, pending)
+    """`rows` of `catalog` in the view's columns, prices of `kind`: a table, or in `fmt`."""
+    export = view_table(view.columns, rows, pending, kind)
     if fmt is not None:
         print_export(export, fmt)
         return
-    keys = known_columns(view.columns)
+    keys = known_columns(view.columns, kind)
     shown = f"{len(rows)} of {len(catalog.entries)} entries, {catalog.currency}"
+    shown += "" if kind == ON_DEMAND else f", {kind}"
     table(
         f"{catalog.provider} catalog, view {view.name} ({shown})",
         [Column(VIEW_COLUMNS[c].title, right=c in RIGHT) for c in keys],

@@ -401,7 +401,7 @@ def test_export_csv_neutralises_every_cell():
         ),
     )
     rows = build_rows(Catalog("aws", "USD", None, SourceInfo("bundled"), entries))
-    got = list(csv.reader(io.StringIO(export_bytes(rows, [0]).decode())))[1]
+    got = list(csv.reader(io.StringIO(export_bytes(rows, [0], entries).decode())))[1]
     assert got[1] == '\'=HYPERLINK("https://evil.example")' and got[5] == "'+x86\\x1b]0;pwned\\x07"
     assert got[8:10] == ["0.096", "70.08"]
 

@@ -8,11 +8,11 @@ import random
 from decimal import Decimal
 
 import pytest
-from pricesync.core import ON_DEMAND, CatalogEntry, KindPrice
+from pricesync.core import ON_DEMAND, CatalogEntry, KindPrice, entry_unit_price, kind_price, savings_pct
 from pricesync.core.cli.listsort import price_text, sorted_rows
 
 KIND = "reserved-1yr-standard-no-upfront"
-COLUMNS = ["instance_type", "family", "region", "os", "vcpu", "memory_gib", "gpu", "price"]
+COLUMNS = ["instance_type", "family", "region", "os", "vcpu", "memory_gib", "gpu", "price", "savings", "per_vcpu"]
 
 
 def catalog(n: int = 600, seed: int = 7) -> list[CatalogEntry]:
@@ -43,8 +43,11 @@ def catalog(n: int = 600, seed: int = 7) -> list[CatalogEntry]:
 def reference(rows: list[CatalogEntry], col: str, kind: str, descending: bool) -> list[CatalogEntry]:
     def value(e: CatalogEntry):
         if col == "price":
-            text = price_text(e, kind)
-            return None if text is None else Decimal(text)
+            return kind_price(e, kind)
+        if col == "savings":
+            return savings_pct(kind_price(e, ON_DEMAND), kind_price(e, kind))
+        if col == "per_vcpu":
+            return entry_unit_price(e, col, kind)
         return getattr(e, col)
 
     if col == "instance_type":

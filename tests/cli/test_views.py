@@ -6,9 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 
 import pytest
-from pricesync.core import SavedView, save_view
+from pricesync.core import CSV_COLUMNS, KindPrice, SavedView, csv_columns, save_view
+
+from tests.fakes import choosedata
+from tests.tui.conftest import write_pending_data
 
 
 @pytest.fixture
@@ -75,3 +79,150 @@ def test_list_exports_every_format(synced, fmt):
         assert first.split("\t")[:2] == ["m5.large", "m5"]
     if fmt == "--markdown":
         assert out.splitlines()[0].startswith("| instance\\_type | family |")
+
+
+# -- a price kind: in exports (list --csv --price KIND) and applied by a view ----------------------
+
+ALL_UPFRONT = "reserved-1yr-standard-all-upfront"
+
+
+def with_spot(entry):
+    spot = KindPrice.of("spot", "0.0310000000", fetched_at="2026-11-01T00:00:00Z", interruption="<5%", savings_pct=68)
+    return replace(entry, prices={**entry.prices, "spot": spot})
+
+
+@pytest.fixture
+def kinds(cli, settings):
+    """The choosing fixture; m5.large in us-east-1 also has a spot price with the advisor's fields."""
+    catalog = choosedata.catalog()
+    entries = tuple(with_spot(e) if e.key == ("m5.large", "us-east-1", "linux") else e for e in catalog.entries)
+    (settings.data_dir / "aws_catalog.json").write_text(json.dumps(replace(catalog, entries=entries).to_json()))
+
+    def go(*args: str) -> str:
+        p = cli(*args)
+        assert p.returncode == 0, p.stderr
+        return p.stdout
+
+    return go
+
+
+def csv_rows(text: str, delimiter: str = ",") -> tuple[list[str], dict[tuple[str, str, str], dict[str, str]]]:
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    rows = {(r["instance_type"], r["region"], r["os"]): r for r in reader}
+    return list(reader.fieldnames or []), rows
+
+
+def test_a_kinds_export_appends_its_figures_exactly_after_the_on_demand_columns(kinds):
+    header, rows = csv_rows(kinds("list", "--csv", "--price", ALL_UPFRONT, "--units"))
+    assert tuple(header) == csv_columns(kind=True, units=True)
+    m5 = rows[("m5.large", "us-east-1", "linux")]
+    assert (m5["price_per_hour"], m5["price_per_month"]) == ("0.096", "70.08")  # on demand's, as before
+    assert {k: m5[k] for k in header[len(CSV_COLUMNS) :]} == {
+        "price_kind": ALL_UPFRONT,
+        "kind_hourly": "0",
+        "kind_upfront": "500",
+        "kind_price_per_hour": "0.0570776256",  # 500 / 8760, half-even to 10 places
+        "kind_price_per_month": "41.666666688",
+        "savings_pct": "40.5",
+        "per_vcpu": "0.0285388128",
+        "per_gib": "0.0071347032",
+        "per_gpu": "",  # no GPU: no value, never a guess
+    }
+    t4g = rows[("t4g.large", "us-east-1", "linux")]  # no price of that kind
+    assert t4g["price_kind"] == ALL_UPFRONT and t4g["kind_price_per_hour"] == t4g["per_vcpu"] == ""
+    header, _ = csv_rows(kinds("list", "--csv", "--price", ALL_UPFRONT))
+    assert tuple(header) == csv_columns(kind=True)  # the unit prices only when asked for
+
+
+def test_a_spot_export_has_the_advisors_fields(kinds):
+    header, rows = csv_rows(kinds("list", "--tsv", "--price", "spot"), "\t")
+    assert tuple(header) == csv_columns(kind=True, spot=True)
+    m5 = rows[("m5.large", "us-east-1", "linux")]
+    assert (m5["kind_price_per_hour"], m5["kind_upfront"], m5["savings_pct"]) == ("0.031", "0", "67.7")
+    assert (m5["spot_interruption"], m5["spot_savings_pct"], m5["spot_fetched_at"]) == (
+        "<5%",
+        "68",
+        "2026-11-01T00:00:00Z",
+    )
+
+
+def test_the_on_demand_export_keeps_its_columns(kinds):
+    assert tuple(csv_rows(kinds("list", "--csv"))[0]) == CSV_COLUMNS
+    assert tuple(csv_rows(kinds("list", "--csv", "--price", "on-demand"))[0]) == CSV_COLUMNS
+
+
+def test_a_view_applies_its_price_kind_and_the_command_line_wins(settings, kinds):
+    save_view(
+        settings.data_dir,
+        SavedView(
+            "ri",
+            filter="m5.large os:linux region:us-east-1",
+            columns=("type", "price", "month", "savings", "per_vcpu"),
+            price_kind=ALL_UPFRONT,
+        ),
+    )
+    assert json.loads(kinds("list", "--view", "ri", "--json")) == [
+        {
+            "instance_type": "m5.large",
+            "kind_price_per_hour": "0.0570776256",
+            "kind_price_per_month": "41.666666688",
+            "savings_pct": "40.5",
+            "per_vcpu": "0.0285388128",
+        }
+    ]
+    table = kinds("list", "--view", "ri")
+    assert ALL_UPFRONT in table and "0.0570776256" in table and "40.5" in table
+    assert json.loads(kinds("list", "--view", "ri", "--json", "--price", "on-demand")) == [
+        {
+            "instance_type": "m5.large",
+            "price_per_hour": "0.0960000000",
+            "price_per_month": "70.08",
+            "per_vcpu": "0.0480000000",
+        }
+    ]  # savings shows with a kind only, as in the dashboard
+    assert kinds("list", "--view", "ri", "--csv", "--price", "spot").splitlines() == [
+        "instance_type,kind_price_per_hour,kind_price_per_month,savings_pct,per_vcpu",
+        "m5.large,0.0310000000,22.63,67.7,0.0155000000",
+    ]
+
+
+def test_a_view_applies_its_pivot_with_its_regions_home_and_in_all_regions(settings, kinds):
+    save_view(
+        settings.data_dir,
+        SavedView(
+            "by-region",
+            filter="large os:linux",
+            regions=("eu-west-1", "us-east-1"),
+            pivot="region",
+            home="us-east-1",
+            in_all_regions=True,
+        ),
+    )
+    assert json.loads(kinds("list", "--view", "by-region", "--json")) == [
+        {
+            "instance_type": "m5.large",
+            "os": "linux",
+            "prices": {"eu-west-1": "0.1070000000", "us-east-1": "0.0960000000"},
+            "cheapest_region": "us-east-1",
+        },
+        {
+            "instance_type": "m6a.large",
+            "os": "linux",
+            "prices": {"eu-west-1": "0.0960000000", "us-east-1": "0.0864000000"},
+            "cheapest_region": "us-east-1",
+        },
+    ]
+    table = kinds("list", "--view", "by-region")
+    assert "% against us-east-1" in table and "0.107 (+11.5%)" in table
+
+
+def test_a_view_applies_pending_only(settings, cli):
+    write_pending_data(settings.data_dir)
+    save_view(settings.data_dir, SavedView("moved", columns=("type", "region", "os", "pending"), pending_only=True))
+    p = cli("list", "--view", "moved", "--json")
+    assert p.returncode == 0, p.stderr
+    assert sorted(json.loads(p.stdout), key=lambda r: r["instance_type"]) == [
+        {"instance_type": "c6g.large", "region": "eu-west-1", "os": "linux", "pending": "0.0700000000 -9.1%"},
+        {"instance_type": "m5.large", "region": "us-east-1", "os": "linux", "pending": "0.1000000000 +4.2%"},
+        {"instance_type": "t3.micro", "region": "us-east-1", "os": "rhel", "pending": "missing"},
+    ]  # x1e.32xlarge, which the cache adds, is not in the catalog yet

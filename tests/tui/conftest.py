@@ -197,10 +197,11 @@ def write_pending_data(data) -> None:
     )
 
 
-HISTORY_V2 = [  # (key, old, new) of the second run that stored changes
+RESERVED_KIND = "reserved-1yr-standard-all-upfront"  # the longest label in the changes view: RI1s-all
+HISTORY_V2 = [  # (key, old, new[, price kind]) of the second run that stored changes
     (M5_US, "0.0960000000", "0.1000000000"),
     (("p4d.24xlarge", "us-east-1", "linux"), "32.7726000000", "29.4953400000"),
-    (("c6g.large", "eu-west-1", "linux"), "0.0770000000", "0.0731500000"),
+    (("c6g.large", "eu-west-1", "linux"), "0.0770000000", "0.0731500000", RESERVED_KIND),
     (("x1e.32xlarge", "us-east-1", "linux"), None, "26.6880000000"),
     (("t3.micro", "us-east-1", "rhel"), "0.0392000000", None),
 ]

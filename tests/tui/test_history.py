@@ -4,12 +4,14 @@ and help entries, a broken history file; and the plain loaders and formats of tu
 
 from __future__ import annotations
 
+from pricesync.core import KINDS
 from pricesync.core.history import HistoryStore
 from pricesync.tui.app import COMMANDS, PriceSyncApp
 from pricesync.tui.cells import MARK
 from pricesync.tui.changes import (
     change_text,
     history_text,
+    kind_label,
     load_changes,
     load_entry_history,
     load_marks,
@@ -92,7 +94,7 @@ async def test_c_opens_the_last_run_with_changes_and_steps_through_runs(settings
         assert "3 changed · 1 added · 1 removed" in lines[3] and "written back" not in lines[3]
         assert runs.highlighted == 1  # the last run that stored changes, not the newest run
         await changes_shown(pilot, screen, 1)
-        assert change_rows(screen) == [["m5.large", "us-east-1", "linux", "0.1000", "0.1050", "+5.0%"]]
+        assert change_rows(screen) == [["m5.large", "us-east-1", "linux", "on-demand", "0.1000", "0.1050", "+5.0%"]]
         summary = text_of(screen, "#run-summary")
         assert "2025-11-03 02:00 UTC · updated · written back · source 20251103000000" in summary
 
@@ -100,12 +102,14 @@ async def test_c_opens_the_last_run_with_changes_and_steps_through_runs(settings
         assert runs.highlighted == 3
         await changes_shown(pilot, screen, 5)
         rows = {tuple(r[:3]): r[3:] for r in change_rows(screen)}
-        # the prices of a run aligned on its most precise one (29.49534: five decimals)
-        assert rows[M5_US] == ["0.09600", "0.10000", "+4.2%"]
-        assert rows[P4D_US] == ["32.77260", "29.49534", "-10.0%"]
-        assert rows[("x1e.32xlarge", "us-east-1", "linux")] == ["-", "26.68800", "new"]
-        assert rows[("t3.micro", "us-east-1", "rhel")] == ["0.03920", "-", "removed"]
-        cells = {str(r[0]): r[5] for r in (screen.query_one(DataTable).get_row_at(i) for i in range(5))}
+        # the prices of a run aligned on its most precise one (29.49534: five decimals), each
+        # change with its price kind (abbreviated, as the help says)
+        assert rows[M5_US] == ["on-demand", "0.09600", "0.10000", "+4.2%"]
+        assert rows[P4D_US] == ["on-demand", "32.77260", "29.49534", "-10.0%"]
+        assert rows[("c6g.large", "eu-west-1", "linux")] == ["RI1s-all", "0.07700", "0.07315", "-5.0%"]
+        assert rows[("x1e.32xlarge", "us-east-1", "linux")] == ["on-demand", "-", "26.68800", "new"]
+        assert rows[("t3.micro", "us-east-1", "rhel")] == ["on-demand", "0.03920", "-", "removed"]
+        cells = {str(r[0]): r[6] for r in (screen.query_one(DataTable).get_row_at(i) for i in range(5))}
         assert str(cells["m5.large"].style) == "red" and str(cells["p4d.24xlarge"].style) == "green"
         await pilot.press("left")  # nothing earlier has changes: stays
         assert runs.highlighted == 3
@@ -167,6 +171,38 @@ async def test_a_broken_history_file_is_shown_never_a_crash(settings):
         assert app.is_running and app.shown == 9
 
 
+async def test_a_changes_kind_is_labelled_and_enter_opens_that_kinds_history(settings):
+    """A reserved change reads RI1s-all in the kind column; its history is of that kind (the
+    entry's on-demand price never moved)."""
+    write_history(settings.data_dir)
+    async with make_app(settings).run_test(size=SIZE) as pilot:
+        app = await loaded(pilot)
+        screen = await open_changes(pilot)
+        await pilot.press("left")
+        await changes_shown(pilot, screen, 5)
+        at = next(i for i, r in enumerate(change_rows(screen)) if r[0] == "c6g.large")
+        assert change_rows(screen)[at][3] == "RI1s-all"
+        await pilot.press("tab", *["down"] * at, "enter")
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, EntryHistoryScreen) and "Loading" not in text_of(app.screen, "#entry-prices")
+            ),
+            "the reserved price's history",
+        )
+        title = str(app.screen.query_one(".dialog-title").render())
+        assert "c6g.large · eu-west-1 · linux · reserved-1yr-standard-all-upfront" in title
+        assert "0.0731" in text_of(app.screen, "#entry-prices")
+
+
+def test_kind_labels_fit_the_changes_view_and_stay_distinct():
+    labels = {kind: kind_label(kind) for kind in ("on-demand", *KINDS)}
+    assert labels["reserved-3yr-convertible-partial-upfront"] == "RI3c-pa"
+    assert labels["savings-plan-ec2-instance-1yr-no-upfront"] == "SP1e-no"
+    assert labels["spot"] == "spot" and labels["on-demand"] == "on-demand"
+    assert len(set(labels.values())) == len(labels) and max(map(len, labels.values())) <= len("on-demand")
+
+
 # -- h: one row's history ------------------------------------------------------------------------------
 
 
@@ -179,7 +215,8 @@ async def test_h_shows_the_dated_prices_and_a_sparkline_or_no_history_yet(settin
         await select_row(pilot, "m5.large region:us-east-1 os:linux")
         assert app.table.cursor_key == M5_US
         screen = await open_history(pilot)
-        assert "Price history · m5.large · us-east-1 · linux · AWS" in str(screen.query_one(".dialog-title").render())
+        title = str(screen.query_one(".dialog-title").render())
+        assert "Price history · m5.large · us-east-1 · linux · on-demand · AWS" in title
         lines = [line.split() for line in text_of(screen, "#entry-prices").splitlines()]
         assert lines == [
             ["when", "(UTC)", "$/hour", "change", "source"],
@@ -258,7 +295,7 @@ async def test_rows_the_last_sync_moved_are_marked_and_the_marks_follow_each_syn
 
         screen = await open_changes(pilot)  # the real run, newest first
         await changes_shown(pilot, screen, 1)
-        assert change_rows(screen) == [["m5.large", "us-east-1", "linux", "0.1000", "0.1050", "+5.0%"]]
+        assert change_rows(screen) == [["m5.large", "us-east-1", "linux", "on-demand", "0.1000", "0.1050", "+5.0%"]]
         assert f"source {V3}" in text_of(screen, "#run-summary")
         await pilot.press("escape")
 
@@ -342,7 +379,7 @@ def test_formats(tmp_path):
         ("+4.2%", "red"),
         ("-10.0%", "green"),
     ]
-    added, removed = (rows[k] for k, old, new in HISTORY_V2 if old is None or new is None)
+    added, removed = (rows[k] for k, old, new, *_ in HISTORY_V2 if old is None or new is None)
     assert (str(change_text(added)), str(change_text(removed))) == ("new", "removed")
     history = HistoryStore(tmp_path).entry_history(removed.key)
     assert sparkline_points(tuple(history)) == [0.0392]  # the price it left at; the removal is no point

@@ -268,7 +268,9 @@ def test_widths_fit_every_value_and_title(sample):
 def test_csv_export_has_exact_prices_in_the_order_shown(sample, tmp_path):
     catalog, _diff, rows = sample
     order = RowIndex(rows).select(View(parse("price<1"), sort="price", descending=True))
-    path = write_export(tmp_path / "out", "aws", datetime(2025, 11, 3, tzinfo=UTC), "csv", export_bytes(rows, order))
+    path = write_export(
+        tmp_path / "out", "aws", datetime(2025, 11, 3, tzinfo=UTC), "csv", export_bytes(rows, order, catalog.entries)
+    )
     assert path == tmp_path / "out" / "exports" / "aws-20251103-000000.csv"
     lines = list(csv.DictReader(io.StringIO(path.read_text())))
     assert len(lines) == len(order)
@@ -283,19 +285,21 @@ def test_csv_export_has_exact_prices_in_the_order_shown(sample, tmp_path):
 
 
 def test_two_exports_of_the_same_second_keep_both(sample, tmp_path):
-    _, _, rows = sample
+    catalog, _, rows = sample
     path = tmp_path / "exports" / "aws-20251103-093005.csv"
     at = datetime(2025, 11, 3, 9, 30, 5, tzinfo=UTC)
-    first = write_export(tmp_path, "aws", at, "csv", export_bytes(rows, [0]))
-    second = write_export(tmp_path, "aws", at, "csv", export_bytes(rows, [1, 2]))
+    first = write_export(tmp_path, "aws", at, "csv", export_bytes(rows, [0], catalog.entries))
+    second = write_export(tmp_path, "aws", at, "csv", export_bytes(rows, [1, 2], catalog.entries))
     assert first == path and second == path.with_name("aws-20251103-093005-2.csv")
     assert len(path.read_text().splitlines()) == 2 and len(second.read_text().splitlines()) == 3
     assert {p.name for p in path.parent.iterdir()} == {path.name, second.name}  # no staging file left
 
 
 def test_export_to_an_unwritable_place_is_one_clear_error(sample, tmp_path):
-    _, _, rows = sample
+    catalog, _, rows = sample
     blocker = tmp_path / "file"
     blocker.write_text("x")
     with pytest.raises(ExportError, match="cannot create"):
-        write_export(blocker / "sub", "aws", datetime(2025, 11, 3, tzinfo=UTC), "csv", export_bytes(rows, [0]))
+        write_export(
+            blocker / "sub", "aws", datetime(2025, 11, 3, tzinfo=UTC), "csv", export_bytes(rows, [0], catalog.entries)
+        )
