@@ -4,6 +4,7 @@ CSV (the columns of every pricesync CSV)."""
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 from collections.abc import Callable
 from dataclasses import replace
@@ -107,6 +108,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     provider = args.provider or (view.provider if view else "aws")
     engine = build_engine(settings, listeners=())
     catalog = engine.catalog(provider)
+    gc.freeze()  # a one-shot command: the collector need not rescan the catalog's millions of objects
     text = (args.filter or "").lower()
     query = where_query(args.where or (view.filter if view else None))
     check_list_options(args)

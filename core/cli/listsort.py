@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
 from decimal import Decimal
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from .. import ON_DEMAND, CatalogEntry, entry_unit_price, savings_pct
@@ -27,10 +27,10 @@ def price_text(entry: CatalogEntry, kind: str) -> str | None:
 
 def sorted_rows(rows: list[CatalogEntry], col: str, kind: str, descending: bool) -> list[CatalogEntry]:
     """`rows` sorted by `col` (a CatalogEntry field, `price`, `savings` or a unit price), then by key."""
-    if col == "instance_type":
-        spec = [(e.family or "", e.vcpu or 0, e.memory_gib or 0, e.instance_type) for e in rows]
-        rank = _ranks(spec)
-        first = [rank[s] for s in spec]
+    if col == "instance_type":  # size order: (family, vCPUs, GiB, type), unknown as "" and 0
+        spec = list(map(_SPEC, rows))
+        rank = {raw: i for i, raw in enumerate(sorted(set(spec), key=_size_order))}
+        first = list(map(rank.__getitem__, spec))
     else:
         first = _rank_column([e.instance_type for e in rows])
     regions, oses = _rank_column([e.region for e in rows]), _rank_column([e.os for e in rows])
@@ -43,6 +43,14 @@ def sorted_rows(rows: list[CatalogEntry], col: str, kind: str, descending: bool)
     known = [(values[i], i) for i in order if values[i] is not None]
     known.sort(key=itemgetter(0), reverse=descending)  # stable: equal values stay in key order
     return [rows[i] for _, i in known] + [rows[i] for i in order if values[i] is None]
+
+
+_SPEC = attrgetter("family", "vcpu", "memory_gib", "instance_type")
+
+
+def _size_order(spec: tuple[str | None, int | None, float | None, str]) -> tuple[str, float, float, str]:
+    family, vcpu, memory, itype = spec
+    return family or "", vcpu or 0, memory or 0, itype
 
 
 def _values(rows: list[CatalogEntry], col: str, kind: str) -> list[Any]:
