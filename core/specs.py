@@ -64,6 +64,12 @@ class Specs:
         """ "current", "previous" or None: what `gen:` compares."""
         return None if self.current_generation is None else "current" if self.current_generation else "previous"
 
+    @property
+    def storage_words(self) -> tuple[str, ...] | None:
+        """What `storage:` matches: the description and the type ("2 x 900 NVMe SSD", "nvme")."""
+        words = tuple(w for w in (self.storage, self.storage_type) if w is not None)
+        return words or None
+
 
 SPEC_NAMES = tuple(f.name for f in fields(Specs))
 SPEC_GROUPS = (
@@ -74,6 +80,24 @@ SPEC_GROUPS = (
     ("network", "network_gbps"),
     ("storage", "storage_gb", "storage_type"),
 )
+
+
+# filter term or column -> the Specs attribute it compares or shows (core.query, the clients):
+# `net` and `disk` are what terms compare and columns sort by; `network` the description shown
+SPEC_FIELDS = {
+    "gen": "generation",
+    "processor": "processor",
+    "clock": "clock_ghz",
+    "net": "network_gbps",
+    "network": "network",
+    "disk": "storage_gb",
+    "storage": "storage_words",
+}
+
+
+def spec_value(specs: Specs | None, name: str) -> object:
+    """The value of the filter term or column `name` of SPEC_FIELDS (None: unknown)."""
+    return None if specs is None else getattr(specs, SPEC_FIELDS[name])
 
 
 def is_spec_text(value: object) -> TypeGuard[str]:
