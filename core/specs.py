@@ -65,9 +65,16 @@ class Specs:
         return None if self.current_generation is None else "current" if self.current_generation else "previous"
 
     @property
+    def processor_words(self) -> tuple[str, ...] | None:
+        """What `processor:` (`cpu:`) matches: the name from each word on ("AWS Graviton2
+        Processor", "Graviton2 Processor", "Processor"), so `graviton*` finds it."""
+        return None if self.processor is None else word_starts(self.processor)
+
+    @property
     def storage_words(self) -> tuple[str, ...] | None:
-        """What `storage:` matches: the description and the type ("2 x 900 NVMe SSD", "nvme")."""
-        words = tuple(w for w in (self.storage, self.storage_type) if w is not None)
+        """What `storage:` matches: the description from each word on, and the type ("2 x 900
+        NVMe SSD", ..., "NVMe SSD", "SSD", "nvme"), so `nvme*` finds it."""
+        words = (*(word_starts(self.storage) if self.storage else ()), *filter(None, (self.storage_type,)))
         return words or None
 
 
@@ -86,7 +93,7 @@ SPEC_GROUPS = (
 # `net` and `disk` are what terms compare and columns sort by; `network` the description shown
 SPEC_FIELDS = {
     "gen": "generation",
-    "processor": "processor",
+    "processor": "processor_words",
     "clock": "clock_ghz",
     "net": "network_gbps",
     "network": "network",
@@ -96,8 +103,17 @@ SPEC_FIELDS = {
 
 
 def spec_value(specs: Specs | None, name: str) -> object:
-    """The value of the filter term or column `name` of SPEC_FIELDS (None: unknown)."""
+    """The value of the filter term or column `name` of SPEC_FIELDS (None: unknown). A tuple
+    (processor, storage) is what a pattern may match; its first text is the one shown."""
     return None if specs is None else getattr(specs, SPEC_FIELDS[name])
+
+
+_WORD_START_RE = re.compile(r"(?<![^\W_])\w")  # a letter or digit after a space, a sign or the start
+
+
+def word_starts(text: str) -> tuple[str, ...]:
+    """`text` from each of its words on, the whole first."""
+    return tuple(text[m.start() :] for m in _WORD_START_RE.finditer(text)) or (text,)
 
 
 def is_spec_text(value: object) -> TypeGuard[str]:

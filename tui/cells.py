@@ -124,7 +124,7 @@ def cell(key: str, value, decimals: Decimals = Decimals()) -> tuple[str, str]:
         return monthly_text(monthly_price(value), decimals.month), ""
     if key in ("mem", "clock"):
         return f"{value:g}", ""
-    if key == "storage":  # its description (else its type) and type: the first is shown
+    if isinstance(value, tuple):  # processor, storage: what a pattern may match, the first shown
         return terminal(value[0]), ""
     return terminal(value), ""
 

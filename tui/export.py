@@ -39,6 +39,8 @@ def export_table(rows: CatalogRows, order: Sequence[int]) -> ExportTable:
             values["price_per_month"] = monthly_price(price)
         if (p := pending.value(row)) is not None:
             values |= {"pending": p.kind, "pending_price": p.price, "pending_change_pct": p.pct}
+        if (specs := rows.specs[row]) is not None:
+            values |= specs.to_json()
         lines.append(csv_fields(values))
     return ExportTable(CSV_COLUMNS, lines)
 

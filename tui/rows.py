@@ -24,6 +24,7 @@ from pricesync.core import (
     Catalog,
     CatalogDiff,
     Key,
+    Specs,
     kind_price,
     savings_pct,
     spec_value,
@@ -141,6 +142,7 @@ class CatalogRows:
     columns: dict[str, Column]  # type family vcpu mem gpu arch region os price per_* savings pending available synced,
     # and the specs' (pricesync.core.SPEC_FIELDS: gen processor clock net network disk storage)
     kind: str = ON_DEMAND  # the price kind of price, month, the unit prices and savings
+    specs: Sequence[Specs | None] = ()  # each row's specs, as the catalog has them (the CSV export's)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -207,4 +209,4 @@ def build_rows(catalog: Catalog, diff: CatalogDiff | None = None, kind: str = ON
     specs = col("specs")
     for name in SPEC_FIELDS:
         columns[name] = Column([spec_value(s, name) for s in specs])
-    return CatalogRows(keys, columns, kind)
+    return CatalogRows(keys, columns, kind, specs)
