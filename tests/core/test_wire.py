@@ -198,6 +198,18 @@ def test_the_typed_path_reads_every_spec_value_as_the_checks_do(tmp_path, name):
             assert fast is wire.Refused, (name, value)
 
 
+@pytest.mark.parametrize("text", ["AWS\u202eGraviton", "Intel\x7f", "Intel\x9b2J", "Xeon\u2028", "Graviton\ud800"])
+def test_an_unprintable_spec_written_raw_or_escaped_is_refused_by_both_paths(tmp_path, text):
+    """The typed path skips the per-string scan for a plain ASCII file (core.wire.plain_text):
+    a raw UTF-8 bidi override, DEL or C1 control, or any escape, must still be refused."""
+    for ensure_ascii in (True, False):
+        obj = sound(tmp_path)
+        obj["entries"][1]["specs"]["processor"] = text
+        data = json.dumps(obj, ensure_ascii=ensure_ascii).encode("utf-8", "surrogatepass")
+        assert outcome(wire.catalog, data, "aws") is wire.Refused
+        assert outcome(parse_catalog, json.loads(data), "x", "aws") is CatalogError
+
+
 def test_a_key_given_twice_reads_as_json_load_reads_it(tmp_path):
     """JSON allows a key twice; json.load keeps the last value, and so must the typed path."""
     obj = sound(tmp_path)
