@@ -107,6 +107,7 @@ from .query import FIELD_NAMES, BadTerm, Query, Term, field_value
 from .query import parse as parse_query
 from .scheduler import PriceSyncScheduler, RunRecord, SchedulerEvent
 from .snapshot import ProviderState, Snapshot
+from .specs import SPEC_FIELDS, Specs, spec_value
 from .sync import SyncEngine, SyncListener
 from .textsafe import csv_cell, markdown_cell, markup, terminal, terminal_lines
 from .views import (
@@ -189,6 +190,10 @@ __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     "monthly_price",
     "HOURS_PER_MONTH",
     "KindPrice",
+    # the richer specs: generation, processor, clock, network, storage (core.specs)
+    "SPEC_FIELDS",
+    "Specs",
+    "spec_value",
     # choosing an instance: price kinds, unit prices, break-even, pivot, equivalents (core.choose)
     "PRICE_KINDS",
     "Equivalent",

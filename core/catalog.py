@@ -32,6 +32,7 @@ from .models import (
     kind_prices_problem,
 )
 from .paths import catalog_path, writable_data_dir
+from .specs import specs_from_json, specs_problem
 
 WRITE_LOCK_WAIT_S = 10.0
 
@@ -98,6 +99,12 @@ def _checked(obj: object, where: str, types: dict[str, tuple[type, ...]]) -> dic
         if problem:
             raise CatalogError(f"{where} {problem}")
         fields["prices"] = kind_prices(obj["prices"])
+    specs = obj.get("specs")
+    if specs is not None:  # optional: absent (or null) where nothing is known
+        problem = specs_problem(specs)
+        if problem:
+            raise CatalogError(f"{where} {problem}")
+        fields["specs"] = specs_from_json(specs)
     return fields
 
 

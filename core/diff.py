@@ -26,12 +26,15 @@ from .models import (
 
 def diff_catalog(catalog: Catalog, records: Iterable[PriceRecord], regions: Iterable[str]) -> CatalogDiff:
     """Added, changed and missing entries if `records` (covering `regions`) were merged; the
-    kinds that move in entries the catalog has (an added entry brings its kinds with it)."""
+    kinds that move in entries the catalog has (an added entry brings its kinds with it); how
+    many of those entries would learn or change specs (so a sync that brings only specs still
+    writes them back)."""
     entries = {e.key: e for e in catalog.entries}
     fetched: set[Key] = set()
     added: list[PriceRecord] = []
     changed: list[PriceChange] = []
     kinds: list[PriceChange] = []
+    specs_changed = 0
     for rec in records:
         fetched.add(rec.key)
         entry = entries.get(rec.key)
@@ -43,9 +46,11 @@ def diff_catalog(catalog: Catalog, records: Iterable[PriceRecord], regions: Iter
         ):
             changed.append(PriceChange(rec.key, entry.price_per_hour, rec.price_per_hour))
         kinds += kind_changes(rec.key, entry.prices, rec.prices)
+        if rec.specs is not None and rec.specs is not entry.specs and rec.specs.over(entry.specs) != entry.specs:
+            specs_changed += 1
     wanted = set(regions)
     missing = tuple(k for k, e in entries.items() if e.region in wanted and e.available and k not in fetched)
-    return CatalogDiff(tuple(added), tuple(changed), missing, tuple(kinds))
+    return CatalogDiff(tuple(added), tuple(changed), missing, tuple(kinds), specs_changed)
 
 
 def merge_kinds(

@@ -13,6 +13,7 @@ from decimal import Decimal, localcontext
 from typing import Literal, TypeGuard
 
 from .kinds import HOURS_PER_YEAR, KINDS, ON_DEMAND, effective_hourly
+from .specs import Specs
 
 PROVIDERS = ("aws", "azure", "gcp")
 HOURS_PER_MONTH = 730  # the cloud providers' own convention for monthly estimates
@@ -240,6 +241,7 @@ class PriceRecord:
     arch: str | None = None
     prices: Mapping[str, KindPrice] = field(default_factory=dict, compare=True)
     sku: str | None = None
+    specs: Specs | None = None  # core.specs: generation, processor, clock, network, storage
 
     @property
     def key(self) -> Key:
@@ -262,6 +264,8 @@ class PriceRecord:
             out["prices"] = prices_json(self.prices)
         if self.sku is not None:
             out["sku"] = self.sku
+        if self.specs is not None:
+            out["specs"] = self.specs.to_json()
         return out
 
 
@@ -281,20 +285,23 @@ class CatalogEntry:
     price_synced_at: str | None = None
     available: bool = True
     prices: Mapping[str, KindPrice] = field(default_factory=dict)  # kind -> price; absent: no price
+    specs: Specs | None = None  # core.specs; None: none known
 
     @property
     def key(self) -> Key:
         return (self.instance_type, self.region, self.os)
 
     def to_json(self) -> JsonObject:
-        out: JsonObject = {name: getattr(self, name) for name in self.__slots__ if name != "prices"}
+        out: JsonObject = {name: getattr(self, name) for name in self.__slots__ if name not in ("prices", "specs")}
         if self.prices:
             out["prices"] = prices_json(self.prices)
+        if self.specs is not None:
+            out["specs"] = self.specs.to_json()
         return out
 
     def with_record(self, rec: PriceRecord, synced_at: str) -> CatalogEntry:
         """This entry with the record's prices (every kind: a kind the record lacks is gone) and
-        any specs the record knows."""
+        any specs the record knows (core.specs.Specs.over: the entry's own where it knows none)."""
         return replace(
             self,
             price_per_hour=rec.price_per_hour,
@@ -306,6 +313,7 @@ class CatalogEntry:
             memory_gib=rec.memory_gib if rec.memory_gib is not None else self.memory_gib,
             gpu=rec.gpu if rec.gpu is not None else self.gpu,
             arch=rec.arch if rec.arch is not None else self.arch,
+            specs=self.specs if rec.specs is None else rec.specs.over(self.specs),
         )
 
     @classmethod
@@ -323,6 +331,7 @@ class CatalogEntry:
             price_synced_at=synced_at,
             available=True,
             prices=rec.prices,
+            specs=rec.specs,
         )
 
 
@@ -413,16 +422,18 @@ def kind_changes(key: Key, old: Mapping[str, KindPrice], new: Mapping[str, KindP
 @dataclass(frozen=True, slots=True)
 class CatalogDiff:
     """What merging a fetch into a catalog would do. `changed`: on-demand prices that move
-    (new never None); `kind_changes`: the other kinds' effective rates that move, appear or leave."""
+    (new never None); `kind_changes`: the other kinds' effective rates that move, appear or leave;
+    `specs_changed`: entries whose specs (core.specs) the fetch adds to or changes."""
 
     added: tuple[PriceRecord, ...] = ()
     changed: tuple[PriceChange, ...] = ()
     missing: tuple[Key, ...] = ()
     kind_changes: tuple[PriceChange, ...] = ()
+    specs_changed: int = 0
 
     @property
     def empty(self) -> bool:
-        return not (self.added or self.changed or self.missing or self.kind_changes)
+        return not (self.added or self.changed or self.missing or self.kind_changes or self.specs_changed)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
+from .specs import NUMBER_SPECS, SPEC_NAMES
+
 HOUR_DECIMALS = 4  # $/hour shows at least this many decimals
 MONTH_DECIMALS = 2  # $/month
 PCT_DECIMALS = 1  # a change in %
@@ -124,6 +126,7 @@ CSV_COLUMNS = (
     "pending",
     "pending_price",
     "pending_change_pct",
+    *SPEC_NAMES,  # the richer specs (core.specs), after the columns older files had
 )
 
 
@@ -160,14 +163,18 @@ def csv_columns(*, kind: bool = False, units: bool = False, spot: bool = False) 
 def csv_fields(values: Mapping[str, object], columns: Sequence[str] = CSV_COLUMNS) -> list[object]:
     """One CSV row in `columns`' order from `values` (column -> value; a column not given is
     empty): prices as exact decimals, `available` as true/false, a pending change in % as an
-    exact decimal with four decimals at most. The caller neutralises each cell (csv_cell)."""
+    exact decimal with four decimals at most, `current_generation` as true/false, the specs'
+    numbers as exact decimals. The caller neutralises each cell (csv_cell)."""
     out: list[object] = []
     for column in columns:
         value = values.get(column)
         if value is None:
             out.append(None)
-        elif column == "available":
+        elif column in ("available", "current_generation"):
             out.append("true" if value else "false")
+        elif column in NUMBER_SPECS:
+            assert isinstance(value, float | int)
+            out.append(exact_decimal(repr(value)))
         elif column == "pending_change_pct":
             assert isinstance(value, float | int | Decimal)
             out.append(exact_decimal(f"{value:.4f}"))

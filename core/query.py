@@ -2,14 +2,18 @@
 parser, so what an operator sees and what a script prints match.
 
     m5 large vcpu>=8 mem>=32 gpu>0 price<0.5 month<=100 per_vcpu<0.02 region:eu-*,us-* arch!=arm64
+    gen:current net>=25 clock>=3 disk>=1000 storage:nvme* cpu:graviton*
 
 Free words must each appear (case-insensitive) in the instance type or the family.
 `field op value` terms combine with them (AND). Numeric fields take < <= > >= = != (and
 `:` as =); text fields take `:`/`=` (glob patterns, comma = any of) and `!=`. `price`,
 `month` and the unit prices (`per_vcpu`, `per_gib`, `per_gpu`: $ per hour per vCPU, GiB,
-GPU) are of the price kind shown (core.choose.kind_price). A term that cannot be understood
-becomes a `BadTerm` with a reason; it never raises and never filters. An unknown value (a spec
-or a price the entry lacks) passes no term.
+GPU) are of the price kind shown (core.choose.kind_price). The richer specs (core.specs):
+`gen` current/previous, `net` Gbit/s, `clock` GHz, `disk` GB of instance storage, `storage`
+its description or type, `processor` the processor's name; `cpu` is the vCPU count with a
+number (`cpu>=8`) and the processor with a pattern (`cpu:graviton*`). A term that cannot be
+understood becomes a `BadTerm` with a reason; it never raises and never filters. An unknown
+value (a spec or a price the entry lacks) passes no term.
 
 The dashboard evaluates a query over its columns (pricesync.tui.rowindex); `Query.matches`
 evaluates it on one catalog entry, with the same meaning.
@@ -29,6 +33,7 @@ from typing import Any
 from .choose import UNIT_FIELDS, entry_unit_price, kind_price
 from .kinds import ON_DEMAND
 from .models import CatalogEntry, monthly_price
+from .specs import SPEC_FIELDS, spec_value
 
 NUMERIC_FIELDS = {
     "vcpu": "vcpu",
@@ -47,9 +52,28 @@ NUMERIC_FIELDS = {
     "per_vcpu": "per_vcpu",
     "per_gib": "per_gib",
     "per_gpu": "per_gpu",
+    "net": "net",
+    "network": "net",
+    "clock": "clock",
+    "ghz": "clock",
+    "disk": "disk",
 }
-TEXT_FIELDS = {"region": "region", "os": "os", "arch": "arch", "family": "family", "type": "type"}
-FIELD_NAMES = "vcpu, mem, gpu, price, month, per_vcpu, per_gib, per_gpu, region, os, arch, family, type"
+TEXT_FIELDS = {
+    "region": "region",
+    "os": "os",
+    "arch": "arch",
+    "family": "family",
+    "type": "type",
+    "gen": "gen",
+    "generation": "gen",
+    "processor": "processor",
+    "storage": "storage",
+}
+EITHER_FIELDS = {"cpu": "processor"}  # a number: NUMERIC_FIELDS' meaning; a pattern: this text field
+FIELD_NAMES = (
+    "vcpu, mem, gpu, price, month, per_vcpu, per_gib, per_gpu, region, os, arch, family, type, "
+    "gen, net, clock, disk, storage, processor (cpu: a number is vcpu, a pattern the processor)"
+)
 
 OPS: dict[str, Callable[[Any, Any], bool]] = {
     "<": operator.lt,
@@ -61,7 +85,12 @@ OPS: dict[str, Callable[[Any, Any], bool]] = {
 }
 _TOKEN = re.compile(r"(?P<field>[A-Za-z_]+)\s*(?P<op><=|>=|!=|==|=|:|<|>)(?:\s*(?P<value>\S+))?|(?P<word>\S+)")
 _DOLLAR = re.compile(r"^\$")
-_UNIT = {"mem": re.compile(r"(?i)\s*(gib|gb|g)$")} | dict.fromkeys(("price", "month", *UNIT_FIELDS), _DOLLAR)
+_UNIT = {
+    "mem": re.compile(r"(?i)\s*(gib|gb|g)$"),
+    "net": re.compile(r"(?i)\s*(gbit/s|gbps|gbit|gb/s|g)$"),
+    "clock": re.compile(r"(?i)\s*(ghz|g)$"),
+    "disk": re.compile(r"(?i)\s*(gb|g)$"),
+} | dict.fromkeys(("price", "month", *UNIT_FIELDS), _DOLLAR)
 
 _ENTRY_FIELD = {"mem": "memory_gib", "type": "instance_type"}  # canonical field -> CatalogEntry attribute
 
@@ -76,7 +105,7 @@ class Word:
 
 @dataclass(frozen=True, slots=True)
 class Term:
-    field: str  # canonical: vcpu mem gpu price month per_vcpu per_gib per_gpu region os arch family type
+    field: str  # canonical: a value of NUMERIC_FIELDS or TEXT_FIELDS
     op: str  # one of OPS
     value: Decimal | tuple[str, ...]  # a number, or lower-case glob patterns
     span: Span = dataclass_field(compare=False)
@@ -86,12 +115,14 @@ class Term:
         return isinstance(self.value, Decimal)
 
     def matches(self, value: object) -> bool:
-        """Does one column value pass? None (unknown) never passes."""
+        """Does one column value pass? None (unknown) never passes; a text term passes a tuple
+        of texts (storage: description and type) if any of them matches."""
         if value is None:
             return False
         if self.numeric:
             return OPS[self.op](value, self.value)
-        hit = any(fnmatch.fnmatchcase(str(value).lower(), p) for p in self.value)  # type: ignore[union-attr]
+        texts = value if isinstance(value, tuple) else (value,)
+        hit = any(fnmatch.fnmatchcase(str(t).lower(), p) for t in texts for p in self.value)  # type: ignore[union-attr]
         return hit if self.op == "=" else not hit
 
 
@@ -133,6 +164,8 @@ def field_value(entry: CatalogEntry, name: str, kind: str = ON_DEMAND) -> object
         return None if price is None else monthly_price(price)
     if name in UNIT_FIELDS:
         return entry_unit_price(entry, name, kind)
+    if name in SPEC_FIELDS:
+        return spec_value(entry.specs, name)
     return getattr(entry, _ENTRY_FIELD.get(name, name))
 
 
@@ -162,16 +195,22 @@ def _term(name: str, op: str, raw: str, span: Span) -> Term | str:
         return "needs a value"
     if name in NUMERIC_FIELDS:
         field = NUMERIC_FIELDS[name]
-        unit = _UNIT.get(field)
-        number = unit.sub("", raw) if unit else raw
-        try:
-            value = Decimal(number)
-        except InvalidOperation:
-            value = Decimal("NaN")
-        if not value.is_finite():
+        value = _number(field, raw)
+        if value is not None:
+            return Term(field, op, value, span)
+        if name not in EITHER_FIELDS or op not in ("=", "!="):
             return f"{raw!r} is not a number"
-        return Term(field, op, value, span)
     if op not in ("=", "!="):
         return f"{name} takes ':' or '!=', not {op!r}"
     patterns = tuple(p for p in raw.lower().split(",") if p)
-    return Term(TEXT_FIELDS[name], op, patterns, span)
+    return Term(TEXT_FIELDS.get(name) or EITHER_FIELDS[name], op, patterns, span)
+
+
+def _number(field: str, raw: str) -> Decimal | None:
+    """`raw` as a number of `field` (its unit, such as GiB or $, may be written), else None."""
+    unit = _UNIT.get(field)
+    try:
+        value = Decimal(unit.sub("", raw) if unit else raw)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None

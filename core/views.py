@@ -55,7 +55,13 @@ VIEW_COLUMNS = {  # in the dashboard's order
     "family": ViewColumn("family", "family"),
     "arch": ViewColumn("arch", "arch"),
     "gpu": ViewColumn("GPU", "gpu"),
+    "gen": ViewColumn("gen", "current_generation"),  # the richer specs (core.specs), chosen with C
+    "processor": ViewColumn("processor", "processor"),
+    "clock": ViewColumn("GHz", "clock_ghz"),
+    "network": ViewColumn("network", "network"),
+    "storage": ViewColumn("storage", "storage"),
 }
+SPEC_VIEW_COLUMNS = ("gen", "processor", "clock", "network", "storage")
 KIND_FIELDS = {"price": "kind_price_per_hour", "month": "kind_price_per_month"}  # as a kind's export names them
 DEFAULT_COLUMNS = ("type", "price", "month", "pending", "vcpu", "mem", "os", "region", "family", "arch", "gpu")
 
@@ -197,6 +203,9 @@ def _cell(column: str, e: CatalogEntry, pending: Mapping[Key, str], kind: str) -
         return decimal_text(entry_unit_price(e, column, kind))
     if column == "pending":
         return pending.get(e.key)
+    if column in SPEC_VIEW_COLUMNS:
+        spec: Cell = None if e.specs is None else getattr(e.specs, VIEW_COLUMNS[column].field)
+        return spec
     value: Cell = getattr(e, column)
     return value
 

@@ -23,7 +23,7 @@ from dataclasses import field, fields, make_dataclass
 from functools import partial
 from itertools import compress, repeat
 from operator import attrgetter, is_not
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import msgspec
 from msgspec import Meta, Struct
@@ -46,6 +46,7 @@ from .models import (
     is_interruption_band,
     is_time_text,
 )
+from .specs import MAX_CLOCK_GHZ, MAX_NETWORK_GBPS, MAX_STORAGE_GB, SPEC_TEXT_MAX, TEXT_SPECS, Specs
 
 _Count = Annotated[int, Meta(ge=0)]
 _Memory = Annotated[float, Meta(ge=0, le=sys.float_info.max)]  # finite: never inf or nan
@@ -62,6 +63,23 @@ class WireKindPrice(Struct, forbid_unknown_fields=True, omit_defaults=True):
 
 
 _Prices = dict[str, WireKindPrice]  # absent (and not written) where empty: on demand only; never null
+_SpecText = Annotated[str, Meta(min_length=1, max_length=SPEC_TEXT_MAX)]  # printable: checked in check_rows
+
+
+class WireSpecs(Struct, omit_defaults=True):
+    """core.specs.Specs in its order: only the known ones are written; other keys are ignored,
+    as core.specs.specs_problem ignores them."""
+
+    current_generation: bool | None = None
+    processor: _SpecText | None = None
+    processor_features: _SpecText | None = None
+    clock: _SpecText | None = None
+    clock_ghz: Annotated[float, Meta(ge=0, le=MAX_CLOCK_GHZ)] | None = None
+    network: _SpecText | None = None
+    network_gbps: Annotated[float, Meta(ge=0, le=MAX_NETWORK_GBPS)] | None = None
+    storage: _SpecText | None = None
+    storage_gb: Annotated[float, Meta(ge=0, le=MAX_STORAGE_GB)] | None = None
+    storage_type: Literal["nvme", "ssd", "hdd", "ebs-only"] | None = None
 
 
 class WireEntry(Struct, omit_defaults=True):
@@ -79,6 +97,7 @@ class WireEntry(Struct, omit_defaults=True):
     price_synced_at: str | None
     available: bool
     prices: _Prices = {}
+    specs: WireSpecs | None = None
 
 
 class WireRecord(Struct, omit_defaults=True):
@@ -96,6 +115,7 @@ class WireRecord(Struct, omit_defaults=True):
     arch: str | None
     prices: _Prices = {}
     sku: str | None = None
+    specs: WireSpecs | None = None
 
 
 class WireSource(Struct):
@@ -130,24 +150,27 @@ class WireCache(Struct, Generic[_Row]):
     records: list[_Row]
 
 
-def _decoded_as(value_type: type, wire_type: type[Struct]) -> Any:
-    """A dataclass to decode rows of `value_type` into: `wire_type`'s types, required fields and
-    defaults (a field with a default in `value_type` may still be required in the file) in
-    `value_type`'s slots, so that a decoded row becomes a `value_type` in place (`_become`).
-    Building the values while decoding costs a third of building them afterwards."""
+def _decoded_as(value_type: type, wire_type: type[Struct], types: dict[str, Any] | None = None) -> Any:
+    """A dataclass to decode rows of `value_type` into: `wire_type`'s types (or `types`' for
+    the fields it names), required fields and defaults (a field with a default in `value_type`
+    may still be required in the file) in `value_type`'s slots, so that a decoded row becomes a
+    `value_type` in place (`_become`). Building the values while decoding costs a third of
+    building them afterwards."""
     specs: list[tuple[str, Any, Any]] = []
     for f in msgspec.structs.fields(wire_type):
+        kind = (types or {}).get(f.name, f.type)
         if f.default_factory is not msgspec.NODEFAULT:
-            specs.append((f.name, f.type, field(default_factory=f.default_factory)))
+            specs.append((f.name, kind, field(default_factory=f.default_factory)))
         else:
-            specs.append((f.name, f.type, field() if f.required else field(default=f.default)))
+            specs.append((f.name, kind, field() if f.required else field(default=f.default)))
     if [s[0] for s in specs] != [f.name for f in fields(value_type)]:
         raise TypeError(f"{wire_type.__name__} does not have {value_type.__name__}'s fields in its order")
     return make_dataclass(f"Decoded{value_type.__name__}", specs, frozen=True, slots=True)
 
 
-_DecodedEntry = _decoded_as(CatalogEntry, WireEntry)
-_DecodedRecord = _decoded_as(PriceRecord, WireRecord)
+_DecodedSpecs = _decoded_as(Specs, WireSpecs)
+_DecodedEntry = _decoded_as(CatalogEntry, WireEntry, {"specs": _DecodedSpecs | None})
+_DecodedRecord = _decoded_as(PriceRecord, WireRecord, {"specs": _DecodedSpecs | None})
 _KIND_ORDER = {kind: i for i, kind in enumerate(KINDS)}
 
 
@@ -165,12 +188,14 @@ def _kind_prices(prices: _Prices) -> dict[str, KindPrice]:
 
 
 def _become(value_type: type, rows: list[Any]) -> None:
-    """Each decoded row becomes a `value_type` (the same slots: nothing is copied) and its kind
-    prices KindPrice values. Only for rows of `_decoded_as(value_type, ...)`."""
+    """Each decoded row becomes a `value_type` (the same slots: nothing is copied), its kind
+    prices KindPrice values and its specs Specs. Only for rows of `_decoded_as(value_type, ...)`."""
     set_field = object.__setattr__  # the rows are frozen dataclasses: this is their construction
     deque(map(set_field, rows, repeat("__class__"), repeat(value_type)), maxlen=0)
     for row in compress(rows, _column(rows, "prices")):
         set_field(row, "prices", _kind_prices(row.prices))
+    specs = list(filter(_not_none, _column(rows, "specs")))
+    deque(map(set_field, specs, repeat("__class__"), repeat(Specs)), maxlen=0)
 
 
 class Refused(Exception):
@@ -258,11 +283,20 @@ def _holds(ok: bool) -> None:
         raise Refused
 
 
-def check_rows(rows: Sequence[Any], *, unique: bool = False) -> None:
+def plain_text(data: bytes) -> bool:
+    """Is every string of the JSON document `data` printable? Yes when its bytes are ASCII
+    without DEL or a backslash: JSON has no raw control character in a string, and without an
+    escape none can be written. Three scans at memchr speed, where checking each decoded spec
+    string costs about a tenth of a big catalog's load."""
+    return data.isascii() and b"\\" not in data and b"\x7f" not in data
+
+
+def check_rows(rows: Sequence[Any], *, unique: bool = False, printable: bool = False) -> None:
     """The catalog's rules no type states, for entries or records (wire or decoded): identifiers
     in the sources' character sets, prices plain decimal strings within the limits, kinds from
-    core.kinds with their spot fields in shape, and with `unique` one row per key. Raises
-    Refused at the first one broken."""
+    core.kinds with their spot fields in shape, spec descriptions printable (unless `printable`
+    says every string is: `plain_text`), and with `unique` one row per key. Raises Refused at
+    the first one broken."""
     types, regions, oses = _column(rows, "instance_type"), _column(rows, "region"), _column(rows, "os")
     # few distinct identifiers: their hashes, cached in the strings, serve the keys below too
     _holds(_instance_types(list(set(types))) and _regions(list(set(regions).union(oses))))
@@ -275,29 +309,32 @@ def check_rows(rows: Sequence[Any], *, unique: bool = False) -> None:
         _holds(_upfronts(_column(kind_prices, "upfront")))
         _holds(all(map(is_time_text, set(_column(kind_prices, "fetched_at")) - {None})))
         _holds(all(map(is_interruption_band, set(_column(kind_prices, "interruption")) - {None})))
+    specs = [] if printable else list(filter(_not_none, _column(rows, "specs")))
+    if specs:  # their types and lengths are the wire types'; printable text is checked once per value
+        _holds(all(all(map(str.isprintable, set(_column(specs, name)) - {None})) for name in TEXT_SPECS))
     if unique:
         # hashes of the keys: a collision (never seen at 64 bits) only sends the file to the slow path
         _holds(len(set(map(hash, zip(types, regions, oses, strict=True)))) == len(rows))
 
 
-def check_records(rows: Sequence[Any]) -> None:
+def check_records(rows: Sequence[Any], *, printable: bool = False) -> None:
     """`check_rows` and the fields only a record has: its currency and its SKU."""
-    check_rows(rows)
+    check_rows(rows, printable=printable)
     _holds(all(map(is_currency, set(_column(rows, "currency")))))
     _holds(_instance_types(list(filter(_not_none, _column(rows, "sku")))))  # AWS SKUs: 16 letters and digits
 
 
-def _check_catalog(doc: WireCatalog[Any], provider: str | None) -> None:
+def _check_catalog(doc: WireCatalog[Any], provider: str | None, *, printable: bool = False) -> None:
     _holds(doc.schema_version in READABLE_SCHEMAS and doc.provider in PROVIDERS)
     _holds(not provider or doc.provider == provider)
-    check_rows(doc.entries, unique=True)
+    check_rows(doc.entries, unique=True, printable=printable)
 
 
 def catalog(data: bytes, provider: str | None) -> Catalog:
     """The catalog in `data` if it passes every rule of core.catalog.parse_catalog; else Refused."""
     with gc_paused:
         doc: WireCatalog[Any] = decode(data, WireCatalog[_DecodedEntry])  # type: ignore[valid-type]
-        _check_catalog(doc, provider)
+        _check_catalog(doc, provider, printable=plain_text(data))
         _become(CatalogEntry, doc.entries)
     src = doc.source
     source = SourceInfo(src.mode, src.version, src.publication_date)
@@ -320,7 +357,7 @@ def cache(
     with gc_paused:
         doc: WireCache[Any] = decode(data, WireCache[_DecodedRecord])  # type: ignore[valid-type]
         _holds(doc.schema_version in readable and doc.provider == provider)
-        check_records(doc.records)
+        check_records(doc.records, printable=plain_text(data))
         _become(PriceRecord, doc.records)
     return doc, tuple(doc.records)
 

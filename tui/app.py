@@ -445,8 +445,10 @@ class PriceSyncApp(ChoosingActions, SavedViews, App):
         self._set_view(sort=column, descending=False)
 
     def action_sort_step(self, step: int) -> None:
-        i = COLUMN_KEYS.index(self.view.sort)
-        self.set_sort(COLUMN_KEYS[(i + step) % len(COLUMN_KEYS)])
+        """The previous / next column shown (a hidden one, such as a spec's, is not stepped to)."""
+        keys = [c.key for c in self.table.columns] or list(COLUMN_KEYS)
+        i = keys.index(self.view.sort) if self.view.sort in keys else 0
+        self.set_sort(keys[(i + step) % len(keys)])
 
     def action_reverse_sort(self) -> None:
         self._set_view(descending=not self.view.descending)

@@ -58,11 +58,18 @@ COLUMNS = (
     ColumnSpec("family", "family"),
     ColumnSpec("arch", "arch"),
     ColumnSpec("gpu", "GPU", True),
+    ColumnSpec("gen", "gen"),
+    ColumnSpec("processor", "processor"),
+    ColumnSpec("clock", "GHz", True),
+    ColumnSpec("network", "network"),
+    ColumnSpec("storage", "storage"),
 )
 COLUMN_KEYS = tuple(c.key for c in COLUMNS)
 COLUMN_TITLES = {c.key: c.title for c in COLUMNS}
 UNIT_COLUMNS = ("per_vcpu", "per_gib", "per_gpu")
-DEFAULT_COLUMNS = tuple(k for k in COLUMN_KEYS if k not in UNIT_COLUMNS)  # savings shows for a kind only
+SPEC_COLUMNS = ("gen", "processor", "clock", "network", "storage")  # chosen with C; not shown by default
+# savings shows for a kind only
+DEFAULT_COLUMNS = tuple(k for k in COLUMN_KEYS if k not in UNIT_COLUMNS and k not in SPEC_COLUMNS)
 
 
 def shown_columns(keys: tuple[str, ...], kind_shown: bool) -> tuple[ColumnSpec, ...]:
@@ -115,8 +122,10 @@ def cell(key: str, value, decimals: Decimals = Decimals()) -> tuple[str, str]:
         return f"{value}%", "down" if value > 0 else "up" if value < 0 else ""
     if key == "month":
         return monthly_text(monthly_price(value), decimals.month), ""
-    if key == "mem":
+    if key in ("mem", "clock"):
         return f"{value:g}", ""
+    if isinstance(value, tuple):  # processor, storage: what a pattern may match, the first shown
+        return terminal(value[0]), ""
     return terminal(value), ""
 
 

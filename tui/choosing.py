@@ -13,6 +13,7 @@ from decimal import Decimal
 from pricesync.core import (
     KINDS,
     ON_DEMAND,
+    SPEC_FIELDS,
     CatalogEntry,
     Equivalent,
     Key,
@@ -23,6 +24,7 @@ from pricesync.core import (
     monthly_price,
     pivot,
     provider_name,
+    spec_value,
     terminal,
 )
 from rich.text import Text
@@ -131,7 +133,19 @@ def _compare_fields(kinds: Sequence[str]) -> list[tuple[str, object]]:
         ("$/GiB-h", "per_gib"),
         ("$/GPU-h", "per_gpu"),
     ]
-    return fields + [(kind, kind) for kind in kinds]
+    return fields + [(kind, kind) for kind in kinds] + list(SPEC_LINES)
+
+
+# the richer specs, after the prices (what an 80x24 pane must show first); their descriptions cut
+# to COMPARE_TEXT_MAX characters so two entries fit side by side
+SPEC_LINES = (
+    ("generation", "gen"),
+    ("processor", "processor"),
+    ("clock GHz", "clock"),
+    ("network", "network"),
+    ("storage", "storage"),
+)
+COMPARE_TEXT_MAX = 16  # "Up to 10 Gigabit", "1 x 118 NVMe SSD" whole
 
 
 def _compare_value(entry: CatalogEntry, what: str) -> object:
@@ -142,6 +156,12 @@ def _compare_value(entry: CatalogEntry, what: str) -> object:
         return None if price is None else monthly_price(price)
     if what.startswith("per_"):
         return entry_unit_price(entry, what)
+    if what in SPEC_FIELDS:
+        value = spec_value(entry.specs, what)
+        value = value[0] if isinstance(value, tuple) else value  # storage: its description
+        if isinstance(value, str) and len(value) > COMPARE_TEXT_MAX:
+            return value[: COMPARE_TEXT_MAX - 1] + "…"
+        return value
     return getattr(entry, what)
 
 
@@ -157,7 +177,7 @@ def compare_rows(entries: Sequence[CatalogEntry]) -> list[Cells]:
         cells = [Text(label, style="bold")]
         for i, value in enumerate(values):
             decimals = 2 if what == "month" else 4
-            is_price = what not in CatalogEntry.__slots__
+            is_price = what in (ON_DEMAND, "month", *KINDS) or what.startswith("per_")
             cells.append(_compare_cell(value, values[0], i > 0, is_price=is_price, decimals=decimals))
         rows.append(cells)
     return rows

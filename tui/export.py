@@ -54,6 +54,8 @@ def export_table(
             values |= {"price_per_hour": price, "price_per_month": monthly_price(price)}
         if (p := pending.value(row)) is not None:
             values |= {"pending": p.kind, "pending_price": p.price, "pending_change_pct": p.pct}
+        if (specs := rows.specs[row]) is not None:
+            values |= specs.to_json()
         lines.append(csv_fields(values | kind_export_values(entry, rows.kind, units), header))
     return ExportTable(header, lines)
 

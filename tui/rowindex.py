@@ -20,7 +20,7 @@ from pricesync.core import Cancelled, Query, Term, monthly_price
 
 from .rows import CatalogRows, Column
 
-SORT_COLUMN = {"month": "price"}  # display column -> the column it sorts by
+SORT_COLUMN = {"month": "price", "network": "net", "storage": "disk"}  # display column -> the column it sorts by
 TERM_COLUMN = {"month": "price"}  # query field -> column; others share the name
 TERM_KEY = {"month": monthly_price}
 SPARSE = 16  # a filter keeping at most 1/SPARSE of the rows sorts them instead of scanning the order

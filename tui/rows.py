@@ -18,7 +18,18 @@ from functools import cache
 from itertools import repeat
 from operator import and_, attrgetter, rshift
 
-from pricesync.core import ON_DEMAND, Catalog, CatalogDiff, Key, kind_price, savings_pct, unit_price
+from pricesync.core import (
+    ON_DEMAND,
+    SPEC_FIELDS,
+    Catalog,
+    CatalogDiff,
+    Key,
+    Specs,
+    kind_price,
+    savings_pct,
+    spec_value,
+    unit_price,
+)
 
 _DIGITS = re.compile(r"(\d+)")
 _SIZES = {"nano": 1, "micro": 2, "small": 3, "medium": 4, "large": 5, "xlarge": 10}
@@ -128,8 +139,10 @@ class CatalogRows:
     """Every row the table can show: the catalog entries, then cache-only (added) records."""
 
     keys: list[Key]
-    columns: dict[str, Column]  # type family vcpu mem gpu arch region os price per_* savings pending available synced
+    columns: dict[str, Column]  # type family vcpu mem gpu arch region os price per_* savings pending available synced,
+    # and the specs' (pricesync.core.SPEC_FIELDS: gen processor clock net network disk storage)
     kind: str = ON_DEMAND  # the price kind of price, month, the unit prices and savings
+    specs: Sequence[Specs | None] = ()  # each row's specs, as the catalog has them (the CSV export's)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -193,4 +206,7 @@ def build_rows(catalog: Catalog, diff: CatalogDiff | None = None, kind: str = ON
         "available": Column([i >= in_catalog or e.available for i, e in enumerate(entries)]),
         "synced": Column([e.price_synced_at if i < in_catalog else None for i, e in enumerate(entries)]),
     }
-    return CatalogRows(keys, columns, kind)
+    specs = col("specs")
+    for name in SPEC_FIELDS:
+        columns[name] = Column([spec_value(s, name) for s in specs])
+    return CatalogRows(keys, columns, kind, specs)

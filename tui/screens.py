@@ -430,8 +430,10 @@ Free words must appear in the instance type or family: `m5 large`.
 Terms: `vcpu>=8` `mem>=32` `gpu>0` `price<0.5` `month<=100` `per_vcpu<0.02` `per_gib<0.005`
 `per_gpu<2` `region:eu-*` `os:linux`
 `arch:arm64` `family:m5,c6g` `type:*.metal` `region!=us-*`.
+Specs: `gen:current` `net>=25` (Gbit/s) `clock>=3` (GHz) `disk>=1000` (GB of instance storage)
+`storage:nvme*` (its description or type) `cpu:graviton*` `processor:*epyc*`; `cpu>=8` is vCPUs.
 Numbers take `< <= > >= = !=`; text takes `:` (glob, comma = any) or `!=`.
-Fields: {FIELD_NAMES}. A bad term is shown in red and ignored.
+An unknown spec passes no term. Fields: {FIELD_NAMES}. A bad term is shown in red and ignored.
 
 ## Columns
 
@@ -442,6 +444,8 @@ pending: the cached price where it differs from the catalog, ▲ up (red) / ▼ 
 `new` (no catalog price yet), `added` (not in the catalog), `missing` (not in the fetch).
 A `STALE` badge in the header: the last successful sync is older than `[sync] max_age`
 (yellow), older than twice that or never happened (red).
+gen, processor, GHz, network and storage (chosen with `C`): the source's own descriptions
+(AWS's product attributes; for Azure and GCP what the size or family name documents), `?` unknown.
 {MARK} after the instance type: the row's price moved (or it appeared or left) in the last sync
 that stored changes (`c` lists them).
 

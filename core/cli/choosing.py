@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
+from typing import Any
 
 from .. import (
     ON_DEMAND,
@@ -34,6 +35,7 @@ from .. import (
     pivot,
     provider_name,
     savings_pct,
+    spec_value,
 )
 from .codes import EXIT_OK, UsageError
 from .output import Column, line, table
@@ -76,10 +78,35 @@ def add_list_options(ls: argparse.ArgumentParser) -> None:
         "--price", choices=PRICE_KINDS, metavar="KIND", help="price kind shown (default: the view's, else on-demand)"
     )
     ls.add_argument("--units", action="store_true", help="add $/vCPU-h, $/GiB-h and $/GPU-h columns (and to exports)")
+    ls.add_argument("--specs", action="store_true", help="add gen, GHz, network, storage and processor columns")
     ls.add_argument("--pivot", choices=["region"], help="one row per (type, OS), one price column per region")
     ls.add_argument("--regions", metavar="R1,R2", help="with --pivot: the region columns, in this order")
     ls.add_argument("--home", metavar="REGION", help="with --pivot: show each price's difference to this region")
     ls.add_argument("--in-all-regions", action="store_true", help="with --pivot: only types priced in every column")
+
+
+TableColumn = tuple[Column, Callable[[CatalogEntry], Any], Callable[[Any], str]]  # column, value, text
+
+
+def _spec(name: str, show: Callable[[Any], str] = str) -> tuple[Callable[[CatalogEntry], Any], Callable[[Any], str]]:
+    return lambda e: spec_value(e.specs, name), lambda v: "?" if v is None else show(v)
+
+
+def _first(words: tuple[str, ...]) -> str:
+    """The text shown of a spec a pattern matches in several forms (core.specs.spec_value)."""
+    return words[0]
+
+
+def spec_columns() -> list[TableColumn]:
+    """`list --specs`' columns, after the others: on a narrow terminal the processor (the
+    widest) goes first, then synced and the columns before these; the prices always stay."""
+    return [
+        (Column("gen", drop=4), *_spec("gen")),
+        (Column("GHz", right=True, drop=5), *_spec("clock", lambda v: f"{v:g}")),
+        (Column("network", drop=6), *_spec("network")),
+        (Column("storage", drop=7), *_spec("storage", _first)),
+        (Column("processor", drop=12), *_spec("processor", _first)),
+    ]
 
 
 def kind_json(entry: CatalogEntry, kind: str) -> dict[str, object]:

@@ -50,6 +50,7 @@ from .choosing import (
     kind_json,
     print_pivot,
     savings_text,
+    spec_columns,
     where_query,
 )
 from .codes import EXIT_OK
@@ -163,7 +164,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         values = (_csv_values(e) | kind_export_values(e, args.price, args.units) for e in rows)
         print_export(ExportTable(columns, [csv_fields(v, columns) for v in values]), fmt)
     else:
-        _print_table(catalog, rows, args.price, args.units)
+        _print_table(catalog, rows, args.price, args.units, args.specs)
     return EXIT_OK
 
 
@@ -181,7 +182,7 @@ def _csv_values(e: CatalogEntry) -> dict[str, object]:
         "price_per_month": _monthly(e.price_per_hour),
         "price_synced_at": e.price_synced_at,
         "available": e.available,
-    }
+    } | (e.specs.to_json() if e.specs else {})
 
 
 def _schedule(settings: Settings, provider: str) -> str:
@@ -196,7 +197,7 @@ def _schedule(settings: Settings, provider: str) -> str:
     return f"the schedule fetches them {spec.describe()} wherever `pricesync daemon`, the dashboard or its timer runs"
 
 
-def _print_table(catalog: Catalog, rows: list[CatalogEntry], kind: str, units: bool) -> None:
+def _print_table(catalog: Catalog, rows: list[CatalogEntry], kind: str, units: bool, specs: bool) -> None:
     """Streamed: the widths come first, from the distinct values (the price columns' from the
     price strings alone: their decimals and whole digits), then each row is written as it is
     formatted; a value is formatted and neutralised once, when first written."""
@@ -233,6 +234,8 @@ def _print_table(catalog: Catalog, rows: list[CatalogEntry], kind: str, units: b
     if units:
         for i, (unit, title) in enumerate(UNIT_COLUMNS):
             shown.insert(3 + i, (Column(title, right=True, drop=7), _unit(unit, kind), str))
+    if specs:
+        shown += spec_columns()
     columns, texts = [], []
     for column, value, show in shown:
         text = _Texts(show)

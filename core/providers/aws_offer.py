@@ -45,6 +45,7 @@ from ..models import (
     price_problem,
     upfront_problem,
 )
+from ..specs import Specs, described_specs
 
 # operatingSystem -> (catalog os, the operation of its licence-included on-demand SKU)
 OPERATING_SYSTEMS = {
@@ -57,6 +58,15 @@ OPERATING_SYSTEMS = {
 COMPUTE_FAMILIES = ("Compute Instance", "Compute Instance (bare metal)")
 _MEMORY_RE = re.compile(r"^([0-9][0-9,]{0,9}(?:\.[0-9]{1,6})?)\s*GiB$")
 _COUNT_RE = re.compile(r"[0-9]{1,7}")
+# the product attributes core.specs.described_specs reads, in its parameters' order
+SPEC_ATTRIBUTES = (
+    "currentGeneration",
+    "physicalProcessor",
+    "processorFeatures",
+    "clockSpeed",
+    "networkPerformance",
+    "storage",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +80,7 @@ class Product:
     memory_gib: float | None
     gpu: int
     arch: str
+    specs: Specs | None = None
 
 
 def _int(value: str) -> int | None:
@@ -137,9 +148,15 @@ def select_product(product: JsonObject, region: str) -> tuple[Product | None, st
             memory_gib=_memory(_attr(attrs, "memory")),
             gpu=_int(_attr(attrs, "gpu")) or 0,
             arch=_arch(attrs),
+            specs=_specs(attrs),
         ),
         "",
     )
+
+
+def _specs(attrs: Mapping[str, object]) -> Specs | None:
+    """The richer specs of the product's attributes (core.specs.described_specs)."""
+    return described_specs(*(_attr(attrs, name) for name in SPEC_ATTRIBUTES))
 
 
 def select_on_demand_price(terms: object) -> tuple[tuple[str, str] | None, str]:
@@ -263,6 +280,7 @@ def make_record(
         arch=product.arch,
         prices={kind: prices[kind] for kind in KINDS if kind in prices} if prices else {},
         sku=sku,
+        specs=product.specs,
     )
 
 

@@ -54,7 +54,7 @@ from ..models import (
 )
 from .base import FetchRequest, FetchResult, RegionFetch, RegionVersion
 from .paging import iter_pages
-from .specs import Spec, bundled_specs
+from .specs import Spec, bundled_specs, named_specs
 
 log = logging.getLogger("pricesync.azure")
 
@@ -168,6 +168,7 @@ def select_item(item: object, region: str | None, kinds: frozenset[str] = frozen
             gpu=spec.gpu,
             arch=spec.arch,
             prices=savings_plans(item.get("savingsPlan"), kinds),
+            specs=spec.specs,
         ),
     ), ""
 
@@ -177,7 +178,7 @@ def _spec(sku: str, product: str) -> Spec:
     if spec is None:  # a size the bundled catalog does not know: its family from the product name only
         series = _SERIES_RE.match(product)
         family = series.group(1) if series and is_instance_type(series.group(1)) else None
-        spec = Spec(sku, family, None, None, None, None)
+        spec = Spec(sku, family, None, None, None, None, named_specs("azure", sku))
     return spec
 
 

@@ -297,6 +297,7 @@ class GcpProvider:
                         gpu=spec.gpu,
                         arch=spec.arch,
                         prices=kind_prices(spec, region, rates, rate.currency),
+                        specs=spec.specs,
                     )
                 )
             log.info(

@@ -1,11 +1,12 @@
 """Benchmark: the local side of every command at all-regions scale, against a bare `json.load`.
 
-    python tests/benchmarks/bench_local.py [--entries 300000] [--kinds-share 0.1] [--runs 5]
-                                           [--code DIR]
+    python tests/benchmarks/bench_local.py [--entries 300000] [--kinds-share 0.1] [--specs-share 1]
+                                           [--runs 5] [--code DIR]
 
 Writes a catalog of `--entries` entries in the real shape (synced prices; a share
 `--kinds-share` of the entries also carries 3 Reserved / Savings Plans prices, half of those a
-spot price too) and a price cache of the same prices, then times, several runs each:
+spot price too; a share `--specs-share` the richer specs of core.specs, as an AWS sync writes
+them) and a price cache of the same prices, then times, several runs each:
 
 - load the catalog (validation included: `load_catalog`) and write it (`write_catalog`: checks,
   encoding, the atomic write with its fsyncs and `.bak`),
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib.util
+import itertools
 import json
 import random
 import statistics
@@ -52,6 +54,27 @@ REGIONS = [
 ]
 OSES = ["linux", "windows", "rhel", "suse", "ubuntu-pro", "rhel-ha"]
 SYNCED = "2026-11-29T02:00:00Z"
+SPEC_SHAPES = [  # as core.specs.described_specs reads the AWS offer's attributes; one per family
+    {
+        "current_generation": gen,
+        "processor": cpu,
+        "processor_features": "Intel AVX; Intel AVX2; Intel AVX512; Intel Turbo",
+        "clock": f"Up to {ghz} GHz",
+        "clock_ghz": ghz,
+        "network": f"Up to {gbps:g} Gigabit",
+        "network_gbps": gbps,
+        "storage": storage,
+        "storage_gb": gb,
+        "storage_type": kind,
+    }
+    for gen, cpu, ghz, gbps, (storage, gb, kind) in itertools.product(
+        (True, False),
+        ("Intel Xeon Platinum 8175", "AWS Graviton2 Processor", "AMD EPYC 7R13 Processor"),
+        (2.5, 3.1, 3.5),
+        (10.0, 12.5, 25.0, 100.0),
+        (("EBS only", 0.0, "ebs-only"), ("2 x 900 NVMe SSD", 1800.0, "nvme")),
+    )
+]
 
 
 def use_code(root: Path | None) -> None:
@@ -70,7 +93,7 @@ def use_code(root: Path | None) -> None:
     spec.loader.exec_module(module)
 
 
-def entries(n: int, share: float, seed: int = 1) -> list[dict]:
+def entries(n: int, share: float, specs_share: float = 0.0, seed: int = 1) -> list[dict]:
     from pricesync.core.kinds import KINDS, RESERVED, SAVINGS_PLAN, SPOT, effective_hourly
 
     rnd = random.Random(seed)
@@ -109,12 +132,14 @@ def entries(n: int, share: float, seed: int = 1) -> list[dict]:
                 prices[SPOT] = {"hourly": spot, "upfront": "0", "effective_hourly": effective_hourly(spot, "0", 0)}
                 prices[SPOT] |= {"fetched_at": SYNCED, "interruption": "<5%", "savings_pct": 70}
             entry["prices"] = prices
+        if rnd.random() < specs_share:
+            entry["specs"] = SPEC_SHAPES[FAMILIES.index(family) % len(SPEC_SHAPES)]
         out.append(entry)
     return out
 
 
-def write_files(data: Path, n: int, share: float) -> None:
-    rows = entries(n, share)
+def write_files(data: Path, n: int, share: float, specs_share: float = 0.0) -> None:
+    rows = entries(n, share, specs_share)
     catalog = {
         "schema_version": 2,
         "provider": "aws",
@@ -129,6 +154,7 @@ def write_files(data: Path, n: int, share: float) -> None:
         | {"currency": "USD"}
         | {k: e[k] for k in spec_fields}
         | ({"prices": e["prices"]} if "prices" in e else {})
+        | ({"specs": e["specs"]} if "specs" in e else {})
         for e in rows
     ]
     versions = {r: {"version": "20261128", "publication_date": None, "count": 0, "fetched_at": SYNCED} for r in REGIONS}
@@ -208,6 +234,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--entries", type=int, default=300_000)
     parser.add_argument("--kinds-share", type=float, default=0.1)
+    parser.add_argument("--specs-share", type=float, default=1.0)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--code", type=Path, help="a checkout whose core/ to measure instead")
     parser.add_argument("--rss", help=argparse.SUPPRESS)
@@ -225,7 +252,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
-        write_files(data, args.entries, args.kinds_share)
+        write_files(data, args.entries, args.kinds_share, args.specs_share)
         catalog_file, cache_file = data / "aws_catalog.json", data / "aws_cache.json"
         print(
             f"{args.entries:,} entries, {catalog_file.stat().st_size / 1e6:.1f} MB catalog, "

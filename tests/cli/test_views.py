@@ -226,3 +226,12 @@ def test_a_view_applies_pending_only(settings, cli):
         {"instance_type": "m5.large", "region": "us-east-1", "os": "linux", "pending": "0.1000000000 +4.2%"},
         {"instance_type": "t3.micro", "region": "us-east-1", "os": "rhel", "pending": "missing"},
     ]  # x1e.32xlarge, which the cache adds, is not in the catalog yet
+
+
+def test_list_view_shows_the_spec_columns_chosen_in_the_dashboard(settings, synced):
+    save_view(settings.data_dir, SavedView("specs", regions=("eu-west-1",), columns=("type", "processor", "network")))
+    p = synced("list", "--view", "specs", "--json")
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    rows = json.loads(p.stdout)
+    assert rows and all(set(r) == {"instance_type", "processor", "network"} for r in rows)
+    assert all(r["processor"] and r["network"] for r in rows), rows  # the fixture's offer names them

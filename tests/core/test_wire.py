@@ -35,6 +35,20 @@ SPOT = {
 }
 
 
+SPECS = {
+    "current_generation": True,
+    "processor": "Intel Xeon Platinum 8175",
+    "processor_features": "Intel AVX; Intel AVX2; Intel AVX512; Intel Turbo",
+    "clock": "3.1 GHz",
+    "clock_ghz": 3.1,
+    "network": "4x 100 Gigabit",
+    "network_gbps": 400.0,
+    "storage": "2 x 900 NVMe SSD",
+    "storage_gb": 1800.0,
+    "storage_type": "nvme",
+}
+
+
 def sound(tmp_path) -> dict:
     """A small catalog with synced prices and kind prices: the shape a write-back produces."""
     obj = json.loads(small_catalog(tmp_path / "seed.json").read_text())
@@ -46,6 +60,7 @@ def sound(tmp_path) -> dict:
         "spot": dict(SPOT),
         RESERVED: {"hourly": "0.02", "upfront": "237", "effective_hourly": "0.0470547945"},
     }
+    obj["entries"][1]["specs"] = dict(SPECS)
     return obj
 
 
@@ -118,9 +133,19 @@ TRICKY = [
     {"spot": dict(SPOT, savings_pct=101)},
     {"spot": dict(SPOT, extra=1)},
     {"reserved-9yr": SPOT},
+    SPECS,
+    {"network": "Up to 10 Gigabit", "later": [1]},
+    {"storage_type": "tape"},
+    "x" * 201,
+    "Intel\x1b[2J",
+    "AWS\u202eGraviton",
+    "ebs-only",
+    10**400,
+    3.1,
+    400,
 ]
 ENTRY_FIELDS = ["instance_type", "family", "region", "os", "vcpu", "memory_gib", "gpu", "arch"]
-ENTRY_FIELDS += ["price_per_hour", "price_synced_at", "available", "prices"]
+ENTRY_FIELDS += ["price_per_hour", "price_synced_at", "available", "prices", "specs"]
 
 
 def outcome(read, *args):
@@ -155,6 +180,34 @@ def test_the_typed_path_never_admits_what_the_checks_refuse(tmp_path, seed):
             assert checked == fast, obj
         if checked is CatalogError:
             assert fast is wire.Refused, obj
+
+
+@pytest.mark.parametrize("name", [*SPECS, "unknown_later_key"])
+def test_the_typed_path_reads_every_spec_value_as_the_checks_do(tmp_path, name):
+    """Every tricky value in every spec key: the same catalog from both paths, or both refuse."""
+    base = sound(tmp_path)
+    for value in TRICKY:
+        obj = copy.deepcopy(base)
+        obj["entries"][1]["specs"][name] = copy.deepcopy(value)
+        data = json.dumps(obj).encode()
+        fast = outcome(wire.catalog, data, "aws")
+        checked = outcome(parse_catalog, json.loads(data), "x", "aws")
+        if fast is not wire.Refused:
+            assert checked == fast, (name, value)
+        if checked is CatalogError:
+            assert fast is wire.Refused, (name, value)
+
+
+@pytest.mark.parametrize("text", ["AWS\u202eGraviton", "Intel\x7f", "Intel\x9b2J", "Xeon\u2028", "Graviton\ud800"])
+def test_an_unprintable_spec_written_raw_or_escaped_is_refused_by_both_paths(tmp_path, text):
+    """The typed path skips the per-string scan for a plain ASCII file (core.wire.plain_text):
+    a raw UTF-8 bidi override, DEL or C1 control, or any escape, must still be refused."""
+    for ensure_ascii in (True, False):
+        obj = sound(tmp_path)
+        obj["entries"][1]["specs"]["processor"] = text
+        data = json.dumps(obj, ensure_ascii=ensure_ascii).encode("utf-8", "surrogatepass")
+        assert outcome(wire.catalog, data, "aws") is wire.Refused
+        assert outcome(parse_catalog, json.loads(data), "x", "aws") is CatalogError
 
 
 def test_a_key_given_twice_reads_as_json_load_reads_it(tmp_path):

@@ -10,6 +10,10 @@ m5.large in us-east-1 (linux) is the base: 2 vCPU, 8 GiB, $0.096 on demand. Its 
 Cheaper equivalents of it in us-east-1: t4g.large (arm64, 0.0672: 30.0%, $21.024/month) and
 m6a.large (x86_64, 0.0864: 10.0%, $7.008/month); c6g.large has too little memory, c6g.xlarge
 costs more, x9.large has no known vCPU count.
+
+Specs (SPECS, by instance type, as the AWS offer's attributes give them): m5 Intel at 3.1 GHz
+up to 10 Gigabit, EBS only; m6a AMD EPYC with an NVMe disk; t4g Graviton2, previous generation
+(for the tests' sake); the others know none.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import json
 from pathlib import Path
 
 from pricesync.core.models import Catalog, CatalogEntry, KindPrice, SourceInfo
+from pricesync.core.specs import Specs, described_specs
 
 # (type, region, os, vcpu, mem, gpu, arch, on-demand, {kind: (hourly, upfront)})
 ROWS = [
@@ -45,6 +50,15 @@ ROWS = [
 ]  # fmt: skip
 
 
+SPECS: dict[str, Specs | None] = {
+    "m5": described_specs("Yes", "Intel Xeon Platinum 8175", "Intel AVX; Intel AVX2; Intel AVX512; Intel Turbo",
+                          "3.1 GHz", "Up to 10 Gigabit", "EBS only"),
+    "m6a": described_specs("Yes", "AMD EPYC 7R13 Processor", "AMD Turbo; AVX; AVX2", "3.6 GHz", "Up to 12.5 Gigabit",
+                           "1 x 118 NVMe SSD"),
+    "t4g": described_specs("No", "AWS Graviton2 Processor", "", "2.5 GHz", "Up to 5 Gigabit", "EBS only"),
+}  # fmt: skip
+
+
 def entries() -> list[CatalogEntry]:
     out = []
     for itype, region, os_, vcpu, mem, gpu, arch, price, kinds in ROWS:
@@ -52,7 +66,7 @@ def entries() -> list[CatalogEntry]:
         out.append(
             CatalogEntry(
                 itype, itype.split(".")[0], region, os_, vcpu, mem, gpu, arch, price, "2026-11-01T00:00:00Z",
-                prices=prices,
+                prices=prices, specs=SPECS.get(itype.split(".")[0]),
             )
         )  # fmt: skip
     return out

@@ -25,6 +25,22 @@ SPECS = {  # instance type -> (vcpu, memory, gpu, physicalProcessor)
     "c7i.metal-24xl": ("96", "192 GiB", None, "Intel Xeon Scalable (Sapphire Rapids)"),
     "m7g.metal": ("64", "256 GiB", None, "AWS Graviton3 Processor"),
 }
+# instance type -> (clockSpeed, networkPerformance, storage, processorFeatures, currentGeneration),
+# in the real files' shapes and with their traps: "Up to", a card count ("4x 100 Gigabit"), the
+# word levels that hold no number, "NA", a whole-number clock, instance storage without a type
+AVX512 = "Intel AVX; Intel AVX2; Intel AVX512; Intel Turbo"
+RICH = {
+    "m5.large": ("3.1 GHz", "Up to 10 Gigabit", "EBS only", AVX512, "Yes"),
+    "m5.xlarge": ("3.1 GHz", "Up to 10 Gigabit", "EBS only", AVX512, "Yes"),
+    "c6g.large": ("2.5 GHz", "Up to 10 Gigabit", "EBS only", "", "Yes"),
+    "p4d.24xlarge": ("3 GHz", "4x 100 Gigabit", "8 x 1000 SSD", AVX512, "Yes"),
+    "t3.micro": ("Up to 3.1 GHz", "Up to 5 Gigabit", "EBS only", "Intel AVX; Intel AVX2; Intel Turbo", "Yes"),
+    "x1e.32xlarge": ("2.3 GHz", "High", "2 x 1920 SSD", "Intel AVX; Intel AVX2; Intel Turbo", "No"),
+    "i3en.metal": ("3.1 GHz", "100 Gigabit", "8 x 7500 NVMe SSD", AVX512, "Yes"),
+    "c7i.metal-24xl": ("3.2 GHz", "37.5 Gigabit", "EBS only", f"{AVX512}; Intel AMX", "Yes"),
+    "m7g.metal": ("NA", "30 Gigabit", "EBS only", "", "Yes"),
+}  # fmt: skip
+PLAIN = ("", "", "EBS only", "", "Yes")  # a type a test adds to SPECS: the attributes older fixtures had
 BARE_METAL = "Compute Instance (bare metal)"
 OS_OPERATION = {
     "Linux": "RunInstances",
@@ -38,17 +54,18 @@ def product(
     sku: str, itype: str, region: str = "us-east-1", *, os: str = "Linux", drop: Iterable[str] = (), **attrs
 ) -> dict:
     vcpu, memory, gpu, cpu = SPECS[itype]
+    clock, network, storage, features, generation = RICH.get(itype, PLAIN)
     a = {
         "servicecode": "AmazonEC2",
         "location": "US East (N. Virginia)",
         "locationType": "AWS Region",
         "instanceType": itype,
-        "currentGeneration": "Yes",
+        "currentGeneration": generation,
         "instanceFamily": "General purpose",
         "vcpu": vcpu,
         "physicalProcessor": cpu,
         "memory": memory,
-        "storage": "EBS only",
+        "storage": storage,
         "processorArchitecture": "64-bit",
         "tenancy": "Shared",
         "operatingSystem": os,
@@ -63,6 +80,9 @@ def product(
     }
     if gpu:
         a["gpu"] = gpu
+    for name, value in (("clockSpeed", clock), ("networkPerformance", network), ("processorFeatures", features)):
+        if value:
+            a[name] = value
     a.update(attrs)
     for k in drop:
         a.pop(k, None)

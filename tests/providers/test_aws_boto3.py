@@ -130,6 +130,9 @@ def test_selects_exactly_the_public_sources_records(aws_env, server, boto_settin
     # Capacity Block SKUs ($0.00 or priced) pass every GetProducts filter; select_product drops them
     assert {r.price_per_hour for r in boto if r.instance_type == "p4d.24xlarge"} == {"32.7726000000"}
     assert {r.price_per_hour for r in boto if r.key == ("m5.xlarge", "us-east-1", "linux")} == {"0.1920000000"}
+    # the richer specs from the same attributes (records compare them too)
+    p4d = next(r for r in boto if r.instance_type == "p4d.24xlarge")
+    assert p4d.specs is not None and (p4d.specs.network_gbps, p4d.specs.storage_type) == (400, "ssd")
 
 
 def test_pages_filters_versions_and_skips(aws_env, server, boto_settings):

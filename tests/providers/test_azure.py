@@ -14,6 +14,7 @@ from pricesync.core.config import load_settings
 from pricesync.core.providers.base import FetchRequest
 from pricesync.core.providers.specs import bundled_specs
 from pricesync.core.sources import make_provider
+from pricesync.core.specs import Specs
 from pricesync.core.sync import SyncEngine
 
 from tests.conftest import CLI, WITH_SPOT, assert_files_kept, cli_env, data_snapshot
@@ -107,14 +108,21 @@ def test_pay_as_you_go_prices_only_with_bundled_specs(azure_settings, served):
     assert ("Standard_E2s_v5", "eastus", "linux") in by_key  # the catalog's spelling, not the API's
     assert by_key[("Standard_D4ps_v5", "eastus", "linux")].arch == "arm64"
     assert by_key[("Standard_NC4as_T4_v3", "eastus", "linux")].gpu == 1
+    # the richer specs the size name documents: a = AMD, p = Arm (v5: Ampere Altra), d = a temp disk
+    assert by_key[("Standard_D4ps_v5", "eastus", "linux")].specs == Specs(processor="Ampere Altra (Arm)")
+    assert by_key[("Standard_NC4as_T4_v3", "eastus", "linux")].specs == Specs(processor="AMD")
+    assert by_key[("Standard_D2ds_v5", "eastus", "linux")].specs == Specs(storage="local temporary disk")
+    assert d2.specs is None  # an Intel size: the name says nothing of its processor
 
 
 def test_unknown_size_is_added_with_unknown_specs(azure_settings, served):
+    """... but with what its name tells (ZZ4s_v9: no a, p or d: nothing)."""
     rec = next(
         r for r in fetch(azure_settings, ["westeurope"]).regions["westeurope"].records if r.instance_type == UNKNOWN
     )
     assert UNKNOWN.lower() not in bundled_specs("azure")
     assert (rec.vcpu, rec.memory_gib, rec.gpu, rec.arch, rec.family) == (None, None, None, None, "ZZsv9")
+    assert rec.specs is None
 
 
 def test_pages_follow_next_page_link_on_the_configured_endpoint(azure_settings, served, server):

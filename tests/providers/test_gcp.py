@@ -15,6 +15,7 @@ from pricesync.core.providers.base import FetchRequest
 from pricesync.core.providers.gcp import money
 from pricesync.core.providers.specs import bundled_specs
 from pricesync.core.sources import make_provider
+from pricesync.core.specs import Specs
 from pricesync.core.sync import SyncEngine
 
 from tests.conftest import GCP_KEY, GCP_REGIONS, assert_files_kept, data_snapshot, run_gcp_cli
@@ -60,6 +61,13 @@ def test_worked_examples_to_the_last_digit(gcp_settings, routes):
     assert us["c2-standard-4"] == "0.203832000"
     # f1-micro and g1-small: their own flat SKUs
     assert (us["f1-micro"], us["g1-small"]) == ("0.007600000", "0.025700000")
+
+
+def test_records_carry_the_processor_their_family_documents(gcp_settings, routes):
+    specs = {r.instance_type: r.specs for r in fetch(gcp_settings).regions["us-east1"].records}
+    assert specs["n2d-standard-8"] == Specs(processor="AMD EPYC Rome or Milan")
+    assert specs["t2a-standard-4"] == Specs(processor="Ampere Altra (Arm)")
+    assert specs["e2-micro"] is None and specs["n1-standard-1"] is None  # Google picks their platform
 
 
 def test_every_price_is_vcpus_times_core_plus_gib_times_ram(gcp_settings, routes):

@@ -196,3 +196,56 @@ def test_the_dashboard_and_list_where_select_the_same_rows(text, kind):
     shown = {rows.keys[r] for r in RowIndex(rows).select(View(query))}
     assert shown == {e.key for e in entries if query.matches(e, kind)}
     assert shown  # the query selects something: the comparison means something
+
+
+SPEC_CHOICES = [
+    None,
+    ("Yes", "Intel Xeon Platinum 8175", "", "3.1 GHz", "Up to 10 Gigabit", "EBS only"),
+    ("Yes", "AWS Graviton2 Processor", "", "2.5 GHz", "25 Gigabit", "1 x 75 NVMe SSD"),
+    ("No", "Intel Xeon E5-2686 v4 (Broadwell)", "", "2.3 GHz", "High", "2 x 1920 SSD"),
+    ("Yes", "AMD EPYC 7R13 Processor", "", "Up to 3.6 GHz", "4x 100 Gigabit", "4 x 2000 HDD"),
+    ("", "Variable", "", "NA", "Low to Moderate", "1 x 410"),
+]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "gen:current",
+        "gen:previous storage:ssd",
+        "net!=25 gen:current",
+        "net<25",
+        "net>=25",
+        "clock>=3 vcpu>=4",
+        "storage:nvme*",
+        "storage!=ebs*",
+        "disk>=1000",
+        "cpu:graviton*,*epyc*",
+        "cpu>=8 processor:intel*",
+    ],
+)
+def test_the_dashboard_and_list_where_select_the_same_rows_on_specs(text):
+    """The spec terms (some entries know no specs, some only part of them) agree too."""
+    import random
+    from dataclasses import replace
+
+    from pricesync.core import parse_query
+    from pricesync.core.specs import described_specs
+    from pricesync.tui.rowindex import RowIndex, View
+    from pricesync.tui.rows import build_rows
+
+    from tests.tui.conftest import synthetic_catalog
+
+    rnd = random.Random(3)
+    catalog = synthetic_catalog(3000, seed=7, unknown=0.1)
+    entries = tuple(
+        replace(e, specs=described_specs(*choice) if (choice := rnd.choice(SPEC_CHOICES)) else None)
+        for e in catalog.entries
+    )
+    catalog = replace(catalog, entries=entries)
+    query = parse_query(text)
+    assert not query.bad
+    rows = build_rows(catalog)
+    shown = {rows.keys[r] for r in RowIndex(rows).select(View(query))}
+    assert shown == {e.key for e in entries if query.matches(e)}
+    assert shown  # the query selects something: the comparison means something

@@ -45,3 +45,21 @@ def test_compare_80x24(snap_compare, choose_settings):
         await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), "the compare view")
 
     assert snap_compare(make_app(choose_settings), terminal_size=SIZE, run_before=compared)
+
+
+def test_compare_specs_80x24(snap_compare, choose_settings):
+    """The richer specs, after the prices: the compare view scrolled to its end."""
+
+    async def compared(pilot):
+        app = pilot.app
+        await until_loaded(pilot)
+        await type_filter(pilot, "m5.large region:us-east-1 os:linux")
+        await pilot.press("space")
+        await type_filter(pilot, "m6a region:us-east-1")
+        await pilot.press("space", "x")
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), "the compare view")
+        await pilot.press("ctrl+end")
+        await pilot.pause()
+        await wait_for(pilot, lambda: "storage" in str(table_rows(app.screen)), "the spec lines")
+
+    assert snap_compare(make_app(choose_settings), terminal_size=SIZE, run_before=compared)

@@ -303,3 +303,28 @@ def test_export_to_an_unwritable_place_is_one_clear_error(sample, tmp_path):
         write_export(
             blocker / "sub", "aws", datetime(2025, 11, 3, tzinfo=UTC), "csv", export_bytes(rows, [0], catalog.entries)
         )
+
+
+def test_the_spec_columns_are_chosen_not_shown_by_default_and_show_the_descriptions():
+    from dataclasses import replace
+
+    from pricesync.core.models import Catalog, CatalogEntry, SourceInfo
+    from pricesync.core.specs import described_specs
+    from pricesync.tui.cells import COLUMN_KEYS, DEFAULT_COLUMNS, SPEC_COLUMNS
+
+    assert set(SPEC_COLUMNS) <= set(COLUMN_KEYS) and not set(SPEC_COLUMNS) & set(DEFAULT_COLUMNS)
+    specs = described_specs("No", "AWS Graviton2 Processor", "", "Up to 3.5 GHz", "4x 100 Gigabit", "2 x 900 NVMe SSD")
+    entry = CatalogEntry("c6gd.large", "c6gd", "us-east-1", "linux", 2, 4.0, 0, "arm64", "0.0768", specs=specs)
+    bare = replace(entry, region="eu-west-1", specs=None)
+    rows = build_rows(Catalog("aws", "USD", None, SourceInfo("x"), (entry, bare)))
+    shown = {key: cell(key, rows.value(key, 0))[0] for key in SPEC_COLUMNS}
+    assert shown == {
+        "gen": "previous",
+        "processor": "AWS Graviton2 Processor",
+        "clock": "3.5",
+        "network": "4x 100 Gigabit",
+        "storage": "2 x 900 NVMe SSD",
+    }
+    assert {cell(key, rows.value(key, 1))[0] for key in SPEC_COLUMNS} == {"?"}
+    order = RowIndex(rows).order("network", descending=True)  # sorted by Gbit/s, unknown last
+    assert order == [0, 1]
