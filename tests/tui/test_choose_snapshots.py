@@ -33,16 +33,19 @@ def test_pivot_80x24(snap_compare, choose_settings):
     assert snap_compare(make_app(choose_settings), terminal_size=SIZE, run_before=pivoted)
 
 
-def test_compare_80x24(snap_compare, choose_settings):
+async def compare_with(pilot, other: str) -> None:
+    """Mark m5.large (us-east-1, linux) and the rows `other` filters, and open the compare view."""
+    await until_loaded(pilot)
+    await type_filter(pilot, "m5.large region:us-east-1 os:linux")
+    await pilot.press("space")
+    await type_filter(pilot, other)
+    await pilot.press("space", "x")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CompareScreen), "the compare view")
 
+
+def test_compare_80x24(snap_compare, choose_settings):
     async def compared(pilot):
-        app = pilot.app
-        await until_loaded(pilot)
-        await type_filter(pilot, "m5.large region:us-east-1 os:linux")
-        await pilot.press("space")
-        await type_filter(pilot, "t4g")
-        await pilot.press("space", "x")
-        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), "the compare view")
+        await compare_with(pilot, "t4g")
 
     assert snap_compare(make_app(choose_settings), terminal_size=SIZE, run_before=compared)
 
@@ -51,15 +54,9 @@ def test_compare_specs_80x24(snap_compare, choose_settings):
     """The richer specs, after the prices: the compare view scrolled to its end."""
 
     async def compared(pilot):
-        app = pilot.app
-        await until_loaded(pilot)
-        await type_filter(pilot, "m5.large region:us-east-1 os:linux")
-        await pilot.press("space")
-        await type_filter(pilot, "m6a region:us-east-1")
-        await pilot.press("space", "x")
-        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), "the compare view")
+        await compare_with(pilot, "m6a region:us-east-1")
         await pilot.press("ctrl+end")
         await pilot.pause()
-        await wait_for(pilot, lambda: "storage" in str(table_rows(app.screen)), "the spec lines")
+        await wait_for(pilot, lambda: "storage" in str(table_rows(pilot.app.screen)), "the spec lines")
 
     assert snap_compare(make_app(choose_settings), terminal_size=SIZE, run_before=compared)
