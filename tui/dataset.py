@@ -60,7 +60,8 @@ class Dataset:
         """The same snapshot, its prices of `kind` (a thread worker for a big catalog)."""
         if self.snapshot.catalog is None:
             return self
-        return Dataset(self.snapshot, RowIndex(build_rows(self.snapshot.catalog, self.snapshot.diff, kind)))
+        like = self.index.rows if self.index is not None else None  # the same snapshot's rows
+        return Dataset(self.snapshot, RowIndex(build_rows(self.snapshot.catalog, self.snapshot.diff, kind, like)))
 
 
 def load_dataset(engine: SyncEngine, provider: str, kind: str = ON_DEMAND) -> Dataset:

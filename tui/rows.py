@@ -168,26 +168,24 @@ def _divided(prices: list, amounts: list) -> list:
     return list(map(cache(unit_price), prices, amounts))
 
 
-def build_rows(catalog: Catalog, diff: CatalogDiff | None = None, kind: str = ON_DEMAND) -> CatalogRows:
+def build_rows(
+    catalog: Catalog, diff: CatalogDiff | None = None, kind: str = ON_DEMAND, like: CatalogRows | None = None
+) -> CatalogRows:
     """Columns for `catalog`, prices of `kind`, with the cache's pending changes (`diff`) beside
-    each row."""
+    each row. `like`: the rows of the same catalog and diff in another kind, whose columns that
+    do not depend on the kind are taken as they are (switching the kind of 300k rows)."""
     entries: list = list(catalog.entries)
     if diff is not None:
         entries.extend(diff.added)  # PriceRecord has the same spec fields as CatalogEntry
     in_catalog = len(catalog.entries)
-    keys = list(map(attrgetter("instance_type", "region", "os"), entries))
-    pending = _pending(diff)
 
     def col(name: str) -> list:
         return list(map(attrgetter(name), entries))
 
-    on_demand = [
-        None if i >= in_catalog or e.price_per_hour is None else Decimal(e.price_per_hour)
-        for i, e in enumerate(entries)
-    ]
-    prices = on_demand if kind == ON_DEMAND else [kind_price(e, kind) for e in entries[:in_catalog]]
-    prices += [None] * (len(entries) - len(prices))
-    savings = [None] * len(entries) if kind == ON_DEMAND else list(map(savings_pct, on_demand, prices))
+    if like is not None:
+        return CatalogRows(like.keys, like.columns | _kind_columns(entries, in_catalog, kind, col), kind, like.specs)
+    keys = list(map(attrgetter("instance_type", "region", "os"), entries))
+    pending = _pending(diff)
     columns = {
         "type": Column(col("instance_type"), natural_key),
         "family": Column(col("family"), natural_key),
@@ -197,11 +195,7 @@ def build_rows(catalog: Catalog, diff: CatalogDiff | None = None, kind: str = ON
         "arch": Column(col("arch")),
         "region": Column(col("region")),
         "os": Column(col("os")),
-        "price": Column(prices),
-        "per_vcpu": Column(_divided(prices, col("vcpu"))),
-        "per_gib": Column(_divided(prices, col("memory_gib"))),
-        "per_gpu": Column(_divided(prices, col("gpu"))),
-        "savings": Column(savings),
+        **_kind_columns(entries, in_catalog, kind, col),
         "pending": Column([pending.get(k) for k in keys], Pending.sort_key),
         "available": Column([i >= in_catalog or e.available for i, e in enumerate(entries)]),
         "synced": Column([e.price_synced_at if i < in_catalog else None for i, e in enumerate(entries)]),
@@ -210,3 +204,21 @@ def build_rows(catalog: Catalog, diff: CatalogDiff | None = None, kind: str = ON
     for name in SPEC_FIELDS:
         columns[name] = Column([spec_value(s, name) for s in specs])
     return CatalogRows(keys, columns, kind, specs)
+
+
+def _kind_columns(entries: list, in_catalog: int, kind: str, col: Callable[[str], list]) -> dict[str, Column]:
+    """The columns of the price kind shown: its price, the unit prices and the saving."""
+    on_demand = [
+        None if i >= in_catalog or e.price_per_hour is None else Decimal(e.price_per_hour)
+        for i, e in enumerate(entries)
+    ]
+    prices = on_demand if kind == ON_DEMAND else [kind_price(e, kind) for e in entries[:in_catalog]]
+    prices += [None] * (len(entries) - len(prices))
+    savings = [None] * len(entries) if kind == ON_DEMAND else list(map(savings_pct, on_demand, prices))
+    return {
+        "price": Column(prices),
+        "per_vcpu": Column(_divided(prices, col("vcpu"))),
+        "per_gib": Column(_divided(prices, col("memory_gib"))),
+        "per_gpu": Column(_divided(prices, col("gpu"))),
+        "savings": Column(savings),
+    }

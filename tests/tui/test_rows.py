@@ -233,6 +233,32 @@ def test_rows_carry_the_pending_changes_of_the_cache(data_dir):
     assert by_key[("m5.xlarge", "us-east-1", "linux")] is None
 
 
+def test_rows_of_another_kind_from_the_rows_shown_are_those_built_afresh(data_dir):
+    """Switching the price kind rebuilds only the kind's columns: the result is the same."""
+    from dataclasses import replace
+
+    from pricesync.core.models import KindPrice
+
+    write_pending_data(data_dir)
+    engine = SyncEngine(load_settings(None, data_dir))
+    catalog, cache = load_catalog(data_dir / "aws_catalog.json"), engine.cache("aws")
+    kind = "reserved-1yr-standard-no-upfront"
+    entries = tuple(
+        replace(e, prices={kind: KindPrice.of(kind, "0.0500000000")}) if i % 2 else e
+        for i, e in enumerate(catalog.entries)
+    )
+    catalog = replace(catalog, entries=entries)
+    diff = diff_catalog(catalog, cache.records, cache.regions)
+    shown = build_rows(catalog, diff)
+    fresh, switched = build_rows(catalog, diff, kind), build_rows(catalog, diff, kind, like=shown)
+    assert switched.kind == fresh.kind == kind and switched.keys == fresh.keys
+    assert switched.columns.keys() == fresh.columns.keys()
+    for name, column in fresh.columns.items():
+        got = [switched.value(name, i) for i in range(len(fresh))]
+        assert got == [column.value(i) for i in range(len(fresh))], name
+    assert any(switched.value("price", i) != shown.value("price", i) for i in range(len(fresh)))
+
+
 @pytest.mark.parametrize(
     ("key", "value", "text", "style"),
     [
