@@ -8,7 +8,7 @@ import json
 import pytest
 from pricesync.tui.choosing import CHEAPEST
 from pricesync.tui.columns_state import FILE_NAME
-from pricesync.tui.screens_choose import CompareScreen, DetailScreen, EquivalentsScreen, PivotScreen
+from pricesync.tui.screens_choose import ColumnChooser, CompareScreen, DetailScreen, EquivalentsScreen, PivotScreen
 from textual.widgets import DataTable
 
 from tests.fakes import choosedata
@@ -150,6 +150,17 @@ async def test_chosen_columns_are_saved_and_used_again(kind_settings):
     async with make_app(kind_settings).run_test(size=SIZE) as pilot:
         app = await loaded(pilot)
         assert [c.key for c in app.table.columns] == ["type", "per_vcpu", "price"]
+
+
+async def test_the_column_chooser_keeps_its_keys_on_an_80x24_screen(kind_settings):
+    """Every column, the specs' too, does not fit 24 rows: the list scrolls, the keys stay."""
+    async with make_app(kind_settings).run_test(size=(80, 24)) as pilot:
+        app = await loaded(pilot)
+        await pilot.press("C")
+        await wait_for(pilot, lambda: isinstance(app.screen, ColumnChooser), "the column chooser")
+        await pilot.pause()
+        keys = app.screen.query_one(".dialog-keys")
+        assert keys.region.height > 0 and keys.region.bottom <= 24, keys.region
 
 
 async def test_a_bad_columns_file_gives_the_default_columns(kind_settings):
