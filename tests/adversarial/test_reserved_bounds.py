@@ -83,4 +83,4 @@ def test_a_reserved_member_without_line_breaks_is_refused_at_its_bound(limited):
         "            yield b'1] },\\n'"
     )
     out = run(limited, OFFER.format(n=3, first=first))
-    assert out.startswith("offer file for us-east-1 has Reserved terms of one SKU longer than 16 MiB"), out
+    assert out.startswith("offer file for us-east-1 has Reserved terms of one SKU longer than 1 MiB"), out
