@@ -357,7 +357,7 @@ _ONE_MEMBER_A_LINE = re.compile(rb'[ \t\r\n]*\{[ \t\r]*\n( +)"')
 _MAP_KEY = re.compile(rb'\n( *)"(products|OnDemand|Reserved)" *: *\{')
 _FIRST_MEMBER = re.compile(rb'[ \t\r\n]*\n( +)"')
 # bytes of one member (a SKU's product or terms) in the line-cut path (real: a few KB); decoded,
-# a member of empty arrays takes ~20x its size in objects, so this also bounds that memory
+# a member of tiny objects takes up to ~30x its size in memory, so this also bounds that
 MAX_MEMBER = 1 << 20
 _SECTIONS = {"products": "products", "OnDemand": "on-demand terms", "Reserved": "Reserved terms"}
 
