@@ -30,19 +30,19 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .errors import CatalogError, PriceSyncError
 from .fileio import regular_file_exists
 from .formats import utc_now
 from .kinds import ON_DEMAND
-from .models import Key, KindPrice, PriceChange, SyncResult, kind_changes
+from .models import Key, PriceChange, SyncResult, kind_changes
 
 if TYPE_CHECKING:
     from .cache import PriceCache
@@ -177,25 +177,9 @@ class ChangeRow:
 Row = tuple[Any, ...]  # a row as sqlite3 returns it
 
 
-class CacheChange(NamedTuple):
-    """One price that moved between two caches: old None = appeared, new None = left."""
-
-    key: Key
-    old: str | None
-    new: str | None
-    price_kind: str = ON_DEMAND
-
-    @property
-    def pct(self) -> float | None:
-        return change_pct(self.key, self.old, self.new)
-
-
-def change_pct(key: Key, old: str | None, new: str | None) -> float | None:
-    return None if old is None or new is None else PriceChange(key, old, new).pct
-
-
-def _kind_moves(key: Key, old: Mapping[str, KindPrice], new: Mapping[str, KindPrice]) -> list[CacheChange]:
-    return [CacheChange(c.key, c.old, c.new, c.price_kind) for c in kind_changes(key, old, new)]
+# One price that moved between two caches (old None: appeared, new None: left): the same value
+# as a price change against the catalog.
+CacheChange = PriceChange
 
 
 def cache_changes(before: PriceCache | None, written: PriceCache | None) -> list[CacheChange]:
@@ -217,7 +201,7 @@ def cache_changes(before: PriceCache | None, written: PriceCache | None) -> list
         if prev.price_per_hour != rec.price_per_hour and Decimal(prev.price_per_hour) != Decimal(rec.price_per_hour):
             out.append(CacheChange(rec.key, prev.price_per_hour, rec.price_per_hour))
         if prev.prices or rec.prices:
-            out += _kind_moves(rec.key, prev.prices, rec.prices)
+            out += kind_changes(rec.key, prev.prices, rec.prices)
     out.extend(
         CacheChange(key, rec.price_per_hour, None)
         for key, rec in old.items()
@@ -261,7 +245,7 @@ class HistoryStore:
     ) -> int:
         """Store one sync run and its changes in one transaction; returns the run id. A change
         given as a plain (key, old, new) is an on-demand one."""
-        changes = [CacheChange(*c) for c in given]
+        changes = [c if isinstance(c, PriceChange) else PriceChange(*c) for c in given]
         changed, added, removed = count_kinds(changes)
         with self._write() as db:
             run_id = db.execute(
