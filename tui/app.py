@@ -90,7 +90,7 @@ from .widgets.catalog_table import CatalogTable
 from .widgets.filter_bar import FilterBar, FilterInput
 from .widgets.log_pane import LogPane, PaneHandler
 from .widgets.next_run import NextRunBar
-from .widgets.status_bar import StatusBar, tilde
+from .widgets.status_bar import StatusBar, status_text, tilde
 
 log = logging.getLogger("pricesync.tui")
 
@@ -252,9 +252,10 @@ class PriceSyncApp(ChoosingActions, SavedViews, App):
 
     def _show_status(self) -> None:
         if self.data is not None:
-            self.query_one(StatusBar).show(
+            text = status_text(
                 self.data, self.shown, self.view, self._write_back_mode, self.clock(), self.marks, self.settings.max_age
             )
+            self.query_one(StatusBar).update(text)
         self._show_hint()
 
     @property

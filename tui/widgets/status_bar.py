@@ -39,17 +39,7 @@ def when_ago(text: str | None, now: datetime) -> str:
 
 
 class StatusBar(Static):
-    def show(
-        self,
-        data: Dataset,
-        shown: int,
-        view: View,
-        write_back: str,
-        now: datetime,
-        marks: Marks,
-        max_age: timedelta | None = None,
-    ) -> None:
-        self.update(status_text(data, shown, view, write_back, now, marks, max_age))
+    """The header's two lines (`status_text`)."""
 
 
 STALE_STYLES = {"stale": "bold black on yellow", "critical": "bold white on red"}
