@@ -23,17 +23,8 @@ from pricesync.core.fileio import json_bytes
 from pricesync.core.models import KindPrice, PriceRecord, is_price_string, price_problem
 
 from tests.conftest import small_catalog
-
-RESERVED = "reserved-1yr-standard-partial-upfront"
-SPOT = {
-    "hourly": "0.0312",
-    "upfront": "0",
-    "effective_hourly": "0.0312000000",
-    "fetched_at": "2026-11-29T10:00:00Z",
-    "interruption": "<5%",
-    "savings_pct": 67,
-}
-
+from tests.core.test_catalog_store import RESERVED
+from tests.core.test_catalog_store import SPOT_PRICE as SPOT
 
 SPECS = {
     "current_generation": True,
