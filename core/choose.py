@@ -31,17 +31,19 @@ class NotInCatalog(PriceSyncError):
     """The instance type (in that region and OS) is not in the catalog."""
 
 
-def kind_price(entry: CatalogEntry, kind: str) -> Decimal | None:
-    """An hour of `entry` bought as `kind`; None when the entry has no such price."""
+def kind_price_text(entry: CatalogEntry, kind: str) -> str | None:
+    """An hour of `entry` bought as `kind`, the catalog's decimal string (a commitment's
+    effective hourly rate); None when the entry has no such price."""
     if kind == ON_DEMAND:
-        return None if entry.price_per_hour is None else Decimal(entry.price_per_hour)
-    price = entry.prices.get(kind)
-    return None if price is None else Decimal(price.effective_hourly)
-
-
-def _effective(entry: CatalogEntry, kind: str) -> str | None:
+        return entry.price_per_hour
     price = entry.prices.get(kind)
     return None if price is None else price.effective_hourly
+
+
+def kind_price(entry: CatalogEntry, kind: str) -> Decimal | None:
+    """`kind_price_text` as a Decimal."""
+    text = kind_price_text(entry, kind)
+    return None if text is None else Decimal(text)
 
 
 def unit_price(price: Decimal | None, amount: float | None) -> Decimal | None:
@@ -237,7 +239,7 @@ def pivot(
         cells = grid.get(key)
         if cells is None:
             cells = grid[key] = {}
-        price = (e.price_per_hour if kind == ON_DEMAND else _effective(e, kind)) if e.available else None
+        price = kind_price_text(e, kind) if e.available else None
         cells[region] = None if price is None else decimal(price)
     columns = list(regions) if regions is not None else sorted({r for cells in grid.values() for r in cells})
     place = {region: i for i, region in enumerate(columns)}

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .choose import UNIT_FIELDS, decimal_text, entry_unit_price, kind_price, savings_pct
+from .choose import UNIT_FIELDS, decimal_text, entry_unit_price, kind_price, kind_price_text, savings_pct
 from .errors import CatalogError, ConfigError
 from .exports import Cell, ExportTable
 from .fileio import atomic_write_json, exclusive, lock_path, read_json, regular_file_exists
@@ -195,7 +195,7 @@ def _cell(column: str, e: CatalogEntry, pending: Mapping[Key, str], kind: str) -
     if column == "mem":
         return e.memory_gib
     if column in ("price", "month"):
-        price = e.price_per_hour if kind == ON_DEMAND else getattr(e.prices.get(kind), "effective_hourly", None)
+        price = kind_price_text(e, kind)
         return price if column == "price" or price is None else f"{monthly_price(price).normalize():f}"
     if column == "savings":
         return decimal_text(savings_pct(kind_price(e, ON_DEMAND), kind_price(e, kind)))

@@ -32,6 +32,7 @@ from .. import (
     first_run_text,
     hourly_text,
     kind_export_values,
+    kind_price_text,
     money_width,
     monthly_decimals,
     monthly_price,
@@ -54,7 +55,7 @@ from .choosing import (
     where_query,
 )
 from .codes import EXIT_OK
-from .listsort import price_text, sorted_rows
+from .listsort import sorted_rows
 from .output import Column, line, table
 from .viewprint import VIEW_SORT, apply_view_options, chosen_format, print_export, print_view
 
@@ -203,7 +204,7 @@ def _print_table(catalog: Catalog, rows: list[CatalogEntry], kind: str, units: b
     formatted; a value is formatted and neutralised once, when first written."""
 
     def price_of(e: CatalogEntry) -> str | None:
-        return price_text(e, kind)
+        return kind_price_text(e, kind)
 
     prices = {p for p in map(price_of, rows) if p is not None}
     needed, whole = price_column(prices)

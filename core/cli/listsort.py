@@ -13,16 +13,8 @@ from decimal import Decimal
 from operator import attrgetter, itemgetter
 from typing import Any
 
-from .. import ON_DEMAND, CatalogEntry, entry_unit_price, savings_pct
+from .. import CatalogEntry, entry_unit_price, kind_price_text, savings_pct
 from .choosing import UNIT_COLUMNS
-
-
-def price_text(entry: CatalogEntry, kind: str) -> str | None:
-    """The hourly price of `kind` as the catalog holds it (effective hourly for a commitment)."""
-    if kind == ON_DEMAND:
-        return entry.price_per_hour
-    price = entry.prices.get(kind)
-    return None if price is None else price.effective_hourly
 
 
 def sorted_rows(rows: list[CatalogEntry], col: str, kind: str, descending: bool) -> list[CatalogEntry]:
@@ -57,9 +49,12 @@ def _values(rows: list[CatalogEntry], col: str, kind: str) -> list[Any]:
     """Each row's value in `col`: a field, or of the kind shown its price, its saving against
     on demand (`savings`) or a unit price (`per_vcpu`, `per_gib`, `per_gpu`)."""
     if col == "price":
-        return _decimals([price_text(e, kind) for e in rows])
+        return _decimals([kind_price_text(e, kind) for e in rows])
     if col == "savings":
-        on_demand, price = _decimals([e.price_per_hour for e in rows]), _decimals([price_text(e, kind) for e in rows])
+        on_demand, price = (
+            _decimals([e.price_per_hour for e in rows]),
+            _decimals([kind_price_text(e, kind) for e in rows]),
+        )
         return list(map(savings_pct, on_demand, price))
     if col in dict(UNIT_COLUMNS):
         return [entry_unit_price(e, col, kind) for e in rows]

@@ -8,8 +8,16 @@ import random
 from decimal import Decimal
 
 import pytest
-from pricesync.core import ON_DEMAND, CatalogEntry, KindPrice, entry_unit_price, kind_price, savings_pct
-from pricesync.core.cli.listsort import price_text, sorted_rows
+from pricesync.core import (
+    ON_DEMAND,
+    CatalogEntry,
+    KindPrice,
+    entry_unit_price,
+    kind_price,
+    kind_price_text,
+    savings_pct,
+)
+from pricesync.core.cli.listsort import sorted_rows
 
 KIND = "reserved-1yr-standard-no-upfront"
 COLUMNS = ["instance_type", "family", "region", "os", "vcpu", "memory_gib", "gpu", "price", "savings", "per_vcpu"]
@@ -71,7 +79,7 @@ def test_the_order_is_the_plain_definition(col, kind, descending):
 def test_unknown_prices_come_last_in_both_directions():
     rows = catalog()
     for descending in (False, True):
-        prices = [price_text(e, KIND) for e in sorted_rows(rows, "price", KIND, descending)]
+        prices = [kind_price_text(e, KIND) for e in sorted_rows(rows, "price", KIND, descending)]
         known = [p for p in prices if p is not None]
         assert prices[: len(known)] == known and all(p is None for p in prices[len(known) :])
         assert [Decimal(p) for p in known] == sorted(map(Decimal, known), reverse=descending)
