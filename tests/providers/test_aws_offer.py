@@ -362,3 +362,13 @@ def test_wrong_shape_is_a_source_error(body, problem):
     with pytest.raises(SourceError, match=problem) as err:
         parse(body)
     assert "\n" not in str(err.value)
+
+
+def test_a_product_longer_than_the_member_bound_is_refused_before_it_is_decoded():
+    """AWS's layout, one product going on for more than MAX_MEMBER without the next member's line."""
+    from pricesync.core.providers.aws_offer import MAX_MEMBER
+
+    huge = b"1," * MAX_MEMBER  # twice the bound: refused while it is still being read
+    body = b'{\n  "products" : {\n    "A" : [' + huge + b"1]\n  }\n}\n"
+    with pytest.raises(SourceError, match="has products of one SKU longer than 1 MiB, or not one a line"):
+        parse(body, chunk=4096)
