@@ -48,6 +48,9 @@ def test_keys_of_a_newer_version_are_ignored_and_missing_ones_default(tmp_path):
         ({"pivot": "os"}, "pivot"),
         ({"descending": "yes"}, "descending"),
         ({"filter": "x" * 1001}, "filter"),
+        ({"home": "\u001b[2J"}, "home"),
+        ({"home": 1}, "home"),
+        ({"in_all_regions": "yes"}, "in_all_regions"),
     ],
 )
 def test_a_broken_view_is_one_line_naming_it(tmp_path, view, bad):
