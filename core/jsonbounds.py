@@ -10,6 +10,13 @@ The scan runs at C speed per chunk, with a little state carried across chunks: o
 strings (each is a `""` pair once its content is gone), and the nesting follows from removing
 matched bracket pairs, one level per round. Digit runs are found by probing aligned windows
 half the limit wide, so any run over the limit contains a whole window.
+
+A parser that builds each member of a map (ijson's `kvitems` on an offer's `products`) holds
+one whole member in memory. With `members`, the scan also bounds the bytes of one member of
+the maps under the named root members: it follows which root member the document is in (an
+exact scan of the rare chunk that reaches the root's level) and how long ago the depth was
+last at the maps' level, per chunk: a member up to `max_member` bytes always passes, one longer
+by more than two chunks never does.
 """
 
 from __future__ import annotations
@@ -28,14 +35,23 @@ _ESCAPED = re.compile(rb"\\.", re.DOTALL)
 _DIGITS = b"0123456789"
 _IS_DIGIT = bytes(0x31 if c in _DIGITS else 0x30 for c in range(256))
 _WINDOW = MAX_DIGITS // 2
+_TOKENS = re.compile(rb'"[^"]*"?|[{}\[\]]')  # on a chunk whose escapes are gone: strings and brackets
+_KEY_BYTES = 64  # of a root key cut between two chunks (longer ones name nothing bounded)
 
 
 class JsonBounds:
     """Feed every chunk of one document to `scan`, in order; it raises a SourceError naming
     the document at the first chunk that breaks a bound."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, members: dict[str, int] | None = None, max_member: int = 0) -> None:
+        """`members`: root key -> the depth of the maps under it whose members are at most
+        `max_member` bytes (`{"products": 2}`: each product; `{"terms": 3}`: each SKU's terms)."""
         self.name = name
+        self.members = members or {}
+        self.max_member = max_member
+        self._root: bytes | None = None  # the root member open at the end of the last chunk
+        self._key = b""  # the last string at the root's level (a root member's key), maybe cut short
+        self._level_at: dict[int, int] = dict.fromkeys(self.members.values(), 0)  # depth -> offset last at it
         self.depth = 0
         self.offset = 0  # bytes scanned, the current chunk included
         self._start = 0  # where the current chunk starts
@@ -50,7 +66,47 @@ class JsonBounds:
             return
         self._start, self.offset = self.offset, self.offset + len(chunk)
         self._digit_runs(chunk)
-        self._nest(self._outside_strings(self._unescaped(chunk)))
+        depth, in_string = self.depth, self._in_string
+        unescaped = self._unescaped(chunk)
+        self._nest(self._outside_strings(unescaped))
+        if self.members:
+            self._follow_members(unescaped, depth, in_string)
+
+    def _follow_members(self, chunk: bytes, depth: int, in_string: bool) -> None:
+        """After `_nest`: refuse a member of a bounded map that has gone on for too long."""
+        if self.low <= 1:
+            self._find_root(chunk, depth, in_string)
+        for level in self._level_at:
+            if self.low <= level:
+                self._level_at[level] = self.offset
+        root = (self._root or b"").decode("ascii", "replace")
+        at = self.members.get(root)  # a root key named in `members` (pricesync's own text)
+        if at is not None and self.depth > at and self.offset - self._level_at[at] > self.max_member:
+            self._refuse(f"has one member of '{root}' longer than {self.max_member >> 20} MiB")
+
+    def _find_root(self, chunk: bytes, depth: int, in_string: bool) -> None:
+        """Follow the root's level through `chunk` token by token: the root member open at its
+        end is the one whose key is the last string at the root's level before an opener."""
+        at = 0
+        if in_string:
+            at = chunk.find(b'"') + 1
+            if depth == 1:
+                self._key = (self._key + (chunk[: at - 1] if at else chunk))[:_KEY_BYTES]
+            if not at:
+                return
+        for match in _TOKENS.finditer(chunk, at):
+            token = match[0]
+            if token[0] == 34:  # a string; unclosed, it goes on in the next chunk
+                if depth == 1:
+                    self._key = token[1:-1] if len(token) > 1 and token[-1] == 34 else token[1 : _KEY_BYTES + 1]
+            elif token in b"{[":
+                if depth == 1:
+                    self._root = self._key
+                depth += 1
+            else:
+                depth -= 1
+                if depth <= 1:
+                    self._root = None
 
     def _unescaped(self, chunk: bytes) -> bytes:
         """`chunk` with every escape pair replaced by `__`, so an escaped quote is no quote."""

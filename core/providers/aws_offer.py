@@ -312,6 +312,7 @@ class RecordSet:
 
 
 TERMS_DEPTH = 3  # inside a `terms.X` map (root object 1, `terms` 2); a map's items nest below it
+PRODUCTS_DEPTH = 2  # inside `products`
 READ_SIZE = 1 << 18
 
 
@@ -566,7 +567,7 @@ def parse_offer(
         handlers["Reserved"] = (of_selected, reserved_items)
     lines: _LineCut | None = None
     sections: list[tuple[_Section, Callable[[list[tuple[str, object]]], None]]] = [
-        (_Section("products", 2), product_items),
+        (_Section("products", PRODUCTS_DEPTH), product_items),
         (_Section("terms.OnDemand", TERMS_DEPTH), on_demand_items),
     ]
     if reserved_kinds:
@@ -580,10 +581,12 @@ def parse_offer(
         try:
             while True:
                 chunk = read(READ_SIZE)
-                bounds.scan(chunk)
                 if first and _ONE_MEMBER_A_LINE.match(chunk):
                     lines = _LineCut(name, handlers)
+                elif first:  # the C parsers build each member whole: the scan bounds its bytes
+                    bounds = JsonBounds(name, {"products": PRODUCTS_DEPTH, "terms": TERMS_DEPTH}, MAX_MEMBER)
                 first = False
+                bounds.scan(chunk)
                 if lines is not None:
                     if not chunk:
                         lines.finish()

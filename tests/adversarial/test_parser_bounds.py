@@ -175,3 +175,74 @@ def test_escaped_quotes_do_not_end_a_string():
     JsonBounds("doc").scan(b'{"s": "\\"' + b"[" * 200 + b'\\\\", "t": 1}')
     with pytest.raises(SourceError, match="nests deeper"):
         JsonBounds("doc").scan(b'{"s": "\\\\"' + b", " + b"[" * 200)
+
+
+# -- one member of `products` or of a `terms` map, in a layout the C parsers read --------------------
+
+
+@pytest.mark.parametrize(
+    ("opening", "section"),
+    [
+        (b'{"formatVersion":"v1.0","products":{"HUGE":{', "products"),
+        (b'{"products":{},"terms":{"OnDemand":{"HUGE":{"HUGE.JRTCKXETXF":{', "terms"),
+    ],
+)
+def test_a_member_of_tiny_keys_is_refused_before_it_fills_the_memory(limited, opening, section):
+    """A compact file (not one member a line) whose product, or one SKU's terms, goes on in
+    200 MB of one-byte keys: ijson would build it whole (a dict of 20 million keys is several
+    GB); the scan refuses it a chunk past MAX_MEMBER, inside the 400 MB cap."""
+    out = parse_limited(
+        limited,
+        f"""
+    yield {opening!r}
+    for i in range(800):
+        yield b"".join(b'"%x":0,' % (i << 16 | k) for k in range(26_000))
+""",
+    )
+    assert out.startswith(f"offer file for us-east-1 has one member of '{section}' longer than 1 MiB (within bytes "), (
+        out
+    )
+
+
+def _member(n: int) -> bytes:
+    """One JSON object of exactly `n` bytes of small keys."""
+    body = b",".join(b'"%07d":0' % k for k in range((n - 2) // 12))
+    return b"{" + body.ljust(n - 2) + b"}"
+
+
+def _doc(products: bytes, terms: bytes, other: bytes = b'{"big":' + _member(3 << 20) + b"}") -> bytes:
+    return (
+        b'{"formatVersion":"v1.0","note":"\\"products\\":{","products":{"A":'
+        + products
+        + b',"B":{}},"attributesList":'
+        + other
+        + b',"terms":{"OnDemand":{"A":'
+        + terms
+        + b"}}}"
+    )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_member_bound_holds_wherever_the_chunks_break(seed):
+    """Members up to the bound pass and past it (by more than a chunk) fail, however the
+    chunks cut the root keys; a big member of a root key not bounded (`attributesList`), and a
+    string that spells `"products":{`, count for nothing."""
+    from pricesync.core.providers.aws_offer import MAX_MEMBER, PRODUCTS_DEPTH, TERMS_DEPTH
+
+    def scan(doc: bytes) -> None:
+        bounds = JsonBounds("doc", {"products": PRODUCTS_DEPTH, "terms": TERMS_DEPTH}, MAX_MEMBER)
+        i = 0
+        while i < len(doc):
+            n = rng.choice((1, 2, 3, 7, 64, 1000, 70_000)) if i < 200 or rng.random() < 0.3 else 70_000
+            bounds.scan(doc[i : i + n])
+            i += n
+
+    rng = random.Random(seed)
+    # the scan knows the depth per chunk: a member is refused between the bound and two chunks past it
+    fits, over = _member(MAX_MEMBER), _member(MAX_MEMBER + 2 * 70_000 + 1)
+    assert len(fits) == MAX_MEMBER
+    scan(_doc(fits, fits))
+    with pytest.raises(SourceError, match="has one member of 'products' longer than 1 MiB"):
+        scan(_doc(over, fits))
+    with pytest.raises(SourceError, match="has one member of 'terms' longer than 1 MiB"):
+        scan(_doc(fits, over))
