@@ -32,7 +32,7 @@ from ..http import CHUNK, HttpSettings, NotModified, get_json, get_stream, respo
 from ..jsonbounds import JsonBounds
 from ..kinds import KINDS, SAVINGS_PLAN, savings_plan_kind
 from ..models import JsonObject, KindPrice, PriceRecord, as_object, as_text, is_region, price_problem
-from .aws_offer import _json_error
+from .aws_offer import MAX_MEMBER, _json_error
 from .aws_urls import conditional, on_endpoint, validators, version_of
 from .base import FetchRequest, RegionFetch, RegionVersion
 
@@ -117,6 +117,10 @@ def select_rate(rate: object, records: Mapping[str, PriceRecord]) -> tuple[Rate 
     return Rate(plan, record.sku or "", price), ""
 
 
+PLANS_DEPTH = 2  # inside the `products` array (root object 1)
+RATES_DEPTH = 5  # inside a plan's `rates` array: terms 2, savingsPlan 3, the plan 4
+
+
 def parse_savings_plans(
     read: Callable[[int], bytes], region: str, records: Mapping[str, PriceRecord], kinds: frozenset[str]
 ) -> tuple[dict[str, dict[str, KindPrice]], Counter[str]]:
@@ -131,7 +135,9 @@ def parse_savings_plans(
     term and option that rate one SKU twice with different prices is dropped.
     """
     name = f"Savings Plans file for {region}"
-    bounds = JsonBounds(name)  # depth and token length, checked before either parser sees a chunk
+    # depth, token length and one member's bytes (a plan; a rate: each is built whole by its
+    # parser), checked before either parser sees a chunk
+    bounds = JsonBounds(name, {"products": PLANS_DEPTH, "terms": RATES_DEPTH}, MAX_MEMBER)
     skipped: Counter[str] = Counter()
     plans: dict[str, str | None] = {}  # plan sku -> kind (None: a plan of no kind pricesync knows)
     rates: dict[tuple[str, str], str | None] = {}  # (plan, sku) -> price; None: priced twice, differently

@@ -131,3 +131,13 @@ def test_a_stalled_rates_file_stops_at_the_rate_floor(limited, sp_server):
     sp_server.set(RATES, b'{"products" : [' + b" " * 10_000, chunk_size=1, chunk_delay_s=0.05)
     line = failed_rates(limited, sp_server, min_rate_kb_s=16, rate_window_s=1)
     assert line.startswith("download of ") and "stalled: under 16 KB/s for 1 s" in line
+
+
+def test_a_rate_that_never_ends_is_refused_before_it_fills_the_memory(limited, sp_server):
+    """ijson builds each rate whole: one whose list of zeros goes on (two bytes an element, 8 in
+    memory) would take the 400 MB child down long before the download bound; it is refused
+    a few reads past 1 MiB."""
+    head = b'{"products" : [], "terms" : {"savingsPlan" : [{"sku" : "P", "rates" : [{"k" : ['
+    sp_server.set(RATES, head, endless=b"0," * 32768)
+    line = failed_rates(limited, sp_server, max_download_mb=1000)
+    assert line.startswith("Savings Plans file for us-east-1 has one member of 'terms' longer than 1 MiB"), line
