@@ -111,6 +111,7 @@ from .snapshot import ProviderState, Snapshot
 from .specs import SPEC_FIELDS, Specs, spec_value
 from .sync import SyncEngine, SyncListener
 from .textsafe import csv_cell, markdown_cell, markup, terminal, terminal_lines
+from .typeorder import key_order, natural_key
 from .views import (
     DEFAULT_COLUMNS,
     VIEW_COLUMNS,
@@ -221,7 +222,7 @@ __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     "Term",
     "field_value",
     "parse_query",
-    # showing text, times and numbers (core.textsafe, core.formats, core.numbers)
+    # showing text, times and numbers, ordering type names (core.textsafe, core.formats, core.numbers, core.typeorder)
     "csv_cell",
     "DURATION_FORMS",
     "iso_z",
@@ -250,6 +251,8 @@ __all__ = [  # noqa: RUF022  grouped by what the names are for, not sorted
     "price_column",
     "monthly_text",
     "pct_text",
+    "natural_key",
+    "key_order",
     # files and logs
     "LOGGER",
     "atomic_write_bytes",

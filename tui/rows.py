@@ -9,7 +9,6 @@ column's display width is the widest distinct value. No Textual here.
 
 from __future__ import annotations
 
-import re
 from array import array
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
@@ -26,28 +25,13 @@ from pricesync.core import (
     Key,
     Specs,
     kind_price,
+    natural_key,
     savings_pct,
     spec_value,
     unit_price,
 )
 
-_DIGITS = re.compile(r"(\d+)")
-_SIZES = {"nano": 1, "micro": 2, "small": 3, "medium": 4, "large": 5, "xlarge": 10}
-_NXLARGE = re.compile(r"^(\d+)xlarge$")
-_METAL = 100_000
 MAX_PARTIAL_GROUPS = 16  # beyond this many, one table lookup per row is as quick
-
-
-def natural_key(text: str) -> tuple:
-    """'n2-standard-16' after 'n2-standard-8'; 'm5.large' < 'm5.xlarge' < 'm5.2xlarge' < 'm5.metal'."""
-    family, dot, size = text.partition(".")
-    parts = _DIGITS.split(family.lower())
-    family_key = tuple(int(p) if i % 2 else p for i, p in enumerate(parts))
-    if not dot:
-        return (family_key, 0, "")
-    m = _NXLARGE.match(size)
-    rank = _SIZES.get(size) or (10 * int(m[1]) if m else _METAL if size.startswith("metal") else _METAL - 1)
-    return (family_key, rank, size)
 
 
 class Column:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from pricesync.core import exact_decimal
+from pricesync.core import exact_decimal, natural_key
 from pricesync.core import parse_query as parse
 from pricesync.core.catalog import load_catalog
 from pricesync.core.config import load_settings
@@ -20,7 +20,7 @@ from pricesync.core.sync import SyncEngine
 from pricesync.tui.cells import cell, column_layout
 from pricesync.tui.export import export_bytes
 from pricesync.tui.rowindex import Cancelled, RowIndex, View
-from pricesync.tui.rows import Column, Pending, build_rows, natural_key
+from pricesync.tui.rows import Column, Pending, build_rows
 
 from tests.tui.conftest import ADDED, MISSING, PENDING_PRICES, synthetic_catalog, write_pending_data
 
@@ -156,37 +156,6 @@ def test_cached_orders_are_reused_and_cancel_is_honoured(sample):
     with pytest.raises(Cancelled):
         index.select(View(parse("m5 vcpu>=8")), cancelled=lambda: True)
     assert index.select(View(), cancelled=lambda: True) == index.order("type")  # nothing to filter
-
-
-def test_natural_key_orders_sizes_and_numbers():
-    names = [
-        "m5.metal",
-        "m5.2xlarge",
-        "m5.large",
-        "m5.xlarge",
-        "m5.24xlarge",
-        "m5.12xlarge",
-        "m10.large",
-        "m5.medium",
-        "n2-standard-16",
-        "n2-standard-8",
-        "Standard_D2s_v3",
-        "Standard_D16s_v3",
-    ]
-    assert sorted(names, key=natural_key) == [
-        "m5.medium",
-        "m5.large",
-        "m5.xlarge",
-        "m5.2xlarge",
-        "m5.12xlarge",
-        "m5.24xlarge",
-        "m5.metal",
-        "m10.large",
-        "n2-standard-8",
-        "n2-standard-16",
-        "Standard_D2s_v3",
-        "Standard_D16s_v3",
-    ]
 
 
 def test_column_codes_switch_from_bytes_to_array_beyond_256_values():
