@@ -22,6 +22,7 @@ from .models import (
     SourceInfo,
     kind_changes,
 )
+from .typeorder import key_order
 
 
 def diff_catalog(catalog: Catalog, records: Iterable[PriceRecord], regions: Iterable[str]) -> CatalogDiff:
@@ -207,7 +208,9 @@ def merge(
     source: SourceInfo,
 ) -> Catalog:
     """The catalog with fetched prices and specs applied, new types added and missing ones
-    marked unavailable (never deleted). Entry order: existing order, then new ones sorted."""
+    marked unavailable (never deleted). The entries are in reading order (core.typeorder's
+    key_order: by instance type, region, OS): the order the dashboard and `pricesync list` show
+    by default, which then costs them a check instead of a sort."""
     by_key = {r.key: r for r in records}
     missing = set(diff.missing)
     entries: list[CatalogEntry] = []
@@ -219,11 +222,11 @@ def merge(
             entries.append(replace(e, available=False))
         else:
             entries.append(e)
-    entries.extend(CatalogEntry.from_record(r, now) for r in sorted(by_key.values(), key=lambda r: r.key))
+    entries.extend(CatalogEntry.from_record(r, now) for r in by_key.values())
     return Catalog(
         provider=catalog.provider,
         currency=catalog.currency,
         updated_at=now,
         source=source,
-        entries=tuple(entries),
+        entries=tuple(map(entries.__getitem__, key_order(entries).positions)),
     )

@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from pricesync.core import build_engine
+from pricesync.core import build_engine, natural_key
 from pricesync.core.cache import load_cache
 from pricesync.core.catalog import load_catalog
 from pricesync.core.state import provider_state
@@ -135,6 +135,8 @@ def test_write_back_merges_changed_added_missing(engine, settings, aws_server):
     assert '"price_per_hour": "26.6880000000"' in (settings.data_dir / "aws_catalog.json").read_text()
     cat = load_catalog(settings.data_dir / "aws_catalog.json")
     assert cat.source.version == V2 and cat.updated_at
+    keys = [e.key for e in cat.entries]  # the fixture's catalog lists us-east-1 first; written back, in reading order
+    assert keys == sorted(keys, key=lambda k: (natural_key(k[0]), *k))
 
 
 def test_write_back_of_identical_prices_writes_nothing(engine, settings):
