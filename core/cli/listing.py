@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from decimal import Decimal
 from operator import attrgetter
@@ -55,7 +55,7 @@ from .choosing import (
     where_query,
 )
 from .codes import EXIT_OK
-from .listsort import sorted_rows
+from .listsort import RowOrder, row_order
 from .output import Column, line, table
 from .viewprint import VIEW_SORT, apply_view_options, chosen_format, print_export, print_view
 
@@ -133,14 +133,15 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         tests.append(lambda e: e.price_per_hour is not None and Decimal(e.price_per_hour) <= args.max_price)
     if not query.empty:
         tests.append(lambda e: query.matches(e, args.price))
-    kept = [e for e in catalog.entries if all(test(e) for test in tests)]
-    rows = sorted_rows(kept, sort, args.price, bool(view and view.descending))
+    kept = [e for e in catalog.entries if all(test(e) for test in tests)] if tests else list(catalog.entries)
+    order = row_order(kept, sort, args.price, bool(view and view.descending))
+    rows: Iterable[CatalogEntry] = order.rows
     wanted = view is not None and ("pending" in view.columns or view.pending_only)
     pending = pending_texts(engine.pending(provider)) if wanted else {}
     if view is not None and view.pending_only:
         rows = [e for e in rows if e.key in pending]
     if args.pivot:
-        return print_pivot(args, catalog.provider, rows)
+        return print_pivot(args, catalog.provider, list(rows))
     fmt = chosen_format(args)
     first_run, failed = never_synced(settings, provider)
     if first_run:
@@ -149,7 +150,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         )
         line(hint, err=args.json or fmt is not None)
     if view is not None:
-        print_view(view, args.price, catalog, rows, pending, fmt)
+        print_view(view, args.price, catalog, list(rows), pending, fmt)
     elif args.json:
         print(
             json.dumps(
@@ -165,7 +166,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         values = (_csv_values(e) | kind_export_values(e, args.price, args.units) for e in rows)
         print_export(ExportTable(columns, [csv_fields(v, columns) for v in values]), fmt)
     else:
-        _print_table(catalog, rows, args.price, args.units, args.specs)
+        _print_table(catalog, kept, order, args.price, args.units, args.specs)
     return EXIT_OK
 
 
@@ -198,15 +199,18 @@ def _schedule(settings: Settings, provider: str) -> str:
     return f"the schedule fetches them {spec.describe()} wherever `pricesync daemon`, the dashboard or its timer runs"
 
 
-def _print_table(catalog: Catalog, rows: list[CatalogEntry], kind: str, units: bool, specs: bool) -> None:
-    """Streamed: the widths come first, from the distinct values (the price columns' from the
-    price strings alone: their decimals and whole digits), then each row is written as it is
-    formatted; a value is formatted and neutralised once, when first written."""
+def _print_table(
+    catalog: Catalog, kept: list[CatalogEntry], order: RowOrder, kind: str, units: bool, specs: bool
+) -> None:
+    """`kept` in `order`, streamed: the widths come first, from `kept`'s distinct values (the
+    key's from the sort, the price columns' from the price strings alone: their decimals and
+    whole digits), then each row is written as it is formatted; a value is formatted and
+    neutralised once, when first written."""
 
-    def price_of(e: CatalogEntry) -> str | None:
-        return kind_price_text(e, kind)
-
-    prices = {p for p in map(price_of, rows) if p is not None}
+    price_of: Callable[[CatalogEntry], str | None] = (
+        attrgetter("price_per_hour") if kind == ON_DEMAND else lambda e: kind_price_text(e, kind)
+    )
+    prices = list(filter(None, map(price_of, kept)))  # price strings are never '' (None: no price)
     needed, whole = price_column(prices)
     hour, month = max(HOUR_DECIMALS, needed), max(MONTH_DECIMALS, monthly_decimals(needed))
     widths = {  # x 730 adds at most three digits before the point
@@ -243,17 +247,22 @@ def _print_table(catalog: Catalog, rows: list[CatalogEntry], kind: str, units: b
         if column.name in widths:  # sized from the price strings: no price formatted yet
             width = max(len(text[None]), widths[column.name])
         else:
-            width = max(map(len, map(text.__getitem__, set(map(value, rows)))), default=0)
+            field = SORTED_BY.get(column.name)
+            distinct = order.distinct[field] if field else set(map(value, kept))
+            width = max(map(len, map(text.__getitem__, distinct)), default=0)
         columns.append(replace(column, width=width))
         texts.append(text)
     values = [value for _, value, _ in shown]
     table(
-        f"{catalog.provider} catalog ({count_text(len(rows))} of {count_text(len(catalog.entries))} entries, "
+        f"{catalog.provider} catalog ({count_text(len(kept))} of {count_text(len(catalog.entries))} entries, "
         f"{catalog.currency}{'' if kind == ON_DEMAND else ', ' + kind})",
         columns,
-        ([text[value(e)] for text, value in zip(texts, values, strict=True)] for e in rows),
+        ([text[value(e)] for text, value in zip(texts, values, strict=True)] for e in order.rows),
         neutralised=True,
     )
+
+
+SORTED_BY = {"instance type": "instance_type", "region": "region", "os": "os"}  # columns the sort knows
 
 
 class _Texts(dict[Any, str]):

@@ -1,48 +1,47 @@
 """The row order of `pricesync list`: by a column (prices of the kind shown), then by key
-(instance type, region, OS); instance types in size order within a family (large < xlarge <
-2xlarge); unknown values last, also when descending, as the dashboard does.
+(instance type, region, OS). Instance types and families in the dashboard's order
+(pricesync.core.natural_key: 'm5.large' < 'm5.xlarge' < 'm5.2xlarge' < 'm10.large'); unknown
+values last, also when descending, as the dashboard does.
 
 An all-regions catalog has ~300k entries: sorting them by tuples of their fields takes seconds.
-Here each distinct value is ranked once and the rows are sorted by integers in stable passes.
+The key order is pricesync.core.key_order (one integer per row; a written-back catalog is
+already in it); another column's values are then sorted stably, each distinct one converted once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Iterator
 from decimal import Decimal
+from itertools import chain
 from operator import attrgetter, itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
-from .. import CatalogEntry, entry_unit_price, kind_price_text, savings_pct
+from .. import CatalogEntry, entry_unit_price, key_order, kind_price_text, natural_key, savings_pct
 from .choosing import UNIT_COLUMNS
 
 
 def sorted_rows(rows: list[CatalogEntry], col: str, kind: str, descending: bool) -> list[CatalogEntry]:
     """`rows` sorted by `col` (a CatalogEntry field, `price`, `savings` or a unit price), then by key."""
-    if col == "instance_type":  # size order: (family, vCPUs, GiB, type), unknown as "" and 0
-        spec = list(map(_SPEC, rows))
-        rank = {raw: i for i, raw in enumerate(sorted(set(spec), key=_size_order))}
-        first = list(map(rank.__getitem__, spec))
-    else:
-        first = _rank_column([e.instance_type for e in rows])
-    regions, oses = _rank_column([e.region for e in rows]), _rank_column([e.os for e in rows])
-    width_r, width_o = max(regions, default=0) + 1, max(oses, default=0) + 1
-    by_key = [(t * width_r + r) * width_o + o for t, r, o in zip(first, regions, oses, strict=True)]
-    order = sorted(range(len(rows)), key=by_key.__getitem__)
-    if col == "instance_type":  # every key is unique and known: descending is the reverse
-        return [rows[i] for i in (reversed(order) if descending else order)]
-    values = _values(rows, col, kind)
-    known = [(values[i], i) for i in order if values[i] is not None]
+    return list(row_order(rows, col, kind, descending).rows)
+
+
+class RowOrder(NamedTuple):
+    rows: Iterator[CatalogEntry]
+    distinct: dict[str, set[str]]  # instance_type, region, os -> their distinct values (a table's widths)
+
+
+def row_order(rows: list[CatalogEntry], col: str, kind: str, descending: bool) -> RowOrder:
+    """`sorted_rows`, yielded: in the default order (by instance type) each row is looked up as
+    it is read, so a streamed table starts before the 300k rows are gathered in order."""
+    order, distinct = key_order(rows)
+    if col == "instance_type":  # the key itself: descending is the reverse
+        return RowOrder(map(rows.__getitem__, reversed(order) if descending else order), distinct)
+    in_key_order = list(map(rows.__getitem__, order))
+    values = _values(in_key_order, col, kind)
+    known = [(v, i) for i, v in enumerate(values) if v is not None]
     known.sort(key=itemgetter(0), reverse=descending)  # stable: equal values stay in key order
-    return [rows[i] for _, i in known] + [rows[i] for i in order if values[i] is None]
-
-
-_SPEC = attrgetter("family", "vcpu", "memory_gib", "instance_type")
-
-
-def _size_order(spec: tuple[str | None, int | None, float | None, str]) -> tuple[str, float, float, str]:
-    family, vcpu, memory, itype = spec
-    return family or "", vcpu or 0, memory or 0, itype
+    unknown = [e for e, v in zip(in_key_order, values, strict=True) if v is None]
+    return RowOrder(chain([in_key_order[i] for _, i in known], unknown), distinct)
 
 
 def _values(rows: list[CatalogEntry], col: str, kind: str) -> list[Any]:
@@ -58,19 +57,14 @@ def _values(rows: list[CatalogEntry], col: str, kind: str) -> list[Any]:
         return list(map(savings_pct, on_demand, price))
     if col in dict(UNIT_COLUMNS):
         return [entry_unit_price(e, col, kind) for e in rows]
-    return [getattr(e, col) for e in rows]
+    values = list(map(attrgetter(col), rows))
+    if col == "family":  # in natural_key order; None stays None: last
+        rank = {v: i for i, v in enumerate(sorted(set(values) - {None}, key=lambda v: (natural_key(v), v)))}
+        return [None if v is None else rank[v] for v in values]
+    return values
 
 
 def _decimals(texts: list[str | None]) -> list[Decimal | None]:
     """Price strings as Decimals, each distinct one converted once."""
     decimal = {t: None if t is None else Decimal(t) for t in set(texts)}
     return [decimal[t] for t in texts]
-
-
-def _ranks(values: Iterable[Any]) -> dict[Any, int]:
-    return {v: i for i, v in enumerate(sorted(set(values)))}
-
-
-def _rank_column(values: list[Hashable]) -> list[int]:
-    rank: Callable[[Hashable], int] = _ranks(values).__getitem__
-    return list(map(rank, values))

@@ -1,6 +1,7 @@
 """`pricesync list`'s row order (core/cli/listsort.py) against the plain definition: tuples of
-the fields, unknown values last, for every sortable column, both directions, and prices of a
-kind, on a random catalog with unknown specs and prices."""
+the fields (instance types and families in natural_key order), unknown values last, for every
+sortable column, both directions, and prices of a kind, on a random catalog with unknown specs
+and prices."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pricesync.core import (
     entry_unit_price,
     kind_price,
     kind_price_text,
+    natural_key,
     savings_pct,
 )
 from pricesync.core.cli.listsort import sorted_rows
@@ -27,9 +29,9 @@ def catalog(n: int = 600, seed: int = 7) -> list[CatalogEntry]:
     rnd = random.Random(seed)
     rows = {}
     while len(rows) < n:
-        family = rnd.choice(["m5", "c6g", "r7i", None])
-        size = rnd.choice(["large", "xlarge", "metal", *(f"{k}xlarge" for k in range(2, 40))])
-        itype = f"{family or 'x9'}.{size}"
+        family = rnd.choice(["m5", "m10", "c6g", "r7i", "M5", None])
+        size = rnd.choice(["large", "xlarge", "metal", "metal-24xl", *(f"{k}xlarge" for k in range(2, 40))])
+        itype = f"{family or 'x9'}.{size}" if rnd.random() < 0.9 else f"n2-standard-{rnd.randint(1, 96)}"
         price = rnd.choice([None, f"{rnd.randint(1, 999) / 1000:.10f}", "0.1000000000"])
         prices = {KIND: KindPrice.of(KIND, price)} if price and rnd.random() < 0.5 else {}
         entry = CatalogEntry(
@@ -56,12 +58,19 @@ def reference(rows: list[CatalogEntry], col: str, kind: str, descending: bool) -
             return savings_pct(kind_price(e, ON_DEMAND), kind_price(e, kind))
         if col == "per_vcpu":
             return entry_unit_price(e, col, kind)
+        if col == "family_name":
+            return None if e.family is None else (natural_key(e.family), e.family)
         return getattr(e, col)
 
+    def key(e: CatalogEntry):
+        return (natural_key(e.instance_type), e.instance_type, e.region, e.os)
+
     if col == "instance_type":
-        by = sorted(rows, key=lambda e: (e.family or "", e.vcpu or 0, e.memory_gib or 0, e.key))
+        by = sorted(rows, key=key)
         return by[::-1] if descending else by
-    by_key = sorted(rows, key=lambda e: e.key)
+    if col == "family":
+        return reference(rows, "family_name", kind, descending)
+    by_key = sorted(rows, key=key)
     known = sorted((e for e in by_key if value(e) is not None), key=value, reverse=descending)
     return known + [e for e in by_key if value(e) is None]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from pricesync.core import (
     CSV_COLUMNS,
     column_decimals,
@@ -74,6 +75,26 @@ def test_a_price_column_is_sized_from_its_strings():
     assert (needed, whole) == (7, 4)
     assert money_width(whole, needed) == len(hourly_text("1234.5", needed)) == len("1,234.5000000")
     assert money_width(0, 4) == len("0.0000") and money_width(7, 2) == len("1,234,567.00")
+
+
+@pytest.mark.parametrize(
+    "prices",
+    [
+        ["100", "0.0000000000", "7.50"],
+        ["10", "2"],
+        ["0.0000000000"],
+        [],
+        [f"{n}.{d:010d}" for n, d in ((0, 0), (12, 1), (3, 1_000_000_000), (0, 5_000))],
+        ["007.100", "0.0010"],
+    ],
+)
+def test_price_column_is_the_plain_definition(prices):
+    """Against the definition: the most decimals any price needs once its trailing zeros are
+    dropped, and the longest text before the point."""
+    assert price_column(prices) == (
+        column_decimals(prices, 0),
+        max((len(p.partition(".")[0]) for p in prices), default=0),
+    )
 
 
 def test_a_monthly_cost_needs_one_decimal_fewer_than_its_price():
