@@ -222,11 +222,15 @@ def merge(
             entries.append(replace(e, available=False))
         else:
             entries.append(e)
-    entries.extend(CatalogEntry.from_record(r, now) for r in by_key.values())
+    added = list(by_key.values())
+    entries.extend(CatalogEntry.from_record(r, now) for r in added)
+    # ordered by the keys of the loaded entries (each new entry has its old one's key): a pass
+    # over the new objects, just made and scattered over the heap, costs several times as much
+    order = key_order([*catalog.entries, *added]).positions
     return Catalog(
         provider=catalog.provider,
         currency=catalog.currency,
         updated_at=now,
         source=source,
-        entries=tuple(map(entries.__getitem__, key_order(entries).positions)),
+        entries=tuple(map(entries.__getitem__, order)),
     )
