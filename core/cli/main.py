@@ -19,6 +19,9 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="pricesync", description="Keep a local catalog of cloud instance prices current.")
     parser.add_argument("--version", action="version", version=f"pricesync {version()}")
+    # also before the command (`pricesync --config F sync`); given after it too, that one wins
+    parser.add_argument("--data-dir", dest="first_data_dir", metavar="DIR", help="as each command's --data-dir")
+    parser.add_argument("--config", dest="first_config", metavar="FILE", help="as each command's --config")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     # Each command group registers its subparsers with set_defaults(handler=fn),
     # fn(args, settings) -> exit code.
@@ -31,7 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        settings = load_settings(args.config, args.data_dir)  # every config value checked here
+        # every config value checked here
+        settings = load_settings(args.config or args.first_config, args.data_dir or args.first_data_dir)
         # at start, not at 02:00: a command that writes needs a data dir it can write in
         (writable_data_dir if getattr(args, "writes", False) else check_data_dir)(settings.data_dir)
         code: int = args.handler(args, settings)

@@ -50,3 +50,16 @@ def test_the_dashboard_checks_the_data_dir_before_it_starts(settings, tmp_path):
 def test_bad_arguments_are_usage_errors(cli, args, message):
     p = cli(*args)
     assert p.returncode == 2 and p.stderr == f"pricesync: {message}\n" and p.stdout == ""
+
+
+def test_the_settings_options_also_go_before_the_command(cli, settings, tmp_path):
+    """`pricesync --config F --data-dir D list` as `pricesync list --config F --data-dir D`; given
+    on both sides, the one after the command wins."""
+    blocker = tmp_path / "data-file"
+    blocker.write_text("x")
+    p = cli("--data-dir", str(blocker), "list")
+    assert p.returncode == 1 and p.stderr == f"pricesync: data dir {blocker} is a file, not a directory\n"
+    assert cli("--data-dir", str(blocker), "list", "--data-dir", str(settings.data_dir)).returncode == 0
+    missing = tmp_path / "missing.toml"
+    p = cli("--config", str(missing), "list")
+    assert p.returncode == 2 and p.stderr == f"pricesync: config file {missing} does not exist\n"
