@@ -17,17 +17,18 @@ _NXLARGE = re.compile(r"^(\d+)xlarge$")
 _METAL = 100_000
 
 
-def natural_key(text: str) -> tuple[tuple[str | int, ...], int, str]:
-    """'n2-standard-16' after 'n2-standard-8'; 'm5.large' < 'm5.xlarge' < 'm5.2xlarge' < 'm5.metal'."""
+def natural_key(text: str) -> tuple[tuple[str | int, ...], int, str, str]:
+    """'n2-standard-16' after 'n2-standard-8'; 'm5.large' < 'm5.xlarge' < 'm5.2xlarge' < 'm5.metal'.
+    Names equal but for case ('M5.large', 'm5.large') go by their text: no two keys are equal."""
     family, dot, size = text.partition(".")
     parts: list[str | int] = list(_DIGITS.split(family.lower()))
     parts[1::2] = map(int, parts[1::2])  # the digit runs, by value
     family_key = tuple(parts)
     if not dot:
-        return (family_key, 0, "")
+        return (family_key, 0, "", text)
     m = _NXLARGE.match(size)
     rank = _SIZES.get(size) or (10 * int(m[1]) if m else _METAL if size.startswith("metal") else _METAL - 1)
-    return (family_key, rank, size)
+    return (family_key, rank, size, text)
 
 
 class KeyOrder(NamedTuple):
@@ -47,8 +48,7 @@ def key_order(rows: Sequence[object]) -> KeyOrder:
     distinct = {name: set(values) for name, values in columns.items()}
     scale, codes = 1, []  # the key: (type rank x regions + region rank) x OSes + OS rank
     for name in reversed(KEY_FIELDS):
-        named = name == "instance_type"
-        ordered = sorted(distinct[name], key=(lambda v: (natural_key(v), v)) if named else None)
+        ordered = sorted(distinct[name], key=natural_key if name == "instance_type" else None)
         codes.append(map({v: i * scale for i, v in enumerate(ordered)}.__getitem__, columns[name]))
         scale *= len(ordered)
     keys = list(map(add, map(add, codes[0], codes[1]), codes[2]))

@@ -59,7 +59,7 @@ def _values(rows: list[CatalogEntry], col: str, kind: str) -> list[Any]:
         return [entry_unit_price(e, col, kind) for e in rows]
     values = list(map(attrgetter(col), rows))
     if col == "family":  # in natural_key order; None stays None: last
-        rank = {v: i for i, v in enumerate(sorted(set(values) - {None}, key=lambda v: (natural_key(v), v)))}
+        rank = {v: i for i, v in enumerate(sorted(set(values) - {None}, key=natural_key))}
         return [None if v is None else rank[v] for v in values]
     return values
 

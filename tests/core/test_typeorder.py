@@ -43,6 +43,13 @@ def test_natural_key_orders_sizes_and_numbers():
     ]
 
 
+def test_names_equal_but_for_case_have_one_order():
+    """The dashboard's columns sort a set of names by natural_key: equal keys would leave their
+    order to the set's."""
+    one, other = ["m5.large", "M5.large", "M5.xlarge"], ["M5.xlarge", "M5.large", "m5.large"]
+    assert sorted(one, key=natural_key) == sorted(other, key=natural_key) == ["M5.large", "m5.large", "M5.xlarge"]
+
+
 @pytest.mark.parametrize("presorted", [False, True])
 def test_key_order_is_sorting_by_the_natural_key_then_region_then_os(presorted):
     rnd = random.Random(3)
