@@ -22,6 +22,7 @@ from .exports import Cell, ExportTable
 from .fileio import atomic_write_json, exclusive, lock_path, read_json, regular_file_exists
 from .kinds import KINDS, ON_DEMAND
 from .models import PROVIDERS, CatalogDiff, CatalogEntry, Key, is_region, monthly_price
+from .numbers import exact_decimal
 
 VIEWS_FILE = "views.json"
 SCHEMA = 1
@@ -196,7 +197,7 @@ def _cell(column: str, e: CatalogEntry, pending: Mapping[Key, str], kind: str) -
         return e.memory_gib
     if column in ("price", "month"):
         price = kind_price_text(e, kind)
-        return price if column == "price" or price is None else f"{monthly_price(price).normalize():f}"
+        return price if column == "price" or price is None else exact_decimal(monthly_price(price))
     if column == "savings":
         return decimal_text(savings_pct(kind_price(e, ON_DEMAND), kind_price(e, kind)))
     if column in UNIT_FIELDS:
