@@ -238,9 +238,9 @@ def _print_table(
     whole digits), then each row is written as it is formatted; a value is formatted and
     neutralised once, when first written."""
 
-    price_of: Callable[[CatalogEntry], str | None] = (
-        attrgetter("price_per_hour") if kind == ON_DEMAND else lambda e: kind_price_text(e, kind)
-    )
+    def price_of(e: CatalogEntry) -> str | None:
+        return kind_price_text(e, kind)
+
     prices = list(filter(None, map(price_of, kept)))  # price strings are never '' (None: no price)
     needed, whole = price_column(prices)
     hour, month = max(HOUR_DECIMALS, needed), max(MONTH_DECIMALS, monthly_decimals(needed))
