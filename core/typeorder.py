@@ -11,9 +11,11 @@ from collections.abc import Sequence
 from operator import add, attrgetter
 from typing import NamedTuple
 
-_DIGITS = re.compile(r"(\d+)")
+# digit runs are compared by value; int() refuses a run of more than 4,300 digits (a family
+# name in a hand-edited catalog is not bounded), so a longer run is taken in parts
+_DIGITS = re.compile(r"(\d{1,4000})")
 _SIZES = {"nano": 1, "micro": 2, "small": 3, "medium": 4, "large": 5, "xlarge": 10}
-_NXLARGE = re.compile(r"^(\d+)xlarge$")
+_NXLARGE = re.compile(r"^(\d{1,4000})xlarge$")
 _METAL = 100_000
 
 

@@ -50,6 +50,13 @@ def test_names_equal_but_for_case_have_one_order():
     assert sorted(one, key=natural_key) == sorted(other, key=natural_key) == ["M5.large", "m5.large", "M5.xlarge"]
 
 
+def test_a_digit_run_too_long_for_int_still_has_a_place():
+    """A family of 5,000 digits (a hand-edited catalog; int() refuses past 4,300) sorts, after
+    shorter numbers, instead of raising."""
+    huge = "x" + "9" * 5000
+    assert sorted([huge, "x10", f"{huge}.5000xlarge", "x2"], key=natural_key)[:3] == ["x2", "x10", huge]
+
+
 @pytest.mark.parametrize("presorted", [False, True])
 def test_key_order_is_sorting_by_the_natural_key_then_region_then_os(presorted):
     rnd = random.Random(3)
